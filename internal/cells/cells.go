@@ -1,0 +1,168 @@
+// Package cells is headroom's single source of truth: the minute cell. For
+// each service and minute it holds request counts by dimension (host, route
+// template, method, status, identified by a dimension id from the store) and a
+// latency histogram per dimension. Hour and day rollups are cells too, merged
+// from minutes, so any SLI over any range is a sum of cells.
+//
+// The package is pure: no I/O, no clock.
+package cells
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Entry is the traffic of one dimension in a cell.
+type Entry struct {
+	Dim   uint32 // dimension id (host, route, method, status), assigned by the store
+	Count uint64 // requests
+	Hist  Hist   // latencies of these requests; the NoLatency bucket holds the untimed
+}
+
+// Cell is the traffic of one service over one time bucket, sorted by Dim.
+type Cell struct {
+	Entries []Entry
+}
+
+// Count returns the requests in the cell.
+func (c *Cell) Count() uint64 {
+	var n uint64
+	for _, e := range c.Entries {
+		n += e.Count
+	}
+	return n
+}
+
+// Sort orders the entries by dimension, merging duplicates.
+func (c *Cell) Sort() {
+	sort.Slice(c.Entries, func(i, j int) bool { return c.Entries[i].Dim < c.Entries[j].Dim })
+	out := c.Entries[:0]
+	for _, e := range c.Entries {
+		if n := len(out); n > 0 && out[n-1].Dim == e.Dim {
+			out[n-1].Count += e.Count
+			out[n-1].Hist.Merge(e.Hist)
+			continue
+		}
+		out = append(out, e)
+	}
+	c.Entries = out
+}
+
+// Merge adds o into c. Both must be sorted.
+func (c *Cell) Merge(o *Cell) {
+	if len(o.Entries) == 0 {
+		return
+	}
+	out := make([]Entry, 0, len(c.Entries)+len(o.Entries))
+	a, b := c.Entries, o.Entries
+	for len(a) > 0 && len(b) > 0 {
+		switch {
+		case a[0].Dim < b[0].Dim:
+			out, a = append(out, a[0]), a[1:]
+		case a[0].Dim > b[0].Dim:
+			out, b = append(out, cloneEntry(b[0])), b[1:]
+		default:
+			e := a[0]
+			e.Count += b[0].Count
+			e.Hist.Merge(b[0].Hist)
+			out = append(out, e)
+			a, b = a[1:], b[1:]
+		}
+	}
+	out = append(out, a...)
+	for _, e := range b {
+		out = append(out, cloneEntry(e))
+	}
+	c.Entries = out
+}
+
+func cloneEntry(e Entry) Entry {
+	e.Hist = append(Hist(nil), e.Hist...)
+	return e
+}
+
+const encodingVersion = 1
+
+// Encode appends the binary form of c to dst: a version byte, the number of
+// entries, then per entry the dimension id (delta from the previous), the
+// count, the number of buckets and the buckets (bound delta, count), all as
+// uvarints. c must be sorted.
+func (c *Cell) Encode(dst []byte) []byte {
+	dst = append(dst, encodingVersion)
+	dst = binary.AppendUvarint(dst, uint64(len(c.Entries)))
+	prevDim := uint32(0)
+	for _, e := range c.Entries {
+		dst = binary.AppendUvarint(dst, uint64(e.Dim-prevDim))
+		prevDim = e.Dim
+		dst = binary.AppendUvarint(dst, e.Count)
+		dst = binary.AppendUvarint(dst, uint64(len(e.Hist)))
+		prevLe := uint32(0)
+		for _, b := range e.Hist {
+			dst = binary.AppendUvarint(dst, uint64(b.Le-prevLe))
+			prevLe = b.Le
+			dst = binary.AppendUvarint(dst, b.N)
+		}
+	}
+	return dst
+}
+
+// ErrCorrupt reports an undecodable cell.
+var ErrCorrupt = errors.New("corrupt cell")
+
+// Decode parses a cell written by Encode, reusing c's memory.
+func (c *Cell) Decode(b []byte) error {
+	if len(b) == 0 || b[0] != encodingVersion {
+		return fmt.Errorf("%w: unknown version", ErrCorrupt)
+	}
+	d := decoder{b: b[1:]}
+	n := d.uvarint()
+	if n > uint64(len(b)) {
+		return fmt.Errorf("%w: %d entries in %d bytes", ErrCorrupt, n, len(b))
+	}
+	c.Entries = c.Entries[:0]
+	dim := uint32(0)
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		dim += uint32(d.uvarint())
+		e := Entry{Dim: dim, Count: d.uvarint()}
+		nb := d.uvarint()
+		if nb > uint64(len(d.b)) {
+			return fmt.Errorf("%w: %d buckets left in %d bytes", ErrCorrupt, nb, len(d.b))
+		}
+		if nb > 0 {
+			e.Hist = make(Hist, nb)
+			le := uint32(0)
+			for j := range e.Hist {
+				le += uint32(d.uvarint())
+				e.Hist[j] = Bucket{Le: le, N: d.uvarint()}
+			}
+		}
+		c.Entries = append(c.Entries, e)
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if len(d.b) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.b))
+	}
+	return nil
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = fmt.Errorf("%w: truncated", ErrCorrupt)
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}

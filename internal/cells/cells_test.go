@@ -1,0 +1,153 @@
+package cells
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestLayoutRelativeError(t *testing.T) {
+	l := NewLayout()
+	prev := uint32(0)
+	for ms := int64(1); ms <= MaxLatencyMs; ms += 1 + ms/1000 {
+		le := l.Bucket(ms * 1000)
+		if int64(le) < ms {
+			t.Fatalf("Bucket(%d ms) = %d, below the value", ms, le)
+		}
+		if ms > 100 && float64(int64(le)-ms) > 0.05*float64(ms) {
+			t.Fatalf("Bucket(%d ms) = %d: more than 5%% above", ms, le)
+		}
+		if le < prev {
+			t.Fatalf("bounds not monotonic at %d ms: %d after %d", ms, le, prev)
+		}
+		prev = le
+	}
+	for ms := int64(0); ms <= 100; ms++ {
+		if got := l.Bucket(ms * 1000); int64(got) != ms {
+			t.Errorf("Bucket(%d ms) = %d, want exact below 100 ms", ms, got)
+		}
+	}
+	if got := l.Bucket(-1); got != NoLatency {
+		t.Errorf("Bucket(-1) = %d, want NoLatency", got)
+	}
+	if got := l.Bucket(2 * MaxLatencyMs * 1000); got != Overflow {
+		t.Errorf("Bucket(2h) = %d, want Overflow", got)
+	}
+	if got := l.Bucket(1); got != 1 {
+		t.Errorf("Bucket(1µs) = %d, want the 1 ms bucket", got)
+	}
+}
+
+func TestCountLEExactAtConfiguredThresholds(t *testing.T) {
+	thresholds := []uint32{300, 333, 1234, 2500, 77_777, 1}
+	l := NewLayout(thresholds...)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var h Hist
+	values := make([]int64, 20000)
+	for i := range values {
+		values[i] = int64(rng.ExpFloat64() * 400)
+		if i%97 == 0 {
+			values[i] = int64(rng.IntN(200_000))
+		}
+		h.Add(l.Bucket(values[i]*1000), 1)
+	}
+	for _, th := range append(thresholds, 100, 500, 1000, 5000) {
+		want := 0
+		for _, v := range values {
+			if v <= int64(th) {
+				want++
+			}
+		}
+		if got := h.CountLE(th, l.OnGrid(th)); got != float64(want) {
+			t.Errorf("CountLE(%d) = %v, want exactly %d", th, got, want)
+		}
+	}
+	// Off-grid thresholds are estimated within the bucket width.
+	plain := NewLayout()
+	for _, th := range []uint32{302, 777, 1999, 3333} {
+		l := plain
+		lo, hi := 0, 0
+		for _, v := range values {
+			if v <= int64(lowerBound(l.Bucket(int64(th)*1000))) {
+				lo++
+			}
+			if v <= int64(l.Bucket(int64(th)*1000)) {
+				hi++
+			}
+		}
+		if got := h.CountLE(th, false); got < float64(lo) || got > float64(hi) {
+			t.Errorf("CountLE(%d) = %v, want within [%d, %d]", th, got, lo, hi)
+		}
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	l := NewLayout()
+	var h Hist
+	for v := int64(1); v <= 1000; v++ {
+		h.Add(l.Bucket(v*1000), 1)
+	}
+	h.Add(NoLatency, 50)
+	for _, q := range []float64{0.5, 0.9, 0.99} {
+		want := q * 1000
+		if got := h.Quantile(q); math.Abs(got-want)/want > 0.05 {
+			t.Errorf("Quantile(%v) = %v, want %v ± 5%%", q, got, want)
+		}
+	}
+	if h.Timed() != 1000 {
+		t.Errorf("Timed = %d, want 1000", h.Timed())
+	}
+	if !math.IsNaN(Hist{}.Quantile(0.5)) {
+		t.Error("Quantile of empty histogram is not NaN")
+	}
+}
+
+func TestEncodeDecodeMerge(t *testing.T) {
+	a := &Cell{Entries: []Entry{
+		{Dim: 7, Count: 3, Hist: Hist{{Le: 5, N: 2}, {Le: NoLatency, N: 1}}},
+		{Dim: 2, Count: 10, Hist: Hist{{Le: 300, N: 10}}},
+		{Dim: 7, Count: 1, Hist: Hist{{Le: 5, N: 1}}},
+	}}
+	a.Sort()
+	b := &Cell{Entries: []Entry{
+		{Dim: 2, Count: 1, Hist: Hist{{Le: 0, N: 1}}},
+		{Dim: 9, Count: 4, Hist: Hist{{Le: Overflow, N: 4}}},
+	}}
+	a.Merge(b)
+	want := &Cell{Entries: []Entry{
+		{Dim: 2, Count: 11, Hist: Hist{{Le: 0, N: 1}, {Le: 300, N: 10}}},
+		{Dim: 7, Count: 4, Hist: Hist{{Le: 5, N: 3}, {Le: NoLatency, N: 1}}},
+		{Dim: 9, Count: 4, Hist: Hist{{Le: Overflow, N: 4}}},
+	}}
+	if diff := cmp.Diff(want, a); diff != "" {
+		t.Fatalf("merge (-want +got):\n%s", diff)
+	}
+	var back Cell
+	if err := back.Decode(a.Encode(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, &back); diff != "" {
+		t.Fatalf("round trip (-want +got):\n%s", diff)
+	}
+	if a.Count() != 19 {
+		t.Errorf("Count = %d, want 19", a.Count())
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	c := &Cell{Entries: []Entry{{Dim: 3, Count: 2, Hist: Hist{{Le: 10, N: 2}}}}}
+	f.Add(c.Encode(nil))
+	f.Add([]byte{1, 255, 255, 255, 255, 15})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var c Cell
+		if err := c.Decode(b); err != nil {
+			return
+		}
+		var again Cell
+		if err := again.Decode(c.Encode(nil)); err != nil {
+			t.Fatalf("re-decode: %v", err)
+		}
+	})
+}

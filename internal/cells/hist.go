@@ -1,0 +1,248 @@
+package cells
+
+import (
+	"math"
+	"sort"
+)
+
+// NoLatency is the bucket of requests logged without a latency ("-").
+const NoLatency uint32 = math.MaxUint32
+
+// Overflow is the bucket upper bound for latencies above MaxLatencyMs.
+const Overflow uint32 = math.MaxUint32 - 1
+
+// MaxLatencyMs is the largest latency with a finite bucket: one hour.
+const MaxLatencyMs = 3_600_000
+
+// tableMs is the range covered by the lookup table; beyond it the grid grows
+// by 5% per bucket.
+const tableMs = 60_000
+
+// Layout maps a latency in milliseconds to the upper bound of its histogram
+// bucket ("le" semantics: a bucket holds latencies ≤ its bound and above the
+// previous bound).
+//
+// The default grid is exact at every millisecond up to 100 ms, then steps by
+// 5 ms to 500 ms, 10 ms to 1 s, 50 ms to 5 s, 100 ms to 10 s, 500 ms to 60 s
+// and 5% above, so any latency is known within 5% of its value. Thresholds
+// named in the config are added as extra bounds, so counts at those
+// thresholds are exact.
+type Layout struct {
+	table  []uint32 // ms → bucket upper bound, for ms ≤ tableMs
+	extras []uint32 // sorted extra bounds above tableMs
+}
+
+// NewLayout returns the default grid with extra bounds at thresholdsMs.
+func NewLayout(thresholdsMs ...uint32) *Layout {
+	l := &Layout{table: make([]uint32, tableMs+1)}
+	prev := uint32(0)
+	for _, b := range gridTo(tableMs) {
+		for v := prev + 1; v <= b; v++ {
+			l.table[v] = b
+		}
+		prev = b
+	}
+	ths := append([]uint32(nil), thresholdsMs...)
+	sort.Slice(ths, func(i, j int) bool { return ths[i] < ths[j] })
+	for _, t := range ths {
+		switch {
+		case t == 0 || t > MaxLatencyMs:
+		case t <= tableMs:
+			// Split the bucket holding t: values in (its lower bound, t] now end at t.
+			b := l.table[t]
+			for v := t; v > 0 && l.table[v] == b; v-- {
+				l.table[v] = t
+			}
+		default:
+			l.extras = append(l.extras, t)
+		}
+	}
+	return l
+}
+
+// Bucket returns the bucket upper bound for a latency given in microseconds;
+// negative means the request had no latency.
+func (l *Layout) Bucket(us int64) uint32 {
+	if us < 0 {
+		return NoLatency
+	}
+	ms := (us + 999) / 1000
+	if ms <= tableMs {
+		return l.table[ms]
+	}
+	if ms > MaxLatencyMs {
+		return Overflow
+	}
+	b := gridAbove(uint32(ms))
+	for _, e := range l.extras {
+		if e >= uint32(ms) && e < b {
+			return e
+		}
+	}
+	return b
+}
+
+// gridTo lists the default bounds up to and including limit.
+func gridTo(limit uint32) []uint32 {
+	var out []uint32
+	steps := []struct{ upTo, step uint32 }{
+		{100, 1}, {500, 5}, {1000, 10}, {5000, 50}, {10000, 100}, {60000, 500},
+	}
+	v := uint32(0)
+	for _, s := range steps {
+		for v+s.step <= s.upTo && v+s.step <= limit {
+			v += s.step
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// gridAbove returns the default bound for ms > tableMs: bounds grow by 5%
+// from 60 s, rounded to whole milliseconds.
+func gridAbove(ms uint32) uint32 {
+	b := float64(tableMs)
+	for uint32(b) < ms {
+		b = math.Ceil(b * 1.05)
+	}
+	return uint32(b)
+}
+
+// lowerBound returns the default grid bound below the bucket whose upper bound
+// is le; it is used to interpolate inside a bucket.
+func lowerBound(le uint32) uint32 {
+	switch {
+	case le == 0:
+		return 0
+	case le <= 100:
+		return le - 1
+	case le <= 500:
+		return le - min(5, le-100)
+	case le <= 1000:
+		return le - min(10, le-500)
+	case le <= 5000:
+		return le - min(50, le-1000)
+	case le <= 10000:
+		return le - min(100, le-5000)
+	case le <= tableMs:
+		return le - min(500, le-10000)
+	}
+	return uint32(float64(le) / 1.05)
+}
+
+// Bucket is one histogram bucket: N requests with latency ≤ Le ms and above
+// the previous bucket's bound.
+type Bucket struct {
+	Le uint32
+	N  uint64
+}
+
+// Hist is a sparse latency histogram, sorted by Le. Requests without a latency
+// sit in the NoLatency bucket, last.
+type Hist []Bucket
+
+// Add adds n requests to the bucket le, keeping the order.
+func (h *Hist) Add(le uint32, n uint64) {
+	s := *h
+	i := sort.Search(len(s), func(i int) bool { return s[i].Le >= le })
+	if i < len(s) && s[i].Le == le {
+		s[i].N += n
+		return
+	}
+	s = append(s, Bucket{})
+	copy(s[i+1:], s[i:])
+	s[i] = Bucket{Le: le, N: n}
+	*h = s
+}
+
+// Merge adds all buckets of o into h.
+func (h *Hist) Merge(o Hist) {
+	if len(*h) == 0 {
+		*h = append((*h)[:0], o...)
+		return
+	}
+	out := make(Hist, 0, len(*h)+len(o))
+	a, b := *h, o
+	for len(a) > 0 && len(b) > 0 {
+		switch {
+		case a[0].Le < b[0].Le:
+			out, a = append(out, a[0]), a[1:]
+		case a[0].Le > b[0].Le:
+			out, b = append(out, b[0]), b[1:]
+		default:
+			out = append(out, Bucket{Le: a[0].Le, N: a[0].N + b[0].N})
+			a, b = a[1:], b[1:]
+		}
+	}
+	out = append(append(out, a...), b...)
+	*h = out
+}
+
+// Timed returns how many requests have a latency.
+func (h Hist) Timed() uint64 {
+	var n uint64
+	for _, b := range h {
+		if b.Le != NoLatency {
+			n += b.N
+		}
+	}
+	return n
+}
+
+// CountLE returns how many timed requests took at most thresholdMs.
+//
+// With onGrid true the caller asserts thresholdMs is a bucket bound of the
+// layout the data was written with (every default bound, and every threshold
+// in the config when the data was ingested): the count is exact. Data written
+// before a threshold was configured has no bound there, so the answer then
+// undercounts by at most the requests of one bucket (≤ 5% in latency).
+// With onGrid false the bucket holding the threshold is split by linear
+// interpolation, for ad-hoc thresholds.
+func (h Hist) CountLE(thresholdMs uint32, onGrid bool) float64 {
+	var n float64
+	for _, b := range h {
+		if b.Le == NoLatency {
+			break
+		}
+		if b.Le <= thresholdMs {
+			n += float64(b.N)
+			continue
+		}
+		lo := lowerBound(b.Le)
+		if !onGrid && b.Le != Overflow && thresholdMs > lo {
+			n += float64(b.N) * float64(thresholdMs-lo) / float64(b.Le-lo)
+		}
+		break
+	}
+	return n
+}
+
+// OnGrid reports whether thresholdMs is a bucket bound of l.
+func (l *Layout) OnGrid(thresholdMs uint32) bool {
+	return l.Bucket(int64(thresholdMs)*1000) == thresholdMs
+}
+
+// Quantile returns the latency in ms below which a share q of the timed
+// requests fall, interpolated inside the bucket; NaN without timed requests.
+func (h Hist) Quantile(q float64) float64 {
+	total := h.Timed()
+	if total == 0 {
+		return math.NaN()
+	}
+	rank := q * float64(total)
+	var seen float64
+	for _, b := range h {
+		if b.Le == NoLatency {
+			break
+		}
+		if seen+float64(b.N) >= rank {
+			if b.Le == Overflow {
+				return MaxLatencyMs
+			}
+			lo := float64(lowerBound(b.Le))
+			return lo + (float64(b.Le)-lo)*(rank-seen)/float64(b.N)
+		}
+		seen += float64(b.N)
+	}
+	return float64(h[len(h)-1].Le)
+}
