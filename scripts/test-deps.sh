@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# test-deps.sh [apt] [tools] installs what `make test` needs, only when it is
+# missing: the Debian packages the integration tests start (apt) and the Go
+# tools the lint step runs (tools). With no argument it does both. Idempotent
+# and silent when everything is present; safe as root without a TTY.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests need. Integration tests fail (not skip) under
+# HEADROOM_INTEGRATION=1 when one of their binaries is missing, so every real
+# part a test starts belongs here. gcc and libc6-dev: `go test -race` needs cgo.
+APT_PACKAGES=(
+	nginx
+	gcc
+	libc6-dev
+)
+
+STATICCHECK_VERSION=v0.8.2
+
+want_apt=0 want_tools=0
+if (($# == 0)); then
+	want_apt=1 want_tools=1
+fi
+for arg in "$@"; do
+	case $arg in
+	apt) want_apt=1 ;;
+	tools) want_tools=1 ;;
+	*)
+		echo "usage: $0 [apt] [tools]" >&2
+		exit 2
+		;;
+	esac
+done
+
+if ((want_apt)); then
+	scripts/apt-ensure.sh "${APT_PACKAGES[@]}"
+fi
+
+if ((want_tools)); then
+	gobin="$(go env GOPATH | cut -d: -f1)/bin"
+	if ! "$gobin/staticcheck" -version 2>/dev/null | grep -qF "(${STATICCHECK_VERSION#v})"; then
+		echo "test-deps: installing staticcheck $STATICCHECK_VERSION into $gobin" >&2
+		GOBIN="$gobin" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+	fi
+fi
