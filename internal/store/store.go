@@ -1,0 +1,286 @@
+// Package store is headroom's embedded store: minute cells with hour and day
+// rollups, the dimension dictionary, and the read position of every log file,
+// in one SQLite database (pure Go, no cgo) under the data directory.
+//
+// Exactly-once ingestion rests on one rule: the cells a batch of log lines
+// produced and the new read offset of their file are committed in the same
+// transaction, after checking the offset the batch started from is still the
+// stored one. A crash loses the uncommitted batch and its offset together;
+// a second process reading the same file cannot count it twice.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/headroom-slo/headroom/internal/cells"
+)
+
+// Resolutions of stored cells, in seconds.
+const (
+	Minute = 60
+	Hour   = 3600
+	Day    = 86400
+)
+
+// Resolutions lists the stored resolutions, finest first.
+var Resolutions = []int64{Minute, Hour, Day}
+
+// ErrConflict reports that a source's stored offset moved since the batch
+// started: another process ingested the same file. Re-read from the new offset.
+var ErrConflict = errors.New("source offset changed concurrently")
+
+// Store is an open data directory.
+type Store struct {
+	db  *sql.DB
+	dir string
+
+	mu   sync.Mutex
+	dims map[int64]map[DimValue]uint32 // service id → dimension → id
+	svcs map[string]int64
+}
+
+// Options tune Open.
+type Options struct {
+	// ReadOnly opens without creating or migrating anything.
+	ReadOnly bool
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS services (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS dims (
+	id INTEGER PRIMARY KEY,
+	service_id INTEGER NOT NULL,
+	host TEXT NOT NULL, route TEXT NOT NULL, method TEXT NOT NULL, status INTEGER NOT NULL,
+	UNIQUE (service_id, host, route, method, status)
+);
+CREATE TABLE IF NOT EXISTS cells (
+	service_id INTEGER NOT NULL,
+	res INTEGER NOT NULL,
+	start INTEGER NOT NULL,
+	data BLOB NOT NULL,
+	PRIMARY KEY (service_id, res, start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sources (
+	fingerprint TEXT PRIMARY KEY,
+	service TEXT NOT NULL,
+	log TEXT NOT NULL,
+	path TEXT NOT NULL,
+	offset INTEGER NOT NULL,
+	lines INTEGER NOT NULL,
+	malformed INTEGER NOT NULL,
+	excluded INTEGER NOT NULL,
+	first_ts INTEGER NOT NULL,
+	last_ts INTEGER NOT NULL,
+	updated INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS malformed (
+	id INTEGER PRIMARY KEY,
+	fingerprint TEXT NOT NULL,
+	path TEXT NOT NULL,
+	line INTEGER NOT NULL,
+	reason TEXT NOT NULL,
+	excerpt TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS malformed_fp ON malformed (fingerprint, id);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');
+`
+
+// DBFile is the database's file name inside the data directory.
+const DBFile = "headroom.db"
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string, opts Options) (*Store, error) {
+	path := filepath.Join(dir, DBFile)
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open store: %w (run `headroom import` or `headroom serve` first)", err)
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	// WAL lets `status` read while `serve` writes; synchronous=FULL makes a
+	// committed batch survive power loss, not only a killed process.
+	dsn := "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	db.SetMaxOpenConns(4)
+	s := &Store{db: db, dir: dir, dims: map[int64]map[DimValue]uint32{}, svcs: map[string]int64{}}
+	if !opts.ReadOnly {
+		if _, err := db.Exec(schema); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dir returns the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Size returns the bytes the database files take on disk.
+func (s *Store) Size() int64 {
+	var n int64
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if fi, err := os.Stat(filepath.Join(s.dir, DBFile+suffix)); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// ServiceID returns the id of a service, creating it when create is true.
+// It returns 0 and no error for an unknown service when create is false.
+func (s *Store) ServiceID(ctx context.Context, name string, create bool) (int64, error) {
+	s.mu.Lock()
+	id, ok := s.svcs[name]
+	s.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	if create {
+		if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO services (name) VALUES (?)`, name); err != nil {
+			return 0, fmt.Errorf("service %q: %w", name, err)
+		}
+	}
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM services WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("service %q: %w", name, err)
+	}
+	s.mu.Lock()
+	s.svcs[name] = id
+	s.mu.Unlock()
+	return id, nil
+}
+
+// DimValue is one combination of dimensions.
+type DimValue struct {
+	Host, Route, Method string
+	Status              int
+}
+
+// Dims returns the dimension dictionary of a service, indexed by id (ids are
+// small and dense; unused slots are zero).
+func (s *Store) Dims(ctx context.Context, serviceID int64) ([]DimValue, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, host, route, method, status FROM dims WHERE service_id = ? ORDER BY id`, serviceID)
+	if err != nil {
+		return nil, fmt.Errorf("read dims: %w", err)
+	}
+	defer rows.Close()
+	var out []DimValue
+	for rows.Next() {
+		var id int64
+		var d DimValue
+		if err := rows.Scan(&id, &d.Host, &d.Route, &d.Method, &d.Status); err != nil {
+			return nil, fmt.Errorf("read dims: %w", err)
+		}
+		for int64(len(out)) <= id {
+			out = append(out, DimValue{})
+		}
+		out[id] = d
+	}
+	return out, rows.Err()
+}
+
+// Routes returns the distinct route templates stored for a service, in the
+// order they were first seen.
+func (s *Store) Routes(ctx context.Context, serviceID int64) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT route FROM dims WHERE service_id = ? GROUP BY route ORDER BY MIN(id)`, serviceID)
+	if err != nil {
+		return nil, fmt.Errorf("read routes: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, fmt.Errorf("read routes: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Span is a stored cell: its start (Unix seconds) and resolution.
+type Span struct {
+	Start int64
+	Res   int64
+	Cell  cells.Cell
+}
+
+// ReadCells calls fn for every stored cell of a service at resolution res
+// whose start lies in [from, to) (Unix seconds), in time order. The Span is
+// reused between calls.
+func (s *Store) ReadCells(ctx context.Context, serviceID, res, from, to int64, fn func(*Span) error) error {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT start, data FROM cells WHERE service_id = ? AND res = ? AND start >= ? AND start < ? ORDER BY start`,
+		serviceID, res, from, to)
+	if err != nil {
+		return fmt.Errorf("read cells: %w", err)
+	}
+	defer rows.Close()
+	var sp Span
+	sp.Res = res
+	var data []byte
+	for rows.Next() {
+		if err := rows.Scan(&sp.Start, &data); err != nil {
+			return fmt.Errorf("read cells: %w", err)
+		}
+		if err := sp.Cell.Decode(data); err != nil {
+			return fmt.Errorf("read cell %d/%d@%d: %w", serviceID, res, sp.Start, err)
+		}
+		if err := fn(&sp); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Extent returns the first and last minute stored for a service (Unix
+// seconds); ok is false when there is none.
+func (s *Store) Extent(ctx context.Context, serviceID int64) (first, last int64, ok bool, err error) {
+	var f, l sql.NullInt64
+	err = s.db.QueryRowContext(ctx, `SELECT MIN(start), MAX(start) FROM cells WHERE service_id = ? AND res = ?`, serviceID, Minute).Scan(&f, &l)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("extent: %w", err)
+	}
+	return f.Int64, l.Int64, f.Valid, nil
+}
+
+// Prune deletes cells older than their resolution's retention as of now; a
+// zero retention keeps that resolution forever.
+func (s *Store) Prune(ctx context.Context, now time.Time, minutes, hours, days time.Duration) (int64, error) {
+	var total int64
+	for _, r := range []struct {
+		res  int64
+		keep time.Duration
+	}{{Minute, minutes}, {Hour, hours}, {Day, days}} {
+		if r.keep <= 0 {
+			continue
+		}
+		res, err := s.db.ExecContext(ctx, `DELETE FROM cells WHERE res = ? AND start < ?`, r.res, now.Add(-r.keep).Unix())
+		if err != nil {
+			return total, fmt.Errorf("prune: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
+}

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/headroom-slo/headroom/internal/cells"
+)
+
+func open(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func sum(t *testing.T, s *Store, svc string, res, from, to int64) map[DimValue]uint64 {
+	t.Helper()
+	ctx := context.Background()
+	id, err := s.ServiceID(ctx, svc, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dims, err := s.Dims(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[DimValue]uint64{}
+	err = s.ReadCells(ctx, id, res, from, to, func(sp *Span) error {
+		for _, e := range sp.Cell.Entries {
+			out[dims[e.Dim]] += e.Count
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestCommitRollupsAndOffsets(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	ok := DimValue{Host: "a", Route: "/x", Method: "GET", Status: 200}
+	bad := DimValue{Host: "a", Route: "/x", Method: "GET", Status: 500}
+	day0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Unix()
+
+	var b Batch
+	b.Add("web", day0+60, ok, 5, 3)
+	b.Add("web", day0+3600+120, bad, cells.NoLatency, 1)
+	b.Sources = []SourceUpdate{{Fingerprint: "f1", Service: "web", Log: "x.log", Path: "x.log", From: 0, To: 100, Lines: 4}}
+	if err := s.Commit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	var b2 Batch
+	b2.Add("web", day0+60, ok, 7, 2) // the same minute again: merged
+	b2.Sources = []SourceUpdate{{Fingerprint: "f1", Service: "web", Log: "x.log", Path: "x.log", From: 100, To: 150, Lines: 2}}
+	if err := s.Commit(ctx, &b2); err != nil {
+		t.Fatal(err)
+	}
+
+	want := map[DimValue]uint64{ok: 5, bad: 1}
+	for _, res := range Resolutions {
+		if diff := cmp.Diff(want, sum(t, s, "web", res, day0, day0+Day)); diff != "" {
+			t.Errorf("res %d (-want +got):\n%s", res, diff)
+		}
+	}
+	if diff := cmp.Diff(map[DimValue]uint64{ok: 5}, sum(t, s, "web", Hour, day0, day0+Hour)); diff != "" {
+		t.Errorf("first hour (-want +got):\n%s", diff)
+	}
+	st, found, err := s.Source(ctx, "f1")
+	if err != nil || !found || st.Offset != 150 || st.Lines != 6 {
+		t.Fatalf("source = %+v, %v, %v; want offset 150, 6 lines", st, found, err)
+	}
+
+	// A batch from a stale offset changes nothing.
+	var stale Batch
+	stale.Add("web", day0+60, ok, 5, 100)
+	stale.Sources = []SourceUpdate{{Fingerprint: "f1", Service: "web", Path: "x.log", From: 100, To: 150, Lines: 2}}
+	if err := s.Commit(ctx, &stale); !errors.Is(err, ErrConflict) {
+		t.Fatalf("stale commit: err = %v, want ErrConflict", err)
+	}
+	if diff := cmp.Diff(want, sum(t, s, "web", Minute, day0, day0+Day)); diff != "" {
+		t.Errorf("after conflict (-want +got):\n%s", diff)
+	}
+	// A new dimension created in the rolled-back transaction must not be cached.
+	var fresh Batch
+	fresh.Add("web", day0+60, DimValue{Host: "b", Route: "/y", Method: "POST", Status: 201}, 5, 1)
+	fresh.Sources = []SourceUpdate{{Fingerprint: "f2", Service: "web", Path: "y.log", From: 10, To: 20}}
+	if err := s.Commit(ctx, &fresh); !errors.Is(err, ErrConflict) {
+		t.Fatalf("new source not at 0: err = %v, want ErrConflict", err)
+	}
+	fresh.Sources[0].From = 0
+	if err := s.Commit(ctx, &fresh); err != nil {
+		t.Fatal(err)
+	}
+	if got := sum(t, s, "web", Day, day0, day0+Day)[DimValue{Host: "b", Route: "/y", Method: "POST", Status: 201}]; got != 1 {
+		t.Errorf("new dimension count = %d, want 1", got)
+	}
+}
+
+func TestSamplesBounded(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	from := int64(0)
+	for i := range 30 {
+		b := Batch{Sources: []SourceUpdate{{Fingerprint: "f", Service: "web", Path: "p", From: from, To: from + 10, Lines: 1, Malformed: 1,
+			Samples: []MalformedLine{{Path: "p", Line: int64(i + 1), Reason: "bad"}}}}}
+		from += 10
+		if err := s.Commit(ctx, &b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Samples(ctx, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != SamplesKept || got[0].Line != 30-SamplesKept+1 || got[len(got)-1].Line != 30 {
+		t.Errorf("kept %d samples, lines %d..%d; want the last %d", len(got), got[0].Line, got[len(got)-1].Line, SamplesKept)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	now := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	var b Batch
+	b.Add("web", now.Add(-48*time.Hour).Unix(), DimValue{Route: "/"}, 1, 1)
+	b.Add("web", now.Add(-time.Hour).Unix(), DimValue{Route: "/"}, 1, 1)
+	if err := s.Commit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Prune(ctx, now, 24*time.Hour, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := sum(t, s, "web", Minute, 0, now.Unix())[DimValue{Route: "/"}]; got != 1 {
+		t.Errorf("minutes left = %d, want 1", got)
+	}
+	if got := sum(t, s, "web", Day, 0, now.Unix())[DimValue{Route: "/"}]; got != 2 {
+		t.Errorf("day rollups = %d, want 2 (kept forever)", got)
+	}
+}
