@@ -1,0 +1,229 @@
+package logformat
+
+import (
+	"strconv"
+	"strings"
+)
+
+// item is a piece of a format: a literal, or a variable when name is set.
+type item struct {
+	lit  string
+	name string // variable name as written, without $ and braces
+	pos  int    // offset in source.text
+}
+
+// scanKind selects how the end of a variable's value is found in a line.
+type scanKind uint8
+
+const (
+	scanDelim     scanKind = iota // up to the next occurrence of the literal
+	scanTimeLocal                 // fixed width, 26 bytes
+	scanTimeISO                   // 20 or 25 bytes (more with a fraction)
+	scanList                      // an upstream list, "a, b : c"
+)
+
+// step parses one variable and the literal that follows it.
+type step struct {
+	v      Var
+	kind   scanKind
+	quoted bool   // lit starts with '"' and a backslash-escaped '"' does not end the value
+	lit    []byte // the literal after the variable; empty for the last variable
+	stop   byte   // for scanList: first byte of lit, which also ends an element
+
+	errValue   *ParseError // the value is malformed
+	errLit     *ParseError // lit does not follow the value
+	errMissing *ParseError // the line ends before the value
+}
+
+// program is a compiled text format: a leading literal, then steps.
+type program struct {
+	lead     []byte
+	errLead  *ParseError
+	steps    []step
+	trimLast bool // ignore trailing spaces after the last variable
+}
+
+// Compile compiles an nginx log_format for parsing lines written with it.
+//
+// The format may be given bare or as pasted from nginx.conf: one or more
+// quoted strings separated by white space (and optionally a final ';'), which
+// are concatenated as nginx does. Variables are $name or ${name}. Two
+// variables must be separated by a literal. A format that starts with '{' is
+// a JSON template (see the package documentation). Errors are *CompileError.
+func Compile(format string, esc Escape) (*Parser, error) {
+	if esc < EscapeDefault || esc > EscapeNone {
+		return nil, &CompileError{Pos: 0, Msg: "unknown escape " + esc.String()}
+	}
+	trimmed := strings.TrimLeft(format, " \t\r\n")
+	if src, ok := segmentSource(format); ok {
+		p, err := compileSource(src, esc)
+		if err == nil || strings.HasPrefix(trimmed, "'") {
+			return p, err
+		}
+		// A bare format may start with a double-quoted variable, as in
+		// `"$request" $status`: try that reading before giving up.
+		if p2, err2 := compileSource(bareSource(format), esc); err2 == nil {
+			return p2, nil
+		}
+		return nil, err
+	}
+	if strings.HasPrefix(trimmed, "'") {
+		return nil, &CompileError{Pos: len(format) - len(trimmed), Msg: "unterminated or malformed quoted string"}
+	}
+	return compileSource(bareSource(format), esc)
+}
+
+// compileSource compiles an unquoted format.
+func compileSource(src source, esc Escape) (*Parser, error) {
+	text := strings.TrimSpace(src.text)
+	if text == "" {
+		return nil, &CompileError{Pos: src.at(0), Msg: "empty format"}
+	}
+	p := &Parser{esc: esc}
+	if text[0] == '{' {
+		off := strings.Index(src.text, text)
+		if err := p.compileJSON(src, off); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+	items, err := tokenize(src, 0, len(src.text))
+	if err != nil {
+		return nil, err
+	}
+	prog, has, err := buildProgram(src, items, esc)
+	if err != nil {
+		return nil, err
+	}
+	if prog == nil {
+		return nil, &CompileError{Pos: src.at(0), Msg: "format has no variables"}
+	}
+	prog.trimLast = true
+	p.text = *prog
+	p.has = has
+	return p, nil
+}
+
+// tokenize splits src.text[start:end] into literals and variables.
+func tokenize(src source, start, end int) ([]item, error) {
+	s := src.text[:end]
+	var items []item
+	litStart := start
+	for i := start; i < len(s); {
+		if s[i] != '$' {
+			i++
+			continue
+		}
+		if i > litStart {
+			items = append(items, item{lit: s[litStart:i], pos: litStart})
+		}
+		name, next, err := varName(src, s, i)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, item{name: name, pos: i})
+		i, litStart = next, next
+	}
+	if litStart < len(s) {
+		items = append(items, item{lit: s[litStart:], pos: litStart})
+	}
+	return items, nil
+}
+
+// varName reads the variable whose '$' is at s[i]; it returns the name and
+// the offset after the variable.
+func varName(src source, s string, i int) (string, int, error) {
+	j := i + 1
+	if j < len(s) && s[j] == '{' {
+		end := strings.IndexByte(s[j:], '}')
+		if end < 0 {
+			return "", 0, &CompileError{Pos: src.at(i), Msg: `unterminated "${"`}
+		}
+		name := s[j+1 : j+end]
+		if name == "" {
+			return "", 0, &CompileError{Pos: src.at(i), Msg: `empty variable name in "${}"`}
+		}
+		if k := nameLen(name); k < len(name) {
+			return "", 0, &CompileError{Pos: src.at(j + 1 + k), Msg: "invalid character " + strconv.QuoteRune(rune(name[k])) + " in variable name"}
+		}
+		return name, j + end + 1, nil
+	}
+	n := nameLen(s[j:])
+	if n == 0 {
+		return "", 0, &CompileError{Pos: src.at(i), Msg: `"$" not followed by a variable name`}
+	}
+	return s[j : j+n], j + n, nil
+}
+
+// nameLen returns the length of the variable name at the start of s.
+func nameLen(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// buildProgram compiles items into a program and the set of known variables
+// it fills. It returns a nil program when items hold no variable.
+func buildProgram(src source, items []item, esc Escape) (*program, uint64, error) {
+	prog := &program{}
+	var has uint64
+	i := 0
+	if len(items) > 0 && items[0].name == "" {
+		prog.lead = []byte(items[0].lit)
+		prog.errLead = newParseError(VarNone, "expected "+strconv.Quote(items[0].lit)+" at start of line")
+		i = 1
+	}
+	for ; i < len(items); i++ {
+		it := items[i]
+		var lit string
+		if i+1 < len(items) {
+			next := items[i+1]
+			if next.name != "" {
+				return nil, 0, &CompileError{Pos: src.at(next.pos), Msg: "no literal between $" + it.name + " and $" + next.name +
+					" (the parser could not tell where one ends)"}
+			}
+			lit = next.lit
+			i++
+		}
+		v, _ := VarByName(it.name)
+		if v != VarNone {
+			has |= 1 << v
+		}
+		prog.steps = append(prog.steps, newStep(v, it.name, lit, esc))
+	}
+	if len(prog.steps) == 0 {
+		return nil, 0, nil
+	}
+	return prog, has, nil
+}
+
+// newStep compiles variable name (known as v) followed by literal lit.
+func newStep(v Var, name, lit string, esc Escape) step {
+	s := step{v: v}
+	if lit != "" {
+		s.lit = []byte(lit)
+		s.quoted = lit[0] == '"' && esc != EscapeNone
+	}
+	switch {
+	case v == VarTimeLocal:
+		s.kind = scanTimeLocal
+	case v == VarTimeISO8601:
+		s.kind = scanTimeISO
+	case isListVar(v, name):
+		s.kind = scanList
+		if lit != "" {
+			s.stop = lit[0]
+		}
+	}
+	dollar := "$" + name
+	s.errValue = newParseError(v, dollar+": "+valueProblem(v))
+	s.errMissing = newParseError(v, "line too short: missing "+dollar)
+	if lit != "" {
+		s.errLit = newParseError(v, "expected "+strconv.Quote(lit)+" after "+dollar)
+	}
+	return s
+}

@@ -1,0 +1,102 @@
+// Package logformat compiles nginx log_format definitions and parses access
+// log lines written with them into Records, without allocating.
+//
+// # Formats
+//
+// Compile takes a format as written in nginx.conf, either bare
+//
+//	$remote_addr - $remote_user [$time_local] "$request" $status
+//
+// or as pasted from the log_format directive, quoted segments and all:
+//
+//	'$remote_addr - $remote_user [$time_local] '
+//	'"$request" $status';
+//
+// Quoted segments are concatenated as nginx does. Variables are written $name
+// or ${name}. Preset returns the well-known formats (combined, main, common,
+// json). A format compiles to a sequence of literals and variables; each
+// variable's value ends where the literal after it next occurs, so two
+// variables must be separated by a literal. The last variable runs to the end
+// of the line (trailing spaces ignored); bytes after the format's last
+// literal are ignored. When the literal after a value starts with '"', a '"'
+// escaped with a backslash does not end the value (except with escape=none).
+//
+// # Variables
+//
+// The variables listed as Var constants fill the Record; any other variable
+// is accepted and skipped. A value of "-" means unset for every variable
+// (empty slice, -1, or 0 for Status and Time). Where several variables feed
+// one field, the more faithful one wins regardless of order:
+//
+//   - Time: $msec, else $time_iso8601, else $time_local; all converted to UTC
+//     Unix milliseconds honoring the logged UTC offset.
+//   - Method: $request_method, else the first word of $request.
+//   - URI: $request_uri, else the URI of $request, else $uri (which nginx
+//     logs after rewrites and without the query string). Path is the URI
+//     without its query string and fragment.
+//   - Protocol: the last word of $request when it starts with "HTTP/", else
+//     $server_protocol.
+//   - Host: $host, else $http_host without its port, else $server_name.
+//
+// $status must be three digits (000, which nginx logs when no status was
+// set, gives Status 0). Durations such as $request_time ("0.123", any number
+// of decimals) are converted to microseconds.
+//
+// A $request that is not "METHOD URI [PROTOCOL]" — a TLS handshake sent to a
+// plain-HTTP port (logged as "\x16\x03\x01..."), "-", or an empty request —
+// is not an error: the line parses with its status (typically 400) and empty
+// Method, URI, Path and Protocol.
+//
+// # Upstream lists
+//
+// nginx logs the $upstream_* variables as lists: ", " separates the servers
+// tried within one upstream group and " : " separates groups after an
+// internal redirect, e.g. "0.004, 0.002 : 0.010"; elements may be "-". Lists
+// are consumed as a unit even when the literal after them is a space. They
+// are combined as follows:
+//
+//   - $upstream_response_time: the SUM of all elements other than "-", the
+//     total time spent waiting on upstreams (UpstreamTime, microseconds).
+//   - $upstream_status: the LAST element other than "-", the status nginx
+//     acted on (UpstreamStatus).
+//   - A list of only "-" is missing: UpstreamTime -1, UpstreamStatus 0.
+//   - $upstream_addr is kept as logged, the whole list (UpstreamAddr).
+//   - $upstream_connect_time and $upstream_header_time are validated like
+//     $upstream_response_time but not stored.
+//
+// # Escaping
+//
+// With EscapeDefault, nginx writes '"', '\' and bytes outside 0x20..0x7e as
+// \xHH; with EscapeJSON it writes JSON escapes. Text fields of the Record
+// that contain a backslash are decoded (\xHH, \" and \\ for EscapeDefault;
+// \" \\ \/ \b \f \n \r \t and \uXXXX, surrogate pairs included, for
+// EscapeJSON) into a scratch buffer owned by the Parser; other values alias
+// the line. Bytes that are not valid UTF-8 are left as they are.
+//
+// # JSON formats
+//
+// A format that starts with '{' is a JSON template, as commonly used with
+// escape=json:
+//
+//	{"time":"$time_iso8601","status":$status,"req":"$request","rt":"$request_time"}
+//
+// Its keys map to the variables in their values, and lines are parsed as JSON
+// objects in any key order: values may be strings, bare numbers or null;
+// unknown keys are skipped, nested objects and arrays included; nested
+// objects of the template are followed. A key whose value is just the
+// variable of the same name also matches with a leading $ ("$status"). A
+// line that is not a JSON object is a parse error.
+//
+// # Errors
+//
+// Parse never panics, whatever the bytes. A line that does not fit yields a
+// *ParseError, allocated once by Compile, whose message names what failed,
+// e.g. "$status: not a 3-digit number", `expected "\" " after $request`,
+// "$time_local: bad time" or "line too short: missing $status". Compile
+// errors are *CompileError and give the byte position in the format.
+//
+// # Concurrency
+//
+// A Parser keeps a scratch buffer and a date cache, so it must not be used by
+// several goroutines at once; Clone makes an independent copy.
+package logformat

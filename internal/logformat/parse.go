@@ -1,0 +1,246 @@
+package logformat
+
+import "bytes"
+
+// Parser parses lines written with one compiled format. It keeps a scratch
+// buffer and caches, so it is not safe for concurrent use: give each
+// goroutine its own Parser (see Clone).
+type Parser struct {
+	esc  Escape
+	text program   // the compiled text format, unless root is set
+	root *jsonNode // the compiled JSON template, for JSON formats
+	has  uint64    // bit v is set when the format provides Var v
+
+	errNotObject *ParseError
+	errTruncated *ParseError
+	errSyntax    *ParseError
+
+	scratch  []byte // decoded values; Record slices may point into it
+	lineLen  int    // length of the line being parsed
+	localDay dayCache
+	isoDay   dayCache
+}
+
+// state tracks, during one Parse, which source filled the Record fields that
+// several variables can provide; a higher rank wins.
+type state struct {
+	timeRank, methodRank, uriRank, protoRank, hostRank uint8
+}
+
+// Clone returns a Parser for the same format that shares nothing mutable with
+// p, for use in another goroutine.
+func (p *Parser) Clone() *Parser {
+	q := *p
+	q.scratch = nil
+	q.localDay, q.isoDay = dayCache{}, dayCache{}
+	return &q
+}
+
+// Has reports whether the format provides variable v.
+func (p *Parser) Has(v Var) bool {
+	return v > VarNone && v < numVars && p.has&(1<<v) != 0
+}
+
+// HasTime reports whether the format provides a time: $time_local,
+// $time_iso8601 or $msec.
+func (p *Parser) HasTime() bool {
+	return p.Has(VarTimeLocal) || p.Has(VarTimeISO8601) || p.Has(VarMsec)
+}
+
+// HasStatus reports whether the format provides $status.
+func (p *Parser) HasStatus() bool { return p.Has(VarStatus) }
+
+// HasLatency reports whether the format provides a latency: $request_time or
+// $upstream_response_time.
+func (p *Parser) HasLatency() bool {
+	return p.Has(VarRequestTime) || p.Has(VarUpstreamResponseTime)
+}
+
+// Parse parses one line into r, which it resets first. A trailing "\n" or
+// "\r\n" is ignored. Byte slices in r alias line or p's scratch buffer and
+// are valid until the next call to Parse on p. Parse does not allocate once
+// p's scratch buffer has grown to fit the longest line with escapes seen.
+//
+// A line that does not fit the format yields a *ParseError; r then holds the
+// fields parsed before the failure. Bytes after the last literal of the
+// format are ignored, so a format that is a prefix of the real one (combined
+// for a main log) still parses.
+func (p *Parser) Parse(line []byte, r *Record) error {
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	r.Reset()
+	p.scratch = p.scratch[:0]
+	p.lineLen = len(line)
+	var st state
+	var err error
+	if p.root != nil {
+		err = p.parseJSON(line, r, &st)
+	} else {
+		err = p.run(&p.text, line, r, &st)
+	}
+	if err != nil {
+		return err
+	}
+	r.Path = pathOf(r.URI)
+	return nil
+}
+
+// run parses line with prog.
+func (p *Parser) run(prog *program, line []byte, r *Record, st *state) error {
+	if !bytes.HasPrefix(line, prog.lead) {
+		return prog.errLead
+	}
+	pos := len(prog.lead)
+	for i := range prog.steps {
+		s := &prog.steps[i]
+		rest := line[pos:]
+		var n int
+		if len(s.lit) == 0 {
+			n = len(rest)
+			if prog.trimLast {
+				for n > 0 && (rest[n-1] == ' ' || rest[n-1] == '\t') {
+					n--
+				}
+			}
+			if n == 0 && needsValue(s.v) {
+				return s.errMissing
+			}
+		} else {
+			if len(rest) == 0 {
+				return s.errMissing
+			}
+			if n = s.valueLen(rest); n < 0 {
+				return s.errLit
+			}
+		}
+		if !p.apply(s.v, rest[:n], r, st) {
+			return s.errValue
+		}
+		pos += n + len(s.lit)
+	}
+	return nil
+}
+
+// valueLen returns the length of the value at the start of rest, which is
+// followed by s.lit, or -1 if s.lit is not found.
+func (s *step) valueLen(rest []byte) int {
+	n := -1
+	switch s.kind {
+	case scanTimeLocal:
+		n = 26
+	case scanTimeISO:
+		n = isoLen(rest)
+	case scanList:
+		n = listLen(rest, s.stop, false)
+	}
+	if n >= 0 && n <= len(rest) && bytes.HasPrefix(rest[n:], s.lit) {
+		return n
+	}
+	return findLit(rest, s.lit, s.quoted)
+}
+
+// findLit returns the offset of the first occurrence of lit in s, or -1. When
+// quoted is set, an occurrence preceded by an odd number of backslashes is
+// skipped, since it is an escaped '"' inside the value.
+func findLit(s, lit []byte, quoted bool) int {
+	first, tail := lit[0], lit[1:]
+	for off := 0; ; {
+		j := bytes.IndexByte(s[off:], first)
+		if j < 0 {
+			return -1
+		}
+		j += off
+		if len(s)-j-1 < len(tail) {
+			return -1
+		}
+		if bytes.Equal(s[j+1:j+1+len(tail)], tail) && !(quoted && escaped(s, j)) {
+			return j
+		}
+		off = j + 1
+	}
+}
+
+// escaped reports whether s[j] is preceded by an odd number of backslashes.
+func escaped(s []byte, j int) bool {
+	k := j
+	for k > 0 && s[k-1] == '\\' {
+		k--
+	}
+	return (j-k)%2 == 1
+}
+
+// isoLen returns the length of the $time_iso8601 value at the start of s, or
+// -1 if it does not look like one.
+func isoLen(s []byte) int {
+	n := 19
+	if len(s) <= n {
+		return -1
+	}
+	if s[n] == '.' {
+		for n++; n < len(s) && s[n] >= '0' && s[n] <= '9'; n++ {
+		}
+		if n == len(s) {
+			return -1
+		}
+	}
+	switch s[n] {
+	case 'Z':
+		return n + 1
+	case '+', '-':
+		return n + 6
+	}
+	return -1
+}
+
+// listLen returns the length of the upstream list at the start of s:
+// elements separated by ", " or " : ". An element ends at a space, a comma or
+// stop (the first byte of the literal that follows the list). In JSON (bare
+// values), an element also ends at '}', ']' or '"'.
+func listLen(s []byte, stop byte, json bool) int {
+	n := elemLen(s, 0, stop, json)
+	for n < len(s) {
+		next := n
+		switch {
+		case s[n] == ',' && n+1 < len(s) && s[n+1] == ' ':
+			next = n + 2
+		case s[n] == ' ' && n+2 < len(s) && s[n+1] == ':' && s[n+2] == ' ':
+			next = n + 3
+		default:
+			return n
+		}
+		end := elemLen(s, next, stop, json)
+		if end == next {
+			return n
+		}
+		n = end
+	}
+	return n
+}
+
+// elemLen returns the end of the list element starting at s[i].
+func elemLen(s []byte, i int, stop byte, json bool) int {
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ' || c == ',' || (c == stop && stop != 0):
+			return i
+		case json && (c == '}' || c == ']' || c == '"'):
+			return i
+		}
+	}
+	return i
+}
+
+// pathOf returns uri without its query string and fragment.
+func pathOf(uri []byte) []byte {
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		uri = uri[:i]
+	}
+	if i := bytes.IndexByte(uri, '#'); i >= 0 {
+		uri = uri[:i]
+	}
+	return uri
+}
