@@ -47,7 +47,10 @@ type program struct {
 //
 // The format may be given bare or as pasted from nginx.conf: one or more
 // quoted strings separated by white space (and optionally a final ';'), which
-// are concatenated as nginx does. Variables are $name or ${name}. Two
+// are concatenated as nginx does. As a bare format may start with a double
+// quote too (`"$request" $status`), double-quoted input is read as nginx.conf
+// syntax only when it ends with ';', uses a \" style escape or spans several
+// lines; single-quoted input always is. Variables are $name or ${name}. Two
 // variables must be separated by a literal. A format that starts with '{' is
 // a JSON template (see the package documentation). Errors are *CompileError.
 func Compile(format string, esc Escape) (*Parser, error) {
@@ -55,19 +58,20 @@ func Compile(format string, esc Escape) (*Parser, error) {
 		return nil, &CompileError{Pos: 0, Msg: "unknown escape " + esc.String()}
 	}
 	trimmed := strings.TrimLeft(format, " \t\r\n")
-	if src, ok := segmentSource(format); ok {
+	src, sure, ok := segmentSource(format)
+	switch {
+	case ok && sure:
 		p, err := compileSource(src, esc)
 		if err == nil || strings.HasPrefix(trimmed, "'") {
 			return p, err
 		}
-		// A bare format may start with a double-quoted variable, as in
-		// `"$request" $status`: try that reading before giving up.
+		// `"$request" "-" "$http_user_agent"` reads both ways: fall back
+		// to the bare reading before giving up.
 		if p2, err2 := compileSource(bareSource(format), esc); err2 == nil {
 			return p2, nil
 		}
 		return nil, err
-	}
-	if strings.HasPrefix(trimmed, "'") {
+	case strings.HasPrefix(trimmed, "'"):
 		return nil, &CompileError{Pos: len(format) - len(trimmed), Msg: "unterminated or malformed quoted string"}
 	}
 	return compileSource(bareSource(format), esc)
@@ -77,7 +81,7 @@ func Compile(format string, esc Escape) (*Parser, error) {
 func compileSource(src source, esc Escape) (*Parser, error) {
 	text := strings.TrimSpace(src.text)
 	if text == "" {
-		return nil, &CompileError{Pos: src.at(0), Msg: "empty format"}
+		return nil, &CompileError{Pos: 0, Msg: "empty format"}
 	}
 	p := &Parser{esc: esc}
 	if text[0] == '{' {

@@ -1,7 +1,5 @@
 package logformat
 
-
-
 // jsonNode is a compiled JSON object template: what to do with each key.
 type jsonNode struct {
 	entries []jsonEntry
@@ -197,4 +195,3 @@ func (t *tmpl) stringEnd(i int) int {
 	}
 	return -1
 }
-

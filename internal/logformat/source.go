@@ -47,41 +47,46 @@ func bareSource(in string) source {
 // by white space, optionally ending with ';'. As nginx does, it concatenates
 // them and resolves the escapes \" \' \\ \t \r \n inside quotes. It reports
 // false when in is not such a list.
-func segmentSource(in string) (source, bool) {
+//
+// A bare format may also start with a double quote (`"$request" $status`),
+// so sure reports whether in is unmistakably nginx.conf syntax: it starts
+// with a single quote, ends with ';', uses an escape, or spans several lines.
+func segmentSource(in string) (src source, sure, ok bool) {
 	var b strings.Builder
 	var pos []int
 	i := skipConfSpace(in, 0)
 	if i == len(in) || (in[i] != '\'' && in[i] != '"') {
-		return source{}, false
+		return source{}, false, false
 	}
 	words := in[i] == '\''
+	sure = words || strings.Contains(in[i:], "\n")
 	for i < len(in) {
 		c := in[i]
 		switch {
 		case c == ';':
 			if skipConfSpace(in, i+1) != len(in) {
-				return source{}, false
+				return source{}, false, false
 			}
-			i = len(in)
+			i, sure = len(in), true
 			continue
 		case c == '\'' || c == '"':
-			end, ok := appendQuoted(&b, &pos, in, i)
+			end, escapes, ok := appendQuoted(&b, &pos, in, i)
 			if !ok {
-				return source{}, false
+				return source{}, false, false
 			}
-			i = end
+			i, sure = end, sure || escapes
 		case words:
 			i = appendWord(&b, &pos, in, i)
 		default:
-			return source{}, false
+			return source{}, false, false
 		}
 		if i < len(in) && !isConfSpace(in[i]) && in[i] != ';' {
-			return source{}, false
+			return source{}, false, false
 		}
 		i = skipConfSpace(in, i)
 	}
 	pos = append(pos, len(in))
-	return source{text: b.String(), pos: pos}, true
+	return source{text: b.String(), pos: pos}, sure, true
 }
 
 func skipConfSpace(s string, i int) int {
@@ -92,14 +97,14 @@ func skipConfSpace(s string, i int) int {
 }
 
 // appendQuoted appends the quoted string starting at in[i] and returns the
-// offset after its closing quote.
-func appendQuoted(b *strings.Builder, pos *[]int, in string, i int) (int, bool) {
+// offset after its closing quote and whether it used an escape.
+func appendQuoted(b *strings.Builder, pos *[]int, in string, i int) (end int, escapes, ok bool) {
 	q := in[i]
 	for j := i + 1; j < len(in); j++ {
 		c := in[j]
 		switch {
 		case c == q:
-			return j + 1, true
+			return j + 1, escapes, true
 		case c == '\\' && j+1 < len(in):
 			d, ok := confEscape(in[j+1])
 			if !ok {
@@ -108,12 +113,13 @@ func appendQuoted(b *strings.Builder, pos *[]int, in string, i int) (int, bool) 
 			b.WriteByte(d)
 			*pos = append(*pos, j)
 			j++
+			escapes = true
 			continue
 		}
 		b.WriteByte(c)
 		*pos = append(*pos, j)
 	}
-	return 0, false
+	return 0, escapes, false
 }
 
 // confEscape resolves the escapes nginx.conf recognises in quoted strings.
