@@ -1,8 +1,8 @@
 package logformat
 
 import (
-	"bytes"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -482,22 +482,9 @@ func TestCompileErrors(t *testing.T) {
 			if diff := cmp.Diff(CompileError{Pos: tt.pos, Msg: tt.msg}, *ce); diff != "" {
 				t.Errorf("Compile(%q) error mismatch (-want +got):\n%s", tt.format, diff)
 			}
-			if !strings.HasSuffix(err.Error(), " at byte "+itoa(tt.pos)) {
+			if !strings.HasSuffix(err.Error(), " at byte "+strconv.Itoa(tt.pos)) {
 				t.Errorf("Error() = %q, want the byte position", err.Error())
 			}
 		})
 	}
-}
-
-func itoa(n int) string { return string(bytes.TrimSpace([]byte(strings.Repeat(" ", 0) + fmtInt(n)))) }
-
-func fmtInt(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }
