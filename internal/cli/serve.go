@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/server"
+	"github.com/headroom-slo/headroom/internal/tail"
+)
+
+// PollInterval is how often `serve` looks for new log lines; every poll that
+// reads lines commits them, so data is durable within about this long.
+const PollInterval = 250 * time.Millisecond
+
+func runServe(ctx context.Context, args []string, stdio Stdio) error {
+	fs := newFlags("serve", stdio)
+	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
+	listen := fs.String("listen", "", "HTTP address (default server.listen, 127.0.0.1:8080)")
+	verbose := fs.Bool("v", false, "debug logging")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.Server.Listen = *listen
+	}
+	log := logger(stdio.Err, *verbose)
+	p, err := openPipeline(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer p.st.Close()
+	f := tail.New(p.st, p.sources, log)
+	srv, err := server.New(server.Options{
+		Listen: cfg.Server.Listen,
+		Log:    log,
+		Health: func(context.Context) (any, error) {
+			return map[string]any{"sources": f.States(), "store_bytes": p.st.Size()}, nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("serving", "addr", srv.Addr(), "config", cfg.Path, "data", cfg.Storage.Dir, "sources", len(p.sources))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.Run(ctx, PollInterval, nil)
+	}()
+	prune := make(chan struct{})
+	go func() {
+		defer close(prune)
+		p.pruneLoop(ctx, log)
+	}()
+	err = srv.Serve(ctx)
+	cancel()
+	<-done
+	<-prune
+	return err
+}

@@ -1,0 +1,249 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/ingest"
+	"github.com/headroom-slo/headroom/internal/sli"
+	"github.com/headroom-slo/headroom/internal/slo"
+	"github.com/headroom-slo/headroom/internal/store"
+)
+
+// StatusReport is the `status --json` document.
+type StatusReport struct {
+	At      time.Time      `json:"at"`
+	SLOs    []SLOStatus    `json:"slos"`
+	Sources []SourceStatus `json:"sources"`
+}
+
+// SLOStatus is one SLO in a StatusReport.
+type SLOStatus struct {
+	Name                 string                `json:"name"`
+	Service              string                `json:"service"`
+	Type                 string                `json:"type"`
+	Objective            float64               `json:"objective"` // percent, as configured
+	Window               string                `json:"window"`
+	WindowStart          time.Time             `json:"window_start"`
+	WindowEnd            time.Time             `json:"window_end"`
+	Total                float64               `json:"total"`
+	Good                 float64               `json:"good"`
+	Bad                  float64               `json:"bad"`
+	SLI                  float64               `json:"sli"`
+	ErrorBudget          float64               `json:"error_budget"`
+	ErrorBudgetRemaining float64               `json:"error_budget_remaining"`
+	BurnRates            map[string]float64    `json:"burn_rates"`
+	Events               map[string]slo.Counts `json:"events"`
+}
+
+// SourceStatus is one configured log in a StatusReport.
+type SourceStatus struct {
+	Service     string                `json:"service"`
+	Log         string                `json:"log"`
+	Files       int                   `json:"files"`
+	FilesRead   int                   `json:"files_read"`
+	Lines       int64                 `json:"lines"`
+	Malformed   int64                 `json:"malformed"`
+	Excluded    int64                 `json:"excluded"`
+	LastEvent   *time.Time            `json:"last_event"`
+	LagSeconds  *float64              `json:"lag_seconds"`
+	LastIngest  *time.Time            `json:"last_ingest"`
+	BytesBehind int64                 `json:"bytes_behind"`
+	Samples     []store.MalformedLine `json:"malformed_samples"`
+}
+
+func runStatus(ctx context.Context, args []string, stdio Stdio) error {
+	fs := newFlags("status", stdio)
+	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
+	at := fs.String("at", "", "evaluate as of this instant (RFC 3339); default now")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			return usagef("--at %q: want RFC 3339, like 2026-11-20T12:00:00Z", *at)
+		}
+		now = t.UTC()
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(cfg.Storage.Dir, store.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rep, err := buildStatus(ctx, cfg, st, now)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdio.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printStatus(stdio.Out, rep)
+	return nil
+}
+
+func buildStatus(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) (*StatusReport, error) {
+	specs, err := sli.CompileAll(cfg)
+	if err != nil {
+		return nil, err
+	}
+	floor := time.Time{}
+	if r := time.Duration(cfg.Storage.Retention.Minutes); r > 0 {
+		floor = time.Now().Add(-r)
+	}
+	sts, err := sli.Evaluate(ctx, st, specs, now, floor, slo.StatusWindows)
+	if err != nil {
+		return nil, err
+	}
+	rep := &StatusReport{At: now, SLOs: make([]SLOStatus, 0, len(sts))}
+	for _, s := range sts {
+		o := SLOStatus{
+			Name: s.Spec.Name, Service: s.Spec.Service, Type: s.Spec.Config.SLI.Type,
+			Objective: s.Spec.Config.Objective, Window: s.Spec.Window.String(),
+			WindowStart: s.From, WindowEnd: s.To,
+			Total: s.Counts.Total, Good: round(s.Counts.Good), Bad: round(s.Counts.Bad()),
+			SLI: s.Counts.SLI(), ErrorBudget: slo.ErrorBudget(s.Spec.Objective),
+			ErrorBudgetRemaining: s.Remaining,
+			BurnRates:            map[string]float64{}, Events: map[string]slo.Counts{},
+		}
+		for w, b := range s.BurnRates {
+			o.BurnRates[slo.FormatDuration(w)] = b
+			o.Events[slo.FormatDuration(w)] = s.Burn[w]
+		}
+		rep.SLOs = append(rep.SLOs, o)
+	}
+	if rep.Sources, err = sourceStatus(ctx, cfg, st, now); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// round removes float noise from interpolated counts (exact counts are whole).
+func round(f float64) float64 { return math.Round(f*1e6) / 1e6 }
+
+func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) ([]SourceStatus, error) {
+	all, err := st.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []SourceStatus
+	for _, svc := range cfg.Services {
+		for _, l := range svc.Logs {
+			s := SourceStatus{Service: svc.Name, Log: l.Path, Samples: []store.MalformedLine{}}
+			paths, _ := ingest.Expand(l.Path)
+			s.Files = len(paths)
+			offsets := map[string]int64{}
+			var last, updated int64
+			for _, src := range all {
+				if src.Service != svc.Name || src.Log != l.Path {
+					continue
+				}
+				s.FilesRead++
+				s.Lines += src.Lines
+				s.Malformed += src.Malformed
+				s.Excluded += src.Excluded
+				last = max(last, src.LastTS)
+				updated = max(updated, src.Updated)
+				offsets[src.Fingerprint] = src.Offset
+				if src.Malformed > 0 {
+					samples, err := st.Samples(ctx, src.Fingerprint)
+					if err != nil {
+						return nil, err
+					}
+					s.Samples = append(s.Samples, samples...)
+				}
+			}
+			if n := len(s.Samples); n > store.SamplesKept {
+				s.Samples = s.Samples[n-store.SamplesKept:]
+			}
+			for _, p := range paths {
+				if ingest.IsGzip(p) {
+					continue
+				}
+				f, err := ingest.OpenFile(p)
+				if err != nil {
+					continue
+				}
+				s.BytesBehind += max(f.Size-offsets[f.Fingerprint], 0)
+				f.Close()
+			}
+			if last > 0 {
+				t := time.UnixMilli(last).UTC()
+				lag := now.Sub(t).Seconds()
+				s.LastEvent, s.LagSeconds = &t, &lag
+			}
+			if updated > 0 {
+				t := time.Unix(updated, 0).UTC()
+				s.LastIngest = &t
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func printStatus(w io.Writer, rep *StatusReport) {
+	fmt.Fprintf(w, "SLO status as of %s\n\n", rep.At.Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := []string{"SLO", "SERVICE", "OBJECTIVE", "WINDOW", "TOTAL", "GOOD", "SLI", "BUDGET LEFT"}
+	for _, d := range slo.StatusWindows {
+		head = append(head, "BURN "+slo.FormatDuration(d))
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for _, s := range rep.SLOs {
+		row := []string{
+			s.Name, s.Service, fmt.Sprintf("%g%%", s.Objective), s.Window,
+			thousands(int64(s.Total)), thousands(int64(math.Round(s.Good))), pct(s.SLI, s.Total), fmt.Sprintf("%.1f%%", s.ErrorBudgetRemaining*100),
+		}
+		for _, d := range slo.StatusWindows {
+			row = append(row, fmt.Sprintf("%.2f", s.BurnRates[slo.FormatDuration(d)]))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tSERVICE\tFILES\tLINES\tMALFORMED\tEXCLUDED\tLAST EVENT\tLAG\tBEHIND")
+	for _, s := range rep.Sources {
+		last, lag := "never", "-"
+		if s.LastEvent != nil {
+			last = s.LastEvent.Format(time.RFC3339)
+			lag = (time.Duration(*s.LagSeconds) * time.Second).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Log, s.Service, s.FilesRead, s.Files,
+			thousands(s.Lines), thousands(s.Malformed), thousands(s.Excluded), last, lag, bytesHuman(s.BytesBehind))
+	}
+	tw.Flush()
+	for _, s := range rep.Sources {
+		for i, m := range s.Samples {
+			if i == 3 {
+				fmt.Fprintf(w, "  … %d more malformed samples in `headroom status --json`\n", len(s.Samples)-3)
+				break
+			}
+			fmt.Fprintf(w, "  malformed %s:%d: %s: %q\n", m.Path, m.Line, m.Reason, m.Excerpt)
+		}
+	}
+}
+
+func pct(f, total float64) string {
+	if total == 0 {
+		return "no data"
+	}
+	return fmt.Sprintf("%.3f%%", f*100)
+}
+

@@ -1,0 +1,316 @@
+// Package config reads headroom's YAML configuration strictly: unknown keys
+// are rejected, defaults are filled in, and Validate reports every problem at
+// once, each with the file, line and field it concerns.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/headroom-slo/headroom/internal/slo"
+)
+
+// Config is a whole headroom configuration.
+type Config struct {
+	Storage  Storage   `yaml:"storage"`
+	Server   Server    `yaml:"server"`
+	Services []Service `yaml:"services"`
+	SLOs     []SLO     `yaml:"slos"`
+
+	// Path is the file the config was read from ("" for in-memory configs).
+	Path string `yaml:"-"`
+	// lines maps field paths such as "slos[1].objective" to their line.
+	lines map[string]int
+}
+
+// Storage says where and how long data is kept.
+type Storage struct {
+	Dir       string    `yaml:"dir"`
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention is how long each resolution of cells is kept; 0 keeps forever.
+type Retention struct {
+	Minutes Duration `yaml:"minutes"`
+	Hours   Duration `yaml:"hours"`
+	Days    Duration `yaml:"days"`
+}
+
+// Server configures `headroom serve`.
+type Server struct {
+	Listen string `yaml:"listen"`
+}
+
+// Service is one thing with SLOs, fed by Nginx access logs.
+type Service struct {
+	Name      string      `yaml:"name"`
+	Logs      []LogSource `yaml:"logs"`
+	Exclude   []Exclude   `yaml:"exclude"`
+	Routes    []RouteRule `yaml:"routes"`
+	MaxRoutes int         `yaml:"max_routes"`
+	MaxHosts  int         `yaml:"max_hosts"`
+	// Latency names the variable latency SLIs use: request_time (default) or
+	// upstream_response_time.
+	Latency string `yaml:"latency"`
+}
+
+// LogSource is a glob of access-log files in one format.
+type LogSource struct {
+	Path      string `yaml:"path"`
+	Format    string `yaml:"format"`     // preset: combined, main, common, json
+	LogFormat string `yaml:"log_format"` // a log_format pasted from nginx.conf
+	Escape    string `yaml:"escape"`     // default, json, none
+}
+
+// Exclude drops matching requests before they count anywhere. All fields set
+// in one rule must match (AND); any rule matching excludes (OR).
+type Exclude struct {
+	Route     string     `yaml:"route"`      // regexp on the path (no query)
+	UserAgent string     `yaml:"user_agent"` // regexp
+	Host      string     `yaml:"host"`       // regexp
+	Method    StringList `yaml:"method"`
+	Status    StringList `yaml:"status"` // codes and classes: 404, 4xx, 500-599
+}
+
+// RouteRule overrides automatic route templating.
+type RouteRule struct {
+	Match    string `yaml:"match"`    // regexp on the path
+	Template string `yaml:"template"` // may use $1, ${name}
+}
+
+// SLO is one service level objective.
+type SLO struct {
+	Name        string  `yaml:"name"`
+	Service     string  `yaml:"service"`
+	Description string  `yaml:"description"`
+	Objective   float64 `yaml:"objective"` // percent, e.g. 99.9
+	Window      string  `yaml:"window"`    // 28d, month, quarter, week
+	Filter      Filter  `yaml:"filter"`
+	SLI         SLISpec `yaml:"sli"`
+}
+
+// Filter narrows the requests an SLO counts.
+type Filter struct {
+	Host   string     `yaml:"host"`  // regexp
+	Route  string     `yaml:"route"` // regexp on the route template
+	Method StringList `yaml:"method"`
+	Status StringList `yaml:"status"`
+}
+
+// SLISpec says which requests are good.
+type SLISpec struct {
+	Type      string     `yaml:"type"` // availability or latency
+	Threshold Duration   `yaml:"threshold"`
+	BadStatus StringList `yaml:"bad_status"` // availability: default [5xx]
+}
+
+// SLI types.
+const (
+	Availability = "availability"
+	Latency      = "latency"
+)
+
+// Duration is a time.Duration written as 300ms, 2.5s, 28d or 2w in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := slo.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration (like 300ms, 1h, 28d)", n.Line, n.Value)}}
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as text.
+func (d Duration) MarshalYAML() (any, error) { return slo.FormatDuration(time.Duration(d)), nil }
+
+// StringList accepts a single scalar or a list.
+type StringList []string
+
+// UnmarshalYAML reads `GET` and `[GET, POST]` alike.
+func (s *StringList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*s = StringList{n.Value}
+		return nil
+	}
+	var l []string
+	if err := n.Decode(&l); err != nil {
+		return err
+	}
+	*s = l
+	return nil
+}
+
+// Load reads, defaults and validates the config at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(b, path)
+}
+
+// Parse reads, defaults and validates a config. Relative paths in it are
+// resolved against the directory of path. All problems are returned at once.
+func Parse(b []byte, path string) (*Config, error) {
+	c := &Config{Path: path, lines: map[string]int{}}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(root.Content) > 0 {
+		indexLines(root.Content[0], "", c.lines)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			errs := make([]error, len(te.Errors))
+			for i, m := range te.Errors {
+				errs[i] = fmt.Errorf("%s:%s", path, strings.TrimPrefix(m, "line "))
+			}
+			return nil, errors.Join(errs...)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func indexLines(n *yaml.Node, path string, lines map[string]int) {
+	lines[path] = n.Line
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			p := key
+			if path != "" {
+				p = path + "." + key
+			}
+			lines[p] = n.Content[i].Line
+			indexLines(n.Content[i+1], p, lines)
+			lines[p] = n.Content[i].Line
+		}
+	case yaml.SequenceNode:
+		for i, e := range n.Content {
+			indexLines(e, path+"["+strconv.Itoa(i)+"]", lines)
+		}
+	}
+}
+
+// Defaults.
+const (
+	DefaultDir       = "./headroom-data"
+	DefaultListen    = "127.0.0.1:8080"
+	DefaultMaxRoutes = 1000
+	DefaultMaxHosts  = 100
+)
+
+func (c *Config) applyDefaults() {
+	if c.Storage.Dir == "" {
+		c.Storage.Dir = DefaultDir
+	}
+	c.Storage.Dir = c.resolve(c.Storage.Dir)
+	r := &c.Storage.Retention
+	if r.Minutes == 0 {
+		r.Minutes = Duration(100 * 24 * time.Hour)
+	}
+	if r.Hours == 0 {
+		r.Hours = Duration(2 * 366 * 24 * time.Hour)
+	}
+	if c.Server.Listen == "" {
+		c.Server.Listen = DefaultListen
+	}
+	for i := range c.Services {
+		s := &c.Services[i]
+		if s.MaxRoutes == 0 {
+			s.MaxRoutes = DefaultMaxRoutes
+		}
+		if s.MaxHosts == 0 {
+			s.MaxHosts = DefaultMaxHosts
+		}
+		if s.Latency == "" {
+			s.Latency = "request_time"
+		}
+		for j := range s.Logs {
+			if s.Logs[j].Path != "" && s.Logs[j].Path != "-" {
+				s.Logs[j].Path = c.resolve(s.Logs[j].Path)
+			}
+			if s.Logs[j].Format == "" && s.Logs[j].LogFormat == "" {
+				s.Logs[j].Format = "combined"
+			}
+		}
+	}
+	for i := range c.SLOs {
+		if c.SLOs[i].SLI.Type == Availability && len(c.SLOs[i].SLI.BadStatus) == 0 {
+			c.SLOs[i].SLI.BadStatus = StringList{"5xx"}
+		}
+	}
+}
+
+func (c *Config) resolve(p string) string {
+	if c.Path == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.Path), p)
+}
+
+// Service returns the service named name, or nil.
+func (c *Config) Service(name string) *Service {
+	for i := range c.Services {
+		if c.Services[i].Name == name {
+			return &c.Services[i]
+		}
+	}
+	return nil
+}
+
+// SLOsOf returns the SLOs of a service.
+func (c *Config) SLOsOf(service string) []SLO {
+	var out []SLO
+	for _, s := range c.SLOs {
+		if s.Service == service {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// LatencyThresholdsMs returns the latency thresholds of a service's SLOs in
+// whole milliseconds, so ingest can make counts at them exact.
+func (c *Config) LatencyThresholdsMs(service string) []uint32 {
+	var out []uint32
+	for _, s := range c.SLOsOf(service) {
+		if s.SLI.Type == Latency {
+			out = append(out, uint32(time.Duration(s.SLI.Threshold)/time.Millisecond))
+		}
+	}
+	return out
+}
+
+// ObjectiveRatio returns the objective as a ratio (99.9 → 0.999).
+func (s *SLO) ObjectiveRatio() float64 { return s.Objective / 100 }
+
+// MustCompile compiles a regexp already checked by Validate.
+func MustCompile(expr string) *regexp.Regexp {
+	if expr == "" {
+		return nil
+	}
+	return regexp.MustCompile(expr)
+}

@@ -1,0 +1,260 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/logformat"
+	"github.com/headroom-slo/headroom/internal/slo"
+)
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// Validate checks the whole config and returns every problem found, joined,
+// each as "file:line: field: problem".
+func (c *Config) Validate() error {
+	v := validator{c: c}
+	if len(c.Services) == 0 {
+		v.add("services", "at least one service is required")
+	}
+	services := map[string]bool{}
+	for i, s := range c.Services {
+		p := fmt.Sprintf("services[%d]", i)
+		switch {
+		case s.Name == "":
+			v.add(p+".name", "required")
+		case !nameRE.MatchString(s.Name):
+			v.add(p+".name", "%q: use letters, digits, '.', '_' and '-'", s.Name)
+		case services[s.Name]:
+			v.add(p+".name", "duplicate service %q", s.Name)
+		}
+		services[s.Name] = true
+		for j, l := range s.Logs {
+			lp := fmt.Sprintf("%s.logs[%d]", p, j)
+			if l.Path == "" {
+				v.add(lp+".path", "required")
+			}
+			if _, err := l.Compile(); err != nil {
+				field := ".format"
+				if l.LogFormat != "" {
+					field = ".log_format"
+				}
+				v.add(lp+field, "%v", err)
+			}
+		}
+		for j, e := range s.Exclude {
+			ep := fmt.Sprintf("%s.exclude[%d]", p, j)
+			if e.Route == "" && e.UserAgent == "" && e.Host == "" && len(e.Method) == 0 && len(e.Status) == 0 {
+				v.add(ep, "empty rule: set route, user_agent, host, method or status")
+			}
+			v.regexp(ep+".route", e.Route)
+			v.regexp(ep+".user_agent", e.UserAgent)
+			v.regexp(ep+".host", e.Host)
+			v.statuses(ep+".status", e.Status)
+		}
+		for j, r := range s.Routes {
+			rp := fmt.Sprintf("%s.routes[%d]", p, j)
+			if r.Match == "" {
+				v.add(rp+".match", "required")
+			}
+			v.regexp(rp+".match", r.Match)
+			if r.Template == "" {
+				v.add(rp+".template", "required")
+			}
+		}
+		if s.MaxRoutes < 0 {
+			v.add(p+".max_routes", "must be positive")
+		}
+		if s.MaxHosts < 0 {
+			v.add(p+".max_hosts", "must be positive")
+		}
+		if s.Latency != "request_time" && s.Latency != "upstream_response_time" {
+			v.add(p+".latency", "%q: want request_time or upstream_response_time", s.Latency)
+		}
+	}
+	slos := map[string]bool{}
+	for i, o := range c.SLOs {
+		p := fmt.Sprintf("slos[%d]", i)
+		switch {
+		case o.Name == "":
+			v.add(p+".name", "required")
+		case !nameRE.MatchString(o.Name):
+			v.add(p+".name", "%q: use letters, digits, '.', '_' and '-'", o.Name)
+		case slos[o.Name]:
+			v.add(p+".name", "duplicate SLO %q", o.Name)
+		}
+		slos[o.Name] = true
+		svc := c.Service(o.Service)
+		switch {
+		case o.Service == "":
+			v.add(p+".service", "required")
+		case svc == nil:
+			v.add(p+".service", "unknown service %q", o.Service)
+		}
+		if o.Objective <= 0 || o.Objective >= 100 {
+			v.add(p+".objective", "%v: want a percentage above 0 and below 100, like 99.9", o.Objective)
+		}
+		if o.Window == "" {
+			v.add(p+".window", "required (like 28d, month or quarter)")
+		} else if _, err := slo.ParseWindow(o.Window); err != nil {
+			v.add(p+".window", "%v", err)
+		}
+		v.regexp(p+".filter.host", o.Filter.Host)
+		v.regexp(p+".filter.route", o.Filter.Route)
+		v.statuses(p+".filter.status", o.Filter.Status)
+		switch o.SLI.Type {
+		case Availability:
+			v.statuses(p+".sli.bad_status", o.SLI.BadStatus)
+			if o.SLI.Threshold != 0 {
+				v.add(p+".sli.threshold", "only latency SLIs have a threshold")
+			}
+		case Latency:
+			th := time.Duration(o.SLI.Threshold)
+			switch {
+			case th <= 0:
+				v.add(p+".sli.threshold", "required for latency SLIs (like 300ms)")
+			case th%time.Millisecond != 0:
+				v.add(p+".sli.threshold", "%v: must be whole milliseconds (nginx logs milliseconds)", th)
+			case th > time.Hour:
+				v.add(p+".sli.threshold", "%v: at most 1h", th)
+			}
+			if len(o.SLI.BadStatus) > 0 {
+				v.add(p+".sli.bad_status", "only availability SLIs have bad statuses")
+			}
+			if svc != nil {
+				for j, l := range svc.Logs {
+					if lp, err := l.Compile(); err == nil && !lp.HasLatency() {
+						v.add(p+".sli.type", "latency SLI on service %q, but its logs[%d] format has no $request_time or $upstream_response_time", o.Service, j)
+					}
+				}
+			}
+		case "":
+			v.add(p+".sli.type", "required: availability or latency")
+		default:
+			v.add(p+".sli.type", "%q: want availability or latency", o.SLI.Type)
+		}
+	}
+	r := c.Storage.Retention
+	if r.Minutes < 0 || r.Hours < 0 || r.Days < 0 {
+		v.add("storage.retention", "must not be negative")
+	}
+	return errors.Join(v.errs...)
+}
+
+type validator struct {
+	c    *Config
+	errs []error
+}
+
+func (v *validator) add(field, format string, args ...any) {
+	loc := v.c.Path
+	if loc == "" {
+		loc = "config"
+	}
+	// Report the line of the field, or of its closest parent that has one.
+	for p := field; ; {
+		if n, ok := v.c.lines[p]; ok {
+			loc += ":" + strconv.Itoa(n)
+			break
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	v.errs = append(v.errs, fmt.Errorf("%s: %s: %s", loc, field, fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) regexp(field, expr string) {
+	if expr == "" {
+		return
+	}
+	if _, err := regexp.Compile(expr); err != nil {
+		v.add(field, "bad regexp: %v", err)
+	}
+}
+
+func (v *validator) statuses(field string, l StringList) {
+	if _, err := ParseStatusSet(l); err != nil {
+		v.add(field, "%v", err)
+	}
+}
+
+// Compile returns the parser for the source's format.
+func (l LogSource) Compile() (*logformat.Parser, error) {
+	if l.Format != "" && l.LogFormat != "" {
+		return nil, fmt.Errorf("set format (a preset) or log_format, not both")
+	}
+	esc, err := logformat.ParseEscape(l.Escape)
+	if err != nil {
+		return nil, err
+	}
+	format := l.LogFormat
+	if l.Format != "" {
+		f, pesc, ok := logformat.Preset(l.Format)
+		if !ok {
+			return nil, fmt.Errorf("unknown preset %q: want combined, main, common or json (or paste your log_format)", l.Format)
+		}
+		format = f
+		if l.Escape == "" {
+			esc = pesc
+		}
+	}
+	p, err := logformat.Compile(format, esc)
+	if err != nil {
+		return nil, err
+	}
+	if !p.HasTime() {
+		return nil, fmt.Errorf("the format has no time: add $time_local, $time_iso8601 or $msec")
+	}
+	if !p.HasStatus() {
+		return nil, fmt.Errorf("the format has no $status")
+	}
+	return p, nil
+}
+
+// StatusSet is a set of HTTP status codes.
+type StatusSet [1000]bool
+
+// ParseStatusSet reads codes (404), classes (5xx) and ranges (500-504).
+// An empty list gives an empty set.
+func ParseStatusSet(l []string) (*StatusSet, error) {
+	var s StatusSet
+	var errs []error
+	for _, e := range l {
+		lo, hi, err := statusRange(strings.TrimSpace(strings.ToLower(e)))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for c := lo; c <= hi; c++ {
+			s[c] = true
+		}
+	}
+	return &s, errors.Join(errs...)
+}
+
+func statusRange(e string) (lo, hi int, err error) {
+	if len(e) == 3 && e[1:] == "xx" && e[0] >= '1' && e[0] <= '9' {
+		lo = int(e[0]-'0') * 100
+		return lo, lo + 99, nil
+	}
+	a, b, isRange := strings.Cut(e, "-")
+	lo, err1 := strconv.Atoi(a)
+	hi, err2 := lo, error(nil)
+	if isRange {
+		hi, err2 = strconv.Atoi(b)
+	}
+	if err1 != nil || err2 != nil || lo < 100 || hi > 999 || lo > hi {
+		return 0, 0, fmt.Errorf("%q: want a status (404), class (5xx) or range (500-504)", e)
+	}
+	return lo, hi, nil
+}
+
+// Contains reports whether code is in the set.
+func (s *StatusSet) Contains(code int) bool { return code >= 0 && code < len(s) && s[code] }

@@ -1,0 +1,92 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/headroom-slo/headroom/internal/store"
+)
+
+// StateStore is what reading files needs from the store.
+type StateStore interface {
+	Committer
+	Source(ctx context.Context, fingerprint string) (store.SourceState, bool, error)
+}
+
+// FileResult is what reading one file did.
+type FileResult struct {
+	Result
+	Path        string
+	Fingerprint string
+	From        int64 // where reading started (the stored offset)
+	Known       bool  // the file had been read before (under any name)
+	Partial     int64 // bytes of an incomplete last line left for later
+}
+
+// IngestFile reads path from its stored offset to its end. A file whose
+// first line is incomplete returns ErrNotReady. A plain file's incomplete
+// last line is left for the next read; a gzip file is complete.
+func IngestFile(ctx context.Context, st StateStore, src *Source, path string, opts Options) (FileResult, error) {
+	f, err := OpenFile(path)
+	if err != nil {
+		return FileResult{Path: path}, err
+	}
+	defer f.Close()
+	fr := FileResult{Path: path, Fingerprint: f.Fingerprint}
+	state, known, err := st.Source(ctx, f.Fingerprint)
+	if err != nil {
+		return fr, err
+	}
+	fr.Known, fr.From = known, state.Offset
+	fr.To = state.Offset
+	if !f.Gzip && known && state.Offset >= f.Size {
+		return fr, nil // nothing new
+	}
+	if err := f.Seek(state.Offset); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fr, nil // a compressed copy shorter than what was read: nothing new
+		}
+		return fr, err
+	}
+	res, err := Run(ctx, st, src, Stream{
+		R: f, Path: path, Fingerprint: f.Fingerprint, From: state.Offset, Line: state.Lines, Final: f.Gzip,
+	}, opts)
+	fr.Result = res
+	if err != nil {
+		return fr, fmt.Errorf("%s: %w", path, err)
+	}
+	if !f.Gzip && f.Size > res.To {
+		fr.Partial = f.Size - res.To
+	}
+	return fr, nil
+}
+
+// IngestStdin reads a whole stream (a pipe) from where an earlier import of
+// the same content stopped.
+func IngestStdin(ctx context.Context, st StateStore, src *Source, r io.Reader, opts Options) (FileResult, error) {
+	fr := FileResult{Path: "-"}
+	in, err := OpenStdin(r)
+	if err != nil {
+		return fr, err
+	}
+	fr.Fingerprint = in.Fingerprint
+	state, known, err := st.Source(ctx, in.Fingerprint)
+	if err != nil {
+		return fr, err
+	}
+	fr.Known, fr.From, fr.To = known, state.Offset, state.Offset
+	if err := in.Skip(state.Offset); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fr, nil
+		}
+		return fr, fmt.Errorf("stdin: %w", err)
+	}
+	res, err := Run(ctx, st, src, Stream{R: in, Path: "-", Fingerprint: in.Fingerprint, From: state.Offset, Line: state.Lines, Final: true}, opts)
+	fr.Result = res
+	if err != nil {
+		return fr, fmt.Errorf("stdin: %w", err)
+	}
+	return fr, nil
+}

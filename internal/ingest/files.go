@@ -1,0 +1,232 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// FingerprintBytes is how much of a file's start identifies it: its first
+// line, or this many bytes when the first line is longer.
+const FingerprintBytes = 4096
+
+// ErrNotReady reports a file too young to identify: its first line is not
+// complete yet.
+var ErrNotReady = errors.New("first line not complete yet")
+
+// Fingerprint identifies a file's content by its first line: the same log
+// renamed, copied (copytruncate), compressed or piped in has the same
+// fingerprint, wherever it is. head is the start of the (decompressed)
+// content, at least FingerprintBytes long unless the content is shorter;
+// complete says the content ends there (a finished stream).
+func Fingerprint(head []byte, complete bool) (string, error) {
+	if len(head) > FingerprintBytes {
+		head = head[:FingerprintBytes]
+	}
+	end := bytes.IndexByte(head, '\n') + 1
+	switch {
+	case end > 0:
+	case len(head) == FingerprintBytes, complete && len(head) > 0:
+		end = len(head)
+	default:
+		return "", ErrNotReady
+	}
+	sum := sha256.Sum256(head[:end])
+	return hex.EncodeToString(sum[:16]), nil
+}
+
+// IsGzip reports whether path names a gzip file, by its content.
+func IsGzip(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var magic [2]byte
+	_, err = io.ReadFull(f, magic[:])
+	return err == nil && magic[0] == 0x1f && magic[1] == 0x8b
+}
+
+// File is an opened log file, positioned by Seek at a content offset.
+type File struct {
+	Path        string
+	Fingerprint string
+	Gzip        bool
+	Size        int64 // on-disk size
+	f           *os.File
+	r           io.Reader
+}
+
+// OpenFile opens path and fingerprints it; ErrNotReady when its first line is
+// incomplete.
+func OpenFile(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	lf := &File{Path: path, f: f, Size: fi.Size(), r: f}
+	head := make([]byte, FingerprintBytes)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		f.Close()
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	head = head[:n]
+	complete := false
+	if n >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+		lf.Gzip = true
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			f.Close()
+			return nil, err
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		head = make([]byte, FingerprintBytes)
+		n, err = io.ReadFull(zr, head)
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		head = head[:n]
+		complete = n < FingerprintBytes // a gzip file is finished
+	}
+	if lf.Fingerprint, err = Fingerprint(head, complete); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return lf, nil
+}
+
+// Seek positions the file at a content offset (decompressed for gzip).
+func (f *File) Seek(offset int64) error {
+	if !f.Gzip {
+		if _, err := f.f.Seek(offset, io.SeekStart); err != nil {
+			return err
+		}
+		f.r = f.f
+		return nil
+	}
+	if _, err := f.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	zr, err := gzip.NewReader(bufio.NewReaderSize(f.f, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.Path, err)
+	}
+	if _, err := io.CopyN(io.Discard, zr, offset); err != nil {
+		return fmt.Errorf("%s: skip to %d: %w", f.Path, offset, err)
+	}
+	f.r = zr
+	return nil
+}
+
+// Read reads content from the current position.
+func (f *File) Read(p []byte) (int, error) { return f.r.Read(p) }
+
+// Close closes the file.
+func (f *File) Close() error { return f.f.Close() }
+
+// Stdin wraps a pipe: it reads enough to fingerprint it and replays those
+// bytes, so stdin is recognised like any file.
+type Stdin struct {
+	Fingerprint string
+	r           io.Reader
+}
+
+// OpenStdin fingerprints r (transparently decompressing gzip).
+func OpenStdin(r io.Reader) (*Stdin, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("stdin: %w", err)
+		}
+		br = bufio.NewReaderSize(zr, 1<<20)
+	}
+	head, err := br.Peek(FingerprintBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("stdin: %w", err)
+	}
+	fp, err := Fingerprint(head, len(head) < FingerprintBytes)
+	if err != nil {
+		return nil, fmt.Errorf("stdin: %w", err)
+	}
+	return &Stdin{Fingerprint: fp, r: br}, nil
+}
+
+// Skip discards the first n bytes (already ingested).
+func (s *Stdin) Skip(n int64) error {
+	_, err := io.CopyN(io.Discard, s.r, n)
+	return err
+}
+
+// Read reads the stream.
+func (s *Stdin) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+// Expand returns the files matching a configured path or glob and their
+// rotated siblings (path.1, path.2.gz, path-20260101, …), oldest first by
+// modification time, without duplicates.
+func Expand(pattern string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range []string{pattern, pattern + ".*", pattern + "-*"} {
+		m, err := filepath.Glob(p)
+		if err != nil {
+			return nil, fmt.Errorf("glob %q: %w", pattern, err)
+		}
+		for _, f := range m {
+			if seen[f] {
+				continue
+			}
+			if fi, err := os.Stat(f); err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	sortByAge(out)
+	return out, nil
+}
+
+func sortByAge(paths []string) {
+	mod := map[string]int64{}
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil {
+			mod[p] = fi.ModTime().UnixNano()
+		}
+	}
+	sort.SliceStable(paths, func(i, j int) bool {
+		if mod[paths[i]] != mod[paths[j]] {
+			return mod[paths[i]] < mod[paths[j]]
+		}
+		return strings.Compare(paths[i], paths[j]) > 0
+	})
+}
+
+// Matches reports whether path is one of pattern's files or rotated siblings.
+func Matches(pattern, path string) bool {
+	for _, p := range []string{pattern, pattern + ".*", pattern + "-*"} {
+		if ok, _ := filepath.Match(p, path); ok {
+			return true
+		}
+	}
+	return false
+}

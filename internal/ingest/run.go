@@ -1,0 +1,289 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/store"
+)
+
+// Committer stores batches (the store).
+type Committer interface {
+	Commit(ctx context.Context, b *store.Batch) error
+}
+
+// Source is one configured log of a service (a path or glob in one format).
+// It keeps its workers' parsers and caches between runs; one run at a time.
+type Source struct {
+	Service *Service
+	Log     string // the configured path or glob
+	workers []*worker
+	mu      sync.Mutex
+}
+
+// NewSource compiles l's format once per worker.
+func NewSource(svc *Service, l config.LogSource, workers int) (*Source, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	s := &Source{Service: svc, Log: l.Path}
+	for range workers {
+		p, err := l.Compile()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", l.Path, err)
+		}
+		s.workers = append(s.workers, newWorker(svc, p))
+	}
+	return s, nil
+}
+
+// Stream is the content of one file to ingest, from a known position.
+type Stream struct {
+	R           io.Reader // positioned at From
+	Path        string
+	Fingerprint string
+	From        int64 // offset of R's first byte in the file's content
+	Line        int64 // lines before From
+	// Final says the stream is complete (a .gz file, stdin): a last line
+	// without a newline counts. Otherwise it is left for the next read.
+	Final bool
+}
+
+// Result says what a run read and committed.
+type Result struct {
+	To        int64 // offset after the last committed line
+	Lines     int64
+	Malformed int64
+	Excluded  int64
+	FirstTS   int64 // Unix ms, 0 if no event
+	LastTS    int64
+	Samples   []store.MalformedLine
+	Commits   int
+}
+
+// Options tune a run.
+type Options struct {
+	// CommitBytes is how many bytes of lines go into one commit (default 64 MiB).
+	CommitBytes int64
+	// Progress is called with the bytes read and the lines committed so far,
+	// from the reading goroutine.
+	Progress func(read, lines int64)
+}
+
+// ChunkSize is the unit of work of a worker; a line longer than this is
+// counted as malformed.
+const ChunkSize = 4 << 20
+
+const defaultCommitBytes = 64 << 20
+
+// Run reads st to its end, committing cells and the new offset every
+// CommitBytes and at the end. On error the last commit stands: the caller can
+// resume from the stored offset.
+func Run(ctx context.Context, c Committer, src *Source, st Stream, opts Options) (Result, error) {
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if opts.CommitBytes <= 0 {
+		opts.CommitBytes = defaultCommitBytes
+	}
+	r := &run{ctx: ctx, c: c, src: src, st: st, opts: opts, committed: st.From, line: st.Line}
+	r.res.To = st.From
+	err := r.read()
+	return r.res, err
+}
+
+type run struct {
+	ctx  context.Context
+	c    Committer
+	src  *Source
+	st   Stream
+	opts Options
+
+	jobs      chan *chunk
+	free      chan []byte
+	wg        sync.WaitGroup
+	pending   []*chunk
+	committed int64 // offset of the last commit
+	consumed  int64 // bytes handed to workers since the last commit
+	line      int64 // lines before the pending chunks
+	res       Result
+}
+
+func (r *run) read() error {
+	n := len(r.src.workers)
+	r.jobs = make(chan *chunk)
+	r.free = make(chan []byte, n+1)
+	for range n + 1 {
+		r.free <- make([]byte, 0, ChunkSize)
+	}
+	var workers sync.WaitGroup
+	for _, w := range r.src.workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for c := range r.jobs {
+				w.process(c)
+				r.free <- c.data[:0]
+				c.data = nil
+				r.wg.Done()
+			}
+		}()
+	}
+	err := r.loop()
+	if err == nil {
+		err = r.commit()
+	} else {
+		r.wg.Wait()
+		for _, w := range r.src.workers {
+			clear(w.agg)
+		}
+	}
+	close(r.jobs)
+	workers.Wait()
+	return err
+}
+
+func (r *run) loop() error {
+	var carry []byte
+	var read int64
+	skipping := false // inside a line longer than ChunkSize
+	eof := false
+	for !eof {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		buf := append(<-r.free, carry...)
+		carry = carry[:0]
+		for len(buf) < cap(buf) && !eof {
+			m, err := r.st.R.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+m]
+			read += int64(m)
+			if errors.Is(err, io.EOF) {
+				eof = true
+			} else if err != nil {
+				r.free <- buf[:0]
+				return fmt.Errorf("read %s: %w", r.st.Path, err)
+			}
+			if m == 0 && err == nil {
+				continue
+			}
+		}
+		if r.opts.Progress != nil {
+			r.opts.Progress(read, r.res.Lines)
+		}
+		if skipping {
+			i := bytes.IndexByte(buf, '\n')
+			if i < 0 {
+				r.consumed += int64(len(buf))
+				r.free <- buf[:0]
+				continue
+			}
+			r.consumed += int64(i + 1)
+			carry = append(carry, buf[i+1:]...)
+			r.free <- buf[:0]
+			skipping = false
+			continue
+		}
+		end := bytes.LastIndexByte(buf, '\n') + 1
+		switch {
+		case end > 0:
+		case len(buf) == 0:
+			r.free <- buf
+			continue
+		case eof && r.st.Final:
+			end = len(buf)
+		case eof:
+			r.free <- buf[:0] // a partial last line: left for the next read
+			continue
+		default:
+			// A full buffer without a newline: a line longer than ChunkSize.
+			r.pending = append(r.pending, &chunk{lines: 1, malformed: 1, samples: []sample{{
+				line: 1, reason: fmt.Sprintf("line longer than %d bytes", ChunkSize), excerpt: excerpt(buf),
+			}}})
+			r.consumed += int64(len(buf))
+			r.free <- buf[:0]
+			skipping = true
+			continue
+		}
+		carry = append(carry, buf[end:]...)
+		c := &chunk{data: buf[:end]}
+		r.pending = append(r.pending, c)
+		r.consumed += int64(end)
+		r.wg.Add(1)
+		r.jobs <- c
+		if r.consumed >= r.opts.CommitBytes {
+			if err := r.commit(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// commit waits for the pending chunks and commits their cells with the new
+// offset in one batch.
+func (r *run) commit() error {
+	r.wg.Wait()
+	if r.consumed == 0 {
+		return nil
+	}
+	var b store.Batch
+	u := store.SourceUpdate{
+		Fingerprint: r.st.Fingerprint, Service: r.src.Service.Name, Log: r.src.Log, Path: r.st.Path,
+		From: r.committed, To: r.committed + r.consumed,
+	}
+	line := r.line
+	for _, c := range r.pending {
+		u.Lines += c.lines
+		u.Malformed += c.malformed
+		u.Excluded += c.excluded
+		if c.firstTS != 0 && (u.FirstTS == 0 || c.firstTS < u.FirstTS) {
+			u.FirstTS = c.firstTS
+		}
+		u.LastTS = max(u.LastTS, c.lastTS)
+		for _, s := range c.samples {
+			if len(u.Samples) < store.SamplesKept {
+				u.Samples = append(u.Samples, store.MalformedLine{Path: r.st.Path, Line: line + s.line, Reason: s.reason, Excerpt: s.excerpt})
+			}
+		}
+		line += c.lines
+	}
+	for _, w := range r.src.workers {
+		w.flush(&b)
+	}
+	b.Sources = []store.SourceUpdate{u}
+	if err := r.c.Commit(r.ctx, &b); err != nil {
+		return err
+	}
+	r.res.Commits++
+	r.res.To = u.To
+	r.res.Lines += u.Lines
+	r.res.Malformed += u.Malformed
+	r.res.Excluded += u.Excluded
+	if u.FirstTS != 0 && (r.res.FirstTS == 0 || u.FirstTS < r.res.FirstTS) {
+		r.res.FirstTS = u.FirstTS
+	}
+	r.res.LastTS = max(r.res.LastTS, u.LastTS)
+	for _, s := range u.Samples {
+		if len(r.res.Samples) < store.SamplesKept {
+			r.res.Samples = append(r.res.Samples, s)
+		}
+	}
+	r.committed = u.To
+	r.consumed = 0
+	r.line = line
+	r.pending = r.pending[:0]
+	return nil
+}
+
+func excerpt(b []byte) string {
+	if len(b) > excerptBytes {
+		b = b[:excerptBytes]
+	}
+	return string(bytes.ToValidUTF8(b, []byte("\uFFFD")))
+}

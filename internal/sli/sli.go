@@ -1,0 +1,287 @@
+// Package sli evaluates SLO definitions over the stored cells: for each SLO it
+// sums good and total events over any range, choosing day, hour and minute
+// cells so a 90-day window reads a few hundred cells, not 130,000.
+//
+// Matching an SLO's filters is done once per stored dimension (host, route,
+// method, status), not per request, which is what makes a new or edited SLO
+// apply to all stored history at once.
+package sli
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/cells"
+	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/slo"
+	"github.com/headroom-slo/headroom/internal/store"
+)
+
+// Spec is a compiled SLO.
+type Spec struct {
+	Name      string
+	Service   string
+	Objective float64 // ratio, 0.999
+	Window    slo.Window
+	Config    config.SLO
+
+	host, route *regexp.Regexp
+	methods     map[string]bool
+	status      *config.StatusSet // nil: any
+	latency     bool
+	thresholdMs uint32
+	bad         *config.StatusSet
+}
+
+// Compile turns a validated SLO config into a Spec.
+func Compile(c config.SLO) (*Spec, error) {
+	w, err := slo.ParseWindow(c.Window)
+	if err != nil {
+		return nil, fmt.Errorf("slo %s: %w", c.Name, err)
+	}
+	s := &Spec{
+		Name: c.Name, Service: c.Service, Objective: c.ObjectiveRatio(), Window: w, Config: c,
+		host: config.MustCompile(c.Filter.Host), route: config.MustCompile(c.Filter.Route),
+		latency: c.SLI.Type == config.Latency,
+	}
+	if len(c.Filter.Method) > 0 {
+		s.methods = map[string]bool{}
+		for _, m := range c.Filter.Method {
+			s.methods[m] = true
+		}
+	}
+	if len(c.Filter.Status) > 0 {
+		if s.status, err = config.ParseStatusSet(c.Filter.Status); err != nil {
+			return nil, fmt.Errorf("slo %s: filter.status: %w", c.Name, err)
+		}
+	}
+	if s.latency {
+		s.thresholdMs = uint32(time.Duration(c.SLI.Threshold) / time.Millisecond)
+	} else if s.bad, err = config.ParseStatusSet(c.SLI.BadStatus); err != nil {
+		return nil, fmt.Errorf("slo %s: sli.bad_status: %w", c.Name, err)
+	}
+	return s, nil
+}
+
+// CompileAll compiles every SLO of a config.
+func CompileAll(c *config.Config) ([]*Spec, error) {
+	out := make([]*Spec, 0, len(c.SLOs))
+	for _, s := range c.SLOs {
+		sp, err := Compile(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sp)
+	}
+	return out, nil
+}
+
+// Matches reports whether requests of dimension d count toward the SLO.
+func (s *Spec) Matches(d store.DimValue) bool {
+	if s.host != nil && !s.host.MatchString(d.Host) {
+		return false
+	}
+	if s.route != nil && !s.route.MatchString(d.Route) {
+		return false
+	}
+	if s.methods != nil && !s.methods[d.Method] {
+		return false
+	}
+	if s.status != nil && !s.status.Contains(d.Status) {
+		return false
+	}
+	return true
+}
+
+// Count returns the SLI events of one cell entry of dimension d.
+func (s *Spec) Count(d store.DimValue, e *cells.Entry) slo.Counts {
+	if s.latency {
+		return slo.Counts{Total: float64(e.Hist.Timed()), Good: e.Hist.CountLE(s.thresholdMs, true)}
+	}
+	if s.bad.Contains(d.Status) {
+		return slo.Counts{Total: float64(e.Count)}
+	}
+	return slo.Counts{Total: float64(e.Count), Good: float64(e.Count)}
+}
+
+// Cells is what the engine reads from the store.
+type Cells interface {
+	ServiceID(ctx context.Context, name string, create bool) (int64, error)
+	Dims(ctx context.Context, serviceID int64) ([]store.DimValue, error)
+	ReadCells(ctx context.Context, serviceID, res, from, to int64, fn func(*store.Span) error) error
+}
+
+var _ Cells = (*store.Store)(nil)
+
+// Range is a half-open time range [From, To), minute aligned.
+type Range struct{ From, To time.Time }
+
+// Query sums SLI events for the SLOs of one service, caching every cell it
+// reads so overlapping ranges cost one read. It is for one evaluation: make
+// a new Query to see new data.
+type Query struct {
+	ctx       context.Context
+	src       Cells
+	specs     []*Spec
+	svc       int64
+	dims      []store.DimValue
+	match     []bool // match[dim*len(specs)+i]
+	oldest    int64  // minute cells before this are pruned
+	cache     map[cellKey][]slo.Counts
+	fetched   map[int64][][2]int64 // per resolution, fetched [from, to) spans
+	CellsRead int
+}
+
+type cellKey struct{ res, start int64 }
+
+// NewQuery prepares a query for specs, which must all be of one service.
+// Minute cells before minuteFloor are assumed pruned by retention: a range
+// starting earlier starts at the hour instead.
+func NewQuery(ctx context.Context, src Cells, specs []*Spec, minuteFloor time.Time) (*Query, error) {
+	q := &Query{ctx: ctx, src: src, specs: specs, cache: map[cellKey][]slo.Counts{}, fetched: map[int64][][2]int64{}, oldest: minuteFloor.Unix()}
+	if len(specs) == 0 {
+		return q, nil
+	}
+	var err error
+	if q.svc, err = src.ServiceID(ctx, specs[0].Service, false); err != nil {
+		return nil, err
+	}
+	if q.svc == 0 {
+		return q, nil
+	}
+	if q.dims, err = src.Dims(ctx, q.svc); err != nil {
+		return nil, err
+	}
+	q.match = make([]bool, len(q.dims)*len(specs))
+	for d, dv := range q.dims {
+		for i, s := range specs {
+			q.match[d*len(specs)+i] = s.Matches(dv)
+		}
+	}
+	return q, nil
+}
+
+// Sum returns the events of every spec over r, in the order of the specs.
+func (q *Query) Sum(r Range) ([]slo.Counts, error) {
+	out := make([]slo.Counts, len(q.specs))
+	if q.svc == 0 {
+		return out, nil
+	}
+	from, to := r.From.Unix(), r.To.Unix()
+	from -= mod(from, store.Minute)
+	to -= mod(to, store.Minute)
+	if from < q.oldest {
+		from -= mod(from, store.Hour)
+	}
+	for _, p := range split(from, to) {
+		if err := q.ensure(p.res, p.from, p.to); err != nil {
+			return nil, err
+		}
+		for start := p.from; start < p.to; start += p.res {
+			for i, c := range q.cache[cellKey{p.res, start}] {
+				out[i] = out[i].Add(c)
+			}
+		}
+	}
+	return out, nil
+}
+
+type piece struct{ res, from, to int64 }
+
+// split covers [from, to) with the fewest cells: minutes up to the first
+// hour, hours up to the first day, days, then hours and minutes at the end.
+func split(from, to int64) []piece {
+	var out []piece
+	cur := from
+	add := func(res, end int64) {
+		if end > cur {
+			out = append(out, piece{res, cur, end})
+			cur = end
+		}
+	}
+	for _, step := range []struct{ res, upTo int64 }{{store.Minute, store.Hour}, {store.Hour, store.Day}} {
+		next := ceil(cur, step.upTo)
+		if next > to {
+			break
+		}
+		add(step.res, next)
+	}
+	add(store.Day, to-mod(to, store.Day))
+	add(store.Hour, to-mod(to, store.Hour))
+	add(store.Minute, to)
+	return out
+}
+
+func mod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
+}
+
+func ceil(a, b int64) int64 {
+	if m := mod(a, b); m != 0 {
+		return a + b - m
+	}
+	return a
+}
+
+// ensure reads the cells of [from, to) at res not read before.
+func (q *Query) ensure(res, from, to int64) error {
+	for _, gap := range subtract(q.fetched[res], from, to) {
+		err := q.src.ReadCells(q.ctx, q.svc, res, gap[0], gap[1], func(sp *store.Span) error {
+			q.CellsRead++
+			q.cache[cellKey{res, sp.Start}] = q.countCell(&sp.Cell)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		q.fetched[res] = append(q.fetched[res], gap)
+	}
+	return nil
+}
+
+func (q *Query) countCell(c *cells.Cell) []slo.Counts {
+	n := len(q.specs)
+	out := make([]slo.Counts, n)
+	for j := range c.Entries {
+		e := &c.Entries[j]
+		if int(e.Dim) >= len(q.dims) {
+			continue // a dimension newer than our dictionary: the next query sees it
+		}
+		d := q.dims[e.Dim]
+		row := q.match[int(e.Dim)*n : int(e.Dim)*n+n]
+		for i, ok := range row {
+			if ok {
+				out[i] = out[i].Add(q.specs[i].Count(d, e))
+			}
+		}
+	}
+	return out
+}
+
+// subtract returns the parts of [from, to) not covered by spans.
+func subtract(spans [][2]int64, from, to int64) [][2]int64 {
+	gaps := [][2]int64{{from, to}}
+	for _, s := range spans {
+		var next [][2]int64
+		for _, g := range gaps {
+			if s[1] <= g[0] || s[0] >= g[1] {
+				next = append(next, g)
+				continue
+			}
+			if s[0] > g[0] {
+				next = append(next, [2]int64{g[0], s[0]})
+			}
+			if s[1] < g[1] {
+				next = append(next, [2]int64{s[1], g[1]})
+			}
+		}
+		gaps = next
+	}
+	return gaps
+}

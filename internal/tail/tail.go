@@ -1,0 +1,165 @@
+// Package tail follows the configured log files while `headroom serve` runs:
+// it polls their globs (and rotated siblings), recognises every file by its
+// content fingerprint, and reads whatever was appended since the stored
+// offset. Rename rotation, copytruncate, new files and partial last lines
+// need no special case: a renamed file keeps its fingerprint and offset, a
+// truncated one starts a new fingerprint, and only whole lines are consumed.
+package tail
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/ingest"
+)
+
+// Follower polls a set of sources.
+type Follower struct {
+	store   ingest.StateStore
+	sources []*ingest.Source
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	done   map[string]fileStamp // compressed files fully read: skip until they change
+	states map[string]*State    // by configured log
+}
+
+type fileStamp struct {
+	size int64
+	mod  time.Time
+}
+
+// State is what the follower last saw of one configured log.
+type State struct {
+	Log         string    `json:"log"`
+	Service     string    `json:"service"`
+	Files       int       `json:"files"`
+	Behind      int64     `json:"bytes_behind"` // bytes present but not yet read
+	LastPoll    time.Time `json:"last_poll"`
+	LastData    time.Time `json:"last_data"` // when new lines were last read
+	Lines       int64     `json:"lines"`     // read by this process
+	Malformed   int64     `json:"malformed"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+}
+
+// New returns a Follower of sources that commits into st.
+func New(st ingest.StateStore, sources []*ingest.Source, log *slog.Logger) *Follower {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	f := &Follower{store: st, sources: sources, log: log, done: map[string]fileStamp{}, states: map[string]*State{}}
+	for _, s := range sources {
+		f.states[s.Log] = &State{Log: s.Log, Service: s.Service.Name}
+	}
+	return f
+}
+
+// Run polls every interval until ctx is done. wake, when not nil, replaces
+// the ticker (tests drive polls through it).
+func (f *Follower) Run(ctx context.Context, interval time.Duration, wake <-chan time.Time) error {
+	if wake == nil {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		wake = t.C
+	}
+	for {
+		f.Poll(ctx, time.Now())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		}
+	}
+}
+
+// Poll reads every file of every source once, to its current end.
+func (f *Follower) Poll(ctx context.Context, now time.Time) {
+	for _, s := range f.sources {
+		f.pollSource(ctx, s, now)
+	}
+}
+
+func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Time) {
+	st := f.state(s.Log)
+	paths, err := ingest.Expand(s.Log)
+	if err != nil {
+		f.fail(st, now, err)
+		return
+	}
+	var behind int64
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			return
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		stamp := fileStamp{fi.Size(), fi.ModTime()}
+		f.mu.Lock()
+		seen, ok := f.done[p]
+		f.mu.Unlock()
+		if ok && seen == stamp {
+			continue
+		}
+		res, err := ingest.IngestFile(ctx, f.store, s, p, ingest.Options{})
+		switch {
+		case errors.Is(err, ingest.ErrNotReady), errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			if ctx.Err() == nil {
+				f.log.Warn("read log", "path", p, "err", err)
+				f.fail(st, now, err)
+			}
+			continue
+		}
+		if ingest.IsGzip(p) {
+			f.mu.Lock()
+			f.done[p] = stamp
+			f.mu.Unlock()
+		}
+		behind += res.Partial
+		f.mu.Lock()
+		if res.Lines > 0 {
+			st.LastData = now
+			st.Lines += res.Lines
+			st.Malformed += res.Malformed
+		}
+		f.mu.Unlock()
+	}
+	f.mu.Lock()
+	st.Files = len(paths)
+	st.Behind = behind
+	st.LastPoll = now
+	f.mu.Unlock()
+}
+
+func (f *Follower) state(log string) *State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.states[log]
+}
+
+func (f *Follower) fail(st *State, now time.Time, err error) {
+	f.mu.Lock()
+	st.LastError = err.Error()
+	st.LastErrorAt = now
+	f.mu.Unlock()
+}
+
+// States returns a copy of what the follower knows of each configured log.
+func (f *Follower) States() []State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]State, 0, len(f.sources))
+	for _, s := range f.sources {
+		out = append(out, *f.states[s.Log])
+	}
+	return out
+}
