@@ -246,4 +246,3 @@ func pct(f, total float64) string {
 	}
 	return fmt.Sprintf("%.3f%%", f*100)
 }
-

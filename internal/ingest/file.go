@@ -44,7 +44,7 @@ func IngestFile(ctx context.Context, st StateStore, src *Source, path string, op
 	if !f.Gzip && known && state.Offset >= f.Size {
 		return fr, nil // nothing new
 	}
-	if err := f.Seek(state.Offset); err != nil {
+	if err := f.SeekContent(state.Offset); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return fr, nil // a compressed copy shorter than what was read: nothing new
 		}

@@ -114,8 +114,8 @@ func OpenFile(path string) (*File, error) {
 	return lf, nil
 }
 
-// Seek positions the file at a content offset (decompressed for gzip).
-func (f *File) Seek(offset int64) error {
+// SeekContent positions the file at a content offset (decompressed for gzip).
+func (f *File) SeekContent(offset int64) error {
 	if !f.Gzip {
 		if _, err := f.f.Seek(offset, io.SeekStart); err != nil {
 			return err

@@ -20,6 +20,7 @@ const (
 	scanTimeLocal                 // fixed width, 26 bytes
 	scanTimeISO                   // 20 or 25 bytes (more with a fraction)
 	scanList                      // an upstream list, "a, b : c"
+	scanStatus                    // fixed width, 3 bytes
 )
 
 // step parses one variable and the literal that follows it.
@@ -217,6 +218,8 @@ func newStep(v Var, name, lit string, esc Escape) step {
 		s.kind = scanTimeLocal
 	case v == VarTimeISO8601:
 		s.kind = scanTimeISO
+	case v == VarStatus:
+		s.kind = scanStatus
 	case isListVar(v, name):
 		s.kind = scanList
 		if lit != "" {

@@ -9,7 +9,7 @@ import (
 // a backslash are returned as is (aliasing the line); others are decoded
 // into p's scratch buffer.
 func (p *Parser) textOf(v []byte) []byte {
-	if p.esc == EscapeNone || bytes.IndexByte(v, '\\') < 0 {
+	if !p.lineEsc || bytes.IndexByte(v, '\\') < 0 {
 		return v
 	}
 	p.reserve(len(v))

@@ -17,6 +17,7 @@ type Parser struct {
 
 	scratch  []byte // decoded values; Record slices may point into it
 	lineLen  int    // length of the line being parsed
+	lineEsc  bool   // the line being parsed contains a backslash
 	localDay dayCache
 	isoDay   dayCache
 }
@@ -75,6 +76,7 @@ func (p *Parser) Parse(line []byte, r *Record) error {
 	r.Reset()
 	p.scratch = p.scratch[:0]
 	p.lineLen = len(line)
+	p.lineEsc = p.esc != EscapeNone && bytes.IndexByte(line, '\\') >= 0
 	var st state
 	var err error
 	if p.root != nil {
@@ -91,7 +93,7 @@ func (p *Parser) Parse(line []byte, r *Record) error {
 
 // run parses line with prog.
 func (p *Parser) run(prog *program, line []byte, r *Record, st *state) error {
-	if !bytes.HasPrefix(line, prog.lead) {
+	if !hasPrefix(line, prog.lead) {
 		return prog.errLead
 	}
 	pos := len(prog.lead)
@@ -136,8 +138,10 @@ func (s *step) valueLen(rest []byte) int {
 		n = isoLen(rest)
 	case scanList:
 		n = listLen(rest, s.stop, false)
+	case scanStatus:
+		n = 3
 	}
-	if n >= 0 && n <= len(rest) && bytes.HasPrefix(rest[n:], s.lit) {
+	if n >= 0 && n <= len(rest) && hasPrefix(rest[n:], s.lit) {
 		return n
 	}
 	return findLit(rest, s.lit, s.quoted)
@@ -157,11 +161,25 @@ func findLit(s, lit []byte, quoted bool) int {
 		if len(s)-j-1 < len(tail) {
 			return -1
 		}
-		if bytes.Equal(s[j+1:j+1+len(tail)], tail) && !(quoted && escaped(s, j)) {
+		if hasPrefix(s[j+1:], tail) && !(quoted && escaped(s, j)) {
 			return j
 		}
 		off = j + 1
 	}
+}
+
+// hasPrefix is bytes.HasPrefix for the short literals of formats, where a
+// plain loop beats a call to memequal.
+func hasPrefix(s, prefix []byte) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i, c := range prefix {
+		if s[i] != c {
+			return false
+		}
+	}
+	return true
 }
 
 // escaped reports whether s[j] is preceded by an odd number of backslashes.
@@ -236,11 +254,10 @@ func elemLen(s []byte, i int, stop byte, json bool) int {
 
 // pathOf returns uri without its query string and fragment.
 func pathOf(uri []byte) []byte {
-	if i := bytes.IndexByte(uri, '?'); i >= 0 {
-		uri = uri[:i]
-	}
-	if i := bytes.IndexByte(uri, '#'); i >= 0 {
-		uri = uri[:i]
+	for i, c := range uri {
+		if c == '?' || c == '#' {
+			return uri[:i]
+		}
 	}
 	return uri
 }
