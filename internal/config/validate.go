@@ -46,6 +46,9 @@ func (c *Config) Validate() error {
 				v.add(lp+field, "%v", err)
 			}
 		}
+		if len(s.Exclude) > 64 {
+			v.add(p+".exclude", "at most 64 rules (combine them with | in one regexp)")
+		}
 		for j, e := range s.Exclude {
 			ep := fmt.Sprintf("%s.exclude[%d]", p, j)
 			if e.Route == "" && e.UserAgent == "" && e.Host == "" && len(e.Method) == 0 && len(e.Status) == 0 {
@@ -125,13 +128,6 @@ func (c *Config) Validate() error {
 			if len(o.SLI.BadStatus) > 0 {
 				v.add(p+".sli.bad_status", "only availability SLIs have bad statuses")
 			}
-			if svc != nil {
-				for j, l := range svc.Logs {
-					if lp, err := l.Compile(); err == nil && !lp.HasLatency() {
-						v.add(p+".sli.type", "latency SLI on service %q, but its logs[%d] format has no $request_time or $upstream_response_time", o.Service, j)
-					}
-				}
-			}
 		case "":
 			v.add(p+".sli.type", "required: availability or latency")
 		default:
@@ -143,6 +139,25 @@ func (c *Config) Validate() error {
 		v.add("storage.retention", "must not be negative")
 	}
 	return errors.Join(v.errs...)
+}
+
+// Warnings lists what is valid but probably not what was meant, such as a
+// latency SLO on logs whose format has no latency.
+func (c *Config) Warnings() []string {
+	var out []string
+	for i, o := range c.SLOs {
+		svc := c.Service(o.Service)
+		if o.SLI.Type != Latency || svc == nil {
+			continue
+		}
+		for j, l := range svc.Logs {
+			if lp, err := l.Compile(); err == nil && !lp.HasLatency() {
+				out = append(out, fmt.Sprintf("%s:%d: slos[%d]: latency SLO %q: logs[%d] of service %q (%s) have no $request_time or $upstream_response_time, so their requests do not count toward it",
+					c.Path, c.lines[fmt.Sprintf("slos[%d]", i)], i, o.Name, j, o.Service, l.Path))
+			}
+		}
+	}
+	return out
 }
 
 type validator struct {

@@ -1,0 +1,111 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestLoadGood(t *testing.T) {
+	c, err := Load("testdata/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Storage.Dir, filepath.Join("testdata", "headroom-data"); got != want {
+		t.Errorf("storage.dir = %q, want %q (relative to the config file)", got, want)
+	}
+	if got := c.SLOs[0].SLI.BadStatus; !cmp.Equal(got, StringList{"5xx"}) {
+		t.Errorf("default bad_status = %v, want [5xx]", got)
+	}
+	if got := c.SLOs[2].Filter.Method; !cmp.Equal(got, StringList{"POST"}) {
+		t.Errorf("scalar method = %v, want [POST]", got)
+	}
+	if got := c.LatencyThresholdsMs("web"); !cmp.Equal(got, []uint32{300}) {
+		t.Errorf("thresholds = %v, want [300]", got)
+	}
+	if got := time.Duration(c.Storage.Retention.Minutes); got != 100*24*time.Hour {
+		t.Errorf("default minute retention = %v", got)
+	}
+	if w := c.Warnings(); len(w) != 1 || !strings.Contains(w[0], `latency SLO "api-latency": logs[0] of service "web"`) {
+		t.Errorf("warnings = %q, want one about the combined format's missing latency", w)
+	}
+	if c.Server.Listen != DefaultListen {
+		t.Errorf("listen = %q", c.Server.Listen)
+	}
+}
+
+func TestLoadBadListsEveryProblem(t *testing.T) {
+	_, err := Load("testdata/bad.yaml")
+	if err == nil {
+		t.Fatal("bad config accepted")
+	}
+	// The decoder's problems (unknown keys, bad values) come first, all of them.
+	for _, want := range []string{
+		"testdata/bad.yaml:3: \"forever\" is not a duration",
+		"testdata/bad.yaml:9: field colour not found",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+func TestValidateListsEveryProblemWithLines(t *testing.T) {
+	b, err := os.ReadFile("testdata/bad.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without the decode errors, every semantic problem is reported at once.
+	b = []byte(strings.NewReplacer("  retention: {minutes: forever}\n", "", "        colour: blue\n", "").Replace(string(b)))
+	_, err = Parse(b, "bad.yaml")
+	if err == nil {
+		t.Fatal("bad config accepted")
+	}
+	got := strings.Split(err.Error(), "\n")
+	want := []string{
+		`bad.yaml:7: services[0].logs[0].format: unknown preset "combind": want combined, main, common or json (or paste your log_format)`,
+		`bad.yaml:8: services[1].name: duplicate service "web"`,
+		`bad.yaml:11: services[1].logs[0].log_format: the format has no time: add $time_local, $time_iso8601 or $msec`,
+		"bad.yaml:13: services[1].exclude[0].route: bad regexp: error parsing regexp: missing closing ): `^/health(`",
+		`bad.yaml:14: services[1].exclude[1]: empty rule: set route, user_agent, host, method or status`,
+		`bad.yaml:17: slos[0].service: unknown service "nope"`,
+		`bad.yaml:18: slos[0].objective: 100: want a percentage above 0 and below 100, like 99.9`,
+		`bad.yaml:19: slos[0].window: window "5m": must be at least 1h`,
+		`bad.yaml:21: slos[1].name: duplicate SLO "a"`,
+		`bad.yaml:25: slos[1].filter.status: "5x": want a status (404), class (5xx) or range (500-504)`,
+		`bad.yaml:26: slos[1].sli.threshold: required for latency SLIs (like 300ms)`,
+		`bad.yaml:27: slos[2].window: required (like 28d, month or quarter)`,
+		`bad.yaml:30: slos[2].sli.type: "speed": want availability or latency`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+func TestStatusSet(t *testing.T) {
+	s, err := ParseStatusSet([]string{"5xx", "429", "300-302"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code, want := range map[int]bool{500: true, 599: true, 429: true, 301: true, 303: false, 404: false, 0: false} {
+		if s.Contains(code) != want {
+			t.Errorf("Contains(%d) = %v, want %v", code, !want, want)
+		}
+	}
+	for _, bad := range []string{"5x", "99", "1000", "505-500", "abc"} {
+		if _, err := ParseStatusSet([]string{bad}); err == nil {
+			t.Errorf("ParseStatusSet(%q) accepted", bad)
+		}
+	}
+}
+
+func TestEmptyConfig(t *testing.T) {
+	_, err := Parse(nil, "empty.yaml")
+	if err == nil || !strings.Contains(err.Error(), "services: at least one service is required") {
+		t.Errorf("err = %v", err)
+	}
+}
