@@ -71,13 +71,16 @@ type Result struct {
 type Options struct {
 	// CommitBytes is how many bytes of lines go into one commit (default 64 MiB).
 	CommitBytes int64
+	// ChunkSize is the unit of work of a worker (default 4 MiB); a longer
+	// line is counted as malformed.
+	ChunkSize int
 	// Progress is called with the bytes read and the lines committed so far,
 	// from the reading goroutine.
 	Progress func(read, lines int64)
 }
 
-// ChunkSize is the unit of work of a worker; a line longer than this is
-// counted as malformed.
+// ChunkSize is the default unit of work of a worker; a line longer than this
+// is counted as malformed.
 const ChunkSize = 4 << 20
 
 const defaultCommitBytes = 64 << 20
@@ -90,6 +93,9 @@ func Run(ctx context.Context, c Committer, src *Source, st Stream, opts Options)
 	defer src.mu.Unlock()
 	if opts.CommitBytes <= 0 {
 		opts.CommitBytes = defaultCommitBytes
+	}
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = ChunkSize
 	}
 	r := &run{ctx: ctx, c: c, src: src, st: st, opts: opts, committed: st.From, line: st.Line}
 	r.res.To = st.From
@@ -119,7 +125,7 @@ func (r *run) read() error {
 	r.jobs = make(chan *chunk)
 	r.free = make(chan []byte, n+1)
 	for range n + 1 {
-		r.free <- make([]byte, 0, ChunkSize)
+		r.free <- make([]byte, 0, r.opts.ChunkSize)
 	}
 	var workers sync.WaitGroup
 	for _, w := range r.src.workers {
@@ -151,9 +157,9 @@ func (r *run) read() error {
 func (r *run) loop() error {
 	var carry []byte
 	var read int64
-	skipping := false // inside a line longer than ChunkSize
+	skipping := false // inside a line longer than the chunk size
 	eof := false
-	for !eof {
+	for !eof || len(carry) > 0 {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
@@ -203,7 +209,7 @@ func (r *run) loop() error {
 		default:
 			// A full buffer without a newline: a line longer than ChunkSize.
 			r.pending = append(r.pending, &chunk{lines: 1, malformed: 1, samples: []sample{{
-				line: 1, reason: fmt.Sprintf("line longer than %d bytes", ChunkSize), excerpt: excerpt(buf),
+				line: 1, reason: fmt.Sprintf("line longer than %d bytes", r.opts.ChunkSize), excerpt: excerpt(buf),
 			}}})
 			r.consumed += int64(len(buf))
 			r.free <- buf[:0]

@@ -1,0 +1,284 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/store"
+)
+
+const customFormat = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time`
+
+func testConfig(t *testing.T, logPath string) *config.Config {
+	t.Helper()
+	y := fmt.Sprintf(`
+storage: {dir: %q}
+services:
+  - name: web
+    logs:
+      - path: %q
+        log_format: '%s'
+    exclude:
+      - route: ^/health
+      - user_agent: kube-probe
+slos:
+  - {name: avail, service: web, objective: 99.9, window: 28d, sli: {type: availability}}
+  - {name: lat, service: web, objective: 99, window: 28d, sli: {type: latency, threshold: 250ms}}
+`, t.TempDir(), logPath, customFormat)
+	cfg, err := config.Parse([]byte(y), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+type env struct {
+	t   *testing.T
+	st  *store.Store
+	src *Source
+	cfg *config.Config
+}
+
+func newEnv(t *testing.T, logPath string) *env {
+	t.Helper()
+	cfg := testConfig(t, logPath)
+	st, err := store.Open(cfg.Storage.Dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc, err := NewService(context.Background(), cfg, &cfg.Services[0], st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := NewSource(svc, cfg.Services[0].Logs[0], 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, st: st, src: src, cfg: cfg}
+}
+
+// counts returns the stored requests by "METHOD route status".
+func (e *env) counts() map[string]uint64 {
+	e.t.Helper()
+	ctx := context.Background()
+	id, err := e.st.ServiceID(ctx, "web", false)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[string]uint64{}
+	if id == 0 {
+		return out
+	}
+	dims, err := e.st.Dims(ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	err = e.st.ReadCells(ctx, id, store.Minute, 0, 1<<40, func(sp *store.Span) error {
+		for _, en := range sp.Cell.Entries {
+			d := dims[en.Dim]
+			out[fmt.Sprintf("%s %s %d", d.Method, d.Route, d.Status)] += en.Count
+		}
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+func line(ts time.Time, method, path string, status int, rt string) string {
+	return fmt.Sprintf(`10.0.0.1 - - [%s] "%s %s HTTP/1.1" %d 12 "-" "curl/8" %s %s`+"\n",
+		ts.Format("02/Jan/2006:15:04:05 -0700"), method, path, status, rt, rt)
+}
+
+var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.FixedZone("", 9*3600))
+
+func sampleLog() string {
+	var b strings.Builder
+	for i := range 300 {
+		ts := t0.Add(time.Duration(i) * 7 * time.Second)
+		switch {
+		case i%50 == 0:
+			b.WriteString(line(ts, "GET", "/health", 200, "0.001"))
+		case i%30 == 0:
+			b.WriteString(line(ts, "POST", fmt.Sprintf("/api/deals/%d", i), 502, "0.100"))
+		default:
+			b.WriteString(line(ts, "GET", fmt.Sprintf("/api/users/%d?x=1", 1000+i), 200, "0.020"))
+		}
+	}
+	return b.String()
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestImportExactlyOnceAcrossCopies(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	write(t, log, sampleLog())
+	e := newEnv(t, log)
+	ctx := context.Background()
+
+	res, err := IngestFile(ctx, e.st, e.src, log, Options{CommitBytes: 4096, ChunkSize: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Lines != 300 || res.Excluded != 6 || res.Malformed != 0 || res.Commits < 2 {
+		t.Fatalf("result = %+v, want 300 lines, 6 excluded, several commits", res.Result)
+	}
+	want := map[string]uint64{"GET /api/users/:id 200": 286, "POST /api/deals/:id 502": 8}
+	if diff := cmp.Diff(want, e.counts()); diff != "" {
+		t.Fatalf("counts (-want +got):\n%s", diff)
+	}
+	if got := time.UnixMilli(res.FirstTS).UTC(); !got.Equal(t0.UTC()) {
+		t.Errorf("first event %v, want %v (offset honoured)", got, t0.UTC())
+	}
+
+	// The same content again, renamed, gzipped, or on stdin, adds nothing.
+	renamed := filepath.Join(dir, "access.log.1")
+	write(t, renamed, sampleLog())
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(sampleLog()))
+	zw.Close()
+	write(t, filepath.Join(dir, "access.log.2.gz"), gz.String())
+	for _, p := range []string{log, renamed, filepath.Join(dir, "access.log.2.gz")} {
+		r, err := IngestFile(ctx, e.st, e.src, p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Known || r.Lines != 0 {
+			t.Errorf("%s: known=%v lines=%d, want a known file adding nothing", p, r.Known, r.Lines)
+		}
+	}
+	r, err := IngestStdin(ctx, e.st, e.src, bytes.NewReader(gz.Bytes()), Options{})
+	if err != nil || !r.Known || r.Lines != 0 {
+		t.Errorf("stdin: %+v, %v; want known, nothing added", r, err)
+	}
+	if diff := cmp.Diff(want, e.counts()); diff != "" {
+		t.Fatalf("counts after re-imports (-want +got):\n%s", diff)
+	}
+
+	// Appending continues where the last read stopped, even through a copy.
+	more := line(t0.Add(time.Hour), "GET", "/", 500, "0.5")
+	write(t, renamed, sampleLog()+more)
+	if r, err := IngestFile(ctx, e.st, e.src, renamed, Options{}); err != nil || r.Lines != 1 {
+		t.Fatalf("appended: %+v, %v; want 1 line", r, err)
+	}
+	want["GET / 500"] = 1
+	if diff := cmp.Diff(want, e.counts()); diff != "" {
+		t.Fatalf("counts after append (-want +got):\n%s", diff)
+	}
+}
+
+func TestPartialLastLineWaits(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	full := line(t0, "GET", "/a", 200, "0.010")
+	write(t, log, full+full[:20])
+	e := newEnv(t, log)
+	ctx := context.Background()
+	r, err := IngestFile(ctx, e.st, e.src, log, Options{})
+	if err != nil || r.Lines != 1 || r.Partial != 20 {
+		t.Fatalf("first read: %+v, %v; want 1 line and 20 bytes left", r, err)
+	}
+	write(t, log, full+full)
+	r, err = IngestFile(ctx, e.st, e.src, log, Options{})
+	if err != nil || r.Lines != 1 || r.Partial != 0 || r.Malformed != 0 {
+		t.Fatalf("second read: %+v, %v; want the completed line", r, err)
+	}
+	if got := e.counts()["GET /a 200"]; got != 2 {
+		t.Errorf("count = %d, want 2", got)
+	}
+}
+
+func TestJunkIsCountedNeverFatal(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	good := line(t0, "GET", "/a", 200, "0.010")
+	tls := `203.0.113.9 - - [20/Nov/2026:10:00:01 +0900] "\x16\x03\x01\x00\xF7\x01\x00\x00\xF3\x03\x03" 400 157 "-" "-" 0.001 -` + "\n"
+	dash := `203.0.113.9 - - [20/Nov/2026:10:00:02 +0900] "-" 400 0 "-" "-" 0.000 -` + "\n"
+	huge := line(t0, "GET", "/a/"+strings.Repeat("x", 1<<20), 200, "0.010")
+	tooLong := strings.Repeat("z", ChunkSize+100) + "\n"
+	garbage := "\x00\x01\xff\xfe binary \x80\x81\n"
+	truncated := good[:len(good)/2] + "\n"
+	content := good + tls + dash + huge + garbage + truncated + "\n" + tooLong + good
+	write(t, log, content)
+	e := newEnv(t, log)
+	r, err := IngestFile(context.Background(), e.st, e.src, log, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Lines != 9 || r.Malformed != 4 {
+		t.Errorf("lines=%d malformed=%d, want 9 lines, 4 malformed (garbage, truncated, empty, too long)", r.Lines, r.Malformed)
+	}
+	var lines []int64
+	for _, s := range r.Samples {
+		lines = append(lines, s.Line)
+		if s.Reason == "" || s.Path != log {
+			t.Errorf("sample without reason or path: %+v", s)
+		}
+	}
+	if diff := cmp.Diff([]int64{5, 6, 7, 8}, lines); diff != "" {
+		t.Errorf("sample line numbers (-want +got):\n%s", diff)
+	}
+	c := e.counts()
+	if c["- - 400"] != 2 || c["GET /a 200"] != 2 {
+		t.Errorf("counts = %v; want 2 junk 400s without a route and 2 good lines", c)
+	}
+	var long uint64
+	for k, n := range c {
+		if strings.HasPrefix(k, "GET /a/") {
+			long += n
+		}
+	}
+	if long != 1 {
+		t.Errorf("the 1 MB line was not counted once: %v", c)
+	}
+	if r.To != int64(len(content)) {
+		t.Errorf("offset %d, want the whole file %d", r.To, len(content))
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		head     string
+		complete bool
+		ready    bool
+	}{
+		{"first line", "abc\ndef", false, true},
+		{"incomplete", "abc", false, false},
+		{"complete stream", "abc", true, true},
+		{"empty", "", true, false},
+		{"long first line", strings.Repeat("a", FingerprintBytes+10), false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Fingerprint([]byte(tc.head), tc.complete)
+			if (err == nil) != tc.ready {
+				t.Errorf("err = %v, want ready=%v", err, tc.ready)
+			}
+		})
+	}
+	a, _ := Fingerprint([]byte("line one\nline two\n"), false)
+	b, _ := Fingerprint([]byte("line one\nsomething else"), false)
+	c, _ := Fingerprint([]byte("line 1\n"), false)
+	if a != b || a == c {
+		t.Errorf("fingerprints: same first line %v, different first line %v", a == b, a != c)
+	}
+}
