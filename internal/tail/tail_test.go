@@ -1,0 +1,218 @@
+package tail
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/ingest"
+	"github.com/headroom-slo/headroom/internal/store"
+)
+
+type env struct {
+	t   *testing.T
+	dir string
+	log string
+	st  *store.Store
+	f   *Follower
+	n   int // lines written so far
+}
+
+func newEnv(t *testing.T, pattern string) *env {
+	t.Helper()
+	dir := t.TempDir()
+	e := &env{t: t, dir: dir, log: filepath.Join(dir, "access.log")}
+	y := fmt.Sprintf(`
+storage: {dir: %q}
+services:
+  - name: web
+    logs: [{path: %q, format: combined}]
+slos: []
+`, filepath.Join(dir, "data"), filepath.Join(dir, pattern))
+	cfg, err := config.Parse([]byte(y), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.st, err = store.Open(cfg.Storage.Dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.st.Close() })
+	svc, err := ingest.NewService(context.Background(), cfg, &cfg.Services[0], e.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := ingest.NewSource(svc, cfg.Services[0].Logs[0], 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.f = New(e.st, []*ingest.Source{src}, nil)
+	return e
+}
+
+// append writes n numbered lines to path (created if missing).
+func (e *env) append(path string, n int) {
+	e.t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	for range n {
+		e.n++
+		ts := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC).Add(time.Duration(e.n) * time.Second)
+		fmt.Fprintf(f, "10.0.0.1 - - [%s] \"GET /n/%d HTTP/1.1\" 200 5 \"-\" \"t\"\n", ts.Format("02/Jan/2006:15:04:05 -0700"), e.n)
+	}
+}
+
+func (e *env) poll() { e.f.Poll(context.Background(), time.Now()) }
+
+// total returns the requests stored.
+func (e *env) total() uint64 {
+	e.t.Helper()
+	ctx := context.Background()
+	id, err := e.st.ServiceID(ctx, "web", false)
+	if err != nil || id == 0 {
+		return 0
+	}
+	var n uint64
+	err = e.st.ReadCells(ctx, id, store.Day, 0, 1<<40, func(sp *store.Span) error {
+		n += sp.Cell.Count()
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func (e *env) expect(want int) {
+	e.t.Helper()
+	if got := e.total(); got != uint64(want) {
+		e.t.Fatalf("stored %d requests, want %d", got, want)
+	}
+}
+
+func TestFollowAppends(t *testing.T) {
+	e := newEnv(t, "access.log")
+	e.poll() // no file yet: nothing, no error
+	e.expect(0)
+	e.append(e.log, 10)
+	e.poll()
+	e.expect(10)
+	e.append(e.log, 5)
+	e.poll()
+	e.poll()
+	e.expect(15)
+}
+
+func TestRenameRotation(t *testing.T) {
+	e := newEnv(t, "access.log")
+	e.append(e.log, 10)
+	e.poll()
+	// Lines written just before the rename are read from the renamed file.
+	e.append(e.log, 3)
+	if err := os.Rename(e.log, e.log+".1"); err != nil {
+		t.Fatal(err)
+	}
+	e.append(e.log+".1", 2) // nginx writes to the old file until it reopens
+	e.append(e.log, 4)
+	e.poll()
+	e.expect(19)
+	// The rotated file is compressed later: nothing is counted twice.
+	gzipFile(t, e.log+".1")
+	e.poll()
+	e.expect(19)
+}
+
+func TestCopyTruncate(t *testing.T) {
+	e := newEnv(t, "access.log")
+	e.append(e.log, 10)
+	e.poll()
+	e.append(e.log, 3) // not read before the copy
+	b, err := os.ReadFile(e.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.log+".1", b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(e.log, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.poll() // the copy has the same first line: read from the stored offset
+	e.expect(13)
+	e.append(e.log, 6)
+	e.poll()
+	e.expect(19)
+}
+
+func TestPartialLinesAndNewFiles(t *testing.T) {
+	e := newEnv(t, "*.log")
+	e.append(e.log, 2)
+	f, err := os.OpenFile(e.log, os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`10.0.0.1 - - [20/Nov/2026:00:10:00 +0000] "GET /half`)
+	e.poll()
+	e.expect(2)
+	f.WriteString(` HTTP/1.1" 200 5 "-" "t"` + "\n")
+	f.Close()
+	e.poll()
+	e.expect(3)
+	// A new file matching the glob, first line still incomplete, then complete.
+	other := filepath.Join(e.dir, "other.log")
+	os.WriteFile(other, []byte(`10.0.0.1 - - [20/Nov/2026:00:10:00 +0000] "GET /x`), 0o644)
+	e.poll()
+	e.expect(3)
+	g, _ := os.OpenFile(other, os.O_APPEND|os.O_WRONLY, 0o644)
+	g.WriteString(` HTTP/1.1" 200 5 "-" "t"` + "\n")
+	g.Close()
+	e.poll()
+	e.expect(4)
+	// Deleting a file forgets nothing already counted.
+	os.Remove(other)
+	e.poll()
+	e.expect(4)
+	st := e.f.States()
+	if len(st) != 1 || st[0].Lines != 4 || st[0].Files != 1 {
+		t.Errorf("states = %+v", st)
+	}
+}
+
+func TestRunStopsWithContext(t *testing.T) {
+	e := newEnv(t, "access.log")
+	e.append(e.log, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	wake := make(chan time.Time)
+	done := make(chan error)
+	go func() { done <- e.f.Run(ctx, time.Hour, wake) }()
+	wake <- time.Now() // the first poll has happened when Run takes this
+	e.expect(1)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func gzipFile(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path + ".gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := newGzip(f)
+	zw.Write(b)
+	zw.Close()
+	f.Close()
+	os.Remove(path)
+}
