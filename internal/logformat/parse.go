@@ -115,7 +115,12 @@ func (p *Parser) run(prog *program, line []byte, r *Record, st *state) error {
 			if len(rest) == 0 {
 				return s.errMissing
 			}
-			if n = s.valueLen(rest); n < 0 {
+			if s.kind == scanDelim {
+				n = findLit(rest, s.lit, s.quoted)
+			} else {
+				n = s.valueLen(rest)
+			}
+			if n < 0 {
 				return s.errLit
 			}
 		}
@@ -151,17 +156,17 @@ func (s *step) valueLen(rest []byte) int {
 // quoted is set, an occurrence preceded by an odd number of backslashes is
 // skipped, since it is an escaped '"' inside the value.
 func findLit(s, lit []byte, quoted bool) int {
-	first, tail := lit[0], lit[1:]
+	first := lit[0]
+	if len(lit) == 1 && !quoted {
+		return bytes.IndexByte(s, first)
+	}
 	for off := 0; ; {
 		j := bytes.IndexByte(s[off:], first)
 		if j < 0 {
 			return -1
 		}
 		j += off
-		if len(s)-j-1 < len(tail) {
-			return -1
-		}
-		if hasPrefix(s[j+1:], tail) && !(quoted && escaped(s, j)) {
+		if hasPrefix(s[j:], lit) && !(quoted && escaped(s, j)) {
 			return j
 		}
 		off = j + 1
