@@ -170,17 +170,17 @@ type generator struct {
 
 	start    int64   // Unix seconds of the first line
 	offset   float64 // seconds of log time since start
-	sec      int64   // the second timeLocal and timeISO render
+	sec      int64   // the second tsLocal and tsISO render
 	tsLocal  []byte
 	tsISO    []byte
 	rateNow  float64 // lines per second at sec, with the daily cycle
 	day      int     // days since start, picks the asset fingerprint
+	zone     *time.Location
+	scratchT []byte // an out-of-order line's timestamp
 
 	incidentRoute            int   // route failing in the day's incident
 	incidentFrom, incidentTo int64 // the incident's seconds, [from, to)
 	inIncident               bool  // sec is inside the incident
-	zone     *time.Location
-	scratchT []byte
 
 	ev      event
 	reqBuf  []byte
