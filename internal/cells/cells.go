@@ -50,6 +50,36 @@ func (c *Cell) Sort() {
 	c.Entries = out
 }
 
+// Builder sums many cells into one in time linear in their entries (Merge
+// of each into a growing cell would copy the growing cell every time).
+type Builder struct {
+	idx     map[uint32]int
+	entries []Entry
+}
+
+// Add adds the entries of c.
+func (b *Builder) Add(c *Cell) {
+	if b.idx == nil {
+		b.idx = make(map[uint32]int, len(c.Entries))
+	}
+	for _, e := range c.Entries {
+		if i, ok := b.idx[e.Dim]; ok {
+			b.entries[i].Count += e.Count
+			b.entries[i].Hist.Merge(e.Hist)
+			continue
+		}
+		b.idx[e.Dim] = len(b.entries)
+		b.entries = append(b.entries, e)
+	}
+}
+
+// Cell returns the sum, sorted.
+func (b *Builder) Cell() *Cell {
+	c := &Cell{Entries: b.entries}
+	sort.Slice(c.Entries, func(i, j int) bool { return c.Entries[i].Dim < c.Entries[j].Dim })
+	return c
+}
+
 // Merge adds o into c. Both must be sorted.
 func (c *Cell) Merge(o *Cell) {
 	if len(o.Entries) == 0 {

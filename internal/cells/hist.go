@@ -144,7 +144,14 @@ type Hist []Bucket
 // Add adds n requests to the bucket le, keeping the order.
 func (h *Hist) Add(le uint32, n uint64) {
 	s := *h
-	i := sort.Search(len(s), func(i int) bool { return s[i].Le >= le })
+	var i int
+	if len(s) <= 16 {
+		for i < len(s) && s[i].Le < le {
+			i++
+		}
+	} else {
+		i = sort.Search(len(s), func(i int) bool { return s[i].Le >= le })
+	}
 	if i < len(s) && s[i].Le == le {
 		s[i].N += n
 		return
@@ -155,10 +162,15 @@ func (h *Hist) Add(le uint32, n uint64) {
 	*h = s
 }
 
-// Merge adds all buckets of o into h.
+// Merge adds all buckets of o into h. h may share o's memory afterwards; a
+// later Merge never writes to it (it allocates), but Add may: Add only to
+// histograms built by Add.
 func (h *Hist) Merge(o Hist) {
+	if len(o) == 0 {
+		return
+	}
 	if len(*h) == 0 {
-		*h = append((*h)[:0], o...)
+		*h = o
 		return
 	}
 	out := make(Hist, 0, len(*h)+len(o))

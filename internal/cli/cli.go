@@ -164,6 +164,9 @@ func runValidate(_ context.Context, args []string, stdio Stdio) error {
 		fmt.Fprintf(stdio.Err, "%d problem%s found\n", n, plural(n))
 		return errReported
 	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(stdio.Err, "warning:", w)
+	}
 	fmt.Fprintf(stdio.Out, "%s: ok (%d services, %d SLOs)\n", cfg.Path, len(cfg.Services), len(cfg.SLOs))
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -86,9 +87,21 @@ func runImport(ctx context.Context, args []string, stdio Stdio) error {
 	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
 	service := fs.String("service", "", "service the given paths belong to (when their paths match no configured log)")
 	quiet := fs.Bool("quiet", false, "no progress bar and no summary")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {

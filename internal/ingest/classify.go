@@ -7,6 +7,7 @@ package ingest
 
 import (
 	"context"
+	"sync"
 	"fmt"
 	"regexp"
 
@@ -28,6 +29,9 @@ type Service struct {
 	// routeOnly is true when every exclusion rule only looks at the route,
 	// so the route cache can hold the whole decision.
 	routeOnly bool
+
+	dimMu sync.Mutex
+	dims  map[dimKey]uint32 // store dimension ids
 }
 
 type exclude struct {
@@ -82,6 +86,7 @@ func NewService(ctx context.Context, cfg *config.Config, svc *config.Service, kn
 		layout:    cells.NewLayout(cfg.LatencyThresholdsMs(svc.Name)...),
 		upstream:  svc.Latency == "upstream_response_time",
 		routeOnly: true,
+		dims:      map[dimKey]uint32{},
 	}
 	for _, e := range svc.Exclude {
 		x := exclude{
@@ -106,6 +111,46 @@ func NewService(ctx context.Context, cfg *config.Config, svc *config.Service, kn
 		s.excludes = append(s.excludes, x)
 	}
 	return s, nil
+}
+
+// DimStore gives dimensions their store ids.
+type DimStore interface {
+	EnsureDims(ctx context.Context, service string, dims []store.DimValue) ([]uint32, error)
+}
+
+// flush moves the workers' aggregates into b, giving their dimensions store
+// ids; on error the aggregates are dropped.
+func (s *Service) flush(ctx context.Context, st DimStore, workers []*worker, b *store.Batch) error {
+	s.dimMu.Lock()
+	defer s.dimMu.Unlock()
+	missing := map[dimKey]bool{}
+	for _, w := range workers {
+		w.dimKeys(s.dims, missing)
+	}
+	if len(missing) > 0 {
+		keys := make([]dimKey, 0, len(missing))
+		vals := make([]store.DimValue, 0, len(missing))
+		for k := range missing {
+			keys = append(keys, k)
+			vals = append(vals, store.DimValue{
+				Host: s.hosts.Name(k.host), Route: s.routes.Name(k.route), Method: methodNames[k.method], Status: int(k.status),
+			})
+		}
+		ids, err := st.EnsureDims(ctx, s.Name, vals)
+		if err != nil {
+			for _, w := range workers {
+				w.reset()
+			}
+			return err
+		}
+		for i, k := range keys {
+			s.dims[k] = ids[i]
+		}
+	}
+	for _, w := range workers {
+		w.flush(b, s.dims)
+	}
+	return nil
 }
 
 // RoutesOverflowed reports how many requests were counted as route "other"

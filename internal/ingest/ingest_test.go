@@ -19,7 +19,7 @@ import (
 
 const customFormat = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time`
 
-func testConfig(t *testing.T, logPath string) *config.Config {
+func testConfig(t testing.TB, logPath string) *config.Config {
 	t.Helper()
 	y := fmt.Sprintf(`
 storage: {dir: %q}

@@ -15,6 +15,7 @@ import (
 
 // Committer stores batches (the store).
 type Committer interface {
+	DimStore
 	Commit(ctx context.Context, b *store.Batch) error
 }
 
@@ -83,7 +84,7 @@ type Options struct {
 // is counted as malformed.
 const ChunkSize = 4 << 20
 
-const defaultCommitBytes = 64 << 20
+const defaultCommitBytes = 16 << 20
 
 // Run reads st to its end, committing cells and the new offset every
 // CommitBytes and at the end. On error the last commit stands: the caller can
@@ -114,10 +115,14 @@ type run struct {
 	free      chan []byte
 	wg        sync.WaitGroup
 	pending   []*chunk
-	committed int64 // offset of the last commit
-	consumed  int64 // bytes handed to workers since the last commit
+	committed int64 // offset where the next batch starts
+	consumed  int64 // bytes handed to workers since the last batch
 	line      int64 // lines before the pending chunks
 	res       Result
+
+	// The previous batch commits while the workers parse the next one.
+	inflight chan error
+	update   store.SourceUpdate
 }
 
 func (r *run) read() error {
@@ -143,10 +148,14 @@ func (r *run) read() error {
 	err := r.loop()
 	if err == nil {
 		err = r.commit()
-	} else {
+	}
+	if werr := r.wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
 		r.wg.Wait()
 		for _, w := range r.src.workers {
-			clear(w.agg)
+			w.reset()
 		}
 	}
 	close(r.jobs)
@@ -231,8 +240,8 @@ func (r *run) loop() error {
 	return nil
 }
 
-// commit waits for the pending chunks and commits their cells with the new
-// offset in one batch.
+// commit waits for the pending chunks, turns them into a batch with the new
+// offset, and starts committing it once the previous batch is committed.
 func (r *run) commit() error {
 	r.wg.Wait()
 	if r.consumed == 0 {
@@ -259,13 +268,34 @@ func (r *run) commit() error {
 		}
 		line += c.lines
 	}
-	for _, w := range r.src.workers {
-		w.flush(&b)
-	}
-	b.Sources = []store.SourceUpdate{u}
-	if err := r.c.Commit(r.ctx, &b); err != nil {
+	if err := r.src.Service.flush(r.ctx, r.c, r.src.workers, &b); err != nil {
 		return err
 	}
+	b.Sources = []store.SourceUpdate{u}
+	r.committed = u.To
+	r.consumed = 0
+	r.line = line
+	r.pending = r.pending[:0]
+	if err := r.wait(); err != nil {
+		return err
+	}
+	r.update = u
+	r.inflight = make(chan error, 1)
+	go func() { r.inflight <- r.c.Commit(r.ctx, &b) }()
+	return nil
+}
+
+// wait waits for the batch being committed, if any, and counts it.
+func (r *run) wait() error {
+	if r.inflight == nil {
+		return nil
+	}
+	err := <-r.inflight
+	r.inflight = nil
+	if err != nil {
+		return err
+	}
+	u := r.update
 	r.res.Commits++
 	r.res.To = u.To
 	r.res.Lines += u.Lines
@@ -280,10 +310,6 @@ func (r *run) commit() error {
 			r.res.Samples = append(r.res.Samples, s)
 		}
 	}
-	r.committed = u.To
-	r.consumed = 0
-	r.line = line
-	r.pending = r.pending[:0]
 	return nil
 }
 

@@ -3,19 +3,30 @@ package ingest
 import (
 	"bytes"
 
+	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/logformat"
 	"github.com/headroom-slo/headroom/internal/route"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
-// aggKey is one (minute, dimension, latency bucket) of a worker's aggregate.
-type aggKey struct {
-	minute int32 // Unix minutes
+// dimKey is a dimension in registry ids, before the store gives it an id.
+type dimKey struct {
 	route  uint32
-	le     uint32
 	host   uint32
 	status uint16
 	method uint8
+}
+
+// minuteAgg is a worker's traffic of one minute: an entry per dimension.
+type minuteAgg struct {
+	idx     map[dimKey]int32
+	entries []aggEntry
+}
+
+type aggEntry struct {
+	key   dimKey
+	count uint64
+	hist  cells.Hist
 }
 
 // worker parses and classifies chunks of one source. It is owned by one
@@ -29,7 +40,11 @@ type worker struct {
 	agents map[string]uint64 // user agent → which rules' user_agent matches it
 	tmpl   []byte
 	lower  []byte
-	agg    map[aggKey]uint64
+
+	minutes map[int32]*minuteAgg
+	lastMin int32
+	last    *minuteAgg
+	spare   []*minuteAgg
 }
 
 const (
@@ -43,7 +58,7 @@ const (
 func newWorker(svc *Service, p *logformat.Parser) *worker {
 	return &worker{
 		svc: svc, parser: p, routes: route.NewCache(routeCacheSize),
-		hosts: map[string]uint32{}, agents: map[string]uint64{}, agg: map[aggKey]uint64{},
+		hosts: map[string]uint32{}, agents: map[string]uint64{}, minutes: map[int32]*minuteAgg{},
 	}
 }
 
@@ -128,14 +143,36 @@ func (w *worker) line(c *chunk, n int64, l []byte) {
 	if w.svc.upstream {
 		lat = r.UpstreamTime
 	}
-	w.agg[aggKey{
-		minute: int32(floorDiv(r.Time, 60_000)),
-		route:  rv.ID,
-		le:     w.svc.layout.Bucket(lat),
-		host:   host,
-		status: uint16(r.Status),
-		method: method,
-	}]++
+	m := int32(floorDiv(r.Time, 60_000))
+	ma := w.last
+	if ma == nil || m != w.lastMin {
+		ma = w.minute(m)
+	}
+	k := dimKey{route: rv.ID, host: host, status: uint16(r.Status), method: method}
+	i, ok := ma.idx[k]
+	if !ok {
+		i = int32(len(ma.entries))
+		ma.entries = append(ma.entries, aggEntry{key: k})
+		ma.idx[k] = i
+	}
+	e := &ma.entries[i]
+	e.count++
+	e.hist.Add(w.svc.layout.Bucket(lat), 1)
+}
+
+// minute returns the aggregate of minute m, creating it.
+func (w *worker) minute(m int32) *minuteAgg {
+	ma := w.minutes[m]
+	if ma == nil {
+		if n := len(w.spare); n > 0 {
+			ma, w.spare = w.spare[n-1], w.spare[:n-1]
+		} else {
+			ma = &minuteAgg{idx: map[dimKey]int32{}}
+		}
+		w.minutes[m] = ma
+	}
+	w.last, w.lastMin = ma, m
+	return ma
 }
 
 func (w *worker) host(h []byte) uint32 {
@@ -176,18 +213,39 @@ func (w *worker) malformed(c *chunk, n int64, l []byte, reason string) {
 	c.samples = append(c.samples, sample{line: n, reason: reason, excerpt: excerpt(l)})
 }
 
-// flush moves the worker's aggregate into b and empties it.
-func (w *worker) flush(b *store.Batch) {
-	for k, n := range w.agg {
-		d := store.DimValue{
-			Host:   w.svc.hosts.Name(k.host),
-			Route:  w.svc.routes.Name(k.route),
-			Method: methodNames[k.method],
-			Status: int(k.status),
+// dimKeys adds the worker's dimensions not in known to missing.
+func (w *worker) dimKeys(known map[dimKey]uint32, missing map[dimKey]bool) {
+	for _, ma := range w.minutes {
+		for i := range ma.entries {
+			if _, ok := known[ma.entries[i].key]; !ok {
+				missing[ma.entries[i].key] = true
+			}
 		}
-		b.Add(w.svc.Name, int64(k.minute)*60, d, k.le, n)
 	}
-	clear(w.agg)
+}
+
+// flush moves the worker's aggregate into b, with dimension ids from ids,
+// and empties it.
+func (w *worker) flush(b *store.Batch, ids map[dimKey]uint32) {
+	for m, ma := range w.minutes {
+		c := b.Cell(w.svc.Name, int64(m)*60)
+		for i := range ma.entries {
+			e := &ma.entries[i]
+			c.Entries = append(c.Entries, cells.Entry{Dim: ids[e.key], Count: e.count, Hist: e.hist})
+		}
+		clear(ma.idx)
+		clear(ma.entries) // the histograms now belong to the batch
+		ma.entries = ma.entries[:0]
+		w.spare = append(w.spare, ma)
+	}
+	clear(w.minutes)
+	w.last = nil
+}
+
+// reset drops the worker's aggregate.
+func (w *worker) reset() {
+	b := store.Batch{}
+	w.flush(&b, nil)
 }
 
 func floorDiv(a, b int64) int64 {

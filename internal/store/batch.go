@@ -5,52 +5,68 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/cells"
 )
 
-// Batch is what one commit adds: counts per service, minute and dimension,
-// and the read positions the counts were read up to.
+// Batch is what one commit adds: cells per service and minute, and the read
+// positions they were read up to.
 type Batch struct {
-	// Cells maps service name → minute start (Unix seconds) → dimension → counts.
-	Cells   map[string]map[int64]map[DimValue]*Counts
+	// Cells maps service name → minute start (Unix seconds) → cell, whose
+	// entries carry dimension ids from EnsureDims. Entries may repeat a
+	// dimension; Commit merges them.
+	Cells map[string]map[int64]*cells.Cell
+	// values holds counts added by dimension value (Add), resolved at Commit.
+	values  map[string]map[int64]map[DimValue]*cells.Entry
 	Sources []SourceUpdate
 }
 
-// Counts are the requests of one dimension in one minute.
-type Counts struct {
-	N    uint64
-	Hist cells.Hist
-}
-
-// Add adds n requests of latency bucket le.
-func (b *Batch) Add(service string, minute int64, d DimValue, le uint32, n uint64) {
+// Cell returns the batch's cell of a service and minute, creating it.
+func (b *Batch) Cell(service string, minute int64) *cells.Cell {
 	if b.Cells == nil {
-		b.Cells = map[string]map[int64]map[DimValue]*Counts{}
+		b.Cells = map[string]map[int64]*cells.Cell{}
 	}
 	bySvc := b.Cells[service]
 	if bySvc == nil {
-		bySvc = map[int64]map[DimValue]*Counts{}
+		bySvc = map[int64]*cells.Cell{}
 		b.Cells[service] = bySvc
+	}
+	c := bySvc[minute]
+	if c == nil {
+		c = &cells.Cell{}
+		bySvc[minute] = c
+	}
+	return c
+}
+
+// Add adds n requests of dimension d and latency bucket le to a minute. It is
+// the convenient, slower way to fill a batch; ingestion fills Cells directly.
+func (b *Batch) Add(service string, minute int64, d DimValue, le uint32, n uint64) {
+	if b.values == nil {
+		b.values = map[string]map[int64]map[DimValue]*cells.Entry{}
+	}
+	bySvc := b.values[service]
+	if bySvc == nil {
+		bySvc = map[int64]map[DimValue]*cells.Entry{}
+		b.values[service] = bySvc
 	}
 	byMin := bySvc[minute]
 	if byMin == nil {
-		byMin = map[DimValue]*Counts{}
+		byMin = map[DimValue]*cells.Entry{}
 		bySvc[minute] = byMin
 	}
-	c := byMin[d]
-	if c == nil {
-		c = &Counts{}
-		byMin[d] = c
+	e := byMin[d]
+	if e == nil {
+		e = &cells.Entry{}
+		byMin[d] = e
 	}
-	c.N += n
-	c.Hist.Add(le, n)
+	e.Count += n
+	e.Hist.Add(le, n)
 }
 
 // Empty reports whether the batch changes nothing.
-func (b *Batch) Empty() bool { return len(b.Cells) == 0 && len(b.Sources) == 0 }
+func (b *Batch) Empty() bool { return len(b.Cells) == 0 && len(b.values) == 0 && len(b.Sources) == 0 }
 
 // SourceUpdate moves a log file's read position from From to To and adds the
 // line counts of the bytes in between.
@@ -86,6 +102,9 @@ func (s *Store) Commit(ctx context.Context, b *Batch) (err error) {
 	if b.Empty() {
 		return nil
 	}
+	if err := s.resolveValues(ctx, b); err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -101,23 +120,112 @@ func (s *Store) Commit(ctx context.Context, b *Batch) (err error) {
 			return err
 		}
 	}
-	newDims := map[int64]map[DimValue]uint32{}
 	for svc, byMin := range b.Cells {
-		if err := s.writeService(ctx, tx, svc, byMin, newDims); err != nil {
+		if err := s.writeService(ctx, tx, svc, byMin); err != nil {
 			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	return nil
+}
+
+// resolveValues moves the counts added by value into Cells.
+func (s *Store) resolveValues(ctx context.Context, b *Batch) error {
+	for svc, byMin := range b.values {
+		var dims []DimValue
+		seen := map[DimValue]bool{}
+		for _, m := range byMin {
+			for d := range m {
+				if !seen[d] {
+					seen[d] = true
+					dims = append(dims, d)
+				}
+			}
+		}
+		ids, err := s.EnsureDims(ctx, svc, dims)
+		if err != nil {
+			return err
+		}
+		id := make(map[DimValue]uint32, len(dims))
+		for i, d := range dims {
+			id[d] = ids[i]
+		}
+		for minute, m := range byMin {
+			c := b.Cell(svc, minute)
+			for d, e := range m {
+				e.Dim = id[d]
+				c.Entries = append(c.Entries, *e)
+			}
+		}
+	}
+	b.values = nil
+	return nil
+}
+
+// EnsureDims returns the ids of a service's dimensions, creating those not
+// stored yet (and the service). The dictionary is committed on its own: an id
+// that no cell uses yet is harmless.
+func (s *Store) EnsureDims(ctx context.Context, service string, dims []DimValue) ([]uint32, error) {
+	svc, err := s.ServiceID(ctx, service, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]uint32, len(dims))
+	var missing []int
 	s.mu.Lock()
-	for id, m := range newDims {
-		for d, dim := range m {
-			s.dims[id][d] = dim
+	known := s.dims[svc]
+	if known == nil {
+		known = map[DimValue]uint32{}
+		s.dims[svc] = known
+	}
+	for i, d := range dims {
+		if id, ok := known[d]; ok {
+			out[i] = id
+		} else {
+			missing = append(missing, i)
 		}
 	}
 	s.mu.Unlock()
-	return nil
+	if len(missing) == 0 {
+		return out, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("dimensions: %w", err)
+	}
+	defer tx.Rollback()
+	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO dims (service_id, host, route, method, status) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("dimensions: %w", err)
+	}
+	defer ins.Close()
+	sel, err := tx.PrepareContext(ctx, `SELECT id FROM dims WHERE service_id = ? AND host = ? AND route = ? AND method = ? AND status = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("dimensions: %w", err)
+	}
+	defer sel.Close()
+	for _, i := range missing {
+		d := dims[i]
+		if _, err := ins.ExecContext(ctx, svc, d.Host, d.Route, d.Method, d.Status); err != nil {
+			return nil, fmt.Errorf("dimensions: %w", err)
+		}
+		var id int64
+		if err := sel.QueryRowContext(ctx, svc, d.Host, d.Route, d.Method, d.Status).Scan(&id); err != nil {
+			return nil, fmt.Errorf("dimensions: %w", err)
+		}
+		out[i] = uint32(id)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("dimensions: %w", err)
+	}
+	s.mu.Lock()
+	for _, i := range missing {
+		known[dims[i]] = out[i]
+	}
+	s.mu.Unlock()
+	return out, nil
 }
 
 func (s *Store) updateSource(ctx context.Context, tx *sql.Tx, u SourceUpdate, now int64) error {
@@ -162,7 +270,7 @@ func (s *Store) updateSource(ctx context.Context, tx *sql.Tx, u SourceUpdate, no
 	return nil
 }
 
-func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name string, byMin map[int64]map[DimValue]*Counts, newDims map[int64]map[DimValue]uint32) error {
+func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name string, byMin map[int64]*cells.Cell) error {
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO services (name) VALUES (?)`, name); err != nil {
 		return fmt.Errorf("service %q: %w", name, err)
 	}
@@ -170,68 +278,24 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name string, byMin
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM services WHERE name = ?`, name).Scan(&svc); err != nil {
 		return fmt.Errorf("service %q: %w", name, err)
 	}
-	s.mu.Lock()
-	known := s.dims[svc]
-	if known == nil {
-		known = map[DimValue]uint32{}
-		s.dims[svc] = known
-	}
-	s.mu.Unlock()
-	pending := newDims[svc]
-	dimID := func(d DimValue) (uint32, error) {
-		s.mu.Lock()
-		id, ok := known[d]
-		s.mu.Unlock()
-		if ok {
-			return id, nil
-		}
-		if id, ok := pending[d]; ok {
-			return id, nil
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dims (service_id, host, route, method, status) VALUES (?, ?, ?, ?, ?)`,
-			svc, d.Host, d.Route, d.Method, d.Status); err != nil {
-			return 0, fmt.Errorf("dimension: %w", err)
-		}
-		var id64 int64
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM dims WHERE service_id = ? AND host = ? AND route = ? AND method = ? AND status = ?`,
-			svc, d.Host, d.Route, d.Method, d.Status).Scan(&id64); err != nil {
-			return 0, fmt.Errorf("dimension: %w", err)
-		}
-		if pending == nil {
-			pending = map[DimValue]uint32{}
-			newDims[svc] = pending
-		}
-		pending[d] = uint32(id64)
-		return uint32(id64), nil
-	}
-
-	// Build the minute cells, then fold them into hour and day rollups.
-	rollups := map[int64]map[int64]*cells.Cell{Minute: {}, Hour: {}, Day: {}}
-	minutes := make([]int64, 0, len(byMin))
-	for m := range byMin {
-		minutes = append(minutes, m)
-	}
-	sort.Slice(minutes, func(i, j int) bool { return minutes[i] < minutes[j] })
-	for _, m := range minutes {
-		c := &cells.Cell{Entries: make([]cells.Entry, 0, len(byMin[m]))}
-		for d, n := range byMin[m] {
-			id, err := dimID(d)
-			if err != nil {
-				return err
-			}
-			c.Entries = append(c.Entries, cells.Entry{Dim: id, Count: n.N, Hist: n.Hist})
-		}
+	// Fold the minute cells into hour and day rollups.
+	rollups := map[int64]map[int64]*cells.Cell{Minute: byMin, Hour: {}, Day: {}}
+	builders := map[int64]map[int64]*cells.Builder{Hour: {}, Day: {}}
+	for m, c := range byMin {
 		c.Sort()
-		rollups[Minute][m] = c
 		for _, res := range []int64{Hour, Day} {
 			start := m - m%res
-			if r := rollups[res][start]; r != nil {
-				r.Merge(c)
-			} else {
-				r := &cells.Cell{}
-				r.Merge(c)
-				rollups[res][start] = r
+			b := builders[res][start]
+			if b == nil {
+				b = &cells.Builder{}
+				builders[res][start] = b
 			}
+			b.Add(c)
+		}
+	}
+	for res, bs := range builders {
+		for start, b := range bs {
+			rollups[res][start] = b.Cell()
 		}
 	}
 	var buf []byte
