@@ -2,7 +2,7 @@
 // standard output (or -o FILE), for benchmarks and tests.
 //
 //	genlog -lines 2000000 -format custom -start 2026-11-01T00:00:00Z -rate 20 -seed 1 > access.log
-//	genlog -print-format json   # the nginx log_format that produces -format json
+//	genlog -print-format json   # the nginx log_format that produces -format json (escape=json)
 package main
 
 import (
@@ -29,7 +29,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rate := fs.Float64("rate", genlog.DefaultRate, "average lines per second of log time")
 	seed := fs.Uint64("seed", 1, "random seed; the same flags give the same bytes")
 	out := fs.String("o", "", "write to this file instead of standard output")
-	printFormat := fs.String("print-format", "", "print the nginx log_format (and escape=) that produces the named format, and exit")
+	printFormat := fs.String("print-format", "", "print the nginx log_format string (what goes between the quotes) that produces the named format, and exit; json needs escape=json")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -38,15 +38,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *printFormat != "" {
-		lf, escape, err := genlog.LogFormat(*printFormat)
+		lf, _, err := genlog.LogFormat(*printFormat)
 		if err != nil {
 			fmt.Fprintf(stderr, "genlog: %v\n", err)
 			return 2
 		}
-		if escape != "" {
-			fmt.Fprintf(stdout, "escape=%s ", escape)
-		}
-		fmt.Fprintf(stdout, "'%s'\n", lf)
+		fmt.Fprintln(stdout, lf)
 		return 0
 	}
 	t, err := time.Parse(time.RFC3339, *start)

@@ -7,9 +7,9 @@ package ingest
 
 import (
 	"context"
-	"sync"
 	"fmt"
 	"regexp"
+	"sync"
 
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/config"

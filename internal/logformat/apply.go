@@ -10,9 +10,10 @@ const (
 )
 
 // apply stores the value of variable v in r. It reports false when the value
-// is malformed. A value of "-" means unset for every variable.
+// is malformed. A value of "-" means unset for every variable, and so does an
+// empty value where nginx writes missing values as empty strings.
 func (p *Parser) apply(v Var, val []byte, r *Record, st *state) bool {
-	if len(val) == 1 && val[0] == '-' {
+	if len(val) <= 1 && (len(val) == 0 && p.emptyUnset || len(val) == 1 && val[0] == '-') {
 		return true
 	}
 	switch v {

@@ -84,8 +84,9 @@ func compileSource(src source, esc Escape) (*Parser, error) {
 	if text == "" {
 		return nil, &CompileError{Pos: 0, Msg: "empty format"}
 	}
-	p := &Parser{esc: esc}
+	p := &Parser{esc: esc, emptyUnset: esc == EscapeJSON}
 	if text[0] == '{' {
+		p.emptyUnset = true
 		off := strings.Index(src.text, text)
 		if err := p.compileJSON(src, off); err != nil {
 			return nil, err

@@ -97,10 +97,10 @@ func (p *Parser) jsonValue(b []byte, i int, e *jsonEntry, r *Record, st *state) 
 	} else {
 		n = bareLen(b[i:])
 	}
-	if n == 0 {
+	if n == 0 && b[i] != ',' && b[i] != '}' {
 		return i, p.errSyntax
 	}
-	val := b[i : i+n]
+	val := b[i : i+n] // empty for a missing value that nginx wrote unquoted
 	if e != nil && e.prog != nil && string(val) != "null" {
 		if err := p.run(e.prog, val, r, st); err != nil {
 			return i, err

@@ -18,6 +18,11 @@ type Parser struct {
 	scratch  []byte // decoded values; Record slices may point into it
 	lineLen  int    // length of the line being parsed
 	lineEsc  bool   // the line being parsed contains a backslash
+
+	// emptyUnset is set with escape=json and for JSON templates, where
+	// nginx writes a missing value as "" (or nothing, unquoted) instead
+	// of "-".
+	emptyUnset bool
 	localDay dayCache
 	isoDay   dayCache
 }
@@ -108,7 +113,7 @@ func (p *Parser) run(prog *program, line []byte, r *Record, st *state) error {
 					n--
 				}
 			}
-			if n == 0 && needsValue(s.v) {
+			if n == 0 && needsValue(s.v) && !p.emptyUnset {
 				return s.errMissing
 			}
 		} else {
