@@ -175,7 +175,7 @@ func TestEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	end := now.Truncate(time.Minute).Add(time.Minute).Unix()
+	end := slo.EndMinute(now).Unix()
 	for i, s := range got {
 		from, to := specs[i].Window.Bounds(now, time.UTC)
 		if to.Unix() != end {

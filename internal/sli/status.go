@@ -40,7 +40,7 @@ func Evaluate(ctx context.Context, src Cells, specs []*Spec, now, minuteFloor ti
 		if err != nil {
 			return nil, err
 		}
-		_, end := slo.Window{Duration: time.Hour}.Bounds(now, time.UTC)
+		end := slo.EndMinute(now)
 		burn := make(map[time.Duration][]slo.Counts, len(burnWindows))
 		for _, w := range burnWindows {
 			if burn[w], err = q.Sum(Range{From: end.Add(-w), To: end}); err != nil {

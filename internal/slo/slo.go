@@ -137,11 +137,13 @@ func (w Window) String() string {
 }
 
 // Bounds returns the half-open range [start, end) the window covers when
-// evaluated at now, at one-minute resolution: the minute holding now is the
-// last one included. Calendar windows start at the beginning of the current
-// week (Monday), month or quarter in loc.
+// evaluated at now, at one-minute resolution: end is now rounded up to the
+// minute, so a minute in progress counts and an instant on a minute boundary
+// gives exactly the window's length of whole minutes before it. Calendar
+// windows start at the beginning of the current week (Monday), month or
+// quarter in loc.
 func (w Window) Bounds(now time.Time, loc *time.Location) (start, end time.Time) {
-	end = now.Truncate(time.Minute).Add(time.Minute)
+	end = EndMinute(now)
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -160,6 +162,16 @@ func (w Window) Bounds(now time.Time, loc *time.Location) (start, end time.Time)
 		start = end.Add(-w.Duration)
 	}
 	return start, end
+}
+
+// EndMinute rounds now up to the next minute boundary (now itself when it is
+// on one): the exclusive end of every window evaluated at now.
+func EndMinute(now time.Time) time.Time {
+	end := now.Truncate(time.Minute)
+	if end.Before(now) {
+		end = end.Add(time.Minute)
+	}
+	return end
 }
 
 // Period returns the full length of the window's period as of now: the rolling

@@ -96,6 +96,9 @@ func TestParseWindowAndBounds(t *testing.T) {
 			}
 		})
 	}
+	if got := EndMinute(time.Date(2026, 5, 14, 10, 30, 0, 0, time.UTC)); got.Minute() != 30 {
+		t.Errorf("EndMinute on a boundary = %v, want the boundary itself", got)
+	}
 	for _, bad := range []string{"", "abc", "5m", "1.5s", "-3d"} {
 		if _, err := ParseWindow(bad); err == nil {
 			t.Errorf("ParseWindow(%q) succeeded, want error", bad)

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+type result struct {
+	code          int
+	stdout, stderr string
+}
+
+func run(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), args, Stdio{In: strings.NewReader(stdin), Out: &out, Err: &errb})
+	return result{code, out.String(), errb.String()}
+}
+
+const logFormat = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time`
+
+// writeFixture writes a config and a log of 2 hours of traffic: 10 requests a
+// minute, a 5xx every 20th, a slow (400 ms) response every 10th.
+func writeFixture(t *testing.T, slos string) (cfg string, lines int) {
+	t.Helper()
+	dir := t.TempDir()
+	var b strings.Builder
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	for i := range 1200 {
+		ts := start.Add(time.Duration(i) * 6 * time.Second)
+		status, rt, path, method := 200, "0.050", fmt.Sprintf("/api/items/%d", i), "GET"
+		if i%20 == 0 {
+			status = 503
+		}
+		if i%10 == 5 {
+			rt = "0.400"
+		}
+		if i%3 == 0 {
+			path, method = "/login", "POST"
+		}
+		fmt.Fprintf(&b, "10.0.0.%d - - [%s] \"%s %s HTTP/1.1\" %d 100 \"-\" \"Mozilla\" %s %s\n",
+			i%250, ts.Format("02/Jan/2006:15:04:05 -0700"), method, path, status, rt, rt)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "access.log"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg = filepath.Join(dir, "headroom.yaml")
+	y := fmt.Sprintf(`storage: {dir: ./data}
+services:
+  - name: web
+    logs:
+      - path: ./access.log*
+        log_format: '%s'
+slos:
+%s`, logFormat, slos)
+	if err := os.WriteFile(cfg, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, 1200
+}
+
+const baseSLOs = `  - {name: avail, service: web, objective: 99, window: 28d, sli: {type: availability}}
+  - {name: api-latency, service: web, objective: 90, window: 28d, filter: {route: ^/api/, method: [GET]}, sli: {type: latency, threshold: 300ms}}
+`
+
+func status(t *testing.T, cfg string) StatusReport {
+	t.Helper()
+	r := run(t, "", "status", "--config", cfg, "--at", "2026-11-20T12:00:00Z", "--json")
+	if r.code != 0 {
+		t.Fatalf("status: %d %s", r.code, r.stderr)
+	}
+	var rep StatusReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, r.stdout)
+	}
+	return rep
+}
+
+func TestImportStatusAndRetroactiveSLO(t *testing.T) {
+	cfg, lines := writeFixture(t, baseSLOs)
+	r := run(t, "", "import", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "lines      1,200") {
+		t.Fatalf("import: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	rep := status(t, cfg)
+	want := map[string][2]float64{
+		"avail":       {1200, 1140},             // every 20th is a 503
+		"api-latency": {800, 800 - 800/10 + 0}, // GETs: i%3 != 0; slow when i%10 == 5
+	}
+	// Count the slow GETs exactly: i%10 == 5 and i%3 != 0.
+	slowGets := 0
+	for i := range 1200 {
+		if i%10 == 5 && i%3 != 0 {
+			slowGets++
+		}
+	}
+	want["api-latency"] = [2]float64{800, float64(800 - slowGets)}
+	for _, s := range rep.SLOs {
+		w := want[s.Name]
+		if s.Total != w[0] || s.Good != w[1] {
+			t.Errorf("%s: total %v good %v, want %v %v", s.Name, s.Total, s.Good, w[0], w[1])
+		}
+		for _, k := range []string{"5m", "30m", "1h", "6h", "1d", "3d"} {
+			if _, ok := s.BurnRates[k]; !ok {
+				t.Errorf("%s: no burn rate %s", s.Name, k)
+			}
+		}
+	}
+	avail := rep.SLOs[0]
+	if got, want := avail.ErrorBudgetRemaining, 1-(60.0/1200)/0.01; abs(got-want) > 1e-9 {
+		t.Errorf("budget remaining %v, want %v", got, want)
+	}
+	// The last hour (11:00-12:00) has 600 requests, 30 of them 503.
+	if got, want := avail.BurnRates["1h"], (30.0/600)/0.01; abs(got-want) > 1e-9 {
+		t.Errorf("1h burn %v, want %v", got, want)
+	}
+	if len(rep.Sources) != 1 || rep.Sources[0].Lines != int64(lines) || rep.Sources[0].Malformed != 0 {
+		t.Errorf("sources = %+v", rep.Sources)
+	}
+
+	// Importing again adds nothing.
+	r = run(t, "", "import", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "already fully imported") {
+		t.Fatalf("re-import: %d\n%s", r.code, r.stdout)
+	}
+	if again := status(t, cfg); again.SLOs[0].Total != 1200 {
+		t.Fatalf("re-import changed totals: %v", again.SLOs[0].Total)
+	}
+
+	// A new SLO, and an edited threshold, apply to all stored history at once.
+	// The log is gone: nothing is re-read.
+	os.Remove(filepath.Join(filepath.Dir(cfg), "access.log"))
+	y, _ := os.ReadFile(cfg)
+	y = bytes.Replace(y, []byte("threshold: 300ms"), []byte("threshold: 500ms"), 1)
+	y = append(y, []byte("  - {name: login, service: web, objective: 99.5, window: month, filter: {route: ^/login$, method: POST}, sli: {type: availability, bad_status: [5xx, 429]}}\n")...)
+	os.WriteFile(cfg, y, 0o644)
+	rep = status(t, cfg)
+	got := map[string][2]float64{}
+	for _, s := range rep.SLOs {
+		got[s.Name] = [2]float64{s.Total, s.Good}
+	}
+	if got["api-latency"] != [2]float64{800, 800} {
+		t.Errorf("edited threshold: %v, want all 800 GETs under 500ms", got["api-latency"])
+	}
+	logins, bad := 0, 0
+	for i := range 1200 {
+		if i%3 == 0 {
+			logins++
+			if i%20 == 0 {
+				bad++
+			}
+		}
+	}
+	if got["login"] != [2]float64{float64(logins), float64(logins - bad)} {
+		t.Errorf("new SLO: %v, want %d total %d good", got["login"], logins, logins-bad)
+	}
+}
+
+func TestImportStdinAndHumanStatus(t *testing.T) {
+	cfg, _ := writeFixture(t, baseSLOs)
+	b, _ := os.ReadFile(filepath.Join(filepath.Dir(cfg), "access.log"))
+	r := run(t, string(b), "import", "--config", cfg, "-")
+	if r.code != 0 || !strings.Contains(r.stdout, "lines      1,200") {
+		t.Fatalf("import -: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// The file is the same content: nothing more.
+	r = run(t, "", "import", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "lines      0") {
+		t.Fatalf("import after stdin: %d\n%s", r.code, r.stdout)
+	}
+	r = run(t, "", "status", "--config", cfg, "--at", "2026-11-20T12:00:00Z")
+	for _, want := range []string{"avail", "api-latency", "95.000%", "-400.0%", "access.log*"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("status output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	cfg, _ := writeFixture(t, baseSLOs)
+	if r := run(t, "", "validate", "--config", cfg); r.code != 0 || !strings.Contains(r.stdout, "ok (1 services, 2 SLOs)") {
+		t.Errorf("validate good: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("services:\n  - name: web\n    logz: []\nslos:\n  - {name: x, service: y, objective: 120, window: 28d, sli: {type: availability}}\n"), 0o644)
+	r := run(t, "", "validate", "--config", bad)
+	if r.code != 1 || !strings.Contains(r.stderr, "bad.yaml:3: field logz not found") {
+		t.Errorf("validate unknown key: %d %q", r.code, r.stderr)
+	}
+	os.WriteFile(bad, []byte("services:\n  - name: web\nslos:\n  - {name: x, service: y, objective: 120, window: 28d, sli: {type: availability}}\n"), 0o644)
+	r = run(t, "", "validate", "--config", bad)
+	if r.code != 1 || !strings.Contains(r.stderr, `bad.yaml:4: slos[0].service: unknown service "y"`) ||
+		!strings.Contains(r.stderr, "slos[0].objective: 120") || !strings.Contains(r.stderr, "2 problems found") {
+		t.Errorf("validate: %d %q", r.code, r.stderr)
+	}
+}
+
+func TestUsageAndVersion(t *testing.T) {
+	if r := run(t, ""); r.code != ExitUsage || !strings.Contains(r.stderr, "Commands:") {
+		t.Errorf("no args: %+v", r)
+	}
+	if r := run(t, "", "frobnicate"); r.code != ExitUsage {
+		t.Errorf("unknown command: %+v", r)
+	}
+	if r := run(t, "", "status", "--at", "yesterday", "--config", "x.yaml"); r.code != ExitUsage || !strings.Contains(r.stderr, "RFC 3339") {
+		t.Errorf("bad --at: %+v", r)
+	}
+	if r := run(t, "", "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "headroom ") {
+		t.Errorf("version: %+v", r)
+	}
+}
+
+func TestQuickstart(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, "", "quickstart", "--dir", dir)
+	if r.code != 0 {
+		t.Fatalf("quickstart: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"web-availability", "api-latency", "imported 1 file", "headroom serve --config"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("quickstart output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}
