@@ -15,16 +15,16 @@ type Parser struct {
 	errTruncated *ParseError
 	errSyntax    *ParseError
 
-	scratch  []byte // decoded values; Record slices may point into it
-	lineLen  int    // length of the line being parsed
-	lineEsc  bool   // the line being parsed contains a backslash
+	scratch []byte // decoded values; Record slices may point into it
+	lineLen int    // length of the line being parsed
+	lineEsc bool   // the line being parsed contains a backslash
 
 	// emptyUnset is set with escape=json and for JSON templates, where
 	// nginx writes a missing value as "" (or nothing, unquoted) instead
 	// of "-".
 	emptyUnset bool
-	localDay dayCache
-	isoDay   dayCache
+	localDay   dayCache
+	isoDay     dayCache
 }
 
 // state tracks, during one Parse, which source filled the Record fields that
