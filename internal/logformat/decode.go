@@ -9,7 +9,15 @@ import (
 // a backslash are returned as is (aliasing the line); others are decoded
 // into p's scratch buffer.
 func (p *Parser) textOf(v []byte) []byte {
-	if !p.lineEsc || bytes.IndexByte(v, '\\') < 0 {
+	if !p.lineEsc {
+		return v // the common case, small enough to inline
+	}
+	return p.decode(v)
+}
+
+// decode is textOf for lines that contain a backslash.
+func (p *Parser) decode(v []byte) []byte {
+	if bytes.IndexByte(v, '\\') < 0 {
 		return v
 	}
 	p.reserve(len(v))

@@ -274,6 +274,10 @@ func TestParseEscapes(t *testing.T) {
 				v.UserAgent = "a\"b\\c/d\n\té😀\x01 \uFFFDx"
 				v.Status = 200
 			})},
+		{name: "escape=json writes missing values as empty", esc: EscapeJSON,
+			format: `"$http_user_agent" $upstream_response_time $upstream_status $request_time`,
+			line:   `"curl"   0.250`,
+			want:   with(func(v *view) { v.UserAgent, v.RequestTime = "curl", 250000 })},
 		{name: "json escaped backslash before the closing quote", format: `"$http_user_agent" $status`, esc: EscapeJSON,
 			line: `"dir\\" 200`, want: with(func(v *view) { v.UserAgent, v.Status = `dir\`, 200 })},
 		{name: "escape=none keeps backslashes", format: `"$http_user_agent" $status`, esc: EscapeNone,
@@ -341,6 +345,9 @@ func TestParseJSON(t *testing.T) {
 		{name: "bare lists", format: `{"urt":$upstream_response_time,"ups":$upstream_status,"s":$status}`, esc: EscapeJSON,
 			line: `{"urt":0.1, 0.2 : 0.3,"ups":502, 200,"s":200}`,
 			want: with(func(v *view) { v.UpstreamTime, v.UpstreamStatus, v.Status = 600000, 200, 200 })},
+		{name: "empty values", format: `{"urt":$upstream_response_time,"ups":$upstream_status,"s":$status,"rt":"$request_time"}`,
+			esc: EscapeJSON, line: `{"urt":,"ups": ,"s":200,"rt":""}`,
+			want: with(func(v *view) { v.Status = 200 })},
 		{name: "missing keys", format: tmpl, esc: EscapeJSON, line: `{"status":200}`,
 			want: with(func(v *view) { v.Status = 200 })},
 		{name: "nested template", format: `{"req":{"method":"$request_method","uri":"$request_uri"},"status":$status}`,
