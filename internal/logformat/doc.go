@@ -21,15 +21,25 @@
 // literal are ignored. When the literal after a value starts with '"', a '"'
 // escaped with a backslash does not end the value (except with escape=none).
 //
+// A value that contains the literal after it is ambiguous and will be cut
+// short: with escape=none, a '"' inside a quoted value; with any escaping, a
+// space inside an unquoted value, such as $uri, which nginx logs decoded
+// ("/a b" for /a%20b). Quote such variables in the format, or prefer
+// $request_uri, which nginx logs as received.
+//
 // # Variables
 //
 // The variables listed as Var constants fill the Record; any other variable
 // is accepted and skipped. A value of "-" means unset for every variable
-// (empty slice, -1, or 0 for Status and Time). Where several variables feed
+// (empty slice, -1, or 0 for Status and Time); so does an empty value with
+// escape=json and in JSON formats, where nginx writes a missing value as ""
+// (or as nothing at all when the variable is not quoted). Where several
+// variables feed
 // one field, the more faithful one wins regardless of order:
 //
 //   - Time: $msec, else $time_iso8601, else $time_local; all converted to UTC
-//     Unix milliseconds honoring the logged UTC offset.
+//     Unix milliseconds honoring the logged UTC offset. Like nginx's, it is
+//     the time the line was written, at the end of the request.
 //   - Method: $request_method, else the first word of $request.
 //   - URI: $request_uri, else the URI of $request, else $uri (which nginx
 //     logs after rewrites and without the query string). Path is the URI
