@@ -19,7 +19,7 @@ import (
 // Crash test parameters: how long and how fast the writer writes, and the
 // range of a serve process's life before SIGKILL.
 const (
-	crashWriteFor = 15 * time.Second
+	crashWriteFor = 12 * time.Second
 	crashRate     = 2000 // lines per second
 	crashBurst    = 10 * time.Millisecond
 	minLife       = 200 * time.Millisecond
@@ -236,12 +236,12 @@ func TestCrash(t *testing.T) {
 	t.Run("append", func(t *testing.T) { crashRun(t, 1, nil) })
 	t.Run("rotate", func(t *testing.T) {
 		crashRun(t, 2, []rotation{
-			{2500 * time.Millisecond, "rename"},
-			{5 * time.Second, "copytruncate"},
-			{7 * time.Second, "rename"},
-			{9 * time.Second, "copytruncate"},
-			{11 * time.Second, "copytruncate"},
-			{13 * time.Second, "rename"},
+			{2 * time.Second, "rename"},
+			{4 * time.Second, "copytruncate"},
+			{5500 * time.Millisecond, "rename"},
+			{7 * time.Second, "copytruncate"},
+			{8500 * time.Millisecond, "copytruncate"},
+			{10 * time.Second, "rename"},
 		})
 	})
 }
@@ -341,8 +341,8 @@ slos:
 		t.Fatalf("writer did %d rotations, want %d", w.rotated.Load(), len(rotations))
 	}
 	at := time.Unix(w.last.Load(), 0).Add(time.Minute)
-	t.Logf("writer: %d lines (%d bad) in %v, %d rotations; %d SIGKILLs; last total before the final serve %v",
-		written, bad, crashWriteFor, len(rotations), kills, seen)
+	t.Logf("seed %d: writer wrote %d lines (%d bad) in %v, %d rotations; %d SIGKILLs; last total before the final serve %v",
+		seed, written, bad, crashWriteFor, len(rotations), kills, seen)
 
 	fmt.Fprintf(serveLog, "=== final start\n")
 	p := startServe(t, cfg, serveLog)
