@@ -8,11 +8,14 @@ import (
 )
 
 // fuzzParse parses line with p and with a fresh clone of p, checks the
-// invariants of a successful parse and that both parsers agree (so caches
-// carry no state between lines).
+// invariants of a successful parse, that both parsers agree (so caches carry
+// no state between lines) and that parsing the line again does not allocate.
 func fuzzParse(t *testing.T, p *Parser, line []byte) {
 	var r1, r2 Record
 	err1 := p.Parse(line, &r1)
+	if allocs := testing.AllocsPerRun(1, func() { _ = p.Parse(line, &r1) }); allocs != 0 {
+		t.Fatalf("Parse allocates %v times", allocs)
+	}
 	err2 := p.Clone().Parse(line, &r2)
 	if (err1 == nil) != (err2 == nil) {
 		t.Fatalf("warm parser: %v, fresh parser: %v", err1, err2)
