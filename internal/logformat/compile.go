@@ -97,7 +97,7 @@ func compileSource(src source, esc Escape) (*Parser, error) {
 	if err != nil {
 		return nil, err
 	}
-	prog, has, err := buildProgram(src, items, esc)
+	prog, has, err := buildProgram(src, items, esc, "line")
 	if err != nil {
 		return nil, err
 	}
@@ -173,14 +173,15 @@ func nameLen(s string) int {
 }
 
 // buildProgram compiles items into a program and the set of known variables
-// it fills. It returns a nil program when items hold no variable.
-func buildProgram(src source, items []item, esc Escape) (*program, uint64, error) {
+// it fills. It returns a nil program when items hold no variable. what names
+// the text the program parses, for errors.
+func buildProgram(src source, items []item, esc Escape, what string) (*program, uint64, error) {
 	prog := &program{}
 	var has uint64
 	i := 0
 	if len(items) > 0 && items[0].name == "" {
 		prog.lead = []byte(items[0].lit)
-		prog.errLead = newParseError(VarNone, "expected "+strconv.Quote(items[0].lit)+" at start of line")
+		prog.errLead = newParseError(VarNone, "expected "+strconv.Quote(items[0].lit)+" at start of "+what)
 		i = 1
 	}
 	for ; i < len(items); i++ {

@@ -1,5 +1,7 @@
 package logformat
 
+import "strconv"
+
 // jsonNode is a compiled JSON object template: what to do with each key.
 type jsonNode struct {
 	entries []jsonEntry
@@ -163,7 +165,7 @@ func (t *tmpl) addValue(n *jsonNode, key string, start, end int) error {
 	if err != nil {
 		return err
 	}
-	prog, has, err := buildProgram(t.src, items, t.esc)
+	prog, has, err := buildProgram(t.src, items, t.esc, "JSON value "+strconv.Quote(key))
 	if err != nil || prog == nil {
 		return err
 	}

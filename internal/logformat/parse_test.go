@@ -414,6 +414,8 @@ func TestParseErrors(t *testing.T) {
 		{"json: truncated nested", `{"s":$status}`, EscapeJSON, `{"x":{"a":[1,2`, "truncated JSON object", VarNone},
 		{"json: missing colon", `{"s":$status}`, EscapeJSON, `{"s" 200}`, "malformed JSON object", VarNone},
 		{"json: bad status", `{"s":$status}`, EscapeJSON, `{"s":"abc"}`, "$status: not a 3-digit number", VarStatus},
+		{"json: literal mismatch in a value", `{"h":"host=$host"}`, EscapeJSON, `{"h":"x"}`,
+			`expected "host=" at start of JSON value "h"`, VarNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
