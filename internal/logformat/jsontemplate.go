@@ -44,10 +44,10 @@ func (p *Parser) compileJSON(src source, start int) error {
 		return err
 	}
 	if end = t.skipSpace(end); end < len(t.s) {
-		return t.errorf(end, "unexpected text after the JSON object")
+		return t.errAt(end, "unexpected text after the JSON object")
 	}
 	if t.has == 0 && !hasProgram(root) {
-		return t.errorf(start, "JSON template has no variables")
+		return t.errAt(start, "JSON template has no variables")
 	}
 	p.root, p.has = root, t.has
 	p.errNotObject = newParseError(VarNone, "line is not a JSON object")
@@ -66,7 +66,8 @@ func hasProgram(n *jsonNode) bool {
 	return false
 }
 
-func (t *tmpl) errorf(i int, msg string) error {
+// errAt returns a CompileError at t.s[i].
+func (t *tmpl) errAt(i int, msg string) error {
 	return &CompileError{Pos: t.src.at(i), Msg: msg}
 }
 
@@ -81,7 +82,7 @@ func (t *tmpl) skipSpace(i int) int {
 // after its '}'.
 func (t *tmpl) object(i, depth int) (*jsonNode, int, error) {
 	if depth >= maxTemplateDepth {
-		return nil, 0, t.errorf(i, "JSON template nested too deeply")
+		return nil, 0, t.errAt(i, "JSON template nested too deeply")
 	}
 	n := &jsonNode{}
 	i = t.skipSpace(i + 1)
@@ -91,21 +92,21 @@ func (t *tmpl) object(i, depth int) (*jsonNode, int, error) {
 	for {
 		i = t.skipSpace(i)
 		if i >= len(t.s) || t.s[i] != '"' {
-			return nil, 0, t.errorf(i, "expected a quoted key in the JSON template")
+			return nil, 0, t.errAt(i, "expected a quoted key in the JSON template")
 		}
 		end := t.stringEnd(i)
 		if end < 0 {
-			return nil, 0, t.errorf(i, "unterminated string in the JSON template")
+			return nil, 0, t.errAt(i, "unterminated string in the JSON template")
 		}
 		key := t.s[i+1 : end]
 		for j := 0; j < len(key); j++ {
 			if key[j] == '$' {
-				return nil, 0, t.errorf(i+1+j, "variables in JSON keys are not supported")
+				return nil, 0, t.errAt(i+1+j, "variables in JSON keys are not supported")
 			}
 		}
 		i = t.skipSpace(end + 1)
 		if i >= len(t.s) || t.s[i] != ':' {
-			return nil, 0, t.errorf(i, `expected ":" after a key in the JSON template`)
+			return nil, 0, t.errAt(i, `expected ":" after a key in the JSON template`)
 		}
 		var err error
 		if i, err = t.value(n, key, t.skipSpace(i+1), depth); err != nil {
@@ -113,7 +114,7 @@ func (t *tmpl) object(i, depth int) (*jsonNode, int, error) {
 		}
 		i = t.skipSpace(i)
 		if i >= len(t.s) {
-			return nil, 0, t.errorf(i, "unterminated JSON template")
+			return nil, 0, t.errAt(i, "unterminated JSON template")
 		}
 		switch t.s[i] {
 		case ',':
@@ -121,7 +122,7 @@ func (t *tmpl) object(i, depth int) (*jsonNode, int, error) {
 		case '}':
 			return n, i + 1, nil
 		default:
-			return nil, 0, t.errorf(i, `expected "," or "}" in the JSON template`)
+			return nil, 0, t.errAt(i, `expected "," or "}" in the JSON template`)
 		}
 	}
 }
@@ -130,13 +131,13 @@ func (t *tmpl) object(i, depth int) (*jsonNode, int, error) {
 // after it.
 func (t *tmpl) value(n *jsonNode, key string, i, depth int) (int, error) {
 	if i >= len(t.s) {
-		return 0, t.errorf(i, "missing value in the JSON template")
+		return 0, t.errAt(i, "missing value in the JSON template")
 	}
 	switch t.s[i] {
 	case '"':
 		end := t.stringEnd(i)
 		if end < 0 {
-			return 0, t.errorf(i, "unterminated string in the JSON template")
+			return 0, t.errAt(i, "unterminated string in the JSON template")
 		}
 		return end + 1, t.addValue(n, key, i+1, end)
 	case '{':
@@ -147,14 +148,14 @@ func (t *tmpl) value(n *jsonNode, key string, i, depth int) (int, error) {
 		n.entries = append(n.entries, jsonEntry{key: key, child: child})
 		return end, nil
 	case '[':
-		return 0, t.errorf(i, "arrays are not supported in JSON templates")
+		return 0, t.errAt(i, "arrays are not supported in JSON templates")
 	}
 	end := i
 	for end < len(t.s) && t.s[end] != ',' && t.s[end] != '}' && !isConfSpace(t.s[end]) {
 		end++
 	}
 	if end == i {
-		return 0, t.errorf(i, "missing value in the JSON template")
+		return 0, t.errAt(i, "missing value in the JSON template")
 	}
 	return end, t.addValue(n, key, i, end)
 }
