@@ -103,8 +103,8 @@ func buildStatus(ctx context.Context, cfg *config.Config, st *store.Store, now t
 		return nil, err
 	}
 	floor := time.Time{}
-	if r := time.Duration(cfg.Storage.Retention.Minutes); r > 0 {
-		floor = time.Now().Add(-r)
+	if r := cfg.Storage.Retention.Minutes; r != config.Forever {
+		floor = time.Now().Add(-time.Duration(r))
 	}
 	sts, err := sli.Evaluate(ctx, st, specs, now, floor, slo.StatusWindows)
 	if err != nil {

@@ -39,7 +39,8 @@ type Storage struct {
 	Retention Retention `yaml:"retention"`
 }
 
-// Retention is how long each resolution of cells is kept; 0 keeps forever.
+// Retention is how long each resolution of cells is kept: a duration, or
+// "forever". Unset: minutes 100d, hours 2y, days forever.
 type Retention struct {
 	Minutes Duration `yaml:"minutes"`
 	Hours   Duration `yaml:"hours"`
@@ -123,8 +124,19 @@ const (
 // Duration is a time.Duration written as 300ms, 2.5s, 28d or 2w in YAML.
 type Duration time.Duration
 
-// UnmarshalYAML reads a duration string.
+// Forever is the retention that keeps data forever.
+const Forever Duration = -1
+
+// UnmarshalYAML reads a duration string; "forever" reads as Forever.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Value == "forever" {
+		*d = Forever
+		return nil
+	}
+	if n.Value == "0" {
+		*d = 0
+		return nil
+	}
 	v, err := slo.ParseDuration(n.Value)
 	if err != nil || v < 0 {
 		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration (like 300ms, 1h, 28d)", n.Line, n.Value)}}
@@ -134,7 +146,12 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // MarshalYAML writes the duration as text.
-func (d Duration) MarshalYAML() (any, error) { return slo.FormatDuration(time.Duration(d)), nil }
+func (d Duration) MarshalYAML() (any, error) {
+	if d == Forever {
+		return "forever", nil
+	}
+	return slo.FormatDuration(time.Duration(d)), nil
+}
 
 // StringList accepts a single scalar or a list.
 type StringList []string
@@ -233,6 +250,9 @@ func (c *Config) applyDefaults() {
 	}
 	if r.Hours == 0 {
 		r.Hours = Duration(2 * 366 * 24 * time.Hour)
+	}
+	if r.Days == 0 {
+		r.Days = Forever
 	}
 	if c.Server.Listen == "" {
 		c.Server.Listen = DefaultListen

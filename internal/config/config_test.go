@@ -45,7 +45,7 @@ func TestLoadBadListsEveryProblem(t *testing.T) {
 	}
 	// The decoder's problems (unknown keys, bad values) come first, all of them.
 	for _, want := range []string{
-		"testdata/bad.yaml:3: \"forever\" is not a duration",
+		"testdata/bad.yaml:3: \"soon\" is not a duration",
 		"testdata/bad.yaml:9: field colour not found",
 	} {
 		if !strings.Contains(err.Error(), want) {
@@ -60,7 +60,7 @@ func TestValidateListsEveryProblemWithLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Without the decode errors, every semantic problem is reported at once.
-	b = []byte(strings.NewReplacer("  retention: {minutes: forever}\n", "", "        colour: blue\n", "").Replace(string(b)))
+	b = []byte(strings.NewReplacer("  retention: {minutes: soon}\n", "", "        colour: blue\n", "").Replace(string(b)))
 	_, err = Parse(b, "bad.yaml")
 	if err == nil {
 		t.Fatal("bad config accepted")

@@ -135,8 +135,13 @@ func (c *Config) Validate() error {
 		}
 	}
 	r := c.Storage.Retention
-	if r.Minutes < 0 || r.Hours < 0 || r.Days < 0 {
-		v.add("storage.retention", "must not be negative")
+	for _, f := range []struct {
+		name string
+		d    Duration
+	}{{"minutes", r.Minutes}, {"hours", r.Hours}, {"days", r.Days}} {
+		if f.d != Forever && time.Duration(f.d) < 24*time.Hour {
+			v.add("storage.retention."+f.name, "%v: keep at least 1d (or forever)", time.Duration(f.d))
+		}
 	}
 	return errors.Join(v.errs...)
 }
