@@ -143,19 +143,25 @@ func (s *step) valueLen(rest []byte) int {
 	n := -1
 	switch s.kind {
 	case scanTimeLocal:
-		n = 26
+		if len(rest) > 26 && rest[2] == '/' {
+			n = 26
+		}
 	case scanTimeISO:
 		n = isoLen(rest)
 	case scanList:
 		n = listLen(rest, s.stop, false)
 	case scanStatus:
-		n = 3
+		if len(rest) > 3 && isDigit(rest[0]) && isDigit(rest[1]) && isDigit(rest[2]) {
+			n = 3
+		}
 	}
 	if n >= 0 && n <= len(rest) && hasPrefix(rest[n:], s.lit) {
 		return n
 	}
 	return findLit(rest, s.lit, s.quoted)
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // findLit returns the offset of the first occurrence of lit in s, or -1. When
 // quoted is set, an occurrence preceded by an odd number of backslashes is

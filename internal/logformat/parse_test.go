@@ -142,6 +142,8 @@ func TestParseVariables(t *testing.T) {
 			want: with(func(v *view) { v.Method, v.URI, v.Path, v.Protocol = "GET", "/a?b", "/a", "HTTP/1.1" })},
 		{name: "request_method wins over request", format: `$request_method "$request"`, line: `HEAD "GET / HTTP/1.1"`,
 			want: with(func(v *view) { v.Method, v.URI, v.Path, v.Protocol = "HEAD", "/", "/", "HTTP/1.1" })},
+		{name: "status dash", format: "$status $body_bytes_sent", line: "- 1",
+			want: with(func(v *view) { v.BodyBytes = 1 })},
 		{name: "status 000", format: "$status $body_bytes_sent", line: "000 0",
 			want: with(func(v *view) { v.BodyBytes = 0 })},
 		{name: "sizes", format: "$body_bytes_sent $bytes_sent $request_length", line: "2326 2590 812",
