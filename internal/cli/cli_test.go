@@ -13,7 +13,7 @@ import (
 )
 
 type result struct {
-	code          int
+	code           int
 	stdout, stderr string
 }
 
@@ -91,7 +91,7 @@ func TestImportStatusAndRetroactiveSLO(t *testing.T) {
 	}
 	rep := status(t, cfg)
 	want := map[string][2]float64{
-		"avail":       {1200, 1140},             // every 20th is a 503
+		"avail":       {1200, 1140},            // every 20th is a 503
 		"api-latency": {800, 800 - 800/10 + 0}, // GETs: i%3 != 0; slow when i%10 == 5
 	}
 	// Count the slow GETs exactly: i%10 == 5 and i%3 != 0.
