@@ -39,9 +39,14 @@ func (c *Cell) Count() uint64 {
 func (c *Cell) Sort() {
 	sort.Slice(c.Entries, func(i, j int) bool { return c.Entries[i].Dim < c.Entries[j].Dim })
 	out := c.Entries[:0]
+	owned := map[int]bool{}
 	for _, e := range c.Entries {
 		if n := len(out); n > 0 && out[n-1].Dim == e.Dim {
 			out[n-1].Count += e.Count
+			if !owned[n-1] {
+				out[n-1].Hist = append(Hist(nil), out[n-1].Hist...)
+				owned[n-1] = true
+			}
 			out[n-1].Hist.Merge(e.Hist)
 			continue
 		}
@@ -69,6 +74,7 @@ func (b *Builder) Add(c *Cell) {
 			continue
 		}
 		b.idx[e.Dim] = len(b.entries)
+		e.Hist = append(Hist(nil), e.Hist...) // merged into in place later
 		b.entries = append(b.entries, e)
 	}
 }

@@ -162,9 +162,10 @@ func (h *Hist) Add(le uint32, n uint64) {
 	*h = s
 }
 
-// Merge adds all buckets of o into h. h may share o's memory afterwards; a
-// later Merge never writes to it (it allocates), but Add may: Add only to
-// histograms built by Add.
+// Merge adds all buckets of o into h. When o has no bucket h lacks, h is
+// updated in place; otherwise h gets new memory. An empty h takes o as it is
+// (sharing its memory): Merge into a histogram that others may hold only
+// after copying it.
 func (h *Hist) Merge(o Hist) {
 	if len(o) == 0 {
 		return
@@ -173,21 +174,39 @@ func (h *Hist) Merge(o Hist) {
 		*h = o
 		return
 	}
-	out := make(Hist, 0, len(*h)+len(o))
-	a, b := *h, o
-	for len(a) > 0 && len(b) > 0 {
-		switch {
-		case a[0].Le < b[0].Le:
-			out, a = append(out, a[0]), a[1:]
-		case a[0].Le > b[0].Le:
-			out, b = append(out, b[0]), b[1:]
-		default:
-			out = append(out, Bucket{Le: a[0].Le, N: a[0].N + b[0].N})
-			a, b = a[1:], b[1:]
+	a := *h
+	i, fresh := 0, 0
+	for _, b := range o {
+		for i < len(a) && a[i].Le < b.Le {
+			i++
+		}
+		if i == len(a) || a[i].Le != b.Le {
+			fresh++
 		}
 	}
-	out = append(append(out, a...), b...)
-	*h = out
+	if fresh == 0 {
+		i = 0
+		for _, b := range o {
+			for a[i].Le < b.Le {
+				i++
+			}
+			a[i].N += b.N
+		}
+		return
+	}
+	out := make(Hist, 0, len(a)+fresh)
+	for len(a) > 0 && len(o) > 0 {
+		switch {
+		case a[0].Le < o[0].Le:
+			out, a = append(out, a[0]), a[1:]
+		case a[0].Le > o[0].Le:
+			out, o = append(out, o[0]), o[1:]
+		default:
+			out = append(out, Bucket{Le: a[0].Le, N: a[0].N + o[0].N})
+			a, o = a[1:], o[1:]
+		}
+	}
+	*h = append(append(out, a...), o...)
 }
 
 // Timed returns how many requests have a latency.

@@ -157,7 +157,7 @@ func (s *Service) flush(ctx context.Context, st DimStore, workers []*worker, b *
 // because of the route cap.
 func (s *Service) RoutesOverflowed() uint64 { return s.routes.Overflowed() }
 
-// excludedByRoute reports whether a route-only rule excludes path.
+// excludedByRoute reports whether a route-only rule excludes a route template.
 func (s *Service) excludedByRoute(path []byte) bool {
 	for _, x := range s.excludes {
 		if x.route != nil && x.userAgent == nil && x.host == nil && x.methods == nil && x.status == nil && x.route.Match(path) {
@@ -181,12 +181,12 @@ func (s *Service) agentMatches(ua []byte) uint64 {
 
 // excludedByOther evaluates the rules that look at more than the route;
 // agents is agentMatches of the request's user agent.
-func (s *Service) excludedByOther(path []byte, agents uint64, host []byte, method string, status int) bool {
+func (s *Service) excludedByOther(route []byte, agents uint64, host []byte, method string, status int) bool {
 	for i, x := range s.excludes {
 		if x.userAgent == nil && x.host == nil && x.methods == nil && x.status == nil {
 			continue // route-only: decided by the route cache
 		}
-		if x.route != nil && !x.route.Match(path) {
+		if x.route != nil && !x.route.Match(route) {
 			continue
 		}
 		if x.userAgent != nil && agents&(1<<i) == 0 {

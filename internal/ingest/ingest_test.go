@@ -214,7 +214,7 @@ func TestJunkIsCountedNeverFatal(t *testing.T) {
 	tls := `203.0.113.9 - - [20/Nov/2026:10:00:01 +0900] "\x16\x03\x01\x00\xF7\x01\x00\x00\xF3\x03\x03" 400 157 "-" "-" 0.001 -` + "\n"
 	dash := `203.0.113.9 - - [20/Nov/2026:10:00:02 +0900] "-" 400 0 "-" "-" 0.000 -` + "\n"
 	huge := line(t0, "GET", "/a/"+strings.Repeat("x", 1<<20), 200, "0.010")
-	tooLong := strings.Repeat("z", ChunkSize+100) + "\n"
+	tooLong := strings.Repeat("z", ChunkSize+MaxLine+100) + "\n"
 	garbage := "\x00\x01\xff\xfe binary \x80\x81\n"
 	truncated := good[:len(good)/2] + "\n"
 	content := good + tls + dash + huge + garbage + truncated + "\n" + tooLong + good

@@ -5,7 +5,6 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/logformat"
-	"github.com/headroom-slo/headroom/internal/route"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
@@ -35,7 +34,7 @@ type worker struct {
 	svc    *Service
 	parser *logformat.Parser
 	rec    logformat.Record
-	routes *route.Cache
+	routes map[string]routeValue // route template → id and route exclusion
 	hosts  map[string]uint32
 	agents map[string]uint64 // user agent → which rules' user_agent matches it
 	tmpl   []byte
@@ -47,8 +46,12 @@ type worker struct {
 	spare   []*minuteAgg
 }
 
+type routeValue struct {
+	id       uint32
+	excluded bool
+}
+
 const (
-	routeCacheSize = 1 << 16
 	hostCacheSize  = 1 << 12
 	agentCacheSize = 1 << 12
 	samplesPerRun  = store.SamplesKept
@@ -57,7 +60,7 @@ const (
 
 func newWorker(svc *Service, p *logformat.Parser) *worker {
 	return &worker{
-		svc: svc, parser: p, routes: route.NewCache(routeCacheSize),
+		svc: svc, parser: p, routes: map[string]routeValue{},
 		hosts: map[string]uint32{}, agents: map[string]uint64{}, minutes: map[int32]*minuteAgg{},
 	}
 }
@@ -120,16 +123,18 @@ func (w *worker) line(c *chunk, n int64, l []byte) {
 	if r.Time > c.lastTS {
 		c.lastTS = r.Time
 	}
-	rv, ok := w.routes.Get(r.Path)
+	w.tmpl = w.svc.templater.Template(w.tmpl[:0], r.Path)
+	rv, ok := w.routes[string(w.tmpl)]
 	if !ok {
-		w.tmpl = w.svc.templater.Template(w.tmpl[:0], r.Path)
 		id, admitted := w.svc.routes.ID(w.tmpl)
-		rv = route.CacheValue{ID: id, Excluded: w.svc.excludedByRoute(r.Path)}
+		rv = routeValue{id: id, excluded: w.svc.excludedByRoute(w.tmpl)}
 		if admitted {
-			w.routes.Put(r.Path, rv)
+			// Admitted templates are bounded by the route cap; the others
+			// are looked up each time so they can still be promoted.
+			w.routes[string(w.tmpl)] = rv
 		}
 	}
-	if rv.Excluded {
+	if rv.excluded {
 		c.excluded++
 		return
 	}
@@ -148,7 +153,7 @@ func (w *worker) line(c *chunk, n int64, l []byte) {
 	if ma == nil || m != w.lastMin {
 		ma = w.minute(m)
 	}
-	k := dimKey{route: rv.ID, host: host, status: uint16(r.Status), method: method}
+	k := dimKey{route: rv.id, host: host, status: uint16(r.Status), method: method}
 	i, ok := ma.idx[k]
 	if !ok {
 		i = int32(len(ma.entries))
@@ -202,7 +207,7 @@ func (w *worker) excluded(r *logformat.Record, method uint8) bool {
 		}
 		w.agents[string(r.UserAgent)] = agents
 	}
-	return w.svc.excludedByOther(r.Path, agents, r.Host, methodNames[method], r.Status)
+	return w.svc.excludedByOther(w.tmpl, agents, r.Host, methodNames[method], r.Status)
 }
 
 func (w *worker) malformed(c *chunk, n int64, l []byte, reason string) {

@@ -4,14 +4,12 @@
 // SLIs are grouped by route, so a path such as
 // /api/users/12345/orders/9f8e7d6c-1b2a-4c3d-8e9f-0a1b2c3d4e5f must become
 // /api/users/:id/orders/:id, and a service must never explode into millions of
-// routes. Three pieces cooperate on the hot path:
+// routes. Two pieces cooperate on the hot path:
 //
 //   - [Templater] maps a raw path to a template, using user [Rule]s first and
 //     the automatic rules below otherwise.
 //   - [Registry] assigns small, dense, stable ids to the templates of one
 //     service, up to a cap; templates past the cap map to [Other].
-//   - [Cache] memoises path → id for one goroutine so that repeated paths cost
-//     a single map lookup.
 //
 // # Normalisation
 //

@@ -51,7 +51,7 @@ const (
 // [Registry.Overflowed]. When every slot is taken, lookups of unknown
 // templates only take a read lock and bump that counter.
 //
-// Callers memoising lookups (see [Cache]) should not memoise a result with
+// Callers memoising lookups should not memoise a result with
 // admitted false while promotion is still possible: the template would stop
 // being counted.
 //

@@ -285,16 +285,16 @@ func TestRegistryConcurrent(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(g), 7))
 			res := map[string]seen{}
-			c := NewCache(64)
+			c := map[string]uint32{}
 			for range perG {
 				tmpl := fmt.Sprintf("/r/%d", int(rng.ExpFloat64()*100))
-				if v, ok := c.Get([]byte(tmpl)); ok {
-					res[tmpl] = seen{v.ID, true}
+				if v, ok := c[tmpl]; ok {
+					res[tmpl] = seen{v, true}
 					continue
 				}
 				id, ok := r.ID([]byte(tmpl))
 				if ok {
-					c.Put([]byte(tmpl), CacheValue{ID: id})
+					c[tmpl] = id
 					if prev, had := res[tmpl]; had && prev.ok && prev.id != id {
 						t.Errorf("%s: id changed from %d to %d", tmpl, prev.id, id)
 					}

@@ -55,21 +55,6 @@ func BenchmarkTemplate(b *testing.B) {
 	})
 }
 
-func BenchmarkCacheGet(b *testing.B) {
-	c := NewCache(4096)
-	paths := make([][]byte, 1000)
-	for i := range paths {
-		paths[i] = []byte("/api/users/" + strconv.Itoa(i*7919) + "/orders")
-		c.Put(paths[i], CacheValue{ID: uint32(i)})
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		c.Get(paths[i%len(paths)])
-		i++
-	}
-}
-
 func BenchmarkRegistryID(b *testing.B) {
 	r := NewRegistry(1000, nil)
 	tmpls := make([][]byte, 500)

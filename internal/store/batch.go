@@ -278,25 +278,34 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name string, byMin
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM services WHERE name = ?`, name).Scan(&svc); err != nil {
 		return fmt.Errorf("service %q: %w", name, err)
 	}
-	// Fold the minute cells into hour and day rollups.
+	// Fold the minute cells into hour rollups, and those into day rollups
+	// (each level merges about 60 or 24 times fewer entries than minutes).
 	rollups := map[int64]map[int64]*cells.Cell{Minute: byMin, Hour: {}, Day: {}}
-	builders := map[int64]map[int64]*cells.Builder{Hour: {}, Day: {}}
+	hours := map[int64]*cells.Builder{}
 	for m, c := range byMin {
 		c.Sort()
-		for _, res := range []int64{Hour, Day} {
-			start := m - m%res
-			b := builders[res][start]
-			if b == nil {
-				b = &cells.Builder{}
-				builders[res][start] = b
-			}
-			b.Add(c)
+		start := m - m%Hour
+		b := hours[start]
+		if b == nil {
+			b = &cells.Builder{}
+			hours[start] = b
 		}
+		b.Add(c)
 	}
-	for res, bs := range builders {
-		for start, b := range bs {
-			rollups[res][start] = b.Cell()
+	days := map[int64]*cells.Builder{}
+	for start, b := range hours {
+		c := b.Cell()
+		rollups[Hour][start] = c
+		day := start - start%Day
+		d := days[day]
+		if d == nil {
+			d = &cells.Builder{}
+			days[day] = d
 		}
+		d.Add(c)
+	}
+	for start, b := range days {
+		rollups[Day][start] = b.Cell()
 	}
 	var buf []byte
 	for _, res := range Resolutions {
