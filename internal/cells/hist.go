@@ -14,9 +14,8 @@ const Overflow uint32 = math.MaxUint32 - 1
 // MaxLatencyMs is the largest latency with a finite bucket: one hour.
 const MaxLatencyMs = 3_600_000
 
-// tableMs is the range covered by the lookup table; beyond it the grid grows
-// by 5% per bucket.
-const tableMs = 60_000
+// gridMs is where the fixed-step grid ends; beyond it bounds grow by 5%.
+const gridMs = 60_000
 
 // Layout maps a latency in milliseconds to the upper bound of its histogram
 // bucket ("le" semantics: a bucket holds latencies ≤ its bound and above the
@@ -28,35 +27,18 @@ const tableMs = 60_000
 // named in the config are added as extra bounds, so counts at those
 // thresholds are exact.
 type Layout struct {
-	table  []uint32 // ms → bucket upper bound, for ms ≤ tableMs
-	extras []uint32 // sorted extra bounds above tableMs
+	extras []uint32 // sorted extra bounds
 }
 
 // NewLayout returns the default grid with extra bounds at thresholdsMs.
 func NewLayout(thresholdsMs ...uint32) *Layout {
-	l := &Layout{table: make([]uint32, tableMs+1)}
-	prev := uint32(0)
-	for _, b := range gridTo(tableMs) {
-		for v := prev + 1; v <= b; v++ {
-			l.table[v] = b
-		}
-		prev = b
-	}
-	ths := append([]uint32(nil), thresholdsMs...)
-	sort.Slice(ths, func(i, j int) bool { return ths[i] < ths[j] })
-	for _, t := range ths {
-		switch {
-		case t == 0 || t > MaxLatencyMs:
-		case t <= tableMs:
-			// Split the bucket holding t: values in (its lower bound, t] now end at t.
-			b := l.table[t]
-			for v := t; v > 0 && l.table[v] == b; v-- {
-				l.table[v] = t
-			}
-		default:
+	l := &Layout{}
+	for _, t := range thresholdsMs {
+		if t > 0 && t <= MaxLatencyMs && gridBound(t) != t {
 			l.extras = append(l.extras, t)
 		}
 	}
+	sort.Slice(l.extras, func(i, j int) bool { return l.extras[i] < l.extras[j] })
 	return l
 }
 
@@ -67,41 +49,43 @@ func (l *Layout) Bucket(us int64) uint32 {
 		return NoLatency
 	}
 	ms := (us + 999) / 1000
-	if ms <= tableMs {
-		return l.table[ms]
-	}
 	if ms > MaxLatencyMs {
 		return Overflow
 	}
-	b := gridAbove(uint32(ms))
+	b := gridBound(uint32(ms))
 	for _, e := range l.extras {
-		if e >= uint32(ms) && e < b {
-			return e
+		if e >= uint32(ms) {
+			return min(e, b)
 		}
 	}
 	return b
 }
 
-// gridTo lists the default bounds up to and including limit.
-func gridTo(limit uint32) []uint32 {
-	var out []uint32
-	steps := []struct{ upTo, step uint32 }{
-		{100, 1}, {500, 5}, {1000, 10}, {5000, 50}, {10000, 100}, {60000, 500},
+// gridBound returns the default bound of the bucket holding ms.
+func gridBound(ms uint32) uint32 {
+	switch {
+	case ms <= 100:
+		return ms
+	case ms <= 500:
+		return ceilTo(ms, 5)
+	case ms <= 1000:
+		return ceilTo(ms, 10)
+	case ms <= 5000:
+		return ceilTo(ms, 50)
+	case ms <= 10000:
+		return ceilTo(ms, 100)
+	case ms <= gridMs:
+		return ceilTo(ms, 500)
 	}
-	v := uint32(0)
-	for _, s := range steps {
-		for v+s.step <= s.upTo && v+s.step <= limit {
-			v += s.step
-			out = append(out, v)
-		}
-	}
-	return out
+	return gridAbove(ms)
 }
 
-// gridAbove returns the default bound for ms > tableMs: bounds grow by 5%
-// from 60 s, rounded to whole milliseconds.
+func ceilTo(v, step uint32) uint32 { return (v + step - 1) / step * step }
+
+// gridAbove returns the default bound for ms > gridMs: bounds grow by 5%
+// from 60 s, rounded up to whole milliseconds.
 func gridAbove(ms uint32) uint32 {
-	b := float64(tableMs)
+	b := float64(gridMs)
 	for uint32(b) < ms {
 		b = math.Ceil(b * 1.05)
 	}
@@ -124,7 +108,7 @@ func lowerBound(le uint32) uint32 {
 		return le - min(50, le-1000)
 	case le <= 10000:
 		return le - min(100, le-5000)
-	case le <= tableMs:
+	case le <= gridMs:
 		return le - min(500, le-10000)
 	}
 	return uint32(float64(le) / 1.05)
