@@ -118,14 +118,14 @@ type DimStore interface {
 	EnsureDims(ctx context.Context, service string, dims []store.DimValue) ([]uint32, error)
 }
 
-// flush moves the workers' aggregates into b, giving their dimensions store
-// ids; on error the aggregates are dropped.
-func (s *Service) flush(ctx context.Context, st DimStore, workers []*worker, b *store.Batch) error {
+// flush adds the aggregates taken from workers to b, giving their
+// dimensions store ids.
+func (s *Service) flush(ctx context.Context, st DimStore, parts []minutes, b *store.Batch) error {
 	s.dimMu.Lock()
 	defer s.dimMu.Unlock()
 	missing := map[dimKey]bool{}
-	for _, w := range workers {
-		w.dimKeys(s.dims, missing)
+	for _, m := range parts {
+		m.dimKeys(s.dims, missing)
 	}
 	if len(missing) > 0 {
 		keys := make([]dimKey, 0, len(missing))
@@ -138,17 +138,14 @@ func (s *Service) flush(ctx context.Context, st DimStore, workers []*worker, b *
 		}
 		ids, err := st.EnsureDims(ctx, s.Name, vals)
 		if err != nil {
-			for _, w := range workers {
-				w.reset()
-			}
 			return err
 		}
 		for i, k := range keys {
 			s.dims[k] = ids[i]
 		}
 	}
-	for _, w := range workers {
-		w.flush(b, s.dims)
+	for _, m := range parts {
+		m.addTo(b, s.Name, s.dims)
 	}
 	return nil
 }

@@ -162,7 +162,7 @@ func (r *run) read() error {
 	if err != nil {
 		r.wg.Wait()
 		for _, w := range r.src.workers {
-			w.reset()
+			w.take() // drop what was not committed
 		}
 	}
 	close(r.jobs)
@@ -281,8 +281,11 @@ func (r *run) commit() error {
 		}
 		line += c.lines
 	}
-	if err := r.src.Service.flush(r.ctx, r.c, r.src.workers, &b); err != nil {
-		return err
+	// The workers hand their aggregates over and go on parsing at once; the
+	// committing goroutine turns them into cells.
+	parts := make([]minutes, len(r.src.workers))
+	for i, w := range r.src.workers {
+		parts[i] = w.take()
 	}
 	b.Sources = []store.SourceUpdate{u}
 	r.committed = u.To
@@ -294,7 +297,13 @@ func (r *run) commit() error {
 	}
 	r.update = u
 	r.inflight = make(chan error, 1)
-	go func() { r.inflight <- r.c.Commit(r.ctx, &b) }()
+	go func() {
+		if err := r.src.Service.flush(r.ctx, r.c, parts, &b); err != nil {
+			r.inflight <- err
+			return
+		}
+		r.inflight <- r.c.Commit(r.ctx, &b)
+	}()
 	return nil
 }
 

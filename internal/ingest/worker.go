@@ -40,10 +40,9 @@ type worker struct {
 	tmpl   []byte
 	lower  []byte
 
-	minutes map[int32]*minuteAgg
+	minutes minutes
 	lastMin int32
 	last    *minuteAgg
-	spare   []*minuteAgg
 }
 
 type routeValue struct {
@@ -61,7 +60,7 @@ const (
 func newWorker(svc *Service, p *logformat.Parser) *worker {
 	return &worker{
 		svc: svc, parser: p, routes: map[string]routeValue{},
-		hosts: map[string]uint32{}, agents: map[string]uint64{}, minutes: map[int32]*minuteAgg{},
+		hosts: map[string]uint32{}, agents: map[string]uint64{}, minutes: minutes{},
 	}
 }
 
@@ -108,7 +107,7 @@ func (w *worker) process(c *chunk) {
 
 func (w *worker) line(c *chunk, n int64, l []byte) {
 	r := &w.rec
-	r.Reset()
+	// Parse resets r.
 	if err := w.parser.Parse(l, r); err != nil {
 		w.malformed(c, n, l, err.Error())
 		return
@@ -169,11 +168,7 @@ func (w *worker) line(c *chunk, n int64, l []byte) {
 func (w *worker) minute(m int32) *minuteAgg {
 	ma := w.minutes[m]
 	if ma == nil {
-		if n := len(w.spare); n > 0 {
-			ma, w.spare = w.spare[n-1], w.spare[:n-1]
-		} else {
-			ma = &minuteAgg{idx: map[dimKey]int32{}}
-		}
+		ma = &minuteAgg{idx: map[dimKey]int32{}}
 		w.minutes[m] = ma
 	}
 	w.last, w.lastMin = ma, m
@@ -218,9 +213,20 @@ func (w *worker) malformed(c *chunk, n int64, l []byte, reason string) {
 	c.samples = append(c.samples, sample{line: n, reason: reason, excerpt: excerpt(l)})
 }
 
-// dimKeys adds the worker's dimensions not in known to missing.
-func (w *worker) dimKeys(known map[dimKey]uint32, missing map[dimKey]bool) {
-	for _, ma := range w.minutes {
+// minutes is a worker's traffic by minute, handed over at each commit.
+type minutes map[int32]*minuteAgg
+
+// take hands the worker's aggregate over and starts a new one.
+func (w *worker) take() minutes {
+	m := w.minutes
+	w.minutes = minutes{}
+	w.last = nil
+	return m
+}
+
+// dimKeys adds the dimensions of m not in known to missing.
+func (m minutes) dimKeys(known map[dimKey]uint32, missing map[dimKey]bool) {
+	for _, ma := range m {
 		for i := range ma.entries {
 			if _, ok := known[ma.entries[i].key]; !ok {
 				missing[ma.entries[i].key] = true
@@ -229,28 +235,15 @@ func (w *worker) dimKeys(known map[dimKey]uint32, missing map[dimKey]bool) {
 	}
 }
 
-// flush moves the worker's aggregate into b, with dimension ids from ids,
-// and empties it.
-func (w *worker) flush(b *store.Batch, ids map[dimKey]uint32) {
-	for m, ma := range w.minutes {
-		c := b.Cell(w.svc.Name, int64(m)*60)
+// addTo adds m to b as cells of service svc, with dimension ids from ids.
+func (m minutes) addTo(b *store.Batch, svc string, ids map[dimKey]uint32) {
+	for minute, ma := range m {
+		c := b.Cell(svc, int64(minute)*60)
 		for i := range ma.entries {
 			e := &ma.entries[i]
 			c.Entries = append(c.Entries, cells.Entry{Dim: ids[e.key], Count: e.count, Hist: e.hist})
 		}
-		clear(ma.idx)
-		clear(ma.entries) // the histograms now belong to the batch
-		ma.entries = ma.entries[:0]
-		w.spare = append(w.spare, ma)
 	}
-	clear(w.minutes)
-	w.last = nil
-}
-
-// reset drops the worker's aggregate.
-func (w *worker) reset() {
-	b := store.Batch{}
-	w.flush(&b, nil)
 }
 
 func floorDiv(a, b int64) int64 {
