@@ -8,10 +8,11 @@
 package cells
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 )
 
 // Entry is the traffic of one dimension in a cell.
@@ -35,15 +36,22 @@ func (c *Cell) Count() uint64 {
 	return n
 }
 
+func byDim(a, b Entry) int { return cmp.Compare(a.Dim, b.Dim) }
+
 // Sort orders the entries by dimension, merging duplicates.
 func (c *Cell) Sort() {
-	sort.Slice(c.Entries, func(i, j int) bool { return c.Entries[i].Dim < c.Entries[j].Dim })
+	if !slices.IsSortedFunc(c.Entries, byDim) {
+		slices.SortFunc(c.Entries, byDim)
+	}
 	out := c.Entries[:0]
-	owned := map[int]bool{}
+	var owned map[int]bool // merged-into histograms already copied
 	for _, e := range c.Entries {
 		if n := len(out); n > 0 && out[n-1].Dim == e.Dim {
 			out[n-1].Count += e.Count
 			if !owned[n-1] {
+				if owned == nil {
+					owned = map[int]bool{}
+				}
 				out[n-1].Hist = append(Hist(nil), out[n-1].Hist...)
 				owned[n-1] = true
 			}
@@ -57,32 +65,33 @@ func (c *Cell) Sort() {
 
 // Builder sums many cells into one in time linear in their entries (Merge
 // of each into a growing cell would copy the growing cell every time).
+// Dimension ids are small and dense, so entries are found by index.
 type Builder struct {
-	idx     map[uint32]int
+	idx     []int32 // dimension id → position in entries + 1
 	entries []Entry
 }
 
 // Add adds the entries of c.
 func (b *Builder) Add(c *Cell) {
-	if b.idx == nil {
-		b.idx = make(map[uint32]int, len(c.Entries))
-	}
 	for _, e := range c.Entries {
-		if i, ok := b.idx[e.Dim]; ok {
-			b.entries[i].Count += e.Count
-			b.entries[i].Hist.Merge(e.Hist)
+		if int(e.Dim) >= len(b.idx) {
+			b.idx = append(b.idx, make([]int32, int(e.Dim)+1-len(b.idx)+len(b.idx)/2)...)
+		}
+		if i := b.idx[e.Dim]; i > 0 {
+			b.entries[i-1].Count += e.Count
+			b.entries[i-1].Hist.Merge(e.Hist)
 			continue
 		}
-		b.idx[e.Dim] = len(b.entries)
 		e.Hist = append(Hist(nil), e.Hist...) // merged into in place later
 		b.entries = append(b.entries, e)
+		b.idx[e.Dim] = int32(len(b.entries))
 	}
 }
 
 // Cell returns the sum, sorted.
 func (b *Builder) Cell() *Cell {
 	c := &Cell{Entries: b.entries}
-	sort.Slice(c.Entries, func(i, j int) bool { return c.Entries[i].Dim < c.Entries[j].Dim })
+	slices.SortFunc(c.Entries, byDim)
 	return c
 }
 
