@@ -128,13 +128,15 @@ type Hist []Bucket
 // Add adds n requests to the bucket le, keeping the order.
 func (h *Hist) Add(le uint32, n uint64) {
 	s := *h
-	var i int
-	if len(s) <= 16 {
-		for i < len(s) && s[i].Le < le {
-			i++
+	// Binary search by hand: this is on the ingest hot path.
+	i, j := 0, len(s)
+	for i < j {
+		m := int(uint(i+j) >> 1)
+		if s[m].Le < le {
+			i = m + 1
+		} else {
+			j = m
 		}
-	} else {
-		i = sort.Search(len(s), func(i int) bool { return s[i].Le >= le })
 	}
 	if i < len(s) && s[i].Le == le {
 		s[i].N += n

@@ -29,6 +29,7 @@ type Service struct {
 	// routeOnly is true when every exclusion rule only looks at the route,
 	// so the route cache can hold the whole decision.
 	routeOnly bool
+	rules     bool // user route rules: a path may not be its own template
 
 	dimMu sync.Mutex
 	dims  map[dimKey]uint32 // store dimension ids
@@ -86,6 +87,7 @@ func NewService(ctx context.Context, cfg *config.Config, svc *config.Service, kn
 		layout:    cells.NewLayout(cfg.LatencyThresholdsMs(svc.Name)...),
 		upstream:  svc.Latency == "upstream_response_time",
 		routeOnly: true,
+		rules:     len(rules) > 0,
 		dims:      map[dimKey]uint32{},
 	}
 	for _, e := range svc.Exclude {

@@ -85,7 +85,7 @@ type Options struct {
 // Defaults of Options. Small chunks keep both cores busy up to each commit;
 // 32 MiB batches bound memory (peak RSS stays near 50 MiB whatever the file).
 const (
-	ChunkSize          = 1 << 20
+	ChunkSize          = 512 << 10
 	MaxLine            = 4 << 20
 	defaultCommitBytes = 32 << 20
 )
@@ -134,9 +134,11 @@ type run struct {
 
 func (r *run) read() error {
 	n := len(r.src.workers)
-	r.jobs = make(chan *chunk)
-	r.free = make(chan []byte, n+1)
-	for range n + 1 {
+	// Each worker has a chunk queued behind the one it parses, so it never
+	// waits for the reader to fill a buffer.
+	r.jobs = make(chan *chunk, n)
+	r.free = make(chan []byte, 2*n+1)
+	for range 2*n + 1 {
 		r.free <- make([]byte, 0, r.opts.ChunkSize+r.opts.MaxLine)
 	}
 	var workers sync.WaitGroup

@@ -35,6 +35,7 @@ type worker struct {
 	parser *logformat.Parser
 	rec    logformat.Record
 	routes map[string]routeValue // route template → id and route exclusion
+	static map[string]routeValue // paths that are their own template
 	hosts  map[string]uint32
 	agents map[string]uint64 // user agent → which rules' user_agent matches it
 	tmpl   []byte
@@ -51,6 +52,7 @@ type routeValue struct {
 }
 
 const (
+	staticPaths    = 1 << 12
 	hostCacheSize  = 1 << 12
 	agentCacheSize = 1 << 12
 	samplesPerRun  = store.SamplesKept
@@ -59,7 +61,7 @@ const (
 
 func newWorker(svc *Service, p *logformat.Parser) *worker {
 	return &worker{
-		svc: svc, parser: p, routes: map[string]routeValue{},
+		svc: svc, parser: p, routes: map[string]routeValue{}, static: map[string]routeValue{},
 		hosts: map[string]uint32{}, agents: map[string]uint64{}, minutes: minutes{},
 	}
 }
@@ -122,16 +124,26 @@ func (w *worker) line(c *chunk, n int64, l []byte) {
 	if r.Time > c.lastTS {
 		c.lastTS = r.Time
 	}
-	w.tmpl = w.svc.templater.Template(w.tmpl[:0], r.Path)
-	rv, ok := w.routes[string(w.tmpl)]
+	// Most requests go to a few paths without ids, which are their own
+	// template: those skip templating.
+	rv, ok := w.static[string(r.Path)]
 	if !ok {
-		id, admitted := w.svc.routes.ID(w.tmpl)
-		rv = routeValue{id: id, excluded: w.svc.excludedByRoute(w.tmpl)}
-		if admitted {
-			// Admitted templates are bounded by the route cap; the others
-			// are looked up each time so they can still be promoted.
-			w.routes[string(w.tmpl)] = rv
+		w.tmpl = w.svc.templater.Template(w.tmpl[:0], r.Path)
+		rv, ok = w.routes[string(w.tmpl)]
+		if !ok {
+			id, admitted := w.svc.routes.ID(w.tmpl)
+			rv = routeValue{id: id, excluded: w.svc.excludedByRoute(w.tmpl)}
+			if admitted {
+				// Admitted templates are bounded by the route cap; the others
+				// are looked up each time so they can still be promoted.
+				w.routes[string(w.tmpl)] = rv
+			}
 		}
+		if ok && !w.svc.rules && len(w.static) < staticPaths && bytes.Equal(w.tmpl, r.Path) {
+			w.static[string(w.tmpl)] = rv
+		}
+	} else if !w.svc.routeOnly {
+		w.tmpl = append(w.tmpl[:0], r.Path...) // the route, for exclusion rules
 	}
 	if rv.excluded {
 		c.excluded++

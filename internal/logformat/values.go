@@ -83,7 +83,23 @@ func parseFixed(b []byte, scale int) (int64, bool) {
 }
 
 // parseDuration parses seconds such as "0.123" into microseconds.
-func parseDuration(b []byte) (int64, bool) { return parseFixed(b, 6) }
+func parseDuration(b []byte) (int64, bool) {
+	// nginx writes times with exactly three decimals: take that shape fast.
+	if n := len(b); n >= 5 && n <= 9 && b[n-4] == '.' {
+		var whole int64
+		for _, c := range b[:n-4] {
+			if c < '0' || c > '9' {
+				return parseFixed(b, 6)
+			}
+			whole = whole*10 + int64(c-'0')
+		}
+		d0, d1, d2 := b[n-3]-'0', b[n-2]-'0', b[n-1]-'0'
+		if d0 <= 9 && d1 <= 9 && d2 <= 9 {
+			return whole*1_000_000 + int64(d0)*100_000 + int64(d1)*10_000 + int64(d2)*1_000, true
+		}
+	}
+	return parseFixed(b, 6)
+}
 
 // parseMsec parses $msec, seconds since the epoch such as "1700000000.123",
 // into Unix milliseconds.
@@ -106,6 +122,12 @@ func nextElem(b []byte, i int) (elem []byte, next int) {
 // sumDurations parses an upstream list of durations and returns their sum in
 // microseconds, ignoring "-" elements; -1 when every element is "-".
 func sumDurations(b []byte) (int64, bool) {
+	if isSingle(b) {
+		if len(b) == 1 && b[0] == '-' {
+			return -1, true
+		}
+		return parseDuration(b)
+	}
 	total, seen := int64(0), false
 	for i := 0; ; {
 		elem, next := nextElem(b, i)
@@ -126,6 +148,19 @@ func sumDurations(b []byte) (int64, bool) {
 		return -1, true
 	}
 	return total, true
+}
+
+// isSingle reports whether a list value holds one element (the usual case).
+func isSingle(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c == ',' || c == ':' || c == ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // lastStatus parses an upstream list of statuses and returns the last one
