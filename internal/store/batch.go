@@ -307,11 +307,21 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name string, byMin
 	for start, b := range days {
 		rollups[Day][start] = b.Cell()
 	}
+	sel, err := tx.PrepareContext(ctx, `SELECT data FROM cells WHERE service_id = ? AND res = ? AND start = ?`)
+	if err != nil {
+		return fmt.Errorf("read cell: %w", err)
+	}
+	defer sel.Close()
+	ins, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO cells (service_id, res, start, data) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("write cell: %w", err)
+	}
+	defer ins.Close()
 	var buf []byte
 	for _, res := range Resolutions {
 		for start, c := range rollups[res] {
 			var old []byte
-			err := tx.QueryRowContext(ctx, `SELECT data FROM cells WHERE service_id = ? AND res = ? AND start = ?`, svc, res, start).Scan(&old)
+			err := sel.QueryRowContext(ctx, svc, res, start).Scan(&old)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 			case err != nil:
@@ -325,7 +335,7 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name string, byMin
 				c = &prev
 			}
 			buf = c.Encode(buf[:0])
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO cells (service_id, res, start, data) VALUES (?, ?, ?, ?)`, svc, res, start, buf); err != nil {
+			if _, err := ins.ExecContext(ctx, svc, res, start, buf); err != nil {
 				return fmt.Errorf("write cell: %w", err)
 			}
 		}
