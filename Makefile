@@ -4,10 +4,6 @@ GO        ?= go
 GOBIN_DIR := $(shell $(GO) env GOPATH | cut -d: -f1)/bin
 STATICCHECK ?= $(GOBIN_DIR)/staticcheck
 
-# The instant `make quickstart` evaluates the example at (time is an input).
-QUICKSTART_AT     ?= 2026-11-20T12:00:00Z
-QUICKSTART_CONFIG ?= examples/quickstart.yaml
-
 # Each fuzz target runs this long under `make fuzz`.
 FUZZTIME ?= 1m
 
@@ -47,10 +43,9 @@ lint:
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/headroom ./cmd/headroom
 
-## quickstart: import the example logs and print the SLO status at QUICKSTART_AT
+## quickstart: import the bundled sample log into headroom-quickstart/ and print its SLOs
 quickstart: build
-	./bin/headroom import --config $(QUICKSTART_CONFIG)
-	./bin/headroom status --config $(QUICKSTART_CONFIG) --at $(QUICKSTART_AT)
+	./bin/headroom quickstart
 
 ## bench: end-to-end import benchmark against wc -l, plus the Go benchmarks
 bench:
