@@ -13,6 +13,7 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/logformat"
 	"github.com/headroom-slo/headroom/internal/route"
 	"github.com/headroom-slo/headroom/internal/store"
 )
@@ -113,6 +114,28 @@ func NewService(ctx context.Context, cfg *config.Config, svc *config.Service, kn
 		s.excludes = append(s.excludes, x)
 	}
 	return s, nil
+}
+
+// needs lists the log variables classification uses, so parsers can skip
+// decoding the others.
+func (s *Service) needs() []logformat.Var {
+	v := []logformat.Var{
+		logformat.VarTimeLocal, logformat.VarTimeISO8601, logformat.VarMsec,
+		logformat.VarRequest, logformat.VarRequestMethod, logformat.VarRequestURI, logformat.VarURI,
+		logformat.VarStatus, logformat.VarHost, logformat.VarHTTPHost, logformat.VarServerName,
+	}
+	if s.upstream {
+		v = append(v, logformat.VarUpstreamResponseTime)
+	} else {
+		v = append(v, logformat.VarRequestTime)
+	}
+	for _, x := range s.excludes {
+		if x.userAgent != nil {
+			v = append(v, logformat.VarHTTPUserAgent)
+			break
+		}
+	}
+	return v
 }
 
 // DimStore gives dimensions their store ids.

@@ -34,12 +34,13 @@ func NewSource(svc *Service, l config.LogSource, workers int) (*Source, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	s := &Source{Service: svc, Log: l.Path}
+	p, err := l.Compile()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.Path, err)
+	}
+	p.Need(svc.needs()...)
 	for range workers {
-		p, err := l.Compile()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", l.Path, err)
-		}
-		s.workers = append(s.workers, newWorker(svc, p))
+		s.workers = append(s.workers, newWorker(svc, p.Clone()))
 	}
 	return s, nil
 }

@@ -25,6 +25,12 @@ type Parser struct {
 	emptyUnset bool
 	localDay   dayCache
 	isoDay     dayCache
+
+	// need is the set of variables the caller uses (0: all). Others are
+	// delimited but not decoded, and a text format stops after the last
+	// needed one (stop).
+	need uint64
+	stop int
 }
 
 // state tracks, during one Parse, which source filled the Record fields that
@@ -40,6 +46,31 @@ func (p *Parser) Clone() *Parser {
 	q.scratch = nil
 	q.localDay, q.isoDay = dayCache{}, dayCache{}
 	return &q
+}
+
+// Need restricts parsing to the variables the caller uses; the others are
+// still delimited but neither decoded nor checked, and a text format stops
+// after the last needed variable, so bytes after it are not checked either.
+// Record fields filled only by other variables stay unset. With no
+// arguments every variable is parsed again.
+func (p *Parser) Need(vars ...Var) {
+	p.need = 0
+	for _, v := range vars {
+		if v > VarNone && v < numVars {
+			p.need |= 1 << v
+		}
+	}
+	p.stop = len(p.text.steps)
+	if p.need == 0 {
+		return
+	}
+	for i := len(p.text.steps) - 1; i >= 0; i-- {
+		if p.need&(1<<p.text.steps[i].v) != 0 {
+			p.stop = i + 1
+			return
+		}
+	}
+	p.stop = 0
 }
 
 // Has reports whether the format provides variable v.
@@ -87,13 +118,23 @@ func (p *Parser) Parse(line []byte, r *Record) error {
 	if p.root != nil {
 		err = p.parseJSON(line, r, &st)
 	} else {
-		err = p.run(&p.text, line, r, &st)
+		err = p.runTop(line, r, &st)
 	}
 	if err != nil {
 		return err
 	}
 	r.Path = pathOf(r.URI)
 	return nil
+}
+
+// runTop parses line with the text program, up to the last needed step.
+func (p *Parser) runTop(line []byte, r *Record, st *state) error {
+	if p.need == 0 {
+		return p.run(&p.text, line, r, st)
+	}
+	prog := p.text
+	prog.steps = prog.steps[:p.stop]
+	return p.run(&prog, line, r, st)
 }
 
 // run parses line with prog.
@@ -129,7 +170,7 @@ func (p *Parser) run(prog *program, line []byte, r *Record, st *state) error {
 				return s.errLit
 			}
 		}
-		if !p.apply(s.v, rest[:n], r, st) {
+		if (p.need == 0 || p.need&(1<<s.v) != 0) && !p.apply(s.v, rest[:n], r, st) {
 			return s.errValue
 		}
 		pos += n + len(s.lit)
