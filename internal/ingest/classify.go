@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sync"
 
 	"github.com/headroom-slo/headroom/internal/cells"
@@ -169,8 +170,43 @@ func (s *Service) flush(ctx context.Context, st DimStore, parts []minutes, b *st
 			s.dims[k] = ids[i]
 		}
 	}
+	// Build each minute's cell in dimension order, merging the workers'
+	// entries. Dimension ids are small and dense: a position index and a sort
+	// of the ids is much cheaper than sorting the entries.
+	byMinute := map[int32][]*minuteAgg{}
 	for _, m := range parts {
-		m.addTo(b, s.Name, s.dims)
+		for minute, ma := range m {
+			byMinute[minute] = append(byMinute[minute], ma)
+		}
+	}
+	var pos []int32 // dimension id → position in entries + 1
+	var ids []uint32
+	for minute, aggs := range byMinute {
+		var entries []cells.Entry
+		ids = ids[:0]
+		for _, ma := range aggs {
+			for i := range ma.entries {
+				e := &ma.entries[i]
+				id := s.dims[e.key]
+				if int(id) >= len(pos) {
+					pos = append(pos, make([]int32, int(id)+1-len(pos)+len(pos)/2)...)
+				}
+				if p := pos[id]; p > 0 {
+					entries[p-1].Count += e.count
+					entries[p-1].Hist.Merge(e.hist) // both belong to this batch now
+					continue
+				}
+				entries = append(entries, cells.Entry{Dim: id, Count: e.count, Hist: e.hist})
+				pos[id] = int32(len(entries))
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		c := b.Cell(s.Name, int64(minute)*60)
+		for _, id := range ids {
+			c.Entries = append(c.Entries, entries[pos[id]-1])
+			pos[id] = 0
+		}
 	}
 	return nil
 }

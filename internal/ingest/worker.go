@@ -247,17 +247,6 @@ func (m minutes) dimKeys(known map[dimKey]uint32, missing map[dimKey]bool) {
 	}
 }
 
-// addTo adds m to b as cells of service svc, with dimension ids from ids.
-func (m minutes) addTo(b *store.Batch, svc string, ids map[dimKey]uint32) {
-	for minute, ma := range m {
-		c := b.Cell(svc, int64(minute)*60)
-		for i := range ma.entries {
-			e := &ma.entries[i]
-			c.Entries = append(c.Entries, cells.Entry{Dim: ids[e.key], Count: e.count, Hist: e.hist})
-		}
-	}
-}
-
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if a%b != 0 && (a < 0) != (b < 0) {
