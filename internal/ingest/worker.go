@@ -168,7 +168,7 @@ func (w *worker) line(c *chunk, n int64, l []byte) {
 	i, ok := ma.idx[k]
 	if !ok {
 		i = int32(len(ma.entries))
-		ma.entries = append(ma.entries, aggEntry{key: k})
+		ma.entries = append(ma.entries, aggEntry{key: k, hist: make(cells.Hist, 0, 4)})
 		ma.idx[k] = i
 	}
 	e := &ma.entries[i]
