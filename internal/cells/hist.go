@@ -160,6 +160,14 @@ func (h *Hist) Merge(o Hist) {
 		*h = o
 		return
 	}
+	if len(o)*8 < len(*h) {
+		// A few buckets into many (a minute into an hour): search each
+		// instead of walking all of h.
+		for _, b := range o {
+			h.Add(b.Le, b.N)
+		}
+		return
+	}
 	a := *h
 	i, fresh := 0, 0
 	for _, b := range o {
