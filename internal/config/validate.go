@@ -72,8 +72,8 @@ func (c *Config) Validate() error {
 		if s.MaxRoutes < 0 {
 			v.add(p+".max_routes", "must be positive")
 		}
-		if s.MaxHosts < 0 {
-			v.add(p+".max_hosts", "must be positive")
+		if s.MaxHosts < 0 || s.MaxHosts > 65535 {
+			v.add(p+".max_hosts", "%d: want 1 to 65535", s.MaxHosts)
 		}
 		if s.Latency != "request_time" && s.Latency != "upstream_response_time" {
 			v.add(p+".latency", "%q: want request_time or upstream_response_time", s.Latency)

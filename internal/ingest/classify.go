@@ -159,7 +159,7 @@ func (s *Service) flush(ctx context.Context, st DimStore, parts []minutes, b *st
 		for k := range missing {
 			keys = append(keys, k)
 			vals = append(vals, store.DimValue{
-				Host: s.hosts.Name(k.host), Route: s.routes.Name(k.route), Method: methodNames[k.method], Status: int(k.status),
+				Host: s.hosts.Name(k.host()), Route: s.routes.Name(k.route()), Method: methodNames[k.method()], Status: k.status(),
 			})
 		}
 		ids, err := st.EnsureDims(ctx, s.Name, vals)
