@@ -282,3 +282,35 @@ func TestFingerprint(t *testing.T) {
 		t.Errorf("fingerprints: same first line %v, different first line %v", a == b, a != c)
 	}
 }
+
+func TestWrongFormatIsMalformedWithSamples(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	// A JSON log read with the custom text format: every line is malformed.
+	var b strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&b, `{"time":"2026-11-20T10:00:%02d+00:00","status":"200","request":"GET / HTTP/1.1"}`+"\n", i)
+	}
+	write(t, log, b.String())
+	e := newEnv(t, log)
+	r, err := IngestFile(context.Background(), e.st, e.src, log, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Lines != 50 || r.Malformed != 50 || len(r.Samples) != store.SamplesKept {
+		t.Fatalf("lines=%d malformed=%d samples=%d, want 50, 50, %d", r.Lines, r.Malformed, len(r.Samples), store.SamplesKept)
+	}
+	if s := r.Samples[0]; s.Line != 1 || s.Path != log || !strings.Contains(s.Excerpt, `{"time"`) || s.Reason == "" {
+		t.Errorf("first sample = %+v", s)
+	}
+	if r.To != int64(b.Len()) {
+		t.Errorf("offset %d, want %d: malformed lines are consumed", r.To, b.Len())
+	}
+	if c := e.counts(); len(c) != 0 {
+		t.Errorf("counts = %v, want none", c)
+	}
+	samples, err := e.st.Samples(context.Background(), r.Fingerprint)
+	if err != nil || len(samples) != store.SamplesKept {
+		t.Errorf("stored samples = %d, %v", len(samples), err)
+	}
+}
