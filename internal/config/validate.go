@@ -24,15 +24,7 @@ func (c *Config) Validate() error {
 	services := map[string]bool{}
 	for i, s := range c.Services {
 		p := fmt.Sprintf("services[%d]", i)
-		switch {
-		case s.Name == "":
-			v.add(p+".name", "required")
-		case !nameRE.MatchString(s.Name):
-			v.add(p+".name", "%q: use letters, digits, '.', '_' and '-'", s.Name)
-		case services[s.Name]:
-			v.add(p+".name", "duplicate service %q", s.Name)
-		}
-		services[s.Name] = true
+		v.name(p+".name", "service", s.Name, services)
 		for j, l := range s.Logs {
 			lp := fmt.Sprintf("%s.logs[%d]", p, j)
 			if l.Path == "" {
@@ -82,15 +74,7 @@ func (c *Config) Validate() error {
 	slos := map[string]bool{}
 	for i, o := range c.SLOs {
 		p := fmt.Sprintf("slos[%d]", i)
-		switch {
-		case o.Name == "":
-			v.add(p+".name", "required")
-		case !nameRE.MatchString(o.Name):
-			v.add(p+".name", "%q: use letters, digits, '.', '_' and '-'", o.Name)
-		case slos[o.Name]:
-			v.add(p+".name", "duplicate SLO %q", o.Name)
-		}
-		slos[o.Name] = true
+		v.name(p+".name", "SLO", o.Name, slos)
 		svc := c.Service(o.Service)
 		switch {
 		case o.Service == "":
@@ -188,6 +172,19 @@ func (v *validator) add(field, format string, args ...any) {
 		p = p[:i]
 	}
 	v.errs = append(v.errs, fmt.Errorf("%s: %s: %s", loc, field, fmt.Sprintf(format, args...)))
+}
+
+// name checks a name is present, well formed and unique among seen.
+func (v *validator) name(field, kind, name string, seen map[string]bool) {
+	switch {
+	case name == "":
+		v.add(field, "required")
+	case !nameRE.MatchString(name):
+		v.add(field, "%q: use letters, digits, '.', '_' and '-'", name)
+	case seen[name]:
+		v.add(field, "duplicate %s %q", kind, name)
+	}
+	seen[name] = true
 }
 
 func (v *validator) regexp(field, expr string) {

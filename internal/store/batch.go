@@ -280,33 +280,11 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name string, byMin
 	}
 	// Fold the minute cells into hour rollups, and those into day rollups
 	// (each level merges about 60 or 24 times fewer entries than minutes).
-	rollups := map[int64]map[int64]*cells.Cell{Minute: byMin, Hour: {}, Day: {}}
-	hours := map[int64]*cells.Builder{}
-	for m, c := range byMin {
+	for _, c := range byMin {
 		c.Sort()
-		start := m - m%Hour
-		b := hours[start]
-		if b == nil {
-			b = &cells.Builder{}
-			hours[start] = b
-		}
-		b.Add(c)
 	}
-	days := map[int64]*cells.Builder{}
-	for start, b := range hours {
-		c := b.Cell()
-		rollups[Hour][start] = c
-		day := start - start%Day
-		d := days[day]
-		if d == nil {
-			d = &cells.Builder{}
-			days[day] = d
-		}
-		d.Add(c)
-	}
-	for start, b := range days {
-		rollups[Day][start] = b.Cell()
-	}
+	hours := rollup(byMin, Hour)
+	rollups := map[int64]map[int64]*cells.Cell{Minute: byMin, Hour: hours, Day: rollup(hours, Day)}
 	sel, err := tx.PrepareContext(ctx, `SELECT data FROM cells WHERE service_id = ? AND res = ? AND start = ?`)
 	if err != nil {
 		return fmt.Errorf("read cell: %w", err)
@@ -341,6 +319,24 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name string, byMin
 		}
 	}
 	return nil
+}
+
+// rollup sums sorted cells into cells of resolution res.
+func rollup(in map[int64]*cells.Cell, res int64) map[int64]*cells.Cell {
+	builders := map[int64]*cells.Builder{}
+	for start, c := range in {
+		b := builders[start-start%res]
+		if b == nil {
+			b = &cells.Builder{}
+			builders[start-start%res] = b
+		}
+		b.Add(c)
+	}
+	out := make(map[int64]*cells.Cell, len(builders))
+	for start, b := range builders {
+		out[start] = b.Cell()
+	}
+	return out
 }
 
 // SourceState is what the store knows of one log file.
