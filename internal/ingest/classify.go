@@ -211,10 +211,6 @@ func (s *Service) flush(ctx context.Context, st DimStore, parts []minutes, b *st
 	return nil
 }
 
-// RoutesOverflowed reports how many requests were counted as route "other"
-// because of the route cap.
-func (s *Service) RoutesOverflowed() uint64 { return s.routes.Overflowed() }
-
 // excludedByRoute reports whether a route-only rule excludes a route template.
 func (s *Service) excludedByRoute(path []byte) bool {
 	for _, x := range s.excludes {
