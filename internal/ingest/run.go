@@ -119,9 +119,17 @@ type run struct {
 	st   Stream
 	opts Options
 
-	jobs      chan *chunk
-	free      chan []byte
-	wg        sync.WaitGroup
+	// The reading side, shared by the workers under mu: each worker reads
+	// its next chunk itself (so the bytes land in its own core's cache),
+	// then parses it outside the lock.
+	mu       sync.Mutex
+	carry    []byte // the start of a line cut by the previous read
+	nread    int64  // bytes read from the stream
+	eof      bool
+	skipping bool  // inside a line longer than MaxLine
+	err      error // the first error; stops every worker
+
+	wg        sync.WaitGroup // chunks being parsed
 	pending   []*chunk
 	committed int64 // offset where the next batch starts
 	consumed  int64 // bytes handed to workers since the last batch
@@ -134,28 +142,30 @@ type run struct {
 }
 
 func (r *run) read() error {
-	n := len(r.src.workers)
-	// Each worker has a chunk queued behind the one it parses, so it never
-	// waits for the reader to fill a buffer.
-	r.jobs = make(chan *chunk, n)
-	r.free = make(chan []byte, 2*n+1)
-	for range 2*n + 1 {
-		r.free <- make([]byte, 0, r.opts.ChunkSize+r.opts.MaxLine)
-	}
 	var workers sync.WaitGroup
 	for _, w := range r.src.workers {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			for c := range r.jobs {
+			buf := make([]byte, 0, r.opts.ChunkSize+r.opts.MaxLine)
+			for {
+				r.mu.Lock()
+				c := r.next(buf)
+				if c != nil {
+					r.wg.Add(1)
+				}
+				r.mu.Unlock()
+				if c == nil {
+					return
+				}
 				w.process(c)
-				r.free <- c.data[:0]
 				c.data = nil
 				r.wg.Done()
 			}
 		}()
 	}
-	err := r.loop()
+	workers.Wait()
+	err := r.err
 	if err == nil {
 		err = r.commit()
 	}
@@ -163,95 +173,85 @@ func (r *run) read() error {
 		err = werr
 	}
 	if err != nil {
-		r.wg.Wait()
 		for _, w := range r.src.workers {
 			w.take() // drop what was not committed
 		}
 	}
-	close(r.jobs)
-	workers.Wait()
 	return err
 }
 
-func (r *run) loop() error {
-	var carry []byte
-	var read int64
-	skipping := false // inside a line longer than MaxLine
-	eof := false
-	for !eof || len(carry) > 0 {
-		if err := r.ctx.Err(); err != nil {
-			return err
+// next reads the next chunk of whole lines into buf, committing first when
+// a batch is full; nil when the stream is done or failed (r.err). Called
+// with r.mu held.
+func (r *run) next(buf []byte) *chunk {
+	if r.err != nil {
+		return nil
+	}
+	if r.consumed >= r.opts.CommitBytes {
+		if r.err = r.commit(); r.err != nil {
+			return nil
 		}
-		buf := append(<-r.free, carry...)
-		carry = carry[:0]
+	}
+	for !r.eof || len(r.carry) > 0 {
+		if r.err = r.ctx.Err(); r.err != nil {
+			return nil
+		}
+		buf = append(buf[:0], r.carry...)
+		r.carry = r.carry[:0]
 		// Read a chunk's worth, then on to the end of a line if the chunk
 		// holds none (up to MaxLine more).
-		for !eof && len(buf) < cap(buf) && (len(buf) < r.opts.ChunkSize || !skipping && bytes.IndexByte(buf, '\n') < 0) {
+		for !r.eof && len(buf) < cap(buf) && (len(buf) < r.opts.ChunkSize || !r.skipping && bytes.IndexByte(buf, '\n') < 0) {
 			limit := r.opts.ChunkSize
 			if len(buf) >= limit {
 				limit = len(buf) + 64<<10
 			}
 			m, err := r.st.R.Read(buf[len(buf):min(cap(buf), limit)])
 			buf = buf[:len(buf)+m]
-			read += int64(m)
+			r.nread += int64(m)
 			if errors.Is(err, io.EOF) {
-				eof = true
+				r.eof = true
 			} else if err != nil {
-				r.free <- buf[:0]
-				return fmt.Errorf("read %s: %w", r.st.Path, err)
-			}
-			if m == 0 && err == nil {
-				continue
+				r.err = fmt.Errorf("read %s: %w", r.st.Path, err)
+				return nil
 			}
 		}
 		if r.opts.Progress != nil {
-			r.opts.Progress(read, r.res.Lines)
+			r.opts.Progress(r.nread, r.res.Lines)
 		}
-		if skipping {
+		if r.skipping {
 			i := bytes.IndexByte(buf, '\n')
 			if i < 0 {
 				r.consumed += int64(len(buf))
-				r.free <- buf[:0]
 				continue
 			}
 			r.consumed += int64(i + 1)
-			carry = append(carry, buf[i+1:]...)
-			r.free <- buf[:0]
-			skipping = false
+			r.carry = append(r.carry, buf[i+1:]...)
+			r.skipping = false
 			continue
 		}
 		end := bytes.LastIndexByte(buf, '\n') + 1
 		switch {
 		case end > 0:
 		case len(buf) == 0:
-			r.free <- buf
 			continue
-		case eof && r.st.Final:
+		case r.eof && r.st.Final:
 			end = len(buf)
-		case eof:
-			r.free <- buf[:0] // a partial last line: left for the next read
-			continue
+		case r.eof:
+			return nil // a partial last line: left for the next read
 		default:
-			// A full buffer without a newline: a line longer than ChunkSize.
+			// A full buffer without a newline: a line longer than MaxLine.
 			r.pending = append(r.pending, &chunk{lines: 1, malformed: 1, samples: []sample{{
 				line: 1, reason: fmt.Sprintf("line longer than %d bytes", r.opts.MaxLine), excerpt: excerpt(buf),
 			}}})
 			r.consumed += int64(len(buf))
-			r.free <- buf[:0]
-			skipping = true
+			r.skipping = true
 			continue
 		}
-		carry = append(carry, buf[end:]...)
+		r.carry = append(r.carry, buf[end:]...)
 		c := &chunk{data: buf[:end]}
 		r.pending = append(r.pending, c)
 		r.consumed += int64(end)
-		r.wg.Add(1)
-		r.jobs <- c
-		if r.consumed >= r.opts.CommitBytes {
-			if err := r.commit(); err != nil {
-				return err
-			}
-		}
+		return c
 	}
 	return nil
 }
