@@ -63,34 +63,69 @@ func (c *Cell) Sort() {
 	c.Entries = out
 }
 
-// Builder sums many cells into one in time linear in their entries (Merge
-// of each into a growing cell would copy the growing cell every time).
-// Dimension ids are small and dense, so entries are found by index.
+// Builder sums many cells into one (a rollup). Histogram buckets on the
+// default grid below one minute are counted in a dense array per dimension
+// (an increment each); the rare others (configured thresholds, longer
+// latencies, requests without one) in a small map. Merging each cell into a
+// growing one would search or shift the growing histograms every time.
 type Builder struct {
-	idx     []int32 // dimension id → position in entries + 1
-	entries []Entry
+	slot []int32 // dimension id → position in rows + 1
+	rows []builderRow
+}
+
+type builderRow struct {
+	dim   uint32
+	count uint64
+	dense []uint64          // by gridIndex
+	other map[uint32]uint64 // bound → requests, off the dense grid
 }
 
 // Add adds the entries of c.
 func (b *Builder) Add(c *Cell) {
 	for _, e := range c.Entries {
-		if int(e.Dim) >= len(b.idx) {
-			b.idx = append(b.idx, make([]int32, int(e.Dim)+1-len(b.idx)+len(b.idx)/2)...)
+		if int(e.Dim) >= len(b.slot) {
+			b.slot = append(b.slot, make([]int32, int(e.Dim)+1-len(b.slot)+len(b.slot)/2)...)
 		}
-		if i := b.idx[e.Dim]; i > 0 {
-			b.entries[i-1].Count += e.Count
-			b.entries[i-1].Hist.Merge(e.Hist)
-			continue
+		i := b.slot[e.Dim]
+		if i == 0 {
+			b.rows = append(b.rows, builderRow{dim: e.Dim, dense: make([]uint64, gridBuckets)})
+			i = int32(len(b.rows))
+			b.slot[e.Dim] = i
 		}
-		e.Hist = append(Hist(nil), e.Hist...) // merged into in place later
-		b.entries = append(b.entries, e)
-		b.idx[e.Dim] = int32(len(b.entries))
+		r := &b.rows[i-1]
+		r.count += e.Count
+		for _, k := range e.Hist {
+			if j, ok := gridIndex(k.Le); ok {
+				r.dense[j] += k.N
+				continue
+			}
+			if r.other == nil {
+				r.other = map[uint32]uint64{}
+			}
+			r.other[k.Le] += k.N
+		}
 	}
 }
 
 // Cell returns the sum, sorted.
 func (b *Builder) Cell() *Cell {
-	c := &Cell{Entries: b.entries}
+	c := &Cell{Entries: make([]Entry, 0, len(b.rows))}
+	for i := range b.rows {
+		r := &b.rows[i]
+		e := Entry{Dim: r.dim, Count: r.count}
+		for j, n := range r.dense {
+			if n > 0 {
+				e.Hist = append(e.Hist, Bucket{Le: gridBounds[j], N: n})
+			}
+		}
+		if len(r.other) > 0 {
+			for le, n := range r.other {
+				e.Hist = append(e.Hist, Bucket{Le: le, N: n})
+			}
+			slices.SortFunc(e.Hist, func(a, b Bucket) int { return cmp.Compare(a.Le, b.Le) })
+		}
+		c.Entries = append(c.Entries, e)
+	}
 	slices.SortFunc(c.Entries, byDim)
 	return c
 }

@@ -151,3 +151,56 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestGridIndex(t *testing.T) {
+	prev := -1
+	for le := uint32(0); le <= gridMs; le++ {
+		i, ok := gridIndex(le)
+		if ok != (gridBound(le) == le) {
+			t.Fatalf("gridIndex(%d) ok=%v, but gridBound=%d", le, ok, gridBound(le))
+		}
+		if !ok {
+			continue
+		}
+		if i != prev+1 || gridBounds[i] != le {
+			t.Fatalf("gridIndex(%d) = %d after %d; gridBounds[%d] = %d", le, i, prev, i, gridBounds[i])
+		}
+		prev = i
+	}
+	if prev != gridBuckets-1 {
+		t.Fatalf("last index %d, want %d", prev, gridBuckets-1)
+	}
+}
+
+func TestBuilderMatchesMerge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	l := NewLayout(333, 77_777)
+	var b Builder
+	want := &Cell{}
+	for range 50 {
+		c := &Cell{}
+		for d := range 40 {
+			if rng.IntN(2) == 0 {
+				continue
+			}
+			e := Entry{Dim: uint32(d * 3)}
+			for range 1 + rng.IntN(6) {
+				e.Count++
+				us := int64(rng.ExpFloat64() * 300_000)
+				if rng.IntN(10) == 0 {
+					us = -1
+				}
+				if rng.IntN(20) == 0 {
+					us = int64(rng.IntN(4_000_000_000))
+				}
+				e.Hist.Add(l.Bucket(us), 1)
+			}
+			c.Entries = append(c.Entries, e)
+		}
+		b.Add(c)
+		want.Merge(c)
+	}
+	if diff := cmp.Diff(want, b.Cell()); diff != "" {
+		t.Errorf("Builder vs Merge (-want +got):\n%s", diff)
+	}
+}

@@ -80,6 +80,40 @@ func gridBound(ms uint32) uint32 {
 	return gridAbove(ms)
 }
 
+// gridIndex returns the position of a default bound up to gridMs among all
+// of them (0 for 0 ms); ok is false for other values.
+func gridIndex(le uint32) (int, bool) {
+	if le > gridMs || gridBound(le) != le {
+		return 0, false
+	}
+	switch {
+	case le <= 100:
+		return int(le), true
+	case le <= 500:
+		return 100 + int(le-100)/5, true
+	case le <= 1000:
+		return 180 + int(le-500)/10, true
+	case le <= 5000:
+		return 230 + int(le-1000)/50, true
+	case le <= 10000:
+		return 310 + int(le-5000)/100, true
+	}
+	return 360 + int(le-10000)/500, true
+}
+
+// gridBuckets is the number of default bounds up to gridMs, 0 included.
+const gridBuckets = 461
+
+// gridBounds lists the default bounds up to gridMs by gridIndex.
+var gridBounds = func() (b [gridBuckets]uint32) {
+	for le := uint32(0); le <= gridMs; le++ {
+		if i, ok := gridIndex(le); ok {
+			b[i] = le
+		}
+	}
+	return b
+}()
+
 func ceilTo(v, step uint32) uint32 { return (v + step - 1) / step * step }
 
 // gridAbove returns the default bound for ms > gridMs: bounds grow by 5%
