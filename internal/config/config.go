@@ -192,20 +192,24 @@ func Parse(b []byte, path string) (*Config, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
+	var errs []error
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			errs := make([]error, len(te.Errors))
-			for i, m := range te.Errors {
-				errs[i] = fmt.Errorf("%s:%s", path, strings.TrimPrefix(m, "line "))
-			}
-			return nil, errors.Join(errs...)
+		if !errors.As(err, &te) {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		// Unknown keys and bad values; the rest decoded, so validate it too
+		// and report everything at once.
+		for _, m := range te.Errors {
+			errs = append(errs, fmt.Errorf("%s:%s", path, strings.TrimPrefix(m, "line ")))
+		}
 	}
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
-		return nil, err
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return c, nil
 }

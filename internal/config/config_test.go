@@ -43,10 +43,13 @@ func TestLoadBadListsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("bad config accepted")
 	}
-	// The decoder's problems (unknown keys, bad values) come first, all of them.
+	// The decoder's problems (unknown keys, bad values) come first, then
+	// every problem of what did decode.
 	for _, want := range []string{
 		"testdata/bad.yaml:3: \"soon\" is not a duration",
 		"testdata/bad.yaml:9: field colour not found",
+		`testdata/bad.yaml:19: slos[0].service: unknown service "nope"`,
+		`testdata/bad.yaml:32: slos[2].sli.type: "speed": want availability or latency`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
