@@ -25,6 +25,7 @@ type Parser struct {
 	emptyUnset bool
 	localDay   dayCache
 	isoDay     dayCache
+	lastLocal  lastTime
 
 	// need is the set of variables the caller uses (0: all). Others are
 	// delimited but not decoded, and a text format stops after the last
@@ -44,7 +45,7 @@ type state struct {
 func (p *Parser) Clone() *Parser {
 	q := *p
 	q.scratch = nil
-	q.localDay, q.isoDay = dayCache{}, dayCache{}
+	q.localDay, q.isoDay, q.lastLocal = dayCache{}, dayCache{}, lastTime{}
 	return &q
 }
 

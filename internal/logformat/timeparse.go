@@ -26,6 +26,10 @@ func (c *dayCache) store(key []byte, start int64) {
 // parseTimeLocal parses $time_local, "10/Oct/2000:13:55:36 -0700", into Unix
 // milliseconds.
 func (p *Parser) parseTimeLocal(b []byte) (int64, bool) {
+	// Consecutive lines mostly share their second: compare before parsing.
+	if p.lastLocal.ok && string(b) == string(p.lastLocal.text[:]) {
+		return p.lastLocal.ms, true
+	}
 	if len(b) != 26 || b[2] != '/' || b[6] != '/' || b[11] != ':' || b[20] != ' ' {
 		return 0, false
 	}
@@ -45,7 +49,18 @@ func (p *Parser) parseTimeLocal(b []byte) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return (day + secs - off) * 1000, true
+	ms := (day + secs - off) * 1000
+	p.lastLocal.ok = true
+	copy(p.lastLocal.text[:], b)
+	p.lastLocal.ms = ms
+	return ms, true
+}
+
+// lastTime remembers the last $time_local parsed.
+type lastTime struct {
+	text [26]byte
+	ms   int64
+	ok   bool
 }
 
 // parseTimeISO parses $time_iso8601, "2000-10-10T13:55:36-07:00" or
