@@ -172,14 +172,13 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 				s.Samples = s.Samples[n-store.SamplesKept:]
 			}
 			for _, p := range paths {
-				if ingest.IsGzip(p) {
-					continue
-				}
 				f, err := ingest.OpenFile(p)
 				if err != nil {
 					continue
 				}
-				s.BytesBehind += max(f.Size-offsets[f.Fingerprint], 0)
+				if !f.Gzip { // compressed files are complete
+					s.BytesBehind += max(f.Size-offsets[f.Fingerprint], 0)
+				}
 				f.Close()
 			}
 			if last > 0 {

@@ -22,6 +22,7 @@ type FileResult struct {
 	Fingerprint string
 	From        int64 // where reading started (the stored offset)
 	Known       bool  // the file had been read before (under any name)
+	Gzip        bool  // the file is compressed, hence complete
 	Partial     int64 // bytes of an incomplete last line left for later
 }
 
@@ -34,7 +35,7 @@ func IngestFile(ctx context.Context, st StateStore, src *Source, path string, op
 		return FileResult{Path: path}, err
 	}
 	defer f.Close()
-	fr := FileResult{Path: path, Fingerprint: f.Fingerprint}
+	fr := FileResult{Path: path, Fingerprint: f.Fingerprint, Gzip: f.Gzip}
 	state, known, err := st.Source(ctx, f.Fingerprint)
 	if err != nil {
 		return fr, err

@@ -44,18 +44,6 @@ func Fingerprint(head []byte, complete bool) (string, error) {
 	return hex.EncodeToString(sum[:16]), nil
 }
 
-// IsGzip reports whether path names a gzip file, by its content.
-func IsGzip(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var magic [2]byte
-	_, err = io.ReadFull(f, magic[:])
-	return err == nil && magic[0] == 0x1f && magic[1] == 0x8b
-}
-
 // File is an opened log file, positioned by Seek at a content offset.
 type File struct {
 	Path        string

@@ -253,17 +253,6 @@ func (s *Store) ReadCells(ctx context.Context, serviceID, res, from, to int64, f
 	return rows.Err()
 }
 
-// Extent returns the first and last minute stored for a service (Unix
-// seconds); ok is false when there is none.
-func (s *Store) Extent(ctx context.Context, serviceID int64) (first, last int64, ok bool, err error) {
-	var f, l sql.NullInt64
-	err = s.db.QueryRowContext(ctx, `SELECT MIN(start), MAX(start) FROM cells WHERE service_id = ? AND res = ?`, serviceID, Minute).Scan(&f, &l)
-	if err != nil {
-		return 0, 0, false, fmt.Errorf("extent: %w", err)
-	}
-	return f.Int64, l.Int64, f.Valid, nil
-}
-
 // Prune deletes cells older than their resolution's retention as of now; a
 // zero retention keeps that resolution forever.
 func (s *Store) Prune(ctx context.Context, now time.Time, minutes, hours, days time.Duration) (int64, error) {

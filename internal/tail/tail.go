@@ -119,7 +119,7 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 			}
 			continue
 		}
-		if ingest.IsGzip(p) {
+		if res.Gzip {
 			f.mu.Lock()
 			f.done[p] = stamp
 			f.mu.Unlock()
