@@ -9,17 +9,14 @@ import (
 // a backslash are returned as is (aliasing the line); others are decoded
 // into p's scratch buffer.
 func (p *Parser) textOf(v []byte) []byte {
-	if !p.lineEsc {
+	if p.esc == EscapeNone || bytes.IndexByte(v, '\\') < 0 {
 		return v // the common case, small enough to inline
 	}
 	return p.decode(v)
 }
 
-// decode is textOf for lines that contain a backslash.
+// decode is textOf for values that contain a backslash.
 func (p *Parser) decode(v []byte) []byte {
-	if bytes.IndexByte(v, '\\') < 0 {
-		return v
-	}
 	p.reserve(len(v))
 	start := len(p.scratch)
 	if p.esc == EscapeJSON {

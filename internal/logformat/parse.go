@@ -17,7 +17,6 @@ type Parser struct {
 
 	scratch []byte // decoded values; Record slices may point into it
 	lineLen int    // length of the line being parsed
-	lineEsc bool   // the line being parsed contains a backslash
 
 	// emptyUnset is set with escape=json and for JSON templates, where
 	// nginx writes a missing value as "" (or nothing, unquoted) instead
@@ -32,6 +31,10 @@ type Parser struct {
 	// needed one (stop).
 	need uint64
 	stop int
+	// Steps jumpFrom up to jumpTo are unneeded and end with the line's last
+	// '"', the jumpQuote-th byte of step jumpTo-1's literal: runTop finds it
+	// from the end instead of scanning those values (-1: no jump).
+	jumpFrom, jumpTo, jumpQuote int
 }
 
 // state tracks, during one Parse, which source filled the Record fields that
@@ -54,8 +57,17 @@ func (p *Parser) Clone() *Parser {
 // after the last needed variable, so bytes after it are not checked either.
 // Record fields filled only by other variables stay unset. With no
 // arguments every variable is parsed again.
+//
+// When a run of unneeded variables ends with a literal holding '"' after
+// which only numbers and times follow (`"$http_referer" "$http_user_agent"
+// $request_time`), the parser finds the end of that run by the line's last
+// '"' instead of scanning every value in it: the literals inside the run
+// are then not checked either. Nginx escapes '"' in values, so on lines it
+// wrote both ways find the same fields; when the last '"' is not followed by
+// the literal, the line is scanned step by step.
 func (p *Parser) Need(vars ...Var) {
 	p.need = 0
+	p.jumpFrom, p.jumpTo = -1, -1
 	for _, v := range vars {
 		if v > VarNone && v < numVars {
 			p.need |= 1 << v
@@ -65,13 +77,48 @@ func (p *Parser) Need(vars ...Var) {
 	if p.need == 0 {
 		return
 	}
+	p.stop = 0
 	for i := len(p.text.steps) - 1; i >= 0; i-- {
 		if p.need&(1<<p.text.steps[i].v) != 0 {
 			p.stop = i + 1
+			break
+		}
+	}
+	p.planJump()
+}
+
+// planJump sets the jump of runTop for the needed steps, if there is one.
+func (p *Parser) planJump() {
+	steps := p.text.steps[:p.stop]
+	last := -1 // the last step whose literal holds a '"'
+	for i := len(steps) - 1; i >= 0; i-- {
+		if q := bytes.LastIndexByte(steps[i].lit, '"'); q >= 0 {
+			last, p.jumpQuote = i, q
+			break
+		}
+		if !quoteFree(steps[i].v) {
 			return
 		}
 	}
-	p.stop = 0
+	if last < 0 || p.need&(1<<steps[last].v) != 0 {
+		return
+	}
+	from := last
+	for from > 0 && p.need&(1<<steps[from-1].v) == 0 {
+		from--
+	}
+	p.jumpFrom, p.jumpTo = from, last+1
+}
+
+// quoteFree reports whether a value of v can never hold a '"', whatever the
+// escaping: numbers and times.
+func quoteFree(v Var) bool {
+	switch v {
+	case VarTimeLocal, VarTimeISO8601, VarMsec, VarStatus, VarBodyBytesSent, VarBytesSent, VarRequestLength,
+		VarRequestTime, VarUpstreamResponseTime, VarUpstreamConnectTime, VarUpstreamHeaderTime, VarUpstreamStatus:
+		return true
+	}
+	return false
 }
 
 // Has reports whether the format provides variable v.
@@ -113,7 +160,6 @@ func (p *Parser) Parse(line []byte, r *Record) error {
 	r.Reset()
 	p.scratch = p.scratch[:0]
 	p.lineLen = len(line)
-	p.lineEsc = p.esc != EscapeNone && bytes.IndexByte(line, '\\') >= 0
 	var st state
 	var err error
 	if p.root != nil {
@@ -128,14 +174,37 @@ func (p *Parser) Parse(line []byte, r *Record) error {
 	return nil
 }
 
-// runTop parses line with the text program, up to the last needed step.
+// runTop parses line with the text program, up to the last needed step,
+// jumping over the unneeded steps before the last quote when it can (see
+// Need).
 func (p *Parser) runTop(line []byte, r *Record, st *state) error {
+	prog := &p.text
 	if p.need == 0 {
-		return p.run(&p.text, line, r, st)
+		return p.run(prog, line, r, st)
 	}
-	prog := p.text
-	prog.steps = prog.steps[:p.stop]
-	return p.run(&prog, line, r, st)
+	if !hasPrefix(line, prog.lead) {
+		return prog.errLead
+	}
+	pos := len(prog.lead)
+	if p.jumpFrom < 0 {
+		_, err := p.runSteps(prog, 0, p.stop, line, pos, r, st)
+		return err
+	}
+	pos, err := p.runSteps(prog, 0, p.jumpFrom, line, pos, r, st)
+	if err != nil {
+		return err
+	}
+	// The last '"' of the line is the last one of the literal ending the
+	// skipped run, since no later literal or value holds one.
+	lit := prog.steps[p.jumpTo-1].lit
+	if q := bytes.LastIndexByte(line, '"') - p.jumpQuote; q >= pos && hasPrefix(line[q:], lit) {
+		_, err = p.runSteps(prog, p.jumpTo, p.stop, line, q+len(lit), r, st)
+		return err
+	}
+	// Not where it should be: the line is malformed or odd; the step by
+	// step scan decides.
+	_, err = p.runSteps(prog, p.jumpFrom, p.stop, line, pos, r, st)
+	return err
 }
 
 // run parses line with prog.
@@ -143,8 +212,14 @@ func (p *Parser) run(prog *program, line []byte, r *Record, st *state) error {
 	if !hasPrefix(line, prog.lead) {
 		return prog.errLead
 	}
-	pos := len(prog.lead)
-	for i := range prog.steps {
+	_, err := p.runSteps(prog, 0, len(prog.steps), line, len(prog.lead), r, st)
+	return err
+}
+
+// runSteps parses prog.steps[from:to] from line[pos:], returning the position
+// after the last one.
+func (p *Parser) runSteps(prog *program, from, to int, line []byte, pos int, r *Record, st *state) (int, error) {
+	for i := from; i < to; i++ {
 		s := &prog.steps[i]
 		rest := line[pos:]
 		var n int
@@ -156,11 +231,11 @@ func (p *Parser) run(prog *program, line []byte, r *Record, st *state) error {
 				}
 			}
 			if n == 0 && needsValue(s.v) && !p.emptyUnset {
-				return s.errMissing
+				return pos, s.errMissing
 			}
 		} else {
 			if len(rest) == 0 {
-				return s.errMissing
+				return pos, s.errMissing
 			}
 			if s.kind == scanDelim {
 				n = findLit(rest, s.lit, s.quoted)
@@ -168,15 +243,15 @@ func (p *Parser) run(prog *program, line []byte, r *Record, st *state) error {
 				n = s.valueLen(rest)
 			}
 			if n < 0 {
-				return s.errLit
+				return pos, s.errLit
 			}
 		}
 		if (p.need == 0 || p.need&(1<<s.v) != 0) && !p.apply(s.v, rest[:n], r, st) {
-			return s.errValue
+			return pos, s.errValue
 		}
 		pos += n + len(s.lit)
 	}
-	return nil
+	return pos, nil
 }
 
 // valueLen returns the length of the value at the start of rest, which is
