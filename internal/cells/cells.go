@@ -12,7 +12,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
+	"sync"
 )
 
 // Entry is the traffic of one dimension in a cell.
@@ -65,9 +67,11 @@ func (c *Cell) Sort() {
 
 // Builder sums many cells into one (a rollup). Histogram buckets on the
 // default grid below one minute are counted in a dense array per dimension
-// (an increment each); the rare others (configured thresholds, longer
-// latencies, requests without one) in a small map. Merging each cell into a
-// growing one would search or shift the growing histograms every time.
+// (an increment each, with a bit set in a bitmap of the buckets used); the
+// rare others (configured thresholds, longer latencies, requests without one)
+// in a small map. Merging each cell into a growing one would search or shift
+// the growing histograms every time. The dense arrays are recycled: Cell
+// hands them to the next Builder.
 type Builder struct {
 	slot []int32 // dimension id → position in rows + 1
 	rows []builderRow
@@ -76,9 +80,17 @@ type Builder struct {
 type builderRow struct {
 	dim   uint32
 	count uint64
-	dense []uint64          // by gridIndex
+	dense *denseHist
 	other map[uint32]uint64 // bound → requests, off the dense grid
 }
+
+// denseHist counts requests by gridIndex; used marks the non-zero counts.
+type denseHist struct {
+	n    [gridBuckets]uint64
+	used [(gridBuckets + 63) / 64]uint64
+}
+
+var denseHists = sync.Pool{New: func() any { return new(denseHist) }}
 
 // Add adds the entries of c.
 func (b *Builder) Add(c *Cell) {
@@ -88,15 +100,17 @@ func (b *Builder) Add(c *Cell) {
 		}
 		i := b.slot[e.Dim]
 		if i == 0 {
-			b.rows = append(b.rows, builderRow{dim: e.Dim, dense: make([]uint64, gridBuckets)})
+			b.rows = append(b.rows, builderRow{dim: e.Dim, dense: denseHists.Get().(*denseHist)})
 			i = int32(len(b.rows))
 			b.slot[e.Dim] = i
 		}
 		r := &b.rows[i-1]
 		r.count += e.Count
+		d := r.dense
 		for _, k := range e.Hist {
 			if j, ok := gridIndex(k.Le); ok {
-				r.dense[j] += k.N
+				d.n[j] += k.N
+				d.used[j/64] |= 1 << (j % 64)
 				continue
 			}
 			if r.other == nil {
@@ -107,17 +121,30 @@ func (b *Builder) Add(c *Cell) {
 	}
 }
 
-// Cell returns the sum, sorted.
+// Cell returns the sum, sorted, and empties the builder.
 func (b *Builder) Cell() *Cell {
 	c := &Cell{Entries: make([]Entry, 0, len(b.rows))}
 	for i := range b.rows {
 		r := &b.rows[i]
 		e := Entry{Dim: r.dim, Count: r.count}
-		for j, n := range r.dense {
-			if n > 0 {
-				e.Hist = append(e.Hist, Bucket{Le: gridBounds[j], N: n})
-			}
+		d := r.dense
+		n := len(r.other)
+		for _, w := range d.used {
+			n += bits.OnesCount64(w)
 		}
+		e.Hist = make(Hist, 0, n)
+		for wi, w := range d.used {
+			for w != 0 {
+				j := wi*64 + bits.TrailingZeros64(w)
+				w &= w - 1
+				if d.n[j] > 0 {
+					e.Hist = append(e.Hist, Bucket{Le: gridBounds[j], N: d.n[j]})
+					d.n[j] = 0
+				}
+			}
+			d.used[wi] = 0
+		}
+		denseHists.Put(d)
 		if len(r.other) > 0 {
 			for le, n := range r.other {
 				e.Hist = append(e.Hist, Bucket{Le: le, N: n})
@@ -127,6 +154,7 @@ func (b *Builder) Cell() *Cell {
 		c.Entries = append(c.Entries, e)
 	}
 	slices.SortFunc(c.Entries, byDim)
+	*b = Builder{}
 	return c
 }
 
