@@ -53,6 +53,7 @@ func IngestFile(ctx context.Context, st StateStore, src *Source, path string, op
 	}
 	res, err := Run(ctx, st, src, Stream{
 		R: f, Path: path, Fingerprint: f.Fingerprint, From: state.Offset, Line: state.Lines, Final: f.Gzip,
+		Size: contentSize(f),
 	}, opts)
 	fr.Result = res
 	if err != nil {
@@ -62,6 +63,15 @@ func IngestFile(ctx context.Context, st StateStore, src *Source, path string, op
 		fr.Partial = f.Size - res.To
 	}
 	return fr, nil
+}
+
+// contentSize is the size of f's content when known: its size on disk,
+// unless it is compressed.
+func contentSize(f *File) int64 {
+	if f.Gzip {
+		return 0
+	}
+	return f.Size
 }
 
 // IngestStdin reads a whole stream (a pipe) from where an earlier import of

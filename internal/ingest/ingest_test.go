@@ -314,3 +314,56 @@ func TestWrongFormatIsMalformedWithSamples(t *testing.T) {
 		t.Errorf("stored samples = %d, %v", len(samples), err)
 	}
 }
+
+// batchRecorder is the store, noting the byte range of each committed batch.
+type batchRecorder struct {
+	*store.Store
+	ranges [][2]int64
+}
+
+func (b *batchRecorder) Commit(ctx context.Context, batch *store.Batch) error {
+	for _, u := range batch.Sources {
+		b.ranges = append(b.ranges, [2]int64{u.From, u.To})
+	}
+	return b.Store.Commit(ctx, batch)
+}
+
+// TestRunEndsWithSmallBatch: with the stream's size known, the last batch
+// is at most a quarter of a full one (plus a chunk), so little is left to
+// commit after parsing; without it, batches are full up to the end.
+func TestRunEndsWithSmallBatch(t *testing.T) {
+	content := sampleLog()
+	e := newEnv(t, "access.log")
+	const commitBytes, chunk = 8192, 1024
+	for _, size := range []int64{int64(len(content)), 0} {
+		rec := &batchRecorder{Store: e.st}
+		fp := fmt.Sprintf("size-%d", size)
+		res, err := Run(context.Background(), rec, e.src, Stream{R: strings.NewReader(content), Path: fp, Fingerprint: fp, Size: size},
+			Options{CommitBytes: commitBytes, ChunkSize: chunk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Lines != 300 || res.To != int64(len(content)) {
+			t.Fatalf("size %d: %+v, want 300 lines up to %d", size, res, len(content))
+		}
+		var prev int64
+		for _, r := range rec.ranges {
+			if r[0] != prev {
+				t.Fatalf("size %d: batches %v are not contiguous", size, rec.ranges)
+			}
+			prev = r[1]
+		}
+		full := len(rec.ranges) - 1 // batches before the last are full...
+		if size > 0 {
+			full-- // ...but for the one the end cut short
+			if last := rec.ranges[len(rec.ranges)-1]; last[1]-last[0] > commitBytes/4+chunk {
+				t.Errorf("size known: last batch of %d bytes (%v), want ≤ %d", last[1]-last[0], rec.ranges, commitBytes/4+chunk)
+			}
+		}
+		for _, r := range rec.ranges[:full] {
+			if r[1]-r[0] < commitBytes {
+				t.Errorf("size %d: a batch of %d bytes before the end (%v)", size, r[1]-r[0], rec.ranges)
+			}
+		}
+	}
+}

@@ -55,6 +55,10 @@ type Stream struct {
 	// Final says the stream is complete (a .gz file, stdin): a last line
 	// without a newline counts. Otherwise it is left for the next read.
 	Final bool
+	// Size is where the content ends, when known (a plain file): the run
+	// then makes its last batch small, so that little is left to commit
+	// once parsing is done.
+	Size int64
 }
 
 // Result says what a run read and committed.
@@ -187,7 +191,7 @@ func (r *run) next(buf []byte) *chunk {
 	if r.err != nil {
 		return nil
 	}
-	if r.consumed >= r.opts.CommitBytes {
+	if r.consumed >= r.opts.CommitBytes || r.nearEnd() {
 		if r.err = r.commit(); r.err != nil {
 			return nil
 		}
@@ -254,6 +258,18 @@ func (r *run) next(buf []byte) *chunk {
 		return c
 	}
 	return nil
+}
+
+// nearEnd reports whether the batch should end here because the stream's
+// end is close: the last batch is a quarter of a full one, so that its commit,
+// which nothing overlaps, is short, while the one before still commits as
+// the workers parse that quarter.
+func (r *run) nearEnd() bool {
+	if r.st.Size <= 0 || r.consumed == 0 {
+		return false
+	}
+	last := r.st.Size - r.opts.CommitBytes/4
+	return r.committed < last && r.committed+r.consumed >= last
 }
 
 // commit waits for the pending chunks, turns them into a batch with the new
