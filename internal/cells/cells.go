@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"sync"
@@ -65,97 +66,118 @@ func (c *Cell) Sort() {
 	c.Entries = out
 }
 
-// Builder sums many cells into one (a rollup). Histogram buckets on the
-// default grid below one minute are counted in a dense array per dimension
-// (an increment each, with a bit set in a bitmap of the buckets used); the
-// rare others (configured thresholds, longer latencies, requests without one)
-// in a small map. Merging each cell into a growing one would search or shift
-// the growing histograms every time. The dense arrays are recycled: Cell
-// hands them to the next Builder.
+// Builder sums many cells into one (a rollup). It merges its cells
+// dimension by dimension, counting each dimension's histogram buckets on the
+// default grid below one minute in one dense array (an increment each, with a
+// bit set in a bitmap of the buckets used) and the rare others (configured
+// thresholds, longer latencies, requests without one) in a short list. The
+// dense array stays in the cache; merging each cell into a growing one would
+// search or shift the growing histograms every time, and a dense array per
+// dimension would miss the cache on most increments.
 type Builder struct {
-	slot []int32 // dimension id → position in rows + 1
-	rows []builderRow
+	cells []*Cell
 }
 
-type builderRow struct {
-	dim   uint32
-	count uint64
-	dense *denseHist
-	other map[uint32]uint64 // bound → requests, off the dense grid
+// Add adds c, which must be sorted and stay unchanged until Cell is called.
+func (b *Builder) Add(c *Cell) {
+	if len(c.Entries) > 0 {
+		b.cells = append(b.cells, c)
+	}
 }
 
 // denseHist counts requests by gridIndex; used marks the non-zero counts.
 type denseHist struct {
-	n    [gridBuckets]uint64
-	used [(gridBuckets + 63) / 64]uint64
+	n     [gridBuckets]uint64
+	used  [(gridBuckets + 63) / 64]uint64
+	other Hist // buckets off the dense grid, unsorted
 }
 
 var denseHists = sync.Pool{New: func() any { return new(denseHist) }}
 
-// Add adds the entries of c.
-func (b *Builder) Add(c *Cell) {
-	for _, e := range c.Entries {
-		if int(e.Dim) >= len(b.slot) {
-			b.slot = append(b.slot, make([]int32, int(e.Dim)+1-len(b.slot)+len(b.slot)/2)...)
-		}
-		i := b.slot[e.Dim]
-		if i == 0 {
-			b.rows = append(b.rows, builderRow{dim: e.Dim, dense: denseHists.Get().(*denseHist)})
-			i = int32(len(b.rows))
-			b.slot[e.Dim] = i
-		}
-		r := &b.rows[i-1]
-		r.count += e.Count
-		d := r.dense
-		for _, k := range e.Hist {
-			if j, ok := gridIndex(k.Le); ok {
-				d.n[j] += k.N
-				d.used[j/64] |= 1 << (j % 64)
-				continue
+// Cell returns the sum, sorted, and empties the builder.
+func (b *Builder) Cell() *Cell {
+	// Each cell's entries not merged yet, and the lowest dimension among
+	// their first entries: the next one to merge.
+	rest := make([][]Entry, len(b.cells))
+	next := uint32(math.MaxUint32)
+	for i, c := range b.cells {
+		rest[i] = c.Entries
+		next = min(next, c.Entries[0].Dim)
+	}
+	*b = Builder{}
+	d := denseHists.Get().(*denseHist)
+	defer denseHists.Put(d)
+	out := &Cell{}
+	for len(rest) > 0 {
+		e := Entry{Dim: next}
+		next = math.MaxUint32
+		for i := 0; i < len(rest); i++ {
+			r := rest[i]
+			if r[0].Dim == e.Dim {
+				e.Count += r[0].Count
+				d.add(r[0].Hist)
+				if r = r[1:]; len(r) == 0 {
+					rest[i] = rest[len(rest)-1]
+					rest = rest[:len(rest)-1]
+					i--
+					continue
+				}
+				rest[i] = r
 			}
-			if r.other == nil {
-				r.other = map[uint32]uint64{}
-			}
-			r.other[k.Le] += k.N
+			next = min(next, r[0].Dim)
+		}
+		e.Hist = d.take()
+		out.Entries = append(out.Entries, e)
+	}
+	return out
+}
+
+// add counts h in d.
+func (d *denseHist) add(h Hist) {
+	for _, k := range h {
+		if j, ok := gridIndex(k.Le); ok {
+			d.n[j] += k.N
+			d.used[j/64] |= 1 << (j % 64)
+		} else {
+			d.other = append(d.other, k)
 		}
 	}
 }
 
-// Cell returns the sum, sorted, and empties the builder.
-func (b *Builder) Cell() *Cell {
-	c := &Cell{Entries: make([]Entry, 0, len(b.rows))}
-	for i := range b.rows {
-		r := &b.rows[i]
-		e := Entry{Dim: r.dim, Count: r.count}
-		d := r.dense
-		n := len(r.other)
-		for _, w := range d.used {
-			n += bits.OnesCount64(w)
-		}
-		e.Hist = make(Hist, 0, n)
-		for wi, w := range d.used {
-			for w != 0 {
-				j := wi*64 + bits.TrailingZeros64(w)
-				w &= w - 1
-				if d.n[j] > 0 {
-					e.Hist = append(e.Hist, Bucket{Le: gridBounds[j], N: d.n[j]})
-					d.n[j] = 0
-				}
-			}
-			d.used[wi] = 0
-		}
-		denseHists.Put(d)
-		if len(r.other) > 0 {
-			for le, n := range r.other {
-				e.Hist = append(e.Hist, Bucket{Le: le, N: n})
-			}
-			slices.SortFunc(e.Hist, func(a, b Bucket) int { return cmp.Compare(a.Le, b.Le) })
-		}
-		c.Entries = append(c.Entries, e)
+// take returns the histogram counted in d and empties d.
+func (d *denseHist) take() Hist {
+	n := len(d.other)
+	for _, w := range d.used {
+		n += bits.OnesCount64(w)
 	}
-	slices.SortFunc(c.Entries, byDim)
-	*b = Builder{}
-	return c
+	h := make(Hist, 0, n)
+	for wi, w := range d.used {
+		for w != 0 {
+			j := wi*64 + bits.TrailingZeros64(w)
+			w &= w - 1
+			if d.n[j] > 0 {
+				h = append(h, Bucket{Le: gridBounds[j], N: d.n[j]})
+				d.n[j] = 0
+			}
+		}
+		d.used[wi] = 0
+	}
+	if len(d.other) > 0 {
+		slices.SortFunc(d.other, func(a, b Bucket) int { return cmp.Compare(a.Le, b.Le) })
+		grid := len(h)
+		for _, k := range d.other {
+			if n := len(h); n > grid && h[n-1].Le == k.Le {
+				h[n-1].N += k.N
+				continue
+			}
+			h = append(h, k)
+		}
+		d.other = d.other[:0]
+		if grid > 0 && len(h) > grid {
+			slices.SortStableFunc(h, func(a, b Bucket) int { return cmp.Compare(a.Le, b.Le) })
+		}
+	}
+	return h
 }
 
 // Merge adds o into c. Both must be sorted.

@@ -83,6 +83,27 @@ func gridBound(ms uint32) uint32 {
 // gridIndex returns the position of a default bound up to gridMs among all
 // of them (0 for 0 ms); ok is false for other values.
 func gridIndex(le uint32) (int, bool) {
+	if le < uint32(len(smallIndex)) {
+		// Most latencies: no division.
+		i := smallIndex[le]
+		return int(i), i >= 0
+	}
+	return gridIndexSlow(le)
+}
+
+// smallIndex is gridIndex up to 1 s, -1 off the grid.
+var smallIndex = func() (t [1001]int16) {
+	for le := range t {
+		i, ok := gridIndexSlow(uint32(le))
+		t[le] = int16(i)
+		if !ok {
+			t[le] = -1
+		}
+	}
+	return t
+}()
+
+func gridIndexSlow(le uint32) (int, bool) {
 	if le > gridMs || gridBound(le) != le {
 		return 0, false
 	}

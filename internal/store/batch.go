@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/cells"
@@ -278,13 +280,6 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name string, byMin
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM services WHERE name = ?`, name).Scan(&svc); err != nil {
 		return fmt.Errorf("service %q: %w", name, err)
 	}
-	// Fold the minute cells into hour rollups, and those into day rollups
-	// (each level merges about 60 or 24 times fewer entries than minutes).
-	for _, c := range byMin {
-		c.Sort()
-	}
-	hours := rollup(byMin, Hour)
-	rollups := map[int64]map[int64]*cells.Cell{Minute: byMin, Hour: hours, Day: rollup(hours, Day)}
 	sel, err := tx.PrepareContext(ctx, `SELECT data FROM cells WHERE service_id = ? AND res = ? AND start = ?`)
 	if err != nil {
 		return fmt.Errorf("read cell: %w", err)
@@ -295,48 +290,79 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name string, byMin
 		return fmt.Errorf("write cell: %w", err)
 	}
 	defer ins.Close()
-	var buf []byte
-	for _, res := range Resolutions {
-		for start, c := range rollups[res] {
-			var old []byte
-			err := sel.QueryRowContext(ctx, svc, res, start).Scan(&old)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-			case err != nil:
-				return fmt.Errorf("read cell: %w", err)
-			default:
-				var prev cells.Cell
-				if err := prev.Decode(old); err != nil {
-					return fmt.Errorf("cell %s/%d@%d: %w", name, res, start, err)
-				}
-				prev.Merge(c)
-				c = &prev
-			}
-			buf = c.Encode(buf[:0])
-			if _, err := ins.ExecContext(ctx, svc, res, start, buf); err != nil {
-				return fmt.Errorf("write cell: %w", err)
-			}
+	w := cellWriter{ctx: ctx, sel: sel, ins: ins, svc: svc, name: name}
+	// Each minute cell is folded into its hour's rollup as it is written,
+	// while its histograms are in the cache; hours into days likewise.
+	hours := map[int64]*cells.Builder{}
+	for _, start := range sortedStarts(byMin) {
+		c := byMin[start]
+		c.Sort()
+		builder(hours, start-start%Hour).Add(c)
+		if err := w.put(Minute, start, c); err != nil {
+			return err
+		}
+	}
+	days := map[int64]*cells.Builder{}
+	for _, start := range sortedStarts(hours) {
+		c := hours[start].Cell()
+		builder(days, start-start%Day).Add(c)
+		if err := w.put(Hour, start, c); err != nil {
+			return err
+		}
+	}
+	for _, start := range sortedStarts(days) {
+		if err := w.put(Day, start, days[start].Cell()); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// rollup sums sorted cells into cells of resolution res.
-func rollup(in map[int64]*cells.Cell, res int64) map[int64]*cells.Cell {
-	builders := map[int64]*cells.Builder{}
-	for start, c := range in {
-		b := builders[start-start%res]
-		if b == nil {
-			b = &cells.Builder{}
-			builders[start-start%res] = b
+// cellWriter adds cells to the stored ones of a service, in a transaction.
+type cellWriter struct {
+	ctx      context.Context
+	sel, ins *sql.Stmt
+	svc      int64
+	name     string
+	buf      []byte
+}
+
+// put adds c to the stored cell of resolution res starting at start.
+func (w *cellWriter) put(res, start int64, c *cells.Cell) error {
+	var old []byte
+	err := w.sel.QueryRowContext(w.ctx, w.svc, res, start).Scan(&old)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("read cell: %w", err)
+	default:
+		var prev cells.Cell
+		if err := prev.Decode(old); err != nil {
+			return fmt.Errorf("cell %s/%d@%d: %w", w.name, res, start, err)
 		}
-		b.Add(c)
+		prev.Merge(c)
+		c = &prev
 	}
-	out := make(map[int64]*cells.Cell, len(builders))
-	for start, b := range builders {
-		out[start] = b.Cell()
+	w.buf = c.Encode(w.buf[:0])
+	if _, err := w.ins.ExecContext(w.ctx, w.svc, res, start, w.buf); err != nil {
+		return fmt.Errorf("write cell: %w", err)
 	}
-	return out
+	return nil
+}
+
+// builder returns the rollup builder of start in m, creating it.
+func builder(m map[int64]*cells.Builder, start int64) *cells.Builder {
+	b := m[start]
+	if b == nil {
+		b = &cells.Builder{}
+		m[start] = b
+	}
+	return b
+}
+
+// sortedStarts returns the keys of m in order.
+func sortedStarts[T any](m map[int64]T) []int64 {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // SourceState is what the store knows of one log file.
