@@ -176,6 +176,7 @@ func (s *Service) flush(ctx context.Context, st DimStore, parts []minutes, b *st
 	byMinute := map[int32][]*minuteAgg{}
 	for _, m := range parts {
 		for minute, ma := range m {
+			ma.hists()
 			byMinute[minute] = append(byMinute[minute], ma)
 		}
 	}

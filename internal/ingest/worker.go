@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"bytes"
+	"slices"
+	"sync"
 
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/logformat"
@@ -22,17 +24,81 @@ func (k dimKey) host() uint32  { return uint32(k>>16) & 0xffff }
 func (k dimKey) status() int   { return int(k>>4) & 0xfff }
 func (k dimKey) method() uint8 { return uint8(k & 0xf) }
 
-// minuteAgg is a worker's traffic of one minute: an entry per dimension.
+// minuteAgg is a worker's traffic of one minute: an entry per dimension,
+// and a word per request holding its entry and latency bucket. Appending a
+// word is much cheaper than keeping each entry's histogram sorted as
+// requests come; the committing goroutine sorts the words once and cuts
+// them into histograms (hists).
 type minuteAgg struct {
 	idx     map[dimKey]int32
 	entries []aggEntry
+	reqs    []uint64 // entry index << 32 | bucket bound
 }
 
 type aggEntry struct {
 	key   dimKey
 	count uint64
-	hist  cells.Hist
+	hist  cells.Hist // set by hists
 }
+
+// hists fills the entries' histograms from the requests: a counting sort by
+// entry (the entries' counts give where each one's requests go), then a
+// small sort of each entry's buckets.
+func (ma *minuteAgg) hists() {
+	// next[i] is where entry i's next request goes in byEntry.
+	next := make([]int32, len(ma.entries))
+	total := int32(0)
+	for i := range ma.entries {
+		next[i] = total
+		total += int32(ma.entries[i].count)
+	}
+	byEntry := make([]uint32, total)
+	for _, r := range ma.reqs {
+		e := r >> 32
+		byEntry[next[e]] = uint32(r)
+		next[e]++
+	}
+	reqs := ma.reqs[:0]
+	reqPool.Put(&reqs)
+	ma.reqs = nil
+	// One backing array for the minute's histograms; each gets a piece with
+	// no room to grow into the next one.
+	slab := make([]cells.Bucket, 0, total)
+	start := 0
+	for i := range ma.entries {
+		les := byEntry[start : start+int(ma.entries[i].count)]
+		start += len(les)
+		if len(les) <= 16 {
+			insertionSort(les)
+		} else {
+			slices.Sort(les) // a busy dimension
+		}
+		from := len(slab)
+		for j, le := range les {
+			if j > 0 && le == les[j-1] {
+				slab[len(slab)-1].N++
+				continue
+			}
+			slab = append(slab, cells.Bucket{Le: le, N: 1})
+		}
+		ma.entries[i].hist = slab[from:len(slab):len(slab)]
+	}
+}
+
+// insertionSort sorts the few latency buckets of one dimension in a minute
+// (a handful mostly: faster than a general sort).
+func insertionSort(s []uint32) {
+	for i := 1; i < len(s); i++ {
+		v, j := s[i], i
+		for ; j > 0 && s[j-1] > v; j-- {
+			s[j] = s[j-1]
+		}
+		s[j] = v
+	}
+}
+
+// reqPool recycles the request words of minutes once turned into histograms.
+var reqPool = sync.Pool{New: func() any { return new([]uint64) }}
 
 // worker parses and classifies chunks of one source. It is owned by one
 // goroutine at a time.
@@ -174,19 +240,18 @@ func (w *worker) line(c *chunk, n int64, l []byte) {
 	i, ok := ma.idx[k]
 	if !ok {
 		i = int32(len(ma.entries))
-		ma.entries = append(ma.entries, aggEntry{key: k, hist: make(cells.Hist, 0, 4)})
+		ma.entries = append(ma.entries, aggEntry{key: k})
 		ma.idx[k] = i
 	}
-	e := &ma.entries[i]
-	e.count++
-	e.hist.Add(w.svc.layout.Bucket(lat), 1)
+	ma.entries[i].count++
+	ma.reqs = append(ma.reqs, uint64(i)<<32|uint64(w.svc.layout.Bucket(lat)))
 }
 
 // minute returns the aggregate of minute m, creating it.
 func (w *worker) minute(m int32) *minuteAgg {
 	ma := w.minutes[m]
 	if ma == nil {
-		ma = &minuteAgg{idx: map[dimKey]int32{}}
+		ma = &minuteAgg{idx: map[dimKey]int32{}, reqs: *reqPool.Get().(*[]uint64)}
 		w.minutes[m] = ma
 	}
 	w.last, w.lastMin = ma, m
