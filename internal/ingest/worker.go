@@ -105,7 +105,6 @@ var reqPool = sync.Pool{New: func() any { return new([]uint64) }}
 type worker struct {
 	svc    *Service
 	parser *logformat.Parser
-	rec    logformat.Record
 	routes map[string]routeValue // route template → id and route exclusion
 	static map[string]routeValue // paths that are their own template
 	hosts  map[string]uint32
@@ -180,7 +179,10 @@ func (w *worker) process(c *chunk) {
 }
 
 func (w *worker) line(c *chunk, n int64, l []byte) {
-	r := &w.rec
+	// On the stack: Parse stores slices into it, which on the heap would
+	// take a write barrier each while the collector runs.
+	var rec logformat.Record
+	r := &rec
 	// Parse resets r.
 	if err := w.parser.Parse(l, r); err != nil {
 		w.malformed(c, n, l, err.Error())

@@ -387,10 +387,11 @@ func elemLen(s []byte, i int, stop byte, json bool) int {
 
 // pathOf returns uri without its query string and fragment.
 func pathOf(uri []byte) []byte {
-	for i, c := range uri {
-		if c == '?' || c == '#' {
-			return uri[:i]
-		}
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		uri = uri[:i]
+	}
+	if i := bytes.IndexByte(uri, '#'); i >= 0 {
+		uri = uri[:i]
 	}
 	return uri
 }
