@@ -367,3 +367,55 @@ func TestRunEndsWithSmallBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestOutOfOrderMinutes: lines that go back and forth between minutes (as
+// from several upstreams' clocks or a merged log) count in their own minute,
+// once, whichever worker and chunk they land in.
+func TestOutOfOrderMinutes(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	var b strings.Builder
+	want := map[string]uint64{}
+	for i := range 600 {
+		ts := t0.Add(time.Duration(i%3) * 2 * time.Minute).Add(time.Duration(i%50) * time.Second)
+		path := fmt.Sprintf("/api/items/%d", i%4)
+		status := 200 + (i%2)*300
+		b.WriteString(line(ts, "GET", path, status, "0.010"))
+		want[fmt.Sprintf("%s %d", ts.UTC().Truncate(time.Minute).Format("15:04"), status)]++
+	}
+	write(t, log, b.String())
+	e := newEnv(t, log)
+	ctx := context.Background()
+	if _, err := IngestFile(ctx, e.st, e.src, log, Options{CommitBytes: 16 << 10, ChunkSize: 2048}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.st.ServiceID(ctx, "web", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dims, err := e.st.Dims(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	err = e.st.ReadCells(ctx, id, store.Minute, 0, 1<<40, func(sp *store.Span) error {
+		seen := map[uint32]bool{}
+		for _, en := range sp.Cell.Entries {
+			if seen[en.Dim] {
+				t.Errorf("minute %d: dimension %d twice", sp.Start, en.Dim)
+			}
+			seen[en.Dim] = true
+			if n := en.Hist.Timed(); n != en.Count {
+				t.Errorf("minute %d: %d requests, %d in the histogram", sp.Start, en.Count, n)
+			}
+			got[fmt.Sprintf("%s %d", time.Unix(sp.Start, 0).UTC().Format("15:04"), dims[en.Dim].Status)] += en.Count
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("counts by minute and status (-want +got):\n%s", diff)
+	}
+}

@@ -24,13 +24,12 @@ func (k dimKey) host() uint32  { return uint32(k>>16) & 0xffff }
 func (k dimKey) status() int   { return int(k>>4) & 0xfff }
 func (k dimKey) method() uint8 { return uint8(k & 0xf) }
 
-// minuteAgg is a worker's traffic of one minute: an entry per dimension,
-// and a word per request holding its entry and latency bucket. Appending a
+// minuteAgg is a worker's traffic of one minute: an entry per dimension
+// (found with the worker's dimTable), and a word per request holding its entry and latency bucket. Appending a
 // word is much cheaper than keeping each entry's histogram sorted as
 // requests come; the committing goroutine sorts the words once and cuts
 // them into histograms (hists).
 type minuteAgg struct {
-	idx     map[dimKey]int32
 	entries []aggEntry
 	reqs    []uint64 // entry index << 32 | bucket bound
 }
@@ -113,6 +112,7 @@ type worker struct {
 	lower  []byte
 
 	minutes minutes
+	dims    dimTable
 	lastMin int32
 	last    *minuteAgg
 }
@@ -133,7 +133,7 @@ const (
 func newWorker(svc *Service, p *logformat.Parser) *worker {
 	return &worker{
 		svc: svc, parser: p, routes: map[string]routeValue{}, static: map[string]routeValue{},
-		hosts: map[string]uint32{}, agents: map[string]uint64{}, minutes: minutes{},
+		hosts: map[string]uint32{}, agents: map[string]uint64{}, minutes: minutes{}, dims: dimTable{gen: 1},
 	}
 }
 
@@ -239,12 +239,12 @@ func (w *worker) line(c *chunk, n int64, l []byte) {
 		ma = w.minute(m)
 	}
 	k := newDimKey(rv.id, host, r.Status, method)
-	i, ok := ma.idx[k]
-	if !ok {
-		i = int32(len(ma.entries))
+	slot := w.dims.find(k)
+	if slot.gen != w.dims.gen || slot.minute != m {
+		*slot = dimSlot{key: k, minute: m, idx: int32(len(ma.entries)), gen: w.dims.gen}
 		ma.entries = append(ma.entries, aggEntry{key: k})
-		ma.idx[k] = i
 	}
+	i := slot.idx
 	ma.entries[i].count++
 	ma.reqs = append(ma.reqs, uint64(i)<<32|uint64(w.svc.layout.Bucket(lat)))
 }
@@ -253,7 +253,7 @@ func (w *worker) line(c *chunk, n int64, l []byte) {
 func (w *worker) minute(m int32) *minuteAgg {
 	ma := w.minutes[m]
 	if ma == nil {
-		ma = &minuteAgg{idx: map[dimKey]int32{}, reqs: *reqPool.Get().(*[]uint64)}
+		ma = &minuteAgg{reqs: *reqPool.Get().(*[]uint64)}
 		w.minutes[m] = ma
 	}
 	w.last, w.lastMin = ma, m
@@ -306,6 +306,7 @@ func (w *worker) take() minutes {
 	m := w.minutes
 	w.minutes = minutes{}
 	w.last = nil
+	w.dims.reset()
 	return m
 }
 

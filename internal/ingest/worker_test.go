@@ -16,15 +16,16 @@ func TestMinuteHists(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	l := cells.NewLayout(300)
 	for _, perEntry := range []int{1, 5, 16, 17, 500} {
-		ma := &minuteAgg{idx: map[dimKey]int32{}}
+		ma := &minuteAgg{}
+		idx := map[dimKey]int32{}
 		want := map[dimKey]cells.Hist{}
 		for range 40 * perEntry {
 			k := newDimKey(uint32(rng.IntN(40)), 1, 200, 1)
-			i, ok := ma.idx[k]
+			i, ok := idx[k]
 			if !ok {
 				i = int32(len(ma.entries))
 				ma.entries = append(ma.entries, aggEntry{key: k})
-				ma.idx[k] = i
+				idx[k] = i
 			}
 			us := int64(rng.ExpFloat64() * 50_000)
 			if rng.IntN(10) == 0 {
