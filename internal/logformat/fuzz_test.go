@@ -31,6 +31,16 @@ func fuzzParse(t *testing.T, p *Parser, line []byte) {
 	if diff := cmp.Diff(toView(&r2), toView(&r1)); diff != "" {
 		t.Fatalf("warm parser disagrees with a fresh one (-fresh +warm):\n%s", diff)
 	}
+	// What ingest parses: only some variables, maybe jumping to the last '"'.
+	q := p.Clone()
+	q.Need(VarTimeLocal, VarTimeISO8601, VarMsec, VarRequest, VarStatus, VarRequestTime)
+	var r3 Record
+	if err := q.Parse(line, &r3); err != nil {
+		var pe *ParseError
+		if !errors.As(err, &pe) {
+			t.Fatalf("Parse with Need returned %T %v, want a *ParseError", err, err)
+		}
+	}
 }
 
 func FuzzParseCombined(f *testing.F) {
