@@ -26,11 +26,26 @@ fi
 
 echo "fuzz: ${#targets[@]} target(s), $FUZZTIME each"
 failed=()
+flaked=()
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 for t in "${targets[@]}"; do
 	pkg=${t% *} name=${t#* }
+	corpus=$pkg/testdata/fuzz/$name
+	before=$(ls "$corpus" 2>/dev/null | wc -l)
 	echo "=== $pkg $name"
-	if ! go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "$pkg"; then
-		failed+=("$pkg $name")
+	if ! go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "$pkg" 2>&1 | tee "$out"; then
+		# Go 1.26's fuzz coordinator can report its own -fuzztime deadline
+		# as a failure, with no failing input (golang/go#75804, fixed in
+		# Go 1.27). Only that exact case is a flake; anything that wrote an
+		# input, or failed otherwise, fails.
+		after=$(ls "$corpus" 2>/dev/null | wc -l)
+		if ((after == before)) && grep -qx '[[:space:]]*context deadline exceeded' "$out"; then
+			flaked+=("$pkg $name")
+			echo "fuzz: $pkg $name: the fuzz coordinator's deadline race (golang/go#75804), no failing input; not a failure" >&2
+		else
+			failed+=("$pkg $name")
+		fi
 	fi
 done
 
@@ -39,4 +54,4 @@ if ((${#failed[@]} > 0)); then
 	echo "fuzz: the failing inputs are in each package's testdata/fuzz/; commit them as regression cases" >&2
 	exit 1
 fi
-echo "fuzz: ok"
+echo "fuzz: ok${flaked:+ (${#flaked[@]} deadline race(s) of golang/go#75804 ignored: ${flaked[*]})}"
