@@ -3,7 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
+
+	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/report"
 
 	"github.com/headroom-slo/headroom/internal/server"
 	"github.com/headroom-slo/headroom/internal/tail"
@@ -35,12 +39,24 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	defer p.st.Close()
 	f := tail.New(p.st, p.sources, log)
+	eng, err := report.New(cfg, p.st)
+	if err != nil {
+		return err
+	}
+	auth, err := serverAuth(cfg.Server.Auth)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Options{
 		Listen: cfg.Server.Listen,
 		Log:    log,
 		Health: func(context.Context) (any, error) {
 			return map[string]any{"sources": f.States(), "store_bytes": p.st.Size()}, nil
 		},
+		Engine:    eng,
+		Sources:   f.States,
+		StoreSize: p.st.Size,
+		Auth:      auth,
 	})
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -64,4 +80,31 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	<-done
 	<-prune
 	return err
+}
+
+// serverAuth reads the secrets server.auth names from the environment; a
+// named variable that is unset or empty is an error, so a typo never leaves
+// the dashboard open.
+func serverAuth(c config.ServerAuth) (server.Auth, error) {
+	var a server.Auth
+	get := func(field, name string) (string, error) {
+		v := os.Getenv(name)
+		if v == "" {
+			return "", fmt.Errorf("server.auth.%s: environment variable %s is unset or empty", field, name)
+		}
+		return v, nil
+	}
+	var err error
+	if c.BearerTokenEnv != "" {
+		if a.BearerToken, err = get("bearer_token_env", c.BearerTokenEnv); err != nil {
+			return a, err
+		}
+	}
+	if c.Username != "" {
+		a.Username = c.Username
+		if a.Password, err = get("password_env", c.PasswordEnv); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
 }

@@ -49,7 +49,17 @@ type Retention struct {
 
 // Server configures `headroom serve`.
 type Server struct {
-	Listen string `yaml:"listen"`
+	Listen string     `yaml:"listen"`
+	Auth   ServerAuth `yaml:"auth"`
+}
+
+// ServerAuth protects everything `serve` answers but /healthz: a bearer
+// token, basic auth, or both (either is accepted). Secrets come from
+// environment variables, named here.
+type ServerAuth struct {
+	BearerTokenEnv string `yaml:"bearer_token_env"`
+	Username       string `yaml:"username"`
+	PasswordEnv    string `yaml:"password_env"`
 }
 
 // Service is one thing with SLOs, fed by Nginx access logs.

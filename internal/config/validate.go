@@ -18,6 +18,9 @@ var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 // each as "file:line: field: problem".
 func (c *Config) Validate() error {
 	v := validator{c: c}
+	if a := c.Server.Auth; (a.Username == "") != (a.PasswordEnv == "") {
+		v.add("server.auth", "username and password_env go together")
+	}
 	if len(c.Services) == 0 {
 		v.add("services", "at least one service is required")
 	}

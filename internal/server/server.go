@@ -1,32 +1,67 @@
-// Package server is headroom's HTTP side: health now; the dashboard, JSON API
-// and /metrics grow here.
+// Package server is headroom's HTTP side: the dashboard (server-rendered
+// pages with charts drawn by uPlot), the JSON API under /api/v1/, /metrics
+// for Prometheus and /healthz.
+//
+// It is safe by default: it binds what it is told (127.0.0.1 unless
+// configured), can require a bearer token or basic auth on everything but
+// /healthz, sends a Content-Security-Policy that allows only its own assets
+// (no inline scripts or styles), and bounds every request in time.
 package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/headroom-slo/headroom/internal/report"
 )
 
 // Health reports whether the process is working; it returns details to show.
 type Health func(ctx context.Context) (any, error)
+
+// Auth is what a request must carry, besides to /healthz. Empty: nothing.
+type Auth struct {
+	BearerToken string // Authorization: Bearer <token>
+	Username    string // basic auth, with Password
+	Password    string
+}
+
+func (a Auth) enabled() bool { return a.BearerToken != "" || a.Username != "" }
 
 // Options configure a Server.
 type Options struct {
 	Listen string
 	Health Health
 	Log    *slog.Logger
+	// Engine answers the dashboard's and the API's questions; without one
+	// only /healthz is served.
+	Engine *report.Engine
+	// Sources reports the tailer's state per log, for /metrics.
+	Sources SourcesFunc
+	// StoreSize reports the store's size in bytes, for /metrics.
+	StoreSize func() int64
+	Auth      Auth
+	// Timeout bounds every request (default 10 s).
+	Timeout time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Refresh is how often pages refresh their numbers and charts (default
+	// 3 s; negative: never).
+	Refresh time.Duration
 }
 
 // Server serves HTTP until its context ends.
 type Server struct {
-	opts Options
-	srv  *http.Server
-	ln   net.Listener
+	opts    Options
+	srv     *http.Server
+	ln      net.Listener
+	pages   *pages
+	metrics *metrics
 }
 
 // New binds the listen address (so a busy port fails at start-up).
@@ -34,20 +69,124 @@ func New(opts Options) (*Server, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Refresh == 0 {
+		opts.Refresh = 3 * time.Second
+	}
+	s := &Server{opts: opts}
+	var err error
+	if s.pages, err = newPages(); err != nil {
+		return nil, err
+	}
+	s.metrics = newMetrics(opts)
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, ln: ln}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.healthz)
+	s.ln = ln
 	s.srv = &http.Server{
-		Handler:           http.TimeoutHandler(mux, 10*time.Second, "timeout"),
+		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      opts.Timeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(opts.Log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
 }
+
+// Handler returns the server's routes with their middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.metrics.instrument(pattern, s.auth(h)))
+	}
+	mux.Handle("GET /healthz", s.metrics.instrument("GET /healthz", http.HandlerFunc(s.healthz)))
+	mux.Handle("GET /metrics", s.metrics.instrument("GET /metrics", s.auth(s.metrics.handler())))
+	mux.Handle("GET /assets/", s.metrics.instrument("GET /assets/", s.auth(assetHandler())))
+	if s.opts.Engine != nil {
+		handle("GET /api/v1/slos", s.apiSLOs)
+		handle("GET /api/v1/slos/{name}", s.apiSLO)
+		handle("GET /api/v1/slos/{name}/series", s.apiSeries)
+		handle("GET /api/v1/slos/{name}/breakdown", s.apiBreakdown)
+		handle("GET /api/v1/services", s.apiServices)
+		handle("GET /api/v1/services/{name}", s.apiService)
+		handle("GET /api/", func(w http.ResponseWriter, r *http.Request) {
+			writeAPIError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
+		})
+		handle("GET /{$}", s.pageOverview)
+		handle("GET /slo/{name}", s.pageSLO)
+		handle("GET /service/{name}", s.pageService)
+	}
+	handle("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		s.pages.notFound(w, r, "no page at "+r.URL.Path)
+	})
+	return securityHeaders(s.timeout(mux))
+}
+
+// timeout bounds each request: its context ends after the timeout, and
+// http.TimeoutHandler answers 503 if the handler has not answered by then.
+func (s *Server) timeout(h http.Handler) http.Handler {
+	return http.TimeoutHandler(h, s.opts.Timeout, `{"error":{"status":503,"code":"timeout","message":"the request took too long"}}`)
+}
+
+// csp allows only headroom's own scripts, styles and data; no inline code.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", csp)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// auth requires the configured credentials.
+func (s *Server) auth(h http.Handler) http.Handler {
+	a := s.opts.Auth
+	if !a.enabled() {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.BearerToken != "" {
+			const prefix = "Bearer "
+			if v := r.Header.Get("Authorization"); len(v) > len(prefix) && v[:len(prefix)] == prefix &&
+				subtle.ConstantTimeCompare([]byte(v[len(prefix):]), []byte(a.BearerToken)) == 1 {
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		if a.Username != "" {
+			if u, p, ok := r.BasicAuth(); ok &&
+				subtle.ConstantTimeCompare([]byte(u), []byte(a.Username)) == 1 &&
+				subtle.ConstantTimeCompare([]byte(p), []byte(a.Password)) == 1 {
+				h.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Basic realm="headroom", charset="UTF-8"`)
+		} else {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="headroom"`)
+		}
+		writeAPIError(w, http.StatusUnauthorized, "unauthorized", "credentials required")
+	})
+}
+
+func (s *Server) now() time.Time { return s.opts.Now().UTC() }
 
 // Addr returns the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }

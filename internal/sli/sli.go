@@ -175,12 +175,12 @@ func (q *Query) Sum(r Range) ([]slo.Counts, error) {
 	if from < q.oldest {
 		from -= mod(from, store.Hour)
 	}
-	for _, p := range split(from, to) {
-		if err := q.ensure(p.res, p.from, p.to); err != nil {
+	for _, p := range Cover(from, to) {
+		if err := q.ensure(p.Res, p.From, p.To); err != nil {
 			return nil, err
 		}
-		for start := p.from; start < p.to; start += p.res {
-			for i, c := range q.cache[cellKey{p.res, start}] {
+		for start := p.From; start < p.To; start += p.Res {
+			for i, c := range q.cache[cellKey{p.Res, start}] {
 				out[i] = out[i].Add(c)
 			}
 		}
@@ -188,16 +188,18 @@ func (q *Query) Sum(r Range) ([]slo.Counts, error) {
 	return out, nil
 }
 
-type piece struct{ res, from, to int64 }
+// Piece is a run of cells of one resolution: those starting in [From, To).
+type Piece struct{ Res, From, To int64 }
 
-// split covers [from, to) with the fewest cells: minutes up to the first
-// hour, hours up to the first day, days, then hours and minutes at the end.
-func split(from, to int64) []piece {
-	var out []piece
+// Cover covers [from, to) (Unix seconds, whole minutes) with the fewest
+// cells: minutes up to the first hour, hours up to the first day, days, then
+// hours and minutes at the end.
+func Cover(from, to int64) []Piece {
+	var out []Piece
 	cur := from
 	add := func(res, end int64) {
 		if end > cur {
-			out = append(out, piece{res, cur, end})
+			out = append(out, Piece{res, cur, end})
 			cur = end
 		}
 	}

@@ -1,0 +1,439 @@
+package server
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/slo"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// assetHandler serves the embedded assets under /assets/. They change only
+// with the binary, so browsers may keep them for an hour.
+func assetHandler() http.Handler {
+	sub, err := fs.Sub(assetFS, "assets")
+	if err != nil {
+		panic(err)
+	}
+	files := http.StripPrefix("/assets/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// pages renders the dashboard's HTML.
+type pages struct {
+	t map[string]*template.Template
+}
+
+// partialHeader asks for a page's <main> only: the pages' script refreshes
+// their numbers with it.
+const partialHeader = "X-Headroom-Partial"
+
+func newPages() (*pages, error) {
+	p := &pages{t: map[string]*template.Template{}}
+	for _, name := range []string{"overview", "slo", "service", "error"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		p.t[name] = t
+	}
+	return p, nil
+}
+
+// page is what every template gets.
+type page struct {
+	Title     string
+	At        time.Time
+	AtParam   string // the at= of the request, kept in links
+	Live      bool   // at is now: the page refreshes itself
+	RefreshMs int64
+	Services  []string
+	Data      any
+}
+
+func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) {
+	var buf bytes.Buffer
+	tmpl := "layout.html"
+	if r.Header.Get(partialHeader) != "" {
+		tmpl = "main"
+	}
+	if err := p.t[name].ExecuteTemplate(&buf, tmpl, pg); err != nil {
+		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (p *pages) notFound(w http.ResponseWriter, r *http.Request, msg string) {
+	p.render(w, r, http.StatusNotFound, "error", page{Title: "Not found", Data: errorPage{Status: 404, Message: msg}})
+}
+
+type errorPage struct {
+	Status  int
+	Message string
+}
+
+// pageFail renders an error page for err.
+func (s *Server) pageFail(w http.ResponseWriter, r *http.Request, err error) {
+	var br badRequest
+	status := http.StatusInternalServerError
+	switch {
+	case errors.As(err, &br), errors.Is(err, report.ErrBadRequest):
+		status = http.StatusBadRequest
+	case errors.Is(err, report.ErrNotFound):
+		status = http.StatusNotFound
+	default:
+		s.opts.Log.Error("page failed", "path", r.URL.Path, "err", err)
+	}
+	s.pages.render(w, r, status, "error", page{Title: http.StatusText(status), Services: s.opts.Engine.ServiceNames(),
+		Data: errorPage{Status: status, Message: err.Error()}})
+}
+
+func (s *Server) newPage(r *http.Request, title string, p params) page {
+	pg := page{Title: title, At: p.at, Services: s.opts.Engine.ServiceNames(), AtParam: r.URL.Query().Get("at")}
+	pg.Live = pg.AtParam == ""
+	if pg.Live && s.opts.Refresh > 0 {
+		pg.RefreshMs = s.opts.Refresh.Milliseconds()
+	}
+	return pg
+}
+
+type overviewData struct {
+	Service string
+	SLOs    []report.SLO
+}
+
+func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) {
+	p, err := parseParams(r, s.now(), 24*time.Hour)
+	if err != nil {
+		s.pageFail(w, r, err)
+		return
+	}
+	service := r.URL.Query().Get("service")
+	list, err := s.opts.Engine.SLOs(r.Context(), p.at, service)
+	if err != nil {
+		s.pageFail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "SLOs", p)
+	pg.Data = overviewData{Service: service, SLOs: list}
+	s.pages.render(w, r, http.StatusOK, "overview", pg)
+}
+
+// Ranges are the range picker's choices.
+var Ranges = []string{"1h", "6h", "24h", "7d", "28d", "90d"}
+
+type sloData struct {
+	SLO        *report.SLO
+	Range      string // the picked range, "" for a custom one
+	From, To   time.Time
+	Query      string // from=…&to=… for the charts' API calls
+	Breakdowns []*report.Breakdown
+	Latency    bool
+	Math       sloMath
+}
+
+// sloMath is the "show the math" panel: the formulas with their numbers.
+type sloMath struct {
+	Objective, Epsilon, Total, Good, Bad, SLI, ErrorRatio, BurnRate, Remaining float64
+	Allowed, Left, Period, Minutes                                             float64
+	Tiers                                                                      []report.Tier
+}
+
+func (s *Server) pageSLO(w http.ResponseWriter, r *http.Request) {
+	p, err := parseParams(r, s.now(), 24*time.Hour)
+	if err != nil {
+		s.pageFail(w, r, err)
+		return
+	}
+	name := r.PathValue("name")
+	o, err := s.opts.Engine.SLO(r.Context(), name, p.at)
+	if err != nil {
+		s.pageFail(w, r, err)
+		return
+	}
+	d := sloData{SLO: o, From: p.from, To: p.to, Latency: o.Type == "latency"}
+	if q := r.URL.Query(); q.Get("from") == "" {
+		d.Range = q.Get("range")
+		if d.Range == "" {
+			d.Range = "24h"
+		}
+	}
+	v := url.Values{}
+	v.Set("from", p.from.Format(time.RFC3339))
+	v.Set("to", p.to.Format(time.RFC3339))
+	d.Query = v.Encode()
+	for _, by := range report.Dimensions {
+		b, err := s.opts.Engine.Breakdown(r.Context(), name, p.from, p.to, by, 10)
+		if err != nil {
+			s.pageFail(w, r, err)
+			return
+		}
+		d.Breakdowns = append(d.Breakdowns, b)
+	}
+	eps := o.ErrorBudget
+	period, _ := slo.ParseDuration(o.Period)
+	d.Math = sloMath{
+		Objective: o.Objective / 100, Epsilon: eps, Total: o.Total, Good: o.Good, Bad: o.Bad, SLI: o.SLI,
+		Allowed: eps * o.Total, Left: eps*o.Total - o.Bad, Remaining: o.BudgetRemaining,
+		Period: period.Minutes(), Minutes: o.BudgetMinutes, Tiers: o.Tiers,
+	}
+	if o.Total > 0 {
+		d.Math.ErrorRatio = o.Bad / o.Total
+		d.Math.BurnRate = d.Math.ErrorRatio / eps
+	}
+	pg := s.newPage(r, o.Name, p)
+	pg.Data = d
+	s.pages.render(w, r, http.StatusOK, "slo", pg)
+}
+
+type serviceData struct {
+	Service *report.Service
+	SLOs    []report.SLO
+	Range   string
+	Query   string
+}
+
+func (s *Server) pageService(w http.ResponseWriter, r *http.Request) {
+	p, err := parseParams(r, s.now(), 24*time.Hour)
+	if err != nil {
+		s.pageFail(w, r, err)
+		return
+	}
+	name := r.PathValue("name")
+	svc, err := s.opts.Engine.Service(r.Context(), name, p.from, p.to, p.step, 10)
+	if err != nil {
+		s.pageFail(w, r, err)
+		return
+	}
+	list, err := s.opts.Engine.SLOs(r.Context(), p.at, name)
+	if err != nil {
+		s.pageFail(w, r, err)
+		return
+	}
+	d := serviceData{Service: svc, SLOs: list}
+	if q := r.URL.Query(); q.Get("from") == "" {
+		d.Range = q.Get("range")
+		if d.Range == "" {
+			d.Range = "24h"
+		}
+	}
+	v := url.Values{}
+	v.Set("from", p.from.Format(time.RFC3339))
+	v.Set("to", p.to.Format(time.RFC3339))
+	d.Query = v.Encode()
+	pg := s.newPage(r, "Service "+name, p)
+	pg.Data = d
+	s.pages.render(w, r, http.StatusOK, "service", pg)
+}
+
+// funcs are the templates' helpers.
+var funcs = template.FuncMap{
+	"pct":      fmtPct,
+	"pct1":     func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
+	"num":      fmtNum,
+	"float":    func(f float64) string { return fmt.Sprintf("%.4g", f) },
+	"burn":     func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"ms":       fmtMs,
+	"minutes":  fmtMinutes,
+	"time":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"local":    func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04") },
+	"burnCls":  burnClass,
+	"budgetCl": budgetClass,
+	"spark":    sparkPath,
+	"meter":    func(f float64) float64 { return math.Max(0, math.Min(100, f*100)) },
+	"query":    withQuery,
+	"rawValue": func(f float64) string { return fmt.Sprintf("%.9g", f) },
+	"ranges":   func() []string { return Ranges },
+	"windows":  func() []string { return []string{"1h", "6h", "3d"} },
+	"classes":  func() []string { return report.Classes },
+	"div": func(a, b float64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return a / b
+	},
+	"tierFor": tierFor,
+}
+
+func fmtPct(f float64) string {
+	switch {
+	case f >= 0.99999 && f < 1:
+		return fmt.Sprintf("%.4f%%", f*100)
+	case f >= 0.999:
+		return fmt.Sprintf("%.3f%%", f*100)
+	}
+	return fmt.Sprintf("%.2f%%", f*100)
+}
+
+// fmtNum prints a count with thousands separators (fractions, from
+// interpolated latency counts, to one decimal).
+func fmtNum(f float64) string {
+	neg := f < 0
+	f = math.Abs(f)
+	whole := math.Floor(f)
+	s := fmt.Sprintf("%.0f", whole)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if frac := f - whole; frac >= 0.05 {
+		fmt.Fprintf(&b, ".%d", int(math.Round(frac*10))%10)
+	}
+	if neg {
+		return "−" + b.String()
+	}
+	return b.String()
+}
+
+func fmtMs(p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	if *p >= 1000 {
+		return fmt.Sprintf("%.2f s", *p/1000)
+	}
+	return fmt.Sprintf("%.0f ms", *p)
+}
+
+func fmtMinutes(m float64) string {
+	switch {
+	case m <= 0:
+		return "none"
+	case m < 1:
+		return fmt.Sprintf("%.0f s", m*60)
+	case m < 120:
+		return fmt.Sprintf("%.0f min", m)
+	case m < 48*60:
+		return fmt.Sprintf("%.1f h", m/60)
+	}
+	return fmt.Sprintf("%.1f days", m/60/24)
+}
+
+// burnClass colours a burn rate over window w against the tiers whose long
+// window it is: "page" or "ticket" above their threshold, "over" above 1
+// (spending faster than the budget allows), else "ok".
+func burnClass(o report.SLO, w string) string {
+	b := o.BurnRates[w]
+	for _, sev := range []string{"page", "ticket"} {
+		for _, t := range o.Tiers {
+			if t.Long == w && t.Severity == sev && b > t.Threshold {
+				return sev
+			}
+		}
+	}
+	if b > 1 {
+		return "over"
+	}
+	return "ok"
+}
+
+// tierFor returns the tier whose long window is w, if any.
+func tierFor(o report.SLO, w string) *report.Tier {
+	for i := range o.Tiers {
+		if o.Tiers[i].Long == w {
+			return &o.Tiers[i]
+		}
+	}
+	return nil
+}
+
+func budgetClass(o report.SLO) string {
+	switch {
+	case o.NoData:
+		return "nodata"
+	case o.BudgetRemaining <= 0:
+		return "exhausted"
+	case o.BudgetRemaining < 0.25:
+		return "low"
+	}
+	return "ok"
+}
+
+// sparkPath draws an SLO's sparkline in a 120×28 box: the path of the SLI
+// (gaps without traffic) and the y of the objective. The y axis runs from a
+// little below the lower of the objective and the worst point up to 100%.
+type spark struct {
+	Path       string
+	ObjectiveY string
+}
+
+func sparkPath(o report.SLO) spark {
+	const w, h = 120.0, 28.0
+	obj := o.Objective / 100
+	lo := obj
+	for _, p := range o.Sparkline {
+		if p.SLI != nil && *p.SLI < lo {
+			lo = *p.SLI
+		}
+	}
+	lo -= (1 - lo) * 0.25
+	if lo >= 1 {
+		lo = 0.999
+	}
+	y := func(v float64) float64 { return h - (v-lo)/(1-lo)*h }
+	var b strings.Builder
+	pen := false
+	n := len(o.Sparkline)
+	for i, p := range o.Sparkline {
+		if p.SLI == nil {
+			pen = false
+			continue
+		}
+		x := w * float64(i) / math.Max(1, float64(n-1))
+		op := "L"
+		if !pen {
+			op = "M"
+		}
+		fmt.Fprintf(&b, "%s%.1f,%.1f ", op, x, y(*p.SLI))
+		pen = true
+	}
+	return spark{Path: strings.TrimSpace(b.String()), ObjectiveY: fmt.Sprintf("%.1f", y(obj))}
+}
+
+// withQuery returns path with the page's at= kept and the given key/value
+// pairs set.
+func withQuery(path, at string, kv ...string) string {
+	v := url.Values{}
+	if at != "" {
+		v.Set("at", at)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
+}
