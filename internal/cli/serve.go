@@ -65,6 +65,11 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go func() {
+		if err := eng.Warm(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("warming the dashboard's cache", "err", err)
+		}
+	}()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -33,6 +33,10 @@ type Engine struct {
 	byName map[string]*sli.Spec
 	// now is the clock, for the minute retention floor only.
 	now func() time.Time
+	// counts keeps per-cell counts between requests when the store reports
+	// its changes (nil otherwise).
+	counts  *countCache
+	watched Watched
 }
 
 // New compiles the SLOs of cfg.
@@ -45,7 +49,40 @@ func New(cfg *config.Config, src sli.Cells) (*Engine, error) {
 	for _, s := range specs {
 		e.byName[s.Name] = s
 	}
+	if w, ok := src.(Watched); ok {
+		e.watched = w
+		e.counts = newCountCache(w)
+	}
 	return e, nil
+}
+
+// Warm computes every SLO's status as of at once, so that the count cache
+// holds the cells the dashboard reads and the first visitor does not wait.
+func (e *Engine) Warm(ctx context.Context, at time.Time) error {
+	_, err := e.SLOs(ctx, at, "")
+	return err
+}
+
+// query returns a query over all the SLOs of a service (in config order),
+// sharing the engine's count cache.
+func (e *Engine) query(ctx context.Context, service string) (*sli.Query, []*sli.Spec, error) {
+	var specs []*sli.Spec
+	for _, s := range e.specs {
+		if s.Service == service {
+			specs = append(specs, s)
+		}
+	}
+	q, err := sli.NewQuery(ctx, e.src, specs, e.minuteFloor())
+	if err != nil {
+		return nil, nil, err
+	}
+	if e.counts != nil {
+		if err := e.counts.sync(ctx, e.watched); err != nil {
+			return nil, nil, err
+		}
+		q.Shared = e.counts.view(service)
+	}
+	return q, specs, nil
 }
 
 // Config returns the engine's config.
@@ -177,53 +214,99 @@ func (e *Engine) SLO(ctx context.Context, name string, at time.Time) (*SLO, erro
 
 func (e *Engine) status(ctx context.Context, at time.Time, specs []*sli.Spec) ([]SLO, error) {
 	windows := burnWindows()
-	sts, err := sli.Evaluate(ctx, e.src, specs, at, e.minuteFloor(), windows)
-	if err != nil {
-		return nil, err
-	}
-	spark, err := e.sparklines(ctx, at, specs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]SLO, len(sts))
-	for i, st := range sts {
-		s := st.Spec
-		o := SLO{
-			Name: s.Name, Service: s.Service, Type: s.Config.SLI.Type,
-			Objective: s.Config.Objective, Window: s.Window.String(),
-			WindowStart: st.From, WindowEnd: st.To, Period: slo.FormatDuration(st.Period),
-			Total: st.Counts.Total, Good: round(st.Counts.Good), Bad: round(st.Counts.Bad()),
-			NoData: st.Counts.Total == 0, SLI: st.Counts.SLI(),
-			ErrorBudget:     slo.ErrorBudget(s.Objective),
-			BudgetRemaining: st.Remaining,
-			BurnRates:       map[string]float64{}, Events: map[string]slo.Counts{},
-			Sparkline: spark[i],
-			Alert:     map[string]interface{}{"state": "unknown"},
+	end := slo.EndMinute(at)
+	sparkTo := ceilTime(end, sparkStep)
+	out := make([]SLO, len(specs))
+	for svc, idx := range groupByService(specs) {
+		q, all, err := e.query(ctx, svc)
+		if err != nil {
+			return nil, err
 		}
-		if s.Config.SLI.Type == config.Latency {
-			o.Threshold = slo.FormatDuration(time.Duration(s.Config.SLI.Threshold))
+		pos := map[string]int{}
+		for j, s := range all {
+			pos[s.Name] = j
 		}
-		for w, b := range st.BurnRates {
-			o.BurnRates[slo.FormatDuration(w)] = b
-			o.Events[slo.FormatDuration(w)] = st.Burn[w]
-		}
-		left := max(st.Remaining, 0)
-		o.BudgetMinutes = left * o.ErrorBudget * st.Period.Minutes()
-		o.Requests24h = st.Burn[24*time.Hour].Total
-		o.BudgetRequests = left * o.ErrorBudget * o.Requests24h * st.Period.Hours() / 24
-		for _, t := range slo.DefaultTiers() {
-			tt := Tier{
-				Name: t.Name, Severity: t.Severity, BudgetShare: t.BudgetShare,
-				Long: slo.FormatDuration(t.Long), Short: slo.FormatDuration(t.Short),
-				Threshold: t.Threshold(st.Period),
-				LongBurn:  st.BurnRates[t.Long], ShortBurn: st.BurnRates[t.Short],
+		burn := make(map[time.Duration][]slo.Counts, len(windows))
+		for _, w := range windows {
+			if burn[w], err = q.Sum(sli.Range{From: end.Add(-w), To: end}); err != nil {
+				return nil, err
 			}
-			tt.Burning = tt.LongBurn > tt.Threshold && tt.ShortBurn > tt.Threshold
-			o.Tiers = append(o.Tiers, tt)
 		}
-		out[i] = o
+		spark := make([][]slo.Counts, sparkSpan/sparkStep)
+		for b := range spark {
+			from := sparkTo.Add(-sparkSpan + time.Duration(b)*sparkStep)
+			if spark[b], err = q.Sum(sli.Range{From: from, To: from.Add(sparkStep)}); err != nil {
+				return nil, err
+			}
+		}
+		for _, i := range idx {
+			s := specs[i]
+			j := pos[s.Name]
+			from, to := s.Window.Bounds(at, time.UTC)
+			sums, err := q.Sum(sli.Range{From: from, To: to})
+			if err != nil {
+				return nil, err
+			}
+			st := sli.Status{
+				Spec: s, From: from, To: to, Period: s.Window.Period(at, time.UTC), Counts: sums[j],
+				Burn: map[time.Duration]slo.Counts{}, BurnRates: map[time.Duration]float64{},
+			}
+			st.Remaining = slo.BudgetRemaining(st.Counts, s.Objective)
+			for _, w := range windows {
+				st.Burn[w] = burn[w][j]
+				st.BurnRates[w] = slo.BurnRate(burn[w][j], s.Objective)
+			}
+			o := summary(st)
+			o.Sparkline = make([]SparkPoint, len(spark))
+			for b, c := range spark {
+				o.Sparkline[b].T = sparkTo.Add(-sparkSpan + time.Duration(b)*sparkStep)
+				if c[j].Total > 0 {
+					v := c[j].SLI()
+					o.Sparkline[b].SLI = &v
+				}
+			}
+			out[i] = o
+		}
 	}
 	return out, nil
+}
+
+// summary turns an evaluated SLO into what the dashboard shows.
+func summary(st sli.Status) SLO {
+	s := st.Spec
+	o := SLO{
+		Name: s.Name, Service: s.Service, Type: s.Config.SLI.Type,
+		Objective: s.Config.Objective, Window: s.Window.String(),
+		WindowStart: st.From, WindowEnd: st.To, Period: slo.FormatDuration(st.Period),
+		Total: st.Counts.Total, Good: round(st.Counts.Good), Bad: round(st.Counts.Bad()),
+		NoData: st.Counts.Total == 0, SLI: st.Counts.SLI(),
+		ErrorBudget:     slo.ErrorBudget(s.Objective),
+		BudgetRemaining: finite(st.Remaining),
+		BurnRates:       map[string]float64{}, Events: map[string]slo.Counts{},
+		Alert: map[string]interface{}{"state": "unknown"},
+	}
+	if s.Config.SLI.Type == config.Latency {
+		o.Threshold = slo.FormatDuration(time.Duration(s.Config.SLI.Threshold))
+	}
+	for w, b := range st.BurnRates {
+		o.BurnRates[slo.FormatDuration(w)] = finite(b)
+		o.Events[slo.FormatDuration(w)] = st.Burn[w]
+	}
+	left := max(st.Remaining, 0)
+	o.BudgetMinutes = left * o.ErrorBudget * st.Period.Minutes()
+	o.Requests24h = st.Burn[24*time.Hour].Total
+	o.BudgetRequests = left * o.ErrorBudget * o.Requests24h * st.Period.Hours() / 24
+	for _, t := range slo.DefaultTiers() {
+		tt := Tier{
+			Name: t.Name, Severity: t.Severity, BudgetShare: t.BudgetShare,
+			Long: slo.FormatDuration(t.Long), Short: slo.FormatDuration(t.Short),
+			Threshold: t.Threshold(st.Period),
+			LongBurn:  finite(st.BurnRates[t.Long]), ShortBurn: finite(st.BurnRates[t.Short]),
+		}
+		tt.Burning = tt.LongBurn > tt.Threshold && tt.ShortBurn > tt.Threshold
+		o.Tiers = append(o.Tiers, tt)
+	}
+	return o
 }
 
 // burnWindows are the status windows plus every tier's two windows.
@@ -236,69 +319,12 @@ func burnWindows() []time.Duration {
 	return slices.Compact(ws)
 }
 
-// sparklines returns each spec's SLI over 6-hour buckets of the 7 days
-// before at (the last bucket ends at the first 6-hour boundary after at).
-func (e *Engine) sparklines(ctx context.Context, at time.Time, specs []*sli.Spec) ([][]SparkPoint, error) {
-	to := ceilTime(slo.EndMinute(at), sparkStep)
-	from := to.Add(-sparkSpan)
-	out := make([][]SparkPoint, len(specs))
-	for svc, idx := range groupByService(specs) {
-		group := make([]*sli.Spec, len(idx))
-		for j, i := range idx {
-			group[j] = specs[i]
-		}
-		counts, err := e.bucketCounts(ctx, svc, group, from, to, sparkStep)
-		if err != nil {
-			return nil, err
-		}
-		for j, i := range idx {
-			pts := make([]SparkPoint, len(counts))
-			for b, c := range counts {
-				pts[b].T = from.Add(time.Duration(b) * sparkStep)
-				if c[j].Total > 0 {
-					v := c[j].SLI()
-					pts[b].SLI = &v
-				}
-			}
-			out[i] = pts
-		}
-	}
-	return out, nil
-}
-
 func groupByService(specs []*sli.Spec) map[string][]int {
 	m := map[string][]int{}
 	for i, s := range specs {
 		m[s.Service] = append(m[s.Service], i)
 	}
 	return m
-}
-
-// bucketCounts sums the events of specs (all of service svc) per step bucket
-// of [from, to).
-func (e *Engine) bucketCounts(ctx context.Context, svc string, specs []*sli.Spec, from, to time.Time, step time.Duration) ([][]slo.Counts, error) {
-	n := bucketsIn(from, to, step)
-	out := make([][]slo.Counts, n)
-	for i := range out {
-		out[i] = make([]slo.Counts, len(specs))
-	}
-	sc, err := e.scanner(ctx, svc)
-	if err != nil || sc == nil {
-		return out, err
-	}
-	match := sc.matcher(specs)
-	err = sc.scan(from, to, step, func(b int, dim uint32, en *cells.Entry) {
-		d, ok := sc.dim(dim)
-		if !ok {
-			return
-		}
-		for j, s := range specs {
-			if match(dim, j) {
-				out[b][j] = out[b][j].Add(s.Count(d, en))
-			}
-		}
-	})
-	return out, err
 }
 
 func bucketsIn(from, to time.Time, step time.Duration) int {
@@ -425,4 +451,48 @@ func mod(a, b int64) int64 {
 		m += b
 	}
 	return m
+}
+
+// Counts returns the SLO's events over [from, to) (whole minutes). A range
+// reaching back before the service's first stored cell starts there.
+func (e *Engine) Counts(ctx context.Context, name string, from, to time.Time) (slo.Counts, error) {
+	s, err := e.Spec(name)
+	if err != nil {
+		return slo.Counts{}, err
+	}
+	if f, ok := e.src.(interface {
+		FirstStart(ctx context.Context, serviceID int64) (int64, bool, error)
+	}); ok {
+		id, err := e.src.ServiceID(ctx, s.Service, false)
+		if err != nil || id == 0 {
+			return slo.Counts{}, err
+		}
+		first, ok, err := f.FirstStart(ctx, id)
+		if err != nil || !ok {
+			return slo.Counts{}, err
+		}
+		if day := time.Unix(first-mod(first, store.Day), 0); from.Before(day) {
+			from = day
+		}
+	}
+	if !to.After(from) {
+		return slo.Counts{}, nil
+	}
+	q, all, err := e.query(ctx, s.Service)
+	if err != nil {
+		return slo.Counts{}, err
+	}
+	sums, err := q.Sum(sli.Range{From: from, To: to})
+	if err != nil {
+		return slo.Counts{}, err
+	}
+	return sums[slices.Index(all, s)], nil
+}
+
+// DayRetention returns how long day cells are kept (0: forever).
+func (e *Engine) DayRetention() time.Duration {
+	if r := e.cfg.Storage.Retention.Days; r != config.Forever {
+		return time.Duration(r)
+	}
+	return 0
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/cells"
@@ -136,10 +137,11 @@ func (e *Engine) Series(ctx context.Context, name string, from, to time.Time, st
 	}
 	// The window's budget as of each step's end, from one query whose cell
 	// cache the overlapping windows share.
-	q, err := sli.NewQuery(ctx, e.src, []*sli.Spec{s}, e.minuteFloor())
+	q, all, err := e.query(ctx, s.Service)
 	if err != nil {
 		return nil, err
 	}
+	j := slices.Index(all, s)
 	for i := range out.Points {
 		p := &out.Points[i]
 		p.T = from.Add(time.Duration(i) * step)
@@ -157,10 +159,10 @@ func (e *Engine) Series(ctx context.Context, name string, from, to time.Time, st
 		if err != nil {
 			return nil, err
 		}
-		p.BudgetRemaining = finite(slo.BudgetRemaining(sums[0], s.Objective))
+		p.BudgetRemaining = finite(slo.BudgetRemaining(sums[j], s.Objective))
 		p.P50, p.P90, p.P99 = quantile(hists[i], 0.5), quantile(hists[i], 0.9), quantile(hists[i], 0.99)
 	}
-	if err := e.burndown(ctx, q, s, to, out); err != nil {
+	if err := e.burndown(q, j, s, to, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -169,7 +171,7 @@ func (e *Engine) Series(ctx context.Context, name string, from, to time.Time, st
 // burndown fills the burn-down of the window as of to: the budget left at
 // each point, as a share of the budget of the whole window so far (so it
 // ends at the SLO's budget remaining), next to an even burn.
-func (e *Engine) burndown(ctx context.Context, q *sli.Query, s *sli.Spec, to time.Time, out *Series) error {
+func (e *Engine) burndown(q *sli.Query, j int, s *sli.Spec, to time.Time, out *Series) error {
 	wf, wt := s.Window.Bounds(to.Add(-time.Nanosecond), time.UTC)
 	out.WindowStart, out.WindowEnd = wf, wt
 	step := AutoStep(wt.Sub(wf))
@@ -177,7 +179,7 @@ func (e *Engine) burndown(ctx context.Context, q *sli.Query, s *sli.Spec, to tim
 	if err != nil {
 		return err
 	}
-	budget := slo.ErrorBudget(s.Objective) * all[0].Total
+	budget := slo.ErrorBudget(s.Objective) * all[j].Total
 	span := wt.Sub(wf)
 	var bad float64
 	out.Burndown = append(out.Burndown, BurnPoint{T: wf, Remaining: 1, Even: 1})
@@ -190,7 +192,7 @@ func (e *Engine) burndown(ctx context.Context, q *sli.Query, s *sli.Spec, to tim
 		if err != nil {
 			return err
 		}
-		bad += c[0].Bad()
+		bad += c[j].Bad()
 		p := BurnPoint{T: next, Remaining: 1, Even: 1 - float64(next.Sub(wf))/float64(span)}
 		if budget > 0 {
 			p.Remaining = 1 - bad/budget

@@ -132,6 +132,20 @@ type Query struct {
 	cache     map[cellKey][]slo.Counts
 	fetched   map[int64][][2]int64 // per resolution, fetched [from, to) spans
 	CellsRead int
+	// Shared, when set, keeps per-cell counts across queries: a query asks
+	// it before reading a cell and tells it what it read. Its counts must be
+	// for exactly this query's specs, in order.
+	Shared CountCache
+}
+
+// CountCache keeps the per-cell counts of one list of specs across queries.
+type CountCache interface {
+	// Get returns the counts of the cell of resolution res starting at
+	// start; ok is false when unknown; nil counts with ok mean no cell is
+	// stored there.
+	Get(res, start int64) (counts []slo.Counts, ok bool)
+	// Put records the counts of a cell (nil: none stored).
+	Put(res, start int64, counts []slo.Counts)
 }
 
 type cellKey struct{ res, start int64 }
@@ -234,6 +248,13 @@ func ceil(a, b int64) int64 {
 // ensure reads the cells of [from, to) at res not read before.
 func (q *Query) ensure(res, from, to int64) error {
 	for _, gap := range subtract(q.fetched[res], from, to) {
+		if q.Shared != nil {
+			if err := q.ensureShared(res, gap[0], gap[1]); err != nil {
+				return err
+			}
+			q.fetched[res] = append(q.fetched[res], gap)
+			continue
+		}
 		err := q.src.ReadCells(q.ctx, q.svc, res, gap[0], gap[1], func(sp *store.Span) error {
 			q.CellsRead++
 			q.cache[cellKey{res, sp.Start}] = q.countCell(&sp.Cell)
@@ -243,6 +264,39 @@ func (q *Query) ensure(res, from, to int64) error {
 			return err
 		}
 		q.fetched[res] = append(q.fetched[res], gap)
+	}
+	return nil
+}
+
+// ensureShared fills the query's cache for [from, to) at res from the shared
+// cache, reading only the runs of cells it does not know.
+func (q *Query) ensureShared(res, from, to int64) error {
+	var runs [][2]int64
+	for start := from; start < to; start += res {
+		if c, ok := q.Shared.Get(res, start); ok {
+			if c != nil {
+				q.cache[cellKey{res, start}] = c
+			}
+			continue
+		}
+		if n := len(runs); n > 0 && runs[n-1][1] == start {
+			runs[n-1][1] = start + res
+		} else {
+			runs = append(runs, [2]int64{start, start + res})
+		}
+	}
+	for _, run := range runs {
+		err := q.src.ReadCells(q.ctx, q.svc, res, run[0], run[1], func(sp *store.Span) error {
+			q.CellsRead++
+			q.cache[cellKey{res, sp.Start}] = q.countCell(&sp.Cell)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for start := run[0]; start < run[1]; start += res {
+			q.Shared.Put(res, start, q.cache[cellKey{res, start}])
+		}
 	}
 	return nil
 }

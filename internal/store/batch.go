@@ -122,14 +122,27 @@ func (s *Store) Commit(ctx context.Context, b *Batch) (err error) {
 			return err
 		}
 	}
+	var changes []Change
 	for svc, byMin := range b.Cells {
-		if err := s.writeService(ctx, tx, svc, byMin); err != nil {
+		ch, err := s.writeService(ctx, tx, svc, byMin)
+		if err != nil {
 			return err
+		}
+		changes = append(changes, ch...)
+	}
+	if len(changes) > 0 {
+		commits, err := bumpCommits(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for i := range changes {
+			changes[i].Commits = commits
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.notify(changes)
 	return nil
 }
 
@@ -272,50 +285,62 @@ func (s *Store) updateSource(ctx context.Context, tx *sql.Tx, u SourceUpdate, no
 	return nil
 }
 
-func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name string, byMin map[int64]*cells.Cell) error {
+// writeService writes a service's minute cells and their rollups, and
+// returns what it changed.
+func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name string, byMin map[int64]*cells.Cell) ([]Change, error) {
+	if len(byMin) == 0 {
+		return nil, nil
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO services (name) VALUES (?)`, name); err != nil {
-		return fmt.Errorf("service %q: %w", name, err)
+		return nil, fmt.Errorf("service %q: %w", name, err)
 	}
 	var svc int64
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM services WHERE name = ?`, name).Scan(&svc); err != nil {
-		return fmt.Errorf("service %q: %w", name, err)
+		return nil, fmt.Errorf("service %q: %w", name, err)
 	}
 	sel, err := tx.PrepareContext(ctx, `SELECT data FROM cells WHERE service_id = ? AND res = ? AND start = ?`)
 	if err != nil {
-		return fmt.Errorf("read cell: %w", err)
+		return nil, fmt.Errorf("read cell: %w", err)
 	}
 	defer sel.Close()
 	ins, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO cells (service_id, res, start, data) VALUES (?, ?, ?, ?)`)
 	if err != nil {
-		return fmt.Errorf("write cell: %w", err)
+		return nil, fmt.Errorf("write cell: %w", err)
 	}
 	defer ins.Close()
 	w := cellWriter{ctx: ctx, sel: sel, ins: ins, svc: svc, name: name}
 	// Each minute cell is folded into its hour's rollup as it is written,
 	// while its histograms are in the cache; hours into days likewise.
 	hours := map[int64]*cells.Builder{}
-	for _, start := range sortedStarts(byMin) {
+	minutes := sortedStarts(byMin)
+	for _, start := range minutes {
 		c := byMin[start]
 		c.Sort()
 		builder(hours, start-start%Hour).Add(c)
 		if err := w.put(Minute, start, c); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	days := map[int64]*cells.Builder{}
-	for _, start := range sortedStarts(hours) {
+	hourStarts := sortedStarts(hours)
+	for _, start := range hourStarts {
 		c := hours[start].Cell()
 		builder(days, start-start%Day).Add(c)
 		if err := w.put(Hour, start, c); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	for _, start := range sortedStarts(days) {
+	dayStarts := sortedStarts(days)
+	for _, start := range dayStarts {
 		if err := w.put(Day, start, days[start].Cell()); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return []Change{
+		{Service: name, Res: Minute, Starts: minutes},
+		{Service: name, Res: Hour, Starts: hourStarts},
+		{Service: name, Res: Day, Starts: dayStarts},
+	}, nil
 }
 
 // cellWriter adds cells to the stored ones of a service, in a transaction.

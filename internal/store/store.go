@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -46,6 +47,65 @@ type Store struct {
 	mu   sync.Mutex
 	dims map[int64]map[DimValue]uint32 // service id → dimension → id
 	svcs map[string]int64
+
+	hookMu sync.Mutex
+	hooks  []func(Change)
+}
+
+// Change tells what a write changed: the cells of Service at resolution
+// Res starting at Starts, or everything (All: cells were pruned). Commits is
+// the store's commit count after the write (see Commits).
+type Change struct {
+	Service string
+	Res     int64
+	Starts  []int64
+	All     bool
+	Commits int64
+}
+
+// OnChange registers fn to be called after each write of this Store that
+// changed cells, once per service and resolution, after the transaction
+// committed. Writes by other processes are not reported; Commits tells them.
+func (s *Store) OnChange(fn func(Change)) {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.hooks = append(s.hooks, fn)
+}
+
+func (s *Store) notify(changes []Change) {
+	s.hookMu.Lock()
+	hooks := slices.Clone(s.hooks)
+	s.hookMu.Unlock()
+	for _, c := range changes {
+		for _, fn := range hooks {
+			fn(c)
+		}
+	}
+}
+
+// Commits returns how many writes changing cells the store has seen, from
+// any process: a reader caching cells compares it with the count it saw.
+func (s *Store) Commits(ctx context.Context) (int64, error) {
+	var v sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'commits'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("commits: %w", err)
+	}
+	return v.Int64, nil
+}
+
+// bumpCommits counts a write in tx and returns the new count.
+func bumpCommits(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var n int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO meta (key, value) VALUES ('commits', '1')
+		ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING CAST(value AS INTEGER)`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count commit: %w", err)
+	}
+	return n, nil
 }
 
 // Options tune Open.
@@ -199,6 +259,16 @@ func (s *Store) Dims(ctx context.Context, serviceID int64) ([]DimValue, error) {
 	return out, rows.Err()
 }
 
+// FirstStart returns the start of a service's oldest stored cell (Unix
+// seconds); ok is false when it has none.
+func (s *Store) FirstStart(ctx context.Context, serviceID int64) (start int64, ok bool, err error) {
+	var v sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MIN(start) FROM cells WHERE service_id = ?`, serviceID).Scan(&v); err != nil {
+		return 0, false, fmt.Errorf("first cell: %w", err)
+	}
+	return v.Int64, v.Valid, nil
+}
+
 // Routes returns the distinct route templates stored for a service, in the
 // order they were first seen.
 func (s *Store) Routes(ctx context.Context, serviceID int64) ([]string, error) {
@@ -255,8 +325,12 @@ func (s *Store) ReadCells(ctx context.Context, serviceID, res, from, to int64, f
 
 // Prune deletes cells older than their resolution's retention as of now; a
 // zero retention keeps that resolution forever.
-func (s *Store) Prune(ctx context.Context, now time.Time, minutes, hours, days time.Duration) (int64, error) {
-	var total int64
+func (s *Store) Prune(ctx context.Context, now time.Time, minutes, hours, days time.Duration) (total int64, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("prune: %w", err)
+	}
+	defer tx.Rollback()
 	for _, r := range []struct {
 		res  int64
 		keep time.Duration
@@ -264,12 +338,23 @@ func (s *Store) Prune(ctx context.Context, now time.Time, minutes, hours, days t
 		if r.keep <= 0 {
 			continue
 		}
-		res, err := s.db.ExecContext(ctx, `DELETE FROM cells WHERE res = ? AND start < ?`, r.res, now.Add(-r.keep).Unix())
+		res, err := tx.ExecContext(ctx, `DELETE FROM cells WHERE res = ? AND start < ?`, r.res, now.Add(-r.keep).Unix())
 		if err != nil {
 			return total, fmt.Errorf("prune: %w", err)
 		}
 		n, _ := res.RowsAffected()
 		total += n
 	}
+	if total == 0 {
+		return 0, nil
+	}
+	commits, err := bumpCommits(ctx, tx)
+	if err != nil {
+		return total, err
+	}
+	if err := tx.Commit(); err != nil {
+		return total, fmt.Errorf("prune: %w", err)
+	}
+	s.notify([]Change{{All: true, Commits: commits}})
 	return total, nil
 }

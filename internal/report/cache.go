@@ -1,0 +1,124 @@
+package report
+
+import (
+	"context"
+	"sync"
+
+	"github.com/headroom-slo/headroom/internal/slo"
+	"github.com/headroom-slo/headroom/internal/store"
+)
+
+// Watched is a store that reports its changes, which lets the engine keep
+// what it computed from each cell between requests.
+type Watched interface {
+	OnChange(func(store.Change))
+	Commits(ctx context.Context) (int64, error)
+}
+
+// countCache keeps, per service, the SLI counts of every stored cell for all
+// the service's SLOs (in config order), so that a request reads and decodes
+// only the cells that changed since the last one.
+//
+// It stays exact: the store's change hook drops the cells this process
+// rewrites, and a commit count in the store tells writes by another process
+// (a `headroom import` next to `serve`), after which everything is dropped.
+// An entry computed while a change happened is not kept (gen).
+type countCache struct {
+	mu      sync.Mutex
+	gen     uint64
+	seen    int64 // the store's commit count the cache reflects
+	entries int
+	bySvc   map[string]map[cellAt][]slo.Counts
+}
+
+type cellAt struct{ res, start int64 }
+
+// maxCachedCells bounds the cache; past it, it starts afresh.
+const maxCachedCells = 1 << 20
+
+func newCountCache(w Watched) *countCache {
+	c := &countCache{bySvc: map[string]map[cellAt][]slo.Counts{}}
+	w.OnChange(c.change)
+	return c
+}
+
+func (c *countCache) change(ch store.Change) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.seen = max(c.seen, ch.Commits)
+	if ch.All {
+		c.clear()
+		return
+	}
+	m := c.bySvc[ch.Service]
+	for _, s := range ch.Starts {
+		if _, ok := m[cellAt{ch.Res, s}]; ok {
+			delete(m, cellAt{ch.Res, s})
+			c.entries--
+		}
+	}
+}
+
+func (c *countCache) clear() {
+	c.bySvc = map[string]map[cellAt][]slo.Counts{}
+	c.entries = 0
+}
+
+// sync drops everything when the store saw commits this process was not told
+// of.
+func (c *countCache) sync(ctx context.Context, w Watched) error {
+	n, err := w.Commits(ctx)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n != c.seen {
+		c.gen++
+		c.seen = n
+		c.clear()
+	}
+	return nil
+}
+
+// view returns the cache of one service for one request.
+func (c *countCache) view(service string) *cacheView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return &cacheView{c: c, service: service, gen: c.gen}
+}
+
+// cacheView is a sli.CountCache for one service and one request.
+type cacheView struct {
+	c       *countCache
+	service string
+	gen     uint64
+}
+
+func (v *cacheView) Get(res, start int64) ([]slo.Counts, bool) {
+	v.c.mu.Lock()
+	defer v.c.mu.Unlock()
+	counts, ok := v.c.bySvc[v.service][cellAt{res, start}]
+	return counts, ok
+}
+
+func (v *cacheView) Put(res, start int64, counts []slo.Counts) {
+	v.c.mu.Lock()
+	defer v.c.mu.Unlock()
+	if v.c.gen != v.gen {
+		return // the store changed since this request began
+	}
+	if v.c.entries >= maxCachedCells {
+		v.c.clear()
+	}
+	m := v.c.bySvc[v.service]
+	if m == nil {
+		m = map[cellAt][]slo.Counts{}
+		v.c.bySvc[v.service] = m
+	}
+	if _, ok := m[cellAt{res, start}]; !ok {
+		v.c.entries++
+	}
+	m[cellAt{res, start}] = counts
+}
