@@ -15,6 +15,8 @@ import (
 func runQuickstart(ctx context.Context, args []string, stdio Stdio) error {
 	fset := newFlags("quickstart", stdio)
 	dir := fset.String("dir", "headroom-quickstart", "directory to write the sample config, log and data into")
+	serve := fset.Bool("serve", false, "then serve the dashboard as of the sample's end (Ctrl-C stops)")
+	listen := fset.String("listen", "", "with --serve: HTTP address (default 127.0.0.1:8080)")
 	if _, err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -56,7 +58,15 @@ func runQuickstart(ctx context.Context, args []string, stdio Stdio) error {
 	if err := runStatus(ctx, []string{"--config", cfgPath, "--at", at.Format(time.RFC3339)}, stdio); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdio.Out, "\nNext:\n  headroom status --config %s --at %s --json\n  headroom serve --config %s\n",
-		cfgPath, at.Format(time.RFC3339), cfgPath)
+	if *serve {
+		fmt.Fprintln(stdio.Out)
+		serveArgs := []string{"--config", cfgPath, "--at", at.Format(time.RFC3339)}
+		if *listen != "" {
+			serveArgs = append(serveArgs, "--listen", *listen)
+		}
+		return runServe(ctx, serveArgs, stdio)
+	}
+	fmt.Fprintf(stdio.Out, "\nNext:\n  headroom status --config %s --at %s --json\n  headroom serve --config %s --at %s   # the dashboard, as of the sample's end\n",
+		cfgPath, at.Format(time.RFC3339), cfgPath, at.Format(time.RFC3339))
 	return nil
 }

@@ -22,8 +22,17 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
 	listen := fs.String("listen", "", "HTTP address (default server.listen, 127.0.0.1:8080)")
 	verbose := fs.Bool("v", false, "debug logging")
+	atFlag := fs.String("at", "", "show the dashboard as of this instant (RFC 3339), e.g. the end of a sample; default now, live")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	var pinned time.Time
+	if *atFlag != "" {
+		t, err := time.Parse(time.RFC3339, *atFlag)
+		if err != nil {
+			return usagef("--at %q: want RFC 3339, like 2026-11-20T12:00:00Z", *atFlag)
+		}
+		pinned = t.UTC()
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -57,16 +66,27 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		Sources:   f.States,
 		StoreSize: p.st.Size,
 		Auth:      auth,
+		Pinned:    pinned,
 	})
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	log.Info("serving", "addr", srv.Addr(), "config", cfg.Path, "data", cfg.Storage.Dir, "sources", len(p.sources))
+	url := "http://" + srv.Addr() + "/"
+	if !pinned.IsZero() {
+		fmt.Fprintf(stdio.Err, "Dashboard: %s (as of %s)\n", url, pinned.Format(time.RFC3339))
+	} else {
+		fmt.Fprintf(stdio.Err, "Dashboard: %s\n", url)
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
-		if err := eng.Warm(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		at := time.Now()
+		if !pinned.IsZero() {
+			at = pinned
+		}
+		if err := eng.Warm(ctx, at); err != nil && ctx.Err() == nil {
 			log.Warn("warming the dashboard's cache", "err", err)
 		}
 	}()

@@ -206,7 +206,7 @@ func TestSeriesMatchesRawEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range s.Points {
-			total, bad := brute(events, "avail", p.T, p.T.Add(time.Duration(s.StepSeconds)*time.Second), nil)
+			total, bad := brute(events, "avail", p.T, p.T.Add(time.Duration(p.Seconds)*time.Second), nil)
 			if p.Total != total[""] || p.Bad != bad[""] {
 				t.Fatalf("step %v at %v: %v total %v bad, raw %v %v", step, p.T, p.Total, p.Bad, total[""], bad[""])
 			}

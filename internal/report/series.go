@@ -14,10 +14,13 @@ import (
 
 // Point is one step of an SLO's series.
 type Point struct {
-	T     time.Time `json:"t"` // start of the step
-	Total float64   `json:"total"`
-	Good  float64   `json:"good"`
-	Bad   float64   `json:"bad"`
+	T time.Time `json:"t"` // start of the step
+	// Seconds is how long the step covers: the step, but less for a last
+	// step cut short by the range's end (rates divide counts by it).
+	Seconds float64 `json:"seconds"`
+	Total   float64 `json:"total"`
+	Good    float64 `json:"good"`
+	Bad     float64 `json:"bad"`
 	// SLI of the step; nil without events.
 	SLI *float64 `json:"sli"`
 	// BurnRate of the step: its error ratio over the error budget.
@@ -82,8 +85,9 @@ func AutoStep(d time.Duration) time.Duration {
 	return Steps[len(Steps)-1]
 }
 
-// Range aligns [from, to) for a series with step: from down and to up to
-// step boundaries (UTC), so every point covers whole cells; a step too fine
+// Range aligns [from, to) for a series with step: from down to a step
+// boundary (UTC), so that steps cover whole cells, and to up to the minute
+// (nothing after to is read: the last step may be partial); a step too fine
 // for the range is made coarser.
 func Range(from, to time.Time, step time.Duration) (time.Time, time.Time, time.Duration) {
 	if step <= 0 {
@@ -93,7 +97,7 @@ func Range(from, to time.Time, step time.Duration) (time.Time, time.Time, time.D
 	for to.Sub(from)/step > maxPoints {
 		step *= 2
 	}
-	return from.Truncate(step), ceilTime(to, step), step
+	return from.Truncate(step), slo.EndMinute(to), step
 }
 
 // Series returns the SLO's series over [from, to) by step (see Range).
@@ -145,6 +149,8 @@ func (e *Engine) Series(ctx context.Context, name string, from, to time.Time, st
 	for i := range out.Points {
 		p := &out.Points[i]
 		p.T = from.Add(time.Duration(i) * step)
+		end := stepEnd(p.T, step, to)
+		p.Seconds = end.Sub(p.T).Seconds()
 		p.Good = round(p.Good)
 		p.Bad = round(p.Total - p.Good)
 		c := slo.Counts{Total: p.Total, Good: p.Good}
@@ -153,7 +159,6 @@ func (e *Engine) Series(ctx context.Context, name string, from, to time.Time, st
 			p.SLI = &v
 		}
 		p.BurnRate = finite(slo.BurnRate(c, s.Objective))
-		end := p.T.Add(step)
 		wf, wt := s.Window.Bounds(end.Add(-time.Nanosecond), time.UTC)
 		sums, err := q.Sum(sli.Range{From: wf, To: wt})
 		if err != nil {
@@ -236,3 +241,12 @@ func finite(f float64) float64 {
 
 // IsLatency reports whether the SLO measures latency.
 func IsLatency(s *sli.Spec) bool { return s.Config.SLI.Type == config.Latency }
+
+// stepEnd returns the end of the step starting at t: t+step, or to when
+// that is sooner.
+func stepEnd(t time.Time, step time.Duration, to time.Time) time.Time {
+	if end := t.Add(step); end.Before(to) {
+		return end
+	}
+	return to
+}

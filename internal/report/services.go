@@ -28,6 +28,7 @@ type RouteStat struct {
 // ServicePoint is one step of a service's traffic, by status class.
 type ServicePoint struct {
 	T       time.Time          `json:"t"`
+	Seconds float64            `json:"seconds"` // as in Point`
 	Classes map[string]float64 `json:"classes"` // "2xx" → requests
 	P50     *float64           `json:"p50_ms"`
 	P90     *float64           `json:"p90_ms"`
@@ -97,7 +98,8 @@ func (e *Engine) Service(ctx context.Context, name string, from, to time.Time, s
 	}
 	routes := map[string]*routeAcc{}
 	for i := range out.Points {
-		out.Points[i] = ServicePoint{T: from.Add(time.Duration(i) * step), Classes: map[string]float64{}}
+		t := from.Add(time.Duration(i) * step)
+		out.Points[i] = ServicePoint{T: t, Seconds: stepEnd(t, step, to).Sub(t).Seconds(), Classes: map[string]float64{}}
 	}
 	sc, err := e.scanner(ctx, name)
 	if err != nil {

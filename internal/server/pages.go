@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,7 +117,7 @@ func (s *Server) pageFail(w http.ResponseWriter, r *http.Request, err error) {
 
 func (s *Server) newPage(r *http.Request, title string, p params) page {
 	pg := page{Title: title, At: p.at, Services: s.opts.Engine.ServiceNames(), AtParam: r.URL.Query().Get("at")}
-	pg.Live = pg.AtParam == ""
+	pg.Live = pg.AtParam == "" && s.opts.Pinned.IsZero()
 	if pg.Live && s.opts.Refresh > 0 {
 		pg.RefreshMs = s.opts.Refresh.Milliseconds()
 	}
@@ -269,7 +270,7 @@ var funcs = template.FuncMap{
 	"spark":    sparkPath,
 	"meter":    func(f float64) float64 { return math.Max(0, math.Min(100, f*100)) },
 	"query":    withQuery,
-	"rawValue": func(f float64) string { return fmt.Sprintf("%.9g", f) },
+	"rawValue": func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) },
 	"ranges":   func() []string { return Ranges },
 	"windows":  func() []string { return []string{"1h", "6h", "3d"} },
 	"classes":  func() []string { return report.Classes },

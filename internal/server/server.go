@@ -53,6 +53,9 @@ type Options struct {
 	// Refresh is how often pages refresh their numbers and charts (default
 	// 3 s; negative: never).
 	Refresh time.Duration
+	// Pinned, when set, is the instant everything is shown as of (a sample's
+	// end, say) instead of now; pages then do not refresh.
+	Pinned time.Time
 }
 
 // Server serves HTTP until its context ends.
@@ -71,6 +74,11 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
+	}
+	if !opts.Pinned.IsZero() {
+		pinned := opts.Pinned
+		opts.Now = func() time.Time { return pinned }
+		opts.Refresh = -1
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -1,0 +1,222 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pagesServer is a server over a day of web traffic, with some 5xx on
+// /checkout, evaluated at a fixed instant.
+func pagesServer(t *testing.T, opts Options) (http.Handler, time.Time) {
+	t.Helper()
+	eng, st := newMetricsEngine(t)
+	at := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	var events []testEvent
+	for m := range 24 * 60 {
+		ts := at.Add(-time.Duration(m) * time.Minute)
+		events = append(events, testEvent{t: ts, route: "/", status: 200, n: 3})
+		if m%7 == 0 {
+			events = append(events, testEvent{t: ts, route: "/checkout", status: 503, n: 1})
+		}
+		if m%3 == 0 {
+			events = append(events, testEvent{t: ts, route: "/checkout", status: 200, n: 2})
+		}
+	}
+	writeEvents(t, st, events)
+	opts.Listen, opts.Engine = "127.0.0.1:0", eng
+	opts.Now = func() time.Time { return at }
+	s, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.ln.Close() })
+	return s.Handler(), at
+}
+
+func get(h http.Handler, path string, hdr ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// TestPagesWithoutJavaScript: the numbers are in the HTML as the API gives
+// them, the pages carry no inline script or style, and the CSP says so.
+func TestPagesWithoutJavaScript(t *testing.T) {
+	h, _ := pagesServer(t, Options{})
+	var api slosResponse
+	rec := get(h, "/api/v1/slos")
+	if rec.Code != 200 {
+		t.Fatalf("GET /api/v1/slos: %d %s", rec.Code, rec.Body)
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &api); err != nil {
+		t.Fatal(err)
+	}
+	if len(api.SLOs) != 3 || api.SLOs[0].Name != "checkout" {
+		t.Fatalf("SLOs %+v: want 3, checkout (the worst) first", api.SLOs)
+	}
+	page := get(h, "/")
+	if page.Code != 200 {
+		t.Fatalf("GET /: %d", page.Code)
+	}
+	html := page.Body.String()
+	for _, o := range api.SLOs {
+		row := regexp.MustCompile(`(?s)<tr data-slo="` + o.Name + `".*?</tr>`).FindString(html)
+		if row == "" {
+			t.Fatalf("no row for %s", o.Name)
+		}
+		for field, want := range map[string]float64{"sli": o.SLI, "budget": o.BudgetRemaining, "burn-1h": o.BurnRates["1h"]} {
+			m := regexp.MustCompile(`data-field="` + field + `" data-value="([^"]+)"`).FindStringSubmatch(row)
+			if m == nil {
+				t.Fatalf("%s: no %s in %s", o.Name, field, row)
+			}
+			if got, _ := strconv.ParseFloat(m[1], 64); !near(got, want) {
+				t.Errorf("%s: %s %v in the page, %v in the API", o.Name, field, got, want)
+			}
+		}
+		if !o.NoData && !strings.Contains(row, fmtPct(o.SLI)) {
+			t.Errorf("%s: the SLI %s is not written in the row", o.Name, fmtPct(o.SLI))
+		}
+	}
+	for _, path := range []string{"/", "/slo/checkout", "/slo/web-avail?range=7d", "/service/web", "/service/api?range=1h"} {
+		rec := get(h, path)
+		body := rec.Body.String()
+		if rec.Code != 200 {
+			t.Errorf("GET %s: %d", path, rec.Code)
+		}
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
+			t.Errorf("GET %s: CSP %q", path, csp)
+		}
+		if m := regexp.MustCompile(`<script>|<script [^>]*>[^<]|\sstyle="|<style|\son[a-z]+="`).FindString(body); m != "" {
+			t.Errorf("GET %s: inline script, style or handler in the page: %q", path, m)
+		}
+	}
+	slo := get(h, "/slo/checkout").Body.String()
+	for _, want := range []string{`data-chart="sli"`, `data-chart="burndown"`, `data-chart="burn"`, `data-chart="volume"`,
+		`class="breakdown" data-by="route"`, `data-by="status"`, `data-by="host"`, `data-by="method"`, "Show the math", "/checkout", "503"} {
+		if !strings.Contains(slo, want) {
+			t.Errorf("SLO page lacks %s", want)
+		}
+	}
+	// The refresh asks for <main> only.
+	part := get(h, "/", partialHeader, "1").Body.String()
+	if strings.Contains(part, "<html") || !strings.Contains(part, `data-slo="checkout"`) {
+		t.Errorf("partial page: %.200s", part)
+	}
+}
+
+func TestAPIErrorsAndParams(t *testing.T) {
+	h, at := pagesServer(t, Options{})
+	for _, tc := range []struct {
+		path, code string
+		status     int
+	}{
+		{"/api/v1/slos/nope", "not_found", 404},
+		{"/api/v1/slos/checkout/breakdown?by=colour", "bad_request", 400},
+		{"/api/v1/slos/checkout/series?from=yesterday", "bad_request", 400},
+		{"/api/v1/slos/checkout/series?step=10s", "bad_request", 400},
+		{"/api/v1/slos/checkout/series?from=-1h&to=-2h", "bad_request", 400},
+		{"/api/v1/slos/checkout/series?range=1000d", "bad_request", 400},
+		{"/api/v1/services/nope", "not_found", 404},
+		{"/api/v2/x", "not_found", 404},
+	} {
+		rec := get(h, tc.path)
+		var e apiError
+		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || rec.Code != tc.status || e.Error.Code != tc.code || e.Error.Status != tc.status || e.Error.Message == "" {
+			t.Errorf("GET %s: %d %s, want %d %s", tc.path, rec.Code, rec.Body, tc.status, tc.code)
+		}
+	}
+	// at= everywhere, and relative from/to.
+	var s struct {
+		From, To time.Time
+		Points   []struct{ Total float64 }
+	}
+	rec := get(h, "/api/v1/slos/web-avail/series?at="+at.Add(-6*time.Hour).Format(time.RFC3339)+"&from=-2h&step=1h")
+	if err := json.Unmarshal(rec.Body.Bytes(), &s); err != nil || rec.Code != 200 {
+		t.Fatalf("series: %d %s", rec.Code, rec.Body)
+	}
+	if !s.To.Equal(at.Add(-6*time.Hour)) || !s.From.Equal(at.Add(-8*time.Hour)) || len(s.Points) != 2 || s.Points[0].Total == 0 {
+		t.Errorf("series as of 6 h ago from -2h: %v → %v, %d points", s.From, s.To, len(s.Points))
+	}
+	var b struct {
+		Bad  float64
+		Rows []struct {
+			Key string
+			Bad float64
+		}
+	}
+	want := 0.0 // the 503s in [at−24h, at): every 7th minute before at
+	for m := 1; m < 24*60; m++ {
+		if m%7 == 0 {
+			want++
+		}
+	}
+	rec = get(h, "/api/v1/slos/checkout/breakdown?by=status&range=24h")
+	if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil || len(b.Rows) != 1 || b.Rows[0].Key != "503" || b.Rows[0].Bad != b.Bad || b.Bad != want {
+		t.Errorf("breakdown by status: %s", rec.Body)
+	}
+}
+
+func TestAuth(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		auth Auth
+		ok   []string // header name, value
+		bad  []string
+	}{
+		{"bearer", Auth{BearerToken: "s3cret"}, []string{"Authorization", "Bearer s3cret"}, []string{"Authorization", "Bearer nope"}},
+		{"basic", Auth{Username: "sre", Password: "pw"}, []string{"Authorization", basic("sre", "pw")}, []string{"Authorization", basic("sre", "no")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := pagesServer(t, Options{Auth: tc.auth})
+			for _, path := range []string{"/", "/api/v1/slos", "/metrics", "/assets/app.js", "/slo/checkout"} {
+				if rec := get(h, path); rec.Code != 401 || rec.Header().Get("WWW-Authenticate") == "" {
+					t.Errorf("GET %s without credentials: %d", path, rec.Code)
+				}
+				if rec := get(h, path, tc.bad...); rec.Code != 401 {
+					t.Errorf("GET %s with wrong credentials: %d", path, rec.Code)
+				}
+				if rec := get(h, path, tc.ok...); rec.Code != 200 {
+					t.Errorf("GET %s with credentials: %d", path, rec.Code)
+				}
+			}
+			if rec := get(h, "/healthz"); rec.Code != 200 {
+				t.Errorf("GET /healthz: %d, want it open", rec.Code)
+			}
+		})
+	}
+}
+
+func basic(u, p string) string {
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.SetBasicAuth(u, p)
+	return req.Header.Get("Authorization")
+}
+
+func TestPinnedServerDoesNotRefresh(t *testing.T) {
+	at := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	h, _ := pagesServer(t, Options{})
+	if body := get(h, "/").Body.String(); !strings.Contains(body, `data-refresh-ms="3000"`) {
+		t.Errorf("live page does not refresh every 3 s")
+	}
+	eng, _ := newMetricsEngine(t)
+	s, err := New(Options{Listen: "127.0.0.1:0", Engine: eng, Pinned: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.ln.Close()
+	body := get(s.Handler(), "/").Body.String()
+	if !strings.Contains(body, `data-refresh-ms="0"`) || !strings.Contains(body, fmt.Sprintf(`datetime="%s"`, at.Format(time.RFC3339))) {
+		t.Errorf("pinned page refreshes or is not as of %v", at)
+	}
+}
