@@ -10,7 +10,7 @@ FUZZTIME ?= 1m
 # Lines per generated log file under `make bench`.
 BENCH_LINES ?= 2000000
 
-.PHONY: all help test deps lint build quickstart bench fuzz clean
+.PHONY: all help test deps lint build quickstart bench fuzz screenshots clean
 
 all: test
 
@@ -54,6 +54,10 @@ bench:
 ## fuzz: every fuzz target, FUZZTIME each
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+## screenshots: regenerate docs/img/*.png, the README's dashboard images, in headless chromium
+screenshots:
+	GO=$(GO) HEADROOM_SCREENSHOTS=$(CURDIR)/docs/img scripts/screenshots.sh
 
 ## clean: remove bin/ and bench-out/
 clean:

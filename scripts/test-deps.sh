@@ -10,10 +10,15 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests need. Integration tests fail (not skip) under
 # HEADROOM_INTEGRATION=1 when one of their binaries is missing, so every real
 # part a test starts belongs here. gcc and libc6-dev: `go test -race` needs cgo.
+# chromium: the headless browser internal/browser drives (chromedp) to check
+# the dashboard and take the README's screenshots. fonts-liberation, which
+# chromium only recommends, gives those screenshots Arial-metric text.
 APT_PACKAGES=(
 	nginx
 	gcc
 	libc6-dev
+	chromium
+	fonts-liberation
 )
 
 STATICCHECK_VERSION=v0.8.2

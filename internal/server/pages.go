@@ -153,7 +153,7 @@ type sloData struct {
 	SLO        *report.SLO
 	Range      string // the picked range, "" for a custom one
 	From, To   time.Time
-	Query      string // from=…&to=… for the charts' API calls
+	Src        template.URL // the series the charts draw
 	Breakdowns []*report.Breakdown
 	Latency    bool
 	Math       sloMath
@@ -185,10 +185,7 @@ func (s *Server) pageSLO(w http.ResponseWriter, r *http.Request) {
 			d.Range = "24h"
 		}
 	}
-	v := url.Values{}
-	v.Set("from", p.from.Format(time.RFC3339))
-	v.Set("to", p.to.Format(time.RFC3339))
-	d.Query = v.Encode()
+	d.Src = apiURL("/api/v1/slos/"+url.PathEscape(name)+"/series", p)
 	for _, by := range report.Dimensions {
 		b, err := s.opts.Engine.Breakdown(r.Context(), name, p.from, p.to, by, 10)
 		if err != nil {
@@ -217,7 +214,7 @@ type serviceData struct {
 	Service *report.Service
 	SLOs    []report.SLO
 	Range   string
-	Query   string
+	Src     template.URL // the traffic the charts draw
 }
 
 func (s *Server) pageService(w http.ResponseWriter, r *http.Request) {
@@ -244,13 +241,23 @@ func (s *Server) pageService(w http.ResponseWriter, r *http.Request) {
 			d.Range = "24h"
 		}
 	}
-	v := url.Values{}
-	v.Set("from", p.from.Format(time.RFC3339))
-	v.Set("to", p.to.Format(time.RFC3339))
-	d.Query = v.Encode()
+	d.Src = apiURL("/api/v1/services/"+url.PathEscape(name), p)
 	pg := s.newPage(r, "Service "+name, p)
 	pg.Data = d
 	s.pages.render(w, r, http.StatusOK, "service", pg)
+}
+
+// apiURL is path with the range of p, for a chart's data. It is a
+// template.URL so that html/template keeps the query as it is (a plain string
+// in a src attribute would be escaped a second time).
+func apiURL(path string, p params) template.URL {
+	v := url.Values{}
+	v.Set("from", p.from.Format(time.RFC3339))
+	v.Set("to", p.to.Format(time.RFC3339))
+	if p.step > 0 {
+		v.Set("step", slo.FormatDuration(p.step))
+	}
+	return template.URL(path + "?" + v.Encode())
 }
 
 // funcs are the templates' helpers.
@@ -258,6 +265,7 @@ var funcs = template.FuncMap{
 	"pct":      fmtPct,
 	"pct1":     func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"num":      fmtNum,
+	"whole":    func(f float64) string { return fmtNum(math.Round(f)) },
 	"float":    func(f float64) string { return fmt.Sprintf("%.4g", f) },
 	"burn":     func(f float64) string { return fmt.Sprintf("%.2f", f) },
 	"ms":       fmtMs,
