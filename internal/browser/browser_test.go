@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -71,18 +70,12 @@ const minPaintedPixels = 1000
 // burnWindows are the burn-rate windows the overview and the SLO page show.
 var burnWindows = []string{"1h", "6h", "3d"}
 
-// binDir holds the headroom binary built for this test process.
-var binDir string
+// headroom is the binary under test, built on first use.
+var headroom itest.Headroom
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "headroom-browser-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "browser:", err)
-		os.Exit(1)
-	}
-	binDir = dir
 	code := m.Run()
-	os.RemoveAll(dir)
+	headroom.Cleanup()
 	os.Exit(code)
 }
 
@@ -893,63 +886,8 @@ func screenshotDir(t *testing.T) string {
 
 // ---- headroom ----
 
-var build struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// headroomBin builds ./cmd/headroom once per test process, as the e2e tests
-// do, and returns the binary's path. The build embeds the current templates
-// and assets.
-func headroomBin(t testing.TB) string {
-	t.Helper()
-	build.once.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			build.err = err
-			return
-		}
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			build.err = fmt.Errorf("go tool: %w", err)
-			return
-		}
-		out := filepath.Join(binDir, "headroom")
-		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, "./cmd/headroom")
-		cmd.Dir = root
-		if b, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("go build ./cmd/headroom: %v\n%s", err, b)
-			return
-		}
-		build.path = out
-	})
-	if build.err != nil {
-		t.Fatalf("build headroom: %v", build.err)
-	}
-	return build.path
-}
-
-// moduleRoot walks up from the working directory to the directory holding
-// go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+// headroomBin returns the path of the headroom binary, building it once.
+func headroomBin(t testing.TB) string { return headroom.Path(t) }
 
 // quickstart runs `headroom quickstart` in dir and returns its config's path.
 func quickstart(t *testing.T, bin, dir string) string {

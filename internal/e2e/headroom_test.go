@@ -10,9 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,75 +25,17 @@ const (
 	pollEvery      = 100 * time.Millisecond
 )
 
-// binDir holds the headroom binary built for this test process.
-var binDir string
+// headroom is the binary under test, built on first use.
+var headroom itest.Headroom
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "headroom-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		os.Exit(1)
-	}
-	binDir = dir
 	code := m.Run()
-	os.RemoveAll(dir)
+	headroom.Cleanup()
 	os.Exit(code)
 }
 
-var build struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// headroomBin builds ./cmd/headroom once per test process (only when a test
-// needs it, so -short runs build nothing) and returns the binary's path.
-func headroomBin(t testing.TB) string {
-	t.Helper()
-	build.once.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			build.err = err
-			return
-		}
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			build.err = fmt.Errorf("go tool: %w", err)
-			return
-		}
-		out := filepath.Join(binDir, "headroom")
-		cmd := exec.Command(goBin, "build", "-o", out, "./cmd/headroom")
-		cmd.Dir = root
-		if b, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("go build ./cmd/headroom: %v\n%s", err, b)
-			return
-		}
-		build.path = out
-	})
-	if build.err != nil {
-		t.Fatalf("build headroom: %v", build.err)
-	}
-	return build.path
-}
-
-// moduleRoot walks up from the working directory to the directory holding
-// go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+// headroomBin returns the path of the headroom binary, building it once.
+func headroomBin(t testing.TB) string { return headroom.Path(t) }
 
 // runHeadroom runs `headroom args...` to completion and returns its standard
 // output; a non-zero exit fails the test with both streams.
