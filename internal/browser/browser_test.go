@@ -1072,34 +1072,8 @@ func TestLiveRefresh(t *testing.T) {
 	chrome := requireChromium(t)
 	bin := headroomBin(t)
 	dir := t.TempDir()
-	logPath := filepath.Join(dir, "access.log")
-	cfg := filepath.Join(dir, "headroom.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
-storage: {dir: %q}
-services:
-  - name: web
-    logs: [{path: %q, format: combined}]
-slos:
-  - {name: web-availability, service: web, objective: 99.9, window: 1d, sli: {type: availability}}
-`, filepath.Join(dir, "data"), logPath)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	write := func(n, status int) {
-		t.Helper()
-		var b strings.Builder
-		for range n {
-			fmt.Fprintf(&b, "127.0.0.1 - - [%s] \"GET /api/items HTTP/1.1\" %d 12 \"-\" \"curl/8\"\n",
-				time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700"), status)
-		}
-		if _, err := f.WriteString(b.String()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	live := itest.NewLiveLog(t, dir)
+	cfg, write := live.Config, live.Write
 	write(30, 200)
 	srv := startServe(t, bin, dir, cfg)
 	srv.waitHealthy(t)

@@ -3,15 +3,14 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/headroom-slo/headroom/internal/itest"
 )
 
 // freshBar is how soon a logged request must show in the dashboard's numbers
@@ -23,33 +22,8 @@ const freshBar = 5 * time.Second
 // TestDashboardFreshness appends requests to a log `serve` tails and times
 // how long until the JSON API and the page's refreshable <main> count them.
 func TestDashboardFreshness(t *testing.T) {
-	dir := t.TempDir()
-	logPath := filepath.Join(dir, "access.log")
-	cfg := filepath.Join(dir, "headroom.yaml")
-	writeFile(t, cfg, fmt.Sprintf(`
-storage: {dir: %q}
-services:
-  - name: web
-    logs: [{path: %q, format: combined}]
-slos:
-  - {name: web-availability, service: web, objective: 99.9, window: 1d, sli: {type: availability}}
-`, filepath.Join(dir, "data"), logPath))
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	write := func(n, status int) {
-		t.Helper()
-		var b bytes.Buffer
-		for range n {
-			fmt.Fprintf(&b, "127.0.0.1 - - [%s] \"GET /api/items HTTP/1.1\" %d 12 \"-\" \"curl/8\"\n",
-				time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700"), status)
-		}
-		if _, err := f.Write(b.Bytes()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	live := itest.NewLiveLog(t, t.TempDir())
+	cfg, write := live.Config, live.Write
 	write(20, 200)
 	var logs bytes.Buffer
 	p := startServe(t, cfg, &logs)
