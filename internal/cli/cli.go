@@ -39,8 +39,9 @@ func commands() []command {
 	return []command{
 		{"quickstart", "import the bundled sample log and show its SLOs (no setup)", runQuickstart},
 		{"import", "backfill cells from log files, rotated and .gz files, or stdin", runImport},
-		{"serve", "follow the configured logs and serve /healthz", runServe},
+		{"serve", "follow the configured logs; serve the dashboard, API, /metrics; evaluate and send alerts", runServe},
 		{"status", "print every SLO's SLI, error budget and burn rates", runStatus},
+		{"alerts", "print the alerts' states and history; `alerts backtest` replays them over history", runAlerts},
 		{"validate", "check a config and list every problem", runValidate},
 		{"version", "print the version", runVersion},
 	}

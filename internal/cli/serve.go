@@ -6,7 +6,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/alert"
 	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/notify"
 	"github.com/headroom-slo/headroom/internal/report"
 
 	"github.com/headroom-slo/headroom/internal/server"
@@ -56,6 +58,16 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
+	targets, err := notifyTargets(cfg)
+	if err != nil {
+		return err
+	}
+	interval := alert.Interval(cfg)
+	disp, err := notify.NewDispatcher(targets, notify.Options{Log: storeLog{st: p.st, log: log}, Logger: log, ResendEvery: interval})
+	if err != nil {
+		return err
+	}
+	var runner *alert.Runner // set before serving
 	srv, err := server.New(server.Options{
 		Listen: cfg.Server.Listen,
 		Log:    log,
@@ -67,10 +79,20 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		StoreSize: p.st.Size,
 		Auth:      auth,
 		Pinned:    pinned,
+		Alerts: func(ctx context.Context, at, from, to time.Time) (*server.AlertsData, error) {
+			return alertsData(ctx, p.st, runner, disp, interval, at, from, to)
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	runner, err = alert.NewRunner(ctx, alert.RunnerOptions{
+		Engine: eng, Store: p.st, Notifier: disp, Sources: f.States, ExternalURL: externalURL(cfg, srv.Addr()), Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	eng.SetAlerts(alertStatesAt(p.st, runner, interval))
 	log.Info("serving", "addr", srv.Addr(), "config", cfg.Path, "data", cfg.Storage.Dir, "sources", len(p.sources))
 	url := "http://" + srv.Addr() + "/"
 	if !pinned.IsZero() {
@@ -100,10 +122,20 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		defer close(prune)
 		p.pruneLoop(ctx, log)
 	}()
+	alerting := make(chan struct{})
+	go func() {
+		defer close(alerting)
+		if !pinned.IsZero() {
+			return // history: nothing to evaluate or send
+		}
+		go disp.Run(ctx)
+		runner.Run(ctx, interval, time.Now)
+	}()
 	err = srv.Serve(ctx)
 	cancel()
 	<-done
 	<-prune
+	<-alerting
 	return err
 }
 

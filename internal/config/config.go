@@ -24,6 +24,8 @@ import (
 type Config struct {
 	Storage  Storage   `yaml:"storage"`
 	Server   Server    `yaml:"server"`
+	Alerting Alerting  `yaml:"alerting"`
+	Notify   []Notify  `yaml:"notify"`
 	Services []Service `yaml:"services"`
 	SLOs     []SLO     `yaml:"slos"`
 
@@ -51,6 +53,63 @@ type Retention struct {
 type Server struct {
 	Listen string     `yaml:"listen"`
 	Auth   ServerAuth `yaml:"auth"`
+	// ExternalURL is where people reach the dashboard, for links in
+	// alerts (default: http:// + listen).
+	ExternalURL string `yaml:"external_url"`
+}
+
+// Alerting configures the alert evaluator of `headroom serve`.
+type Alerting struct {
+	// Interval is how often every SLO is evaluated (default 30s).
+	Interval Duration `yaml:"interval"`
+	// MinEvents is the default for slos[].alerting.min_events (10).
+	MinEvents *float64 `yaml:"min_events"`
+	// NoData alerts when a source cannot be read for After.
+	NoData NoData `yaml:"no_data"`
+}
+
+// NoData configures the no-data alert.
+type NoData struct {
+	After    Duration `yaml:"after"`    // default 10m
+	Severity string   `yaml:"severity"` // default ticket; none disables
+}
+
+// Notify is a notification target.
+type Notify struct {
+	Name string `yaml:"name"`
+	Type string `yaml:"type"` // alertmanager, slack, webhook
+	URL  string `yaml:"url"`
+	// URLEnv and WebhookURLEnv name an environment variable holding the URL
+	// (a Slack webhook URL is a secret).
+	URLEnv        string     `yaml:"url_env"`
+	WebhookURLEnv string     `yaml:"webhook_url_env"`
+	SecretEnv     string     `yaml:"secret_env"` // webhook: HMAC-SHA256 key
+	Severities    StringList `yaml:"severities"` // only these (default all)
+	Services      StringList `yaml:"services"`   // only these (default all)
+}
+
+// SLOAlerting is how one SLO alerts.
+type SLOAlerting struct {
+	Disabled  bool              `yaml:"disabled"`
+	MinEvents *float64          `yaml:"min_events"`
+	Exhausted string            `yaml:"exhausted"` // severity of budget exhausted: ticket (default), page, none
+	Labels    map[string]string `yaml:"labels"`
+	// Tiers change the default tiers by name (page-1h, page-6h,
+	// ticket-1d, ticket-3d) or add new ones.
+	Tiers []TierConfig `yaml:"tiers"`
+}
+
+// TierConfig is a burn-rate tier: fire when both windows burn faster than
+// would spend BudgetShare of the budget within Long.
+type TierConfig struct {
+	Name        string            `yaml:"name"`
+	Disabled    bool              `yaml:"disabled"`
+	Severity    string            `yaml:"severity"`
+	BudgetShare *float64          `yaml:"budget_share"` // percent of the budget, e.g. 2
+	Long        Duration          `yaml:"long"`
+	Short       Duration          `yaml:"short"`
+	For         Duration          `yaml:"for"`
+	Labels      map[string]string `yaml:"labels"`
 }
 
 // ServerAuth protects everything `serve` answers but /healthz: a bearer
@@ -108,6 +167,9 @@ type SLO struct {
 	Window      string  `yaml:"window"`    // 28d, month, quarter, week
 	Filter      Filter  `yaml:"filter"`
 	SLI         SLISpec `yaml:"sli"`
+	// Runbook is a link alerts carry.
+	Runbook  string      `yaml:"runbook"`
+	Alerting SLOAlerting `yaml:"alerting"`
 }
 
 // Filter narrows the requests an SLO counts.

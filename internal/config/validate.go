@@ -3,7 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,6 +123,7 @@ func (c *Config) Validate() error {
 			v.add(p+".sli.type", "%q: want availability or latency", o.SLI.Type)
 		}
 	}
+	v.alerting()
 	r := c.Storage.Retention
 	for _, f := range []struct {
 		name string
@@ -278,3 +281,104 @@ func statusRange(e string) (lo, hi int, err error) {
 
 // Contains reports whether code is in the set.
 func (s *StatusSet) Contains(code int) bool { return code >= 0 && code < len(s) && s[code] }
+
+// Severities an alert may have.
+var Severities = []string{"page", "ticket"}
+
+func (v *validator) alerting() {
+	c := v.c
+	if d := time.Duration(c.Alerting.Interval); d != 0 && (d < time.Second || d > 10*time.Minute) {
+		v.add("alerting.interval", "%v: want 1s to 10m", d)
+	}
+	if m := c.Alerting.MinEvents; m != nil && *m < 0 {
+		v.add("alerting.min_events", "must not be negative")
+	}
+	if s := c.Alerting.NoData.Severity; s != "" && s != "none" && !slices.Contains(Severities, s) {
+		v.add("alerting.no_data.severity", "%q: want page, ticket or none", s)
+	}
+	if c.Server.ExternalURL != "" {
+		if u, err := url.Parse(c.Server.ExternalURL); err != nil || u.Scheme == "" || u.Host == "" {
+			v.add("server.external_url", "%q: want an absolute URL like https://headroom.example.com", c.Server.ExternalURL)
+		}
+	}
+	names := map[string]bool{}
+	for i, n := range c.Notify {
+		p := fmt.Sprintf("notify[%d]", i)
+		v.name(p+".name", "notify target", n.Name, names)
+		urls := 0
+		for _, u := range []string{n.URL, n.URLEnv, n.WebhookURLEnv} {
+			if u != "" {
+				urls++
+			}
+		}
+		switch n.Type {
+		case "alertmanager", "slack", "webhook":
+			if urls != 1 {
+				v.add(p, "set exactly one of url, url_env, webhook_url_env")
+			}
+		case "":
+			v.add(p+".type", "required: alertmanager, slack or webhook")
+		default:
+			v.add(p+".type", "%q: want alertmanager, slack or webhook", n.Type)
+		}
+		if n.URL != "" {
+			if u, err := url.Parse(n.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				v.add(p+".url", "%q: want an http(s) URL", n.URL)
+			}
+		}
+		if n.SecretEnv != "" && n.Type != "webhook" {
+			v.add(p+".secret_env", "only webhook targets are signed")
+		}
+		for _, s := range n.Severities {
+			if !slices.Contains(Severities, s) {
+				v.add(p+".severities", "%q: want page or ticket", s)
+			}
+		}
+		for _, s := range n.Services {
+			if c.Service(s) == nil {
+				v.add(p+".services", "unknown service %q", s)
+			}
+		}
+	}
+	for i, o := range c.SLOs {
+		p := fmt.Sprintf("slos[%d].alerting", i)
+		a := o.Alerting
+		if a.MinEvents != nil && *a.MinEvents < 0 {
+			v.add(p+".min_events", "must not be negative")
+		}
+		if a.Exhausted != "" && a.Exhausted != "none" && !slices.Contains(Severities, a.Exhausted) {
+			v.add(p+".exhausted", "%q: want page, ticket or none", a.Exhausted)
+		}
+		tiers := map[string]bool{}
+		for j, t := range a.Tiers {
+			tp := fmt.Sprintf("%s.tiers[%d]", p, j)
+			switch {
+			case t.Name == "":
+				v.add(tp+".name", "required (a default tier to change: page-1h, page-6h, ticket-1d, ticket-3d; or a new name)")
+			case tiers[t.Name]:
+				v.add(tp+".name", "%q twice", t.Name)
+			}
+			tiers[t.Name] = true
+			if t.Severity != "" && !slices.Contains(Severities, t.Severity) {
+				v.add(tp+".severity", "%q: want page or ticket", t.Severity)
+			}
+			if s := t.BudgetShare; s != nil && (*s <= 0 || *s > 100) {
+				v.add(tp+".budget_share", "%v: want a percentage of the budget above 0, at most 100", *s)
+			}
+			if t.Long < 0 || t.Short < 0 || t.For < 0 {
+				v.add(tp, "durations must not be negative")
+			}
+			if !isDefaultTier(t.Name) && !t.Disabled && (t.Severity == "" || t.BudgetShare == nil || t.Long == 0 || t.Short == 0) {
+				v.add(tp, "a new tier needs severity, budget_share, long and short")
+			}
+		}
+	}
+}
+
+func isDefaultTier(name string) bool {
+	switch name {
+	case "page-1h", "page-6h", "ticket-1d", "ticket-3d":
+		return true
+	}
+	return false
+}

@@ -37,6 +37,53 @@ type Engine struct {
 	// its changes (nil otherwise).
 	counts  *countCache
 	watched Watched
+	// alerts, when set, gives the alert states as of an instant.
+	alerts func(at time.Time) []AlertState
+}
+
+// AlertState is an alert as the dashboard shows it.
+type AlertState struct {
+	Key      string    `json:"key"`
+	Kind     string    `json:"kind"`
+	SLO      string    `json:"slo,omitempty"`
+	Service  string    `json:"service"`
+	Tier     string    `json:"tier,omitempty"`
+	Severity string    `json:"severity"`
+	Phase    string    `json:"phase"` // inactive, pending, firing
+	Since    time.Time `json:"since"`
+}
+
+// SetAlerts tells the engine where the alert states as of an instant come
+// from; without it SLOs show the alert state "unknown".
+func (e *Engine) SetAlerts(fn func(at time.Time) []AlertState) { e.alerts = fn }
+
+// alertOf returns the most urgent alert of an SLO: firing before pending,
+// page before ticket.
+func alertOf(states []AlertState, name string) map[string]interface{} {
+	best, rank := AlertState{Phase: "inactive"}, 0
+	for _, s := range states {
+		if s.SLO != name {
+			continue
+		}
+		r := 0
+		switch s.Phase {
+		case "firing":
+			r = 4
+		case "pending":
+			r = 2
+		}
+		if r > 0 && s.Severity == "page" {
+			r++
+		}
+		if r > rank {
+			best, rank = s, r
+		}
+	}
+	out := map[string]interface{}{"state": best.Phase}
+	if rank > 0 {
+		out["severity"], out["tier"], out["since"], out["kind"] = best.Severity, best.Tier, best.Since, best.Kind
+	}
+	return out
 }
 
 // New compiles the SLOs of cfg.
@@ -215,6 +262,10 @@ func (e *Engine) SLO(ctx context.Context, name string, at time.Time) (*SLO, erro
 func (e *Engine) status(ctx context.Context, at time.Time, specs []*sli.Spec) ([]SLO, error) {
 	windows := burnWindows()
 	end := slo.EndMinute(at)
+	var alerts []AlertState
+	if e.alerts != nil {
+		alerts = e.alerts(at)
+	}
 	sparkTo := ceilTime(end, sparkStep)
 	out := make([]SLO, len(specs))
 	for svc, idx := range groupByService(specs) {
@@ -257,6 +308,9 @@ func (e *Engine) status(ctx context.Context, at time.Time, specs []*sli.Spec) ([
 				st.BurnRates[w] = slo.BurnRate(burn[w][j], s.Objective)
 			}
 			o := summary(st)
+			if e.alerts != nil {
+				o.Alert = alertOf(alerts, s.Name)
+			}
 			o.Sparkline = make([]SparkPoint, len(spark))
 			for b, c := range spark {
 				o.Sparkline[b].T = sparkTo.Add(-sparkSpan + time.Duration(b)*sparkStep)
@@ -495,4 +549,50 @@ func (e *Engine) DayRetention() time.Duration {
 		return time.Duration(r)
 	}
 	return 0
+}
+
+// WindowCounts is an SLO's events over windows ending at one instant, with
+// its own window and budget: what the alert evaluator looks at.
+type WindowCounts struct {
+	SLO             string
+	Period          time.Duration
+	Objective       float64 // ratio
+	Windows         map[time.Duration]slo.Counts
+	Window          slo.Counts // the SLO's window
+	BudgetRemaining float64
+}
+
+// WindowCounts returns every SLO's events over each of windows ending at
+// at (rounded up to the minute, like every window).
+func (e *Engine) WindowCounts(ctx context.Context, at time.Time, windows []time.Duration) ([]WindowCounts, error) {
+	end := slo.EndMinute(at)
+	var out []WindowCounts
+	for svc, idx := range groupByService(e.specs) {
+		q, all, err := e.query(ctx, svc)
+		if err != nil {
+			return nil, err
+		}
+		sums := map[time.Duration][]slo.Counts{}
+		for _, w := range windows {
+			if sums[w], err = q.Sum(sli.Range{From: end.Add(-w), To: end}); err != nil {
+				return nil, err
+			}
+		}
+		for j := range idx {
+			s := all[j]
+			from, to := s.Window.Bounds(at, time.UTC)
+			win, err := q.Sum(sli.Range{From: from, To: to})
+			if err != nil {
+				return nil, err
+			}
+			wc := WindowCounts{SLO: s.Name, Period: s.Window.Period(at, time.UTC), Objective: s.Objective,
+				Windows: map[time.Duration]slo.Counts{}, Window: win[j]}
+			wc.BudgetRemaining = slo.BudgetRemaining(win[j], s.Objective)
+			for _, w := range windows {
+				wc.Windows[w] = sums[w][j]
+			}
+			out = append(out, wc)
+		}
+	}
+	return out, nil
 }

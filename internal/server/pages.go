@@ -53,7 +53,7 @@ const partialHeader = "X-Headroom-Partial"
 
 func newPages() (*pages, error) {
 	p := &pages{t: map[string]*template.Template{}}
-	for _, name := range []string{"overview", "slo", "service", "error"} {
+	for _, name := range []string{"overview", "slo", "service", "alerts", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
@@ -281,7 +281,15 @@ var funcs = template.FuncMap{
 	"rawValue": func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) },
 	"ranges":   func() []string { return Ranges },
 	"windows":  func() []string { return []string{"1h", "6h", "3d"} },
-	"classes":  func() []string { return report.Classes },
+	"firing": func(states []report.AlertState) bool {
+		for _, s := range states {
+			if s.Phase != "inactive" {
+				return true
+			}
+		}
+		return false
+	},
+	"classes": func() []string { return report.Classes },
 	"div": func(a, b float64) float64 {
 		if b == 0 {
 			return 0

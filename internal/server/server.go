@@ -53,6 +53,8 @@ type Options struct {
 	// Refresh is how often pages refresh their numbers and charts (default
 	// 3 s; negative: never).
 	Refresh time.Duration
+	// Alerts gives the alert states and history (nil: none).
+	Alerts AlertsFunc
 	// Pinned, when set, is the instant everything is shown as of (a sample's
 	// end, say) instead of now; pages then do not refresh.
 	Pinned time.Time
@@ -125,6 +127,8 @@ func (s *Server) Handler() http.Handler {
 		handle("GET /api/v1/slos/{name}/breakdown", s.apiBreakdown)
 		handle("GET /api/v1/services", s.apiServices)
 		handle("GET /api/v1/services/{name}", s.apiService)
+		handle("GET /api/v1/alerts", s.apiAlerts)
+		handle("GET /alerts", s.pageAlerts)
 		handle("GET /api/", func(w http.ResponseWriter, r *http.Request) {
 			writeAPIError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
 		})

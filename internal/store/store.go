@@ -152,6 +152,22 @@ CREATE TABLE IF NOT EXISTS malformed (
 	excerpt TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS malformed_fp ON malformed (fingerprint, id);
+CREATE TABLE IF NOT EXISTS alert_states (
+	key TEXT PRIMARY KEY,
+	data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_events (
+	id INTEGER PRIMARY KEY,
+	key TEXT NOT NULL,
+	at INTEGER NOT NULL,
+	data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_events_at ON alert_events (at);
+CREATE TABLE IF NOT EXISTS deliveries (
+	id INTEGER PRIMARY KEY,
+	at INTEGER NOT NULL,
+	data TEXT NOT NULL
+);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');
 `
 

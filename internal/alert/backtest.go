@@ -1,0 +1,100 @@
+package alert
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/slo"
+)
+
+// Episode is one firing of an alert in a backtest.
+type Episode struct {
+	Key      string    `json:"key"`
+	SLO      string    `json:"slo"`
+	Kind     string    `json:"kind"`
+	Tier     string    `json:"tier,omitempty"`
+	Severity string    `json:"severity"`
+	Fired    time.Time `json:"fired"`
+	Resolved time.Time `json:"resolved,omitzero"` // zero: still firing at the end
+	// BurningSince is when the SLO began to spend its budget faster than
+	// it allows (its 1-minute burn rate above 1) before the alert fired;
+	// Detection is Fired − BurningSince.
+	BurningSince time.Time     `json:"burning_since,omitzero"`
+	Detection    time.Duration `json:"detection_ns"`
+	// RecoveredAt is when the 1-minute burn rate fell back to 1 or less
+	// after firing; Reset is Resolved − RecoveredAt.
+	RecoveredAt time.Time     `json:"recovered_at,omitzero"`
+	Reset       time.Duration `json:"reset_ns"`
+}
+
+// nowWindow is the window the backtest reads as "the burn rate now", to
+// time detections and resets.
+const nowWindow = time.Minute
+
+// Backtest replays the evaluator over stored history: from `from` to `to`
+// every step, with every alert inactive at the start, exactly as `serve`
+// would have evaluated at those instants. It returns the transitions and
+// each firing as an episode.
+func Backtest(ctx context.Context, eng *report.Engine, policies []Policy, from, to time.Time, step time.Duration) ([]Transition, []Episode, error) {
+	if step <= 0 {
+		return nil, nil, fmt.Errorf("step %v: want a positive duration", step)
+	}
+	e := NewEvaluator(policies, nil)
+	e.NoDataSeverity = "" // the tailer's past is not stored
+	windows := append(Windows(policies), nowWindow)
+	var trs []Transition
+	var episodes []Episode
+	open := map[string]int{}          // key → index in episodes
+	burning := map[string]time.Time{} // SLO → since when its burn is above 1
+	recovered := map[string]time.Time{}
+	for at := from; at.Before(to); at = at.Add(step) {
+		counts, err := eng.WindowCounts(ctx, at, windows)
+		if err != nil {
+			return nil, nil, err
+		}
+		measures := make([]Measure, 0, len(counts))
+		for _, c := range counts {
+			m := Measure{SLO: c.SLO, Period: c.Period, Objective: c.Objective, Windows: c.Windows,
+				BudgetRemaining: c.BudgetRemaining, WindowEvents: c.Window.Total}
+			measures = append(measures, m)
+			if slo.BurnRate(c.Windows[nowWindow], c.Objective) > 1 {
+				if burning[c.SLO].IsZero() {
+					burning[c.SLO] = at
+				}
+				delete(recovered, c.SLO)
+			} else {
+				delete(burning, c.SLO)
+				if recovered[c.SLO].IsZero() {
+					recovered[c.SLO] = at
+				}
+			}
+		}
+		for _, t := range e.Step(at, measures, nil) {
+			trs = append(trs, t)
+			s := t.State
+			switch {
+			case t.Fired():
+				ep := Episode{Key: s.Key, SLO: s.SLO, Kind: s.Kind, Tier: s.Tier, Severity: s.Severity, Fired: t.At, BurningSince: burning[s.SLO]}
+				if !ep.BurningSince.IsZero() {
+					ep.Detection = ep.Fired.Sub(ep.BurningSince)
+				}
+				open[s.Key] = len(episodes)
+				episodes = append(episodes, ep)
+			case t.Resolved():
+				i, ok := open[s.Key]
+				if !ok {
+					continue
+				}
+				ep := &episodes[i]
+				ep.Resolved = t.At
+				if r := recovered[s.SLO]; !r.IsZero() && !r.Before(ep.Fired) {
+					ep.RecoveredAt, ep.Reset = r, t.At.Sub(r)
+				}
+				delete(open, s.Key)
+			}
+		}
+	}
+	return trs, episodes, nil
+}

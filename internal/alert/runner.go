@@ -1,0 +1,255 @@
+package alert
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/notify"
+	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/slo"
+	"github.com/headroom-slo/headroom/internal/store"
+	"github.com/headroom-slo/headroom/internal/tail"
+)
+
+// Notifier delivers alerts (notify.Dispatcher).
+type Notifier interface {
+	// Send delivers a state change.
+	Send(notify.Alert)
+	// Refresh hands over every alert firing now, for targets that forget
+	// alerts not re-sent (Alertmanager).
+	Refresh([]notify.Alert)
+}
+
+// Store keeps alert states and history (store.Store).
+type Store interface {
+	SaveAlerts(ctx context.Context, states map[string][]byte, events []store.AlertEvent) error
+	AlertStates(ctx context.Context) (map[string][]byte, error)
+}
+
+// Runner is the evaluator inside `headroom serve`: every interval it
+// measures every SLO, moves the alerts, stores their states and history in
+// one transaction, and hands the changes to the notifiers. A restart picks
+// up the stored states, so it neither pages again nor forgets a firing
+// alert.
+type Runner struct {
+	eng      *report.Engine
+	st       Store
+	notifier Notifier
+	sources  func() []tail.State
+	ext      string // the dashboard's external URL, for links
+	log      *slog.Logger
+	policies map[string]Policy
+
+	mu      sync.Mutex
+	eval    *Evaluator
+	windows []time.Duration
+	broken  map[string]time.Time // source → when it was first seen broken
+	last    time.Time
+}
+
+// RunnerOptions configure a Runner.
+type RunnerOptions struct {
+	Engine      *report.Engine
+	Store       Store
+	Notifier    Notifier // nil: none
+	Sources     func() []tail.State
+	ExternalURL string
+	Log         *slog.Logger
+}
+
+// NewRunner loads the stored alert states.
+func NewRunner(ctx context.Context, opts RunnerOptions) (*Runner, error) {
+	cfg := opts.Engine.Config()
+	policies, err := Policies(cfg)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := opts.Store.AlertStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var states []State
+	for key, data := range stored {
+		var s State
+		if err := json.Unmarshal(data, &s); err != nil {
+			return nil, fmt.Errorf("alert state %s: %w", key, err)
+		}
+		states = append(states, s)
+	}
+	r := &Runner{
+		eng: opts.Engine, st: opts.Store, notifier: opts.Notifier, sources: opts.Sources,
+		ext: strings.TrimSuffix(opts.ExternalURL, "/"), log: opts.Log,
+		policies: map[string]Policy{}, broken: map[string]time.Time{},
+		eval: NewEvaluator(policies, states), windows: Windows(policies),
+	}
+	r.eval.NoDataAfter, r.eval.NoDataSeverity = NoDataConfig(cfg)
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	for _, p := range policies {
+		r.policies[p.SLO] = p
+	}
+	return r, nil
+}
+
+// Run evaluates every interval until ctx ends.
+func (r *Runner) Run(ctx context.Context, interval time.Duration, now func() time.Time) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := r.Step(ctx, now()); err != nil && ctx.Err() == nil {
+			r.log.Error("alert evaluation", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Step evaluates at `at`, stores and sends what changed, and returns it.
+func (r *Runner) Step(ctx context.Context, at time.Time) ([]Transition, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	counts, err := r.eng.WindowCounts(ctx, at, r.windows)
+	if err != nil {
+		return nil, err
+	}
+	measures := make([]Measure, 0, len(counts))
+	for _, c := range counts {
+		measures = append(measures, Measure{SLO: c.SLO, Period: c.Period, Objective: c.Objective, Windows: c.Windows,
+			BudgetRemaining: c.BudgetRemaining, WindowEvents: c.Window.Total})
+	}
+	trs := r.eval.Step(at, measures, r.sourceHealth(at))
+	r.last = at
+	states := map[string][]byte{}
+	var events []store.AlertEvent
+	for _, s := range r.eval.States() {
+		b, _ := json.Marshal(s)
+		states[s.Key] = b
+	}
+	for _, t := range trs {
+		b, _ := json.Marshal(t)
+		events = append(events, store.AlertEvent{Key: t.State.Key, At: t.At, Data: b})
+	}
+	if err := r.st.SaveAlerts(ctx, states, events); err != nil {
+		return nil, err
+	}
+	if r.notifier != nil {
+		for _, t := range trs {
+			if t.Fired() || t.Resolved() {
+				r.notifier.Send(r.alert(ctx, t.State, t.At, t.ResolvedAt))
+			}
+		}
+		var firing []notify.Alert
+		for _, s := range r.eval.Firing() {
+			firing = append(firing, r.alert(ctx, s, s.Since, time.Time{}))
+		}
+		r.notifier.Refresh(firing)
+	}
+	return trs, nil
+}
+
+// sourceHealth turns the tailer's state into no-data inputs: a source is
+// broken when its last poll failed or no file matches its glob.
+func (r *Runner) sourceHealth(at time.Time) []Source {
+	if r.sources == nil {
+		return nil
+	}
+	var out []Source
+	for _, s := range r.sources() {
+		key := s.Service + "\x00" + s.Log
+		why := ""
+		switch {
+		case s.LastError != "" && !s.LastErrorAt.Before(s.LastData):
+			why = s.LastError
+		case s.Files == 0 && !s.LastPoll.IsZero():
+			why = "no file matches " + s.Log
+		}
+		src := Source{Service: s.Service, Log: s.Log, Broken: why}
+		if why == "" {
+			delete(r.broken, key)
+		} else {
+			if _, ok := r.broken[key]; !ok {
+				r.broken[key] = at
+			}
+			src.Since = r.broken[key]
+		}
+		out = append(out, src)
+	}
+	return out
+}
+
+// alert builds what the notifiers send for a state.
+func (r *Runner) alert(ctx context.Context, s State, startsAt, resolvedAt time.Time) notify.Alert {
+	a := notify.Alert{
+		Fingerprint: s.Key, Name: Names[s.Kind], SLO: s.SLO, Service: s.Service, Severity: s.Severity, Tier: s.Tier,
+		State: notify.Firing, StartsAt: s.ActiveAt, EndsAt: resolvedAt, Labels: s.Labels,
+		Summary: Summary(s), BudgetRemaining: s.Values["budget_remaining"],
+		BurnRates: map[string]float64{}, Thresholds: map[string]float64{},
+	}
+	if a.StartsAt.IsZero() {
+		a.StartsAt = startsAt
+	}
+	if !resolvedAt.IsZero() {
+		a.State = notify.Resolved
+	}
+	p, ok := r.policies[s.SLO]
+	if ok {
+		a.RunbookURL = p.Runbook
+		if spec, err := r.eng.Spec(s.SLO); err == nil {
+			a.Objective, a.Window = spec.Config.Objective, spec.Config.Window
+		}
+	}
+	if r.ext != "" && s.SLO != "" {
+		a.DashboardURL = r.ext + "/slo/" + url.PathEscape(s.SLO)
+	}
+	if s.Kind == KindBurn && ok {
+		for _, t := range p.Tiers {
+			if t.Name != s.Tier {
+				continue
+			}
+			long, short := slo.FormatDuration(t.Long), slo.FormatDuration(t.Short)
+			a.BurnRates[long], a.BurnRates[short] = s.Values["long_burn"], s.Values["short_burn"]
+			a.Thresholds[long], a.Thresholds[short] = s.Values["threshold"], s.Values["threshold"]
+			a.Description = fmt.Sprintf("Burn rate %.1f× over %s and %.1f× over %s, above %.1f× (%.0f%% of the %s budget in %s). Error budget left: %.1f%%.",
+				s.Values["long_burn"], long, s.Values["short_burn"], short, s.Values["threshold"], t.BudgetShare*100, a.Window, long, a.BudgetRemaining*100)
+			// Where: the top routes and statuses by bad events over the
+			// long window.
+			end := startsAt
+			if !resolvedAt.IsZero() {
+				end = resolvedAt
+			}
+			a.TopRoutes = r.top(ctx, s.SLO, end.Add(-t.Long), end, "route")
+			a.TopStatuses = r.top(ctx, s.SLO, end.Add(-t.Long), end, "status")
+		}
+	}
+	return a
+}
+
+func (r *Runner) top(ctx context.Context, name string, from, to time.Time, by string) []notify.Count {
+	b, err := r.eng.Breakdown(ctx, name, from, to, by, 3)
+	if err != nil {
+		r.log.Warn("alert breakdown", "slo", name, "by", by, "err", err)
+		return nil
+	}
+	var out []notify.Count
+	for _, row := range b.Rows {
+		out = append(out, notify.Count{Key: row.Key, Bad: row.Bad})
+	}
+	return out
+}
+
+// States returns every alert's state as of the last evaluation.
+func (r *Runner) States() []State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.eval.States()
+}
