@@ -27,13 +27,13 @@ type Alert struct {
 	// What the alert saw when it changed state.
 	BurnRates       map[string]float64 // by window: "1h", "5m", …
 	Thresholds      map[string]float64 // the tier's burn-rate threshold by window
-	BudgetRemaining float64
-	Objective       float64 // percent
-	Window          string
+	BudgetRemaining float64            // share of the window's budget left: 1 all, < 0 overspent
+	Objective       float64            // percent
+	Window          string             // the SLO's window: "30d"
 	// Where the budget is going: the top routes and statuses by bad events
 	// over the tier's long window.
-	TopRoutes   []Count
-	TopStatuses []Count
+	TopRoutes    []Count
+	TopStatuses  []Count
 	DashboardURL string // the SLO page, from server.external_url
 	RunbookURL   string
 }

@@ -1,0 +1,253 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Types of targets.
+const (
+	TypeAlertmanager = "alertmanager"
+	TypeSlack        = "slack"
+	TypeWebhook      = "webhook"
+)
+
+// Target is one place alerts go: one configured notify entry.
+type Target struct {
+	Name string
+	Type string // TypeAlertmanager, TypeSlack or TypeWebhook
+	// URL is Alertmanager's base URL (http://127.0.0.1:9093; alerts are
+	// posted to URL/api/v2/alerts), the Slack incoming-webhook URL or the
+	// webhook's URL. A Slack URL is a secret: errors and logs show only its
+	// host.
+	URL string
+	// Secret is the webhook's HMAC-SHA256 key; empty: requests are unsigned.
+	Secret string
+	// Severities and Services restrict the target to alerts of these
+	// severities and services; empty: all.
+	Severities []string
+	Services   []string
+	// Timeout bounds each HTTP request (default 10 s).
+	Timeout time.Duration
+}
+
+// matches reports whether a goes to t.
+func (t *Target) matches(a *Alert) bool {
+	return (len(t.Severities) == 0 || slices.Contains(t.Severities, a.Severity)) &&
+		(len(t.Services) == 0 || slices.Contains(t.Services, a.Service))
+}
+
+// Options configure a Dispatcher. Zero fields take their defaults.
+type Options struct {
+	// QueueSize bounds each target's queue of state changes waiting for
+	// delivery (default 1000); the one being delivered is not counted.
+	QueueSize int
+	// MinBackoff and MaxBackoff bound the wait before a retry (default 1 s
+	// and 5 m): it doubles from MinBackoff with each consecutive failure of
+	// the target, up to MaxBackoff.
+	MinBackoff, MaxBackoff time.Duration
+	// ResendEvery is how often the caller calls Refresh (default 30 s).
+	// Alertmanager is told a firing alert ends 4×ResendEvery after it was
+	// sent, so it stays firing while refreshed and resolves by itself
+	// when headroom stops.
+	ResendEvery time.Duration
+	// Log records every delivery attempt (nil: none).
+	Log DeliveryLog
+	// Logger logs failures (default: discard).
+	Logger *slog.Logger
+	// Client sends the requests (default: a client that follows no
+	// redirects, so a signed body is never re-sent elsewhere).
+	Client *http.Client
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (o *Options) defaults() error {
+	if o.QueueSize <= 0 {
+		o.QueueSize = 1000
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 5 * time.Minute
+	}
+	if o.MinBackoff > o.MaxBackoff {
+		return fmt.Errorf("notify: min backoff %v is above max backoff %v", o.MinBackoff, o.MaxBackoff)
+	}
+	if o.ResendEvery <= 0 {
+		o.ResendEvery = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}
+
+// Dispatcher delivers alerts to targets: each target has its own queue and
+// worker, so a slow or unreachable target delays only itself.
+//
+// Per target, state changes are delivered one at a time in the order they
+// were sent: a failing delivery stays at the head of the queue and is
+// retried until it succeeds or fails permanently. When a queue is full, Send
+// drops the oldest waiting change (not the one being delivered) and counts
+// it: under a long outage the newest states, which say what is true now,
+// are the ones worth keeping.
+type Dispatcher struct {
+	opts    Options
+	workers []*worker
+	running sync.Mutex // held by Run
+}
+
+// NewDispatcher checks the targets and returns a Dispatcher for them; the
+// error lists every bad target. Nothing is delivered until Run.
+func NewDispatcher(targets []Target, opts Options) (*Dispatcher, error) {
+	var errs []error
+	if err := opts.defaults(); err != nil {
+		errs = append(errs, err)
+	}
+	d := &Dispatcher{opts: opts}
+	names := map[string]bool{}
+	for i, t := range targets {
+		if err := validate(t, names); err != nil {
+			name := t.Name
+			if name == "" {
+				name = fmt.Sprintf("#%d", i+1)
+			}
+			errs = append(errs, fmt.Errorf("notify target %s: %w", name, err))
+			continue
+		}
+		if t.Timeout <= 0 {
+			t.Timeout = 10 * time.Second
+		}
+		t.Severities = slices.Clone(t.Severities)
+		t.Services = slices.Clone(t.Services)
+		d.workers = append(d.workers, &worker{t: t, opts: &d.opts, wake: make(chan struct{}, 1)})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func validate(t Target, names map[string]bool) error {
+	var errs []error
+	switch {
+	case t.Name == "":
+		errs = append(errs, errors.New("name is empty"))
+	case names[t.Name]:
+		errs = append(errs, errors.New("name is used twice"))
+	}
+	names[t.Name] = true
+	switch t.Type {
+	case TypeAlertmanager, TypeSlack, TypeWebhook:
+	default:
+		errs = append(errs, fmt.Errorf("type %q: want alertmanager, slack or webhook", t.Type))
+	}
+	if u, err := url.Parse(t.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		// The URL may be a secret (Slack's): do not show it.
+		errs = append(errs, errors.New("url: want an absolute http(s) URL"))
+	}
+	if t.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout %v is negative", t.Timeout))
+	}
+	return errors.Join(errs...)
+}
+
+// Run delivers until ctx ends, one goroutine per target, and returns when
+// they have all stopped. What is still queued then (including a delivery
+// interrupted mid-attempt, which is not counted as failed) stays queued and
+// is delivered by a later Run; calls to Run do not overlap (a second waits
+// for the first to return).
+func (d *Dispatcher) Run(ctx context.Context) {
+	d.running.Lock()
+	defer d.running.Unlock()
+	var wg sync.WaitGroup
+	for _, w := range d.workers {
+		wg.Go(func() { w.run(ctx) })
+	}
+	wg.Wait()
+}
+
+// Send queues a state change of an alert (firing or resolved) for every
+// target whose severities and services match it. It never blocks; see
+// Dispatcher for what a full queue drops. It may be called before Run.
+func (d *Dispatcher) Send(a Alert) {
+	a = clone(a)
+	for _, w := range d.workers {
+		if w.t.matches(&a) {
+			w.push(a)
+		}
+	}
+}
+
+// Refresh gives the targets that must hear of every firing alert again and
+// again (Alertmanager, which resolves an alert not re-sent before it ends)
+// the set of alerts firing now; the caller calls it every ResendEvery. It
+// replaces a refresh not yet delivered, so refreshes never pile up, and is
+// delivered in order with the state changes around it. Other targets ignore
+// it.
+func (d *Dispatcher) Refresh(alerts []Alert) {
+	for _, w := range d.workers {
+		if w.t.Type != TypeAlertmanager {
+			continue
+		}
+		var mine []Alert
+		for i := range alerts {
+			if w.t.matches(&alerts[i]) {
+				mine = append(mine, clone(alerts[i]))
+			}
+		}
+		w.setRefresh(mine)
+	}
+}
+
+// TargetStats is what a target's worker has done.
+type TargetStats struct {
+	Name, Type string
+	// Queued is what waits for delivery: state changes, the one being
+	// delivered and a pending refresh.
+	Queued int
+	// Sent counts deliveries (refreshes included); Failed counts
+	// deliveries given up (a 4xx other than 408 and 429); Retries counts
+	// attempts that failed and are retried; Dropped counts state changes
+	// dropped because the queue was full.
+	Sent, Failed, Retries, Dropped int64
+	// LastError is the last failed attempt's error, cleared by a
+	// successful delivery.
+	LastError string
+	// LastSent is when the last delivery succeeded.
+	LastSent time.Time
+}
+
+// Stats returns every target's stats, in the order of the targets.
+func (d *Dispatcher) Stats() []TargetStats {
+	out := make([]TargetStats, 0, len(d.workers))
+	for _, w := range d.workers {
+		out = append(out, w.stats())
+	}
+	return out
+}
+
+func clone(a Alert) Alert {
+	a.Labels = maps.Clone(a.Labels)
+	a.BurnRates = maps.Clone(a.BurnRates)
+	a.Thresholds = maps.Clone(a.Thresholds)
+	a.TopRoutes = slices.Clone(a.TopRoutes)
+	a.TopStatuses = slices.Clone(a.TopStatuses)
+	return a
+}
