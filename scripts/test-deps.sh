@@ -13,12 +13,15 @@ cd "$(dirname "$0")/.."
 # chromium: the headless browser internal/browser drives (chromedp) to check
 # the dashboard and take the README's screenshots. fonts-liberation, which
 # chromium only recommends, gives those screenshots Arial-metric text.
+# prometheus-alertmanager: the real Alertmanager (/usr/bin/prometheus-alertmanager)
+# that internal/itest starts to check alert delivery over its v2 API.
 APT_PACKAGES=(
 	nginx
 	gcc
 	libc6-dev
 	chromium
 	fonts-liberation
+	prometheus-alertmanager
 )
 
 STATICCHECK_VERSION=v0.8.2

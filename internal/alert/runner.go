@@ -118,6 +118,34 @@ func (r *Runner) Run(ctx context.Context, interval time.Duration, now func() tim
 func (r *Runner) Step(ctx context.Context, at time.Time) ([]Transition, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	trs, err := r.evaluate(ctx, at, r.sourceHealth(at))
+	if err != nil {
+		return nil, err
+	}
+	if err := r.save(ctx, trs); err != nil {
+		return nil, err
+	}
+	r.send(ctx, trs)
+	return trs, nil
+}
+
+// Replay evaluates every step over [from, to] as `serve` would have, without
+// notifying anyone, and stores the resulting states and history once.
+func (r *Runner) Replay(ctx context.Context, from, to time.Time, step time.Duration) ([]Transition, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var all []Transition
+	for at := from; !at.After(to); at = at.Add(step) {
+		trs, err := r.evaluate(ctx, at, nil)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, trs...)
+	}
+	return all, r.save(ctx, all)
+}
+
+func (r *Runner) evaluate(ctx context.Context, at time.Time, sources []Source) ([]Transition, error) {
 	counts, err := r.eng.WindowCounts(ctx, at, r.windows)
 	if err != nil {
 		return nil, err
@@ -127,8 +155,12 @@ func (r *Runner) Step(ctx context.Context, at time.Time) ([]Transition, error) {
 		measures = append(measures, Measure{SLO: c.SLO, Period: c.Period, Objective: c.Objective, Windows: c.Windows,
 			BudgetRemaining: c.BudgetRemaining, WindowEvents: c.Window.Total})
 	}
-	trs := r.eval.Step(at, measures, r.sourceHealth(at))
 	r.last = at
+	return r.eval.Step(at, measures, sources), nil
+}
+
+// save stores every state and the transitions, in one transaction.
+func (r *Runner) save(ctx context.Context, trs []Transition) error {
 	states := map[string][]byte{}
 	var events []store.AlertEvent
 	for _, s := range r.eval.States() {
@@ -139,9 +171,12 @@ func (r *Runner) Step(ctx context.Context, at time.Time) ([]Transition, error) {
 		b, _ := json.Marshal(t)
 		events = append(events, store.AlertEvent{Key: t.State.Key, At: t.At, Data: b})
 	}
-	if err := r.st.SaveAlerts(ctx, states, events); err != nil {
-		return nil, err
-	}
+	return r.st.SaveAlerts(ctx, states, events)
+}
+
+// send hands the firings and resolutions to the notifier, and the firing
+// set for refreshes.
+func (r *Runner) send(ctx context.Context, trs []Transition) {
 	if r.notifier != nil {
 		for _, t := range trs {
 			if t.Fired() || t.Resolved() {
@@ -154,7 +189,6 @@ func (r *Runner) Step(ctx context.Context, at time.Time) ([]Transition, error) {
 		}
 		r.notifier.Refresh(firing)
 	}
-	return trs, nil
 }
 
 // sourceHealth turns the tailer's state into no-data inputs: a source is

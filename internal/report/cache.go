@@ -82,6 +82,13 @@ func (c *countCache) sync(ctx context.Context, w Watched) error {
 	return nil
 }
 
+// commits returns the store's commit count the cache reflects.
+func (c *countCache) commits() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen
+}
+
 // view returns the cache of one service for one request.
 func (c *countCache) view(service string) *cacheView {
 	c.mu.Lock()

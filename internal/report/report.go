@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/cells"
@@ -39,6 +40,42 @@ type Engine struct {
 	watched Watched
 	// alerts, when set, gives the alert states as of an instant.
 	alerts func(at time.Time) []AlertState
+
+	dimsMu sync.Mutex
+	dims   map[int64]cachedDims // service id → its dictionary, with the count cache
+}
+
+// cachedDims is a service's dimension dictionary as read at a commit count.
+type cachedDims struct {
+	commits int64
+	dims    []store.DimValue
+}
+
+// dimsCells is the engine's source with the dimension dictionaries kept
+// between queries while the store's commit count does not move: a
+// dictionary only grows, and only with a commit.
+type dimsCells struct {
+	sli.Cells
+	e *Engine
+}
+
+func (d dimsCells) Dims(ctx context.Context, serviceID int64) ([]store.DimValue, error) {
+	e := d.e
+	commits := e.counts.commits()
+	e.dimsMu.Lock()
+	c, ok := e.dims[serviceID]
+	e.dimsMu.Unlock()
+	if ok && c.commits == commits {
+		return c.dims, nil
+	}
+	dims, err := d.Cells.Dims(ctx, serviceID)
+	if err != nil {
+		return nil, err
+	}
+	e.dimsMu.Lock()
+	e.dims[serviceID] = cachedDims{commits: commits, dims: dims}
+	e.dimsMu.Unlock()
+	return dims, nil
 }
 
 // AlertState is an alert as the dashboard shows it.
@@ -92,7 +129,7 @@ func New(cfg *config.Config, src sli.Cells) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, src: src, specs: specs, byName: map[string]*sli.Spec{}, now: time.Now}
+	e := &Engine{cfg: cfg, src: src, specs: specs, byName: map[string]*sli.Spec{}, now: time.Now, dims: map[int64]cachedDims{}}
 	for _, s := range specs {
 		e.byName[s.Name] = s
 	}
@@ -119,14 +156,18 @@ func (e *Engine) query(ctx context.Context, service string) (*sli.Query, []*sli.
 			specs = append(specs, s)
 		}
 	}
-	q, err := sli.NewQuery(ctx, e.src, specs, e.minuteFloor())
-	if err != nil {
-		return nil, nil, err
-	}
+	src := e.src
 	if e.counts != nil {
 		if err := e.counts.sync(ctx, e.watched); err != nil {
 			return nil, nil, err
 		}
+		src = dimsCells{Cells: e.src, e: e}
+	}
+	q, err := sli.NewQuery(ctx, src, specs, e.minuteFloor())
+	if err != nil {
+		return nil, nil, err
+	}
+	if e.counts != nil {
 		q.Shared = e.counts.view(service)
 	}
 	return q, specs, nil
