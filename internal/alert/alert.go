@@ -309,6 +309,17 @@ func finite(f float64) float64 {
 
 // Summary is a one-line description of an alert's state.
 func Summary(s State) string {
+	if s.Phase == Inactive {
+		switch s.Kind {
+		case KindBurn:
+			return fmt.Sprintf("%s: resolved, burn rate down to %.1f× over %s's short window (threshold %.1f×)",
+				s.SLO, s.Values["short_burn"], s.Tier, s.Values["threshold"])
+		case KindExhausted:
+			return fmt.Sprintf("%s: resolved, %.1f%% of the error budget left", s.SLO, s.Values["budget_remaining"]*100)
+		case KindNoData:
+			return fmt.Sprintf("%s (%s) can be read again", s.Log, s.Service)
+		}
+	}
 	switch s.Kind {
 	case KindBurn:
 		return fmt.Sprintf("%s is burning its error budget %.1f× too fast (%s; %s tier, threshold %.1f×)",

@@ -120,6 +120,10 @@ func TestDashboard(t *testing.T) {
 			name: "service", path: "/service/web", title: "Service web · headroom", shot: "service.png",
 			minCharts: 2, check: checkServicePage("web"),
 		},
+		{
+			name: "alerts", path: "/alerts", title: "Alerts · headroom", shot: "alerts.png",
+			check: checkAlertsPage,
+		},
 	} {
 		t.Run(pc.name, func(t *testing.T) { runPage(t, bctx, srv, shots, pc) })
 	}
@@ -414,6 +418,36 @@ func checkServicePage(name string) func(t *testing.T, ctx context.Context, srv *
 			}
 		}
 		compareFields(t, "#numbers", got.Fields, want)
+	}
+}
+
+// checkAlertsPage compares the alert history on the page with the API's:
+// quickstart replays the alerts over the sample, whose incident pages.
+func checkAlertsPage(t *testing.T, ctx context.Context, srv *serveProc) {
+	t.Helper()
+	var api struct {
+		Events []struct {
+			Key, To string
+		} `json:"events"`
+	}
+	srv.getJSON(t, "/api/v1/alerts", url.Values{"range": {"30d"}}, &api)
+	pages := 0
+	for _, e := range api.Events {
+		if strings.Contains(e.Key, "page-") && e.To == "firing" {
+			pages++
+		}
+	}
+	if pages == 0 {
+		t.Errorf("API: no page fired over the sample's incident: %+v", api.Events)
+	}
+	// The page shows 7 days before at by default; the sample's incident
+	// is 4 days before its end.
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#alert-events tbody tr.alert-firing, #alert-events tbody tr.alert-inactive').length`))
+	if err != nil {
+		t.Fatalf("read the alert history: %v", err)
+	}
+	if rows == 0 {
+		t.Errorf("the alerts page shows no history")
 	}
 }
 

@@ -103,7 +103,11 @@ func (o *Options) defaults() error {
 //
 // Per target, state changes are delivered one at a time in the order they
 // were sent: a failing delivery stays at the head of the queue and is
-// retried until it succeeds or fails permanently. When a queue is full, Send
+// retried until it succeeds or fails permanently. A network error, a timeout,
+// 408, 429 or a 5xx is retried, after a backoff (a longer Retry-After is
+// honoured up to MaxBackoff); any other status outside 2xx (a 4xx, or a
+// redirect, which is not followed) fails the delivery permanently: it is
+// logged, recorded and counted, and the queue moves on. When a queue is full, Send
 // drops the oldest waiting change (not the one being delivered) and counts
 // it: under a long outage the newest states, which say what is true now,
 // are the ones worth keeping.
@@ -123,12 +127,14 @@ func NewDispatcher(targets []Target, opts Options) (*Dispatcher, error) {
 	d := &Dispatcher{opts: opts}
 	names := map[string]bool{}
 	for i, t := range targets {
-		if err := validate(t, names); err != nil {
+		if bad := validate(t, names); len(bad) > 0 {
 			name := t.Name
 			if name == "" {
 				name = fmt.Sprintf("#%d", i+1)
 			}
-			errs = append(errs, fmt.Errorf("notify target %s: %w", name, err))
+			for _, err := range bad {
+				errs = append(errs, fmt.Errorf("notify target %s: %w", name, err))
+			}
 			continue
 		}
 		if t.Timeout <= 0 {
@@ -144,7 +150,8 @@ func NewDispatcher(targets []Target, opts Options) (*Dispatcher, error) {
 	return d, nil
 }
 
-func validate(t Target, names map[string]bool) error {
+// validate returns what is wrong with t.
+func validate(t Target, names map[string]bool) []error {
 	var errs []error
 	switch {
 	case t.Name == "":
@@ -165,7 +172,7 @@ func validate(t Target, names map[string]bool) error {
 	if t.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %v is negative", t.Timeout))
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // Run delivers until ctx ends, one goroutine per target, and returns when
@@ -223,7 +230,7 @@ type TargetStats struct {
 	// delivered and a pending refresh.
 	Queued int
 	// Sent counts deliveries (refreshes included); Failed counts
-	// deliveries given up (a 4xx other than 408 and 429); Retries counts
+	// deliveries given up (a status not retried: see Dispatcher); Retries counts
 	// attempts that failed and are retried; Dropped counts state changes
 	// dropped because the queue was full.
 	Sent, Failed, Retries, Dropped int64

@@ -152,13 +152,14 @@ func (w *worker) deliver(ctx context.Context, it *item) {
 			return // interrupted, not failed: the next Run tries again
 		}
 		it.attempts++
-		w.record(it, now, out)
-
+		// Stats first, then the log, so that whoever reads the log finds
+		// the stats up to date.
 		w.mu.Lock()
 		if out.err == nil {
 			w.sent++
 			w.lastSent, w.lastErr, w.fails, w.cur = now, "", 0, nil
 			w.mu.Unlock()
+			w.record(it, now, out)
 			return
 		}
 		w.lastErr = out.err.Error()
@@ -166,6 +167,7 @@ func (w *worker) deliver(ctx context.Context, it *item) {
 			w.failed++
 			w.fails, w.cur = 0, nil
 			w.mu.Unlock()
+			w.record(it, now, out)
 			w.opts.Logger.Error("notify delivery failed; not retried", w.logAttrs(it, out)...)
 			return
 		}
@@ -173,6 +175,7 @@ func (w *worker) deliver(ctx context.Context, it *item) {
 		w.fails++
 		wait := backoff(w.opts.MinBackoff, w.opts.MaxBackoff, w.fails, out.retryAfter)
 		w.mu.Unlock()
+		w.record(it, now, out)
 		w.opts.Logger.Warn("notify delivery failed; retrying", append(w.logAttrs(it, out), "retry_in", wait)...)
 
 		t := time.NewTimer(wait)
