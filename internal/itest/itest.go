@@ -1,5 +1,5 @@
-// Package itest starts real programs (nginx, an HTTP upstream) on loopback
-// for integration tests.
+// Package itest starts real programs (nginx, an HTTP upstream, Prometheus
+// Alertmanager, the headroom binary) on loopback for integration tests.
 //
 // Only _test.go files may import it. Tests call Require first: it skips under
 // -short, and when a binary is missing it skips, or fails when

@@ -225,20 +225,24 @@ func (d *Dispatcher) Refresh(alerts []Alert) {
 
 // TargetStats is what a target's worker has done.
 type TargetStats struct {
-	Name, Type string
+	Name string `json:"name"`
+	Type string `json:"type"`
 	// Queued is what waits for delivery: state changes, the one being
 	// delivered and a pending refresh.
-	Queued int
+	Queued int `json:"queued"`
 	// Sent counts deliveries (refreshes included); Failed counts
-	// deliveries given up (a status not retried: see Dispatcher); Retries counts
+	// deliveries given up (a 4xx other than 408 and 429); Retries counts
 	// attempts that failed and are retried; Dropped counts state changes
 	// dropped because the queue was full.
-	Sent, Failed, Retries, Dropped int64
+	Sent    int64 `json:"sent"`
+	Failed  int64 `json:"failed"`
+	Retries int64 `json:"retries"`
+	Dropped int64 `json:"dropped"`
 	// LastError is the last failed attempt's error, cleared by a
 	// successful delivery.
-	LastError string
+	LastError string `json:"last_error,omitempty"`
 	// LastSent is when the last delivery succeeded.
-	LastSent time.Time
+	LastSent time.Time `json:"last_sent,omitzero"`
 }
 
 // Stats returns every target's stats, in the order of the targets.

@@ -11,14 +11,15 @@ const StateRefresh = "refresh"
 
 // Delivery is one attempt to deliver an alert to a target.
 type Delivery struct {
-	Target, Type string
-	Fingerprint  string
-	State        string // Firing, Resolved or StateRefresh
-	At           time.Time
-	Attempt      int // 1 for the first attempt of this delivery
-	OK           bool
-	Status       int    // HTTP status; 0: no response
-	Error        string // why it failed
+	Target      string    `json:"target"`
+	Type        string    `json:"type"`
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	State       string    `json:"state"` // Firing, Resolved or StateRefresh
+	At          time.Time `json:"at"`
+	Attempt     int       `json:"attempt"` // 1 for the first attempt of this delivery
+	OK          bool      `json:"ok"`
+	Status      int       `json:"status,omitempty"` // HTTP status; 0: no response
+	Error       string    `json:"error,omitempty"`  // why it failed
 }
 
 // DeliveryLog records delivery attempts. Record is called from the
