@@ -19,19 +19,23 @@ type Episode struct {
 	Fired    time.Time `json:"fired"`
 	Resolved time.Time `json:"resolved,omitzero"` // zero: still firing at the end
 	// BurningSince is when the SLO began to spend its budget faster than
-	// it allows (its 1-minute burn rate above 1) before the alert fired;
+	// it allows (its burn rate over the last minute, or step, above 1)
+	// before the alert fired;
 	// Detection is Fired − BurningSince.
 	BurningSince time.Time     `json:"burning_since,omitzero"`
 	Detection    time.Duration `json:"detection_ns"`
-	// RecoveredAt is when the 1-minute burn rate fell back to 1 or less
-	// after firing; Reset is Resolved − RecoveredAt.
+	// RecoveredAt is when that burn rate fell back to 1 or less after
+	// firing; Reset is Resolved − RecoveredAt.
 	RecoveredAt time.Time     `json:"recovered_at,omitzero"`
 	Reset       time.Duration `json:"reset_ns"`
 }
 
 // nowWindow is the window the backtest reads as "the burn rate now", to
-// time detections and resets.
-const nowWindow = time.Minute
+// time detections and resets: a minute, or the step when it is longer (so
+// no minute goes unseen).
+func nowWindow(step time.Duration) time.Duration {
+	return max(time.Minute, step.Truncate(time.Minute))
+}
 
 // Backtest replays the evaluator over stored history: from `from` to `to`
 // every step, with every alert inactive at the start, exactly as `serve`
@@ -43,7 +47,8 @@ func Backtest(ctx context.Context, eng *report.Engine, policies []Policy, from, 
 	}
 	e := NewEvaluator(policies, nil)
 	e.NoDataSeverity = "" // the tailer's past is not stored
-	windows := append(Windows(policies), nowWindow)
+	now := nowWindow(step)
+	windows := append(Windows(policies), now)
 	var trs []Transition
 	var episodes []Episode
 	open := map[string]int{}          // key → index in episodes
@@ -59,7 +64,7 @@ func Backtest(ctx context.Context, eng *report.Engine, policies []Policy, from, 
 			m := Measure{SLO: c.SLO, Period: c.Period, Objective: c.Objective, Windows: c.Windows,
 				BudgetRemaining: c.BudgetRemaining, WindowEvents: c.Window.Total}
 			measures = append(measures, m)
-			if slo.BurnRate(c.Windows[nowWindow], c.Objective) > 1 {
+			if slo.BurnRate(c.Windows[now], c.Objective) > 1 {
 				if burning[c.SLO].IsZero() {
 					burning[c.SLO] = at
 				}
