@@ -51,9 +51,7 @@ func runAlerts(ctx context.Context, args []string, stdio Stdio) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdio.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(stdio.Out, rep)
 	}
 	printAlerts(stdio.Out, rep)
 	return nil
@@ -200,9 +198,7 @@ func runBacktest(ctx context.Context, args []string, stdio Stdio) error {
 		rep.Episodes = []alert.Episode{}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdio.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(stdio.Out, rep)
 	}
 	fmt.Fprintf(stdio.Out, "Backtest %s → %s, every %s: %d firing%s\n\n", rep.From.Format(time.RFC3339), rep.To.Format(time.RFC3339),
 		rep.Step, len(eps), plural(len(eps)))

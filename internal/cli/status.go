@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -89,9 +88,7 @@ func runStatus(ctx context.Context, args []string, stdio Stdio) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdio.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(stdio.Out, rep)
 	}
 	printStatus(stdio.Out, rep)
 	return nil

@@ -176,30 +176,7 @@ func (am *Alertmanager) Start(t testing.TB) {
 }
 
 func (am *Alertmanager) waitReady(p *amProc) error {
-	deadline := time.NewTimer(amStartTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(amPollInterval)
-	defer tick.Stop()
-	var lastErr error
-	for {
-		resp, err := am.client.Get(am.url + "/-/ready")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("GET /-/ready: %s", resp.Status)
-		}
-		lastErr = err
-		select {
-		case <-p.done:
-			return fmt.Errorf("exited during start: %v", p.waitErr)
-		case <-deadline.C:
-			return fmt.Errorf("not ready after %v: %v", amStartTimeout, lastErr)
-		case <-tick.C:
-		}
-	}
+	return waitReady(am.client, am.url+"/-/ready", http.StatusOK, amPollInterval, amStartTimeout, p.done, func() error { return p.waitErr })
 }
 
 // Stop sends SIGTERM and waits for Alertmanager to exit, killing it after

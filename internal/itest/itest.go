@@ -9,12 +9,16 @@ package itest
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // EnvIntegration is the environment variable that makes integration tests
@@ -88,4 +92,33 @@ func FreePort(t testing.TB) int {
 		t.Fatalf("free port: %v", err)
 	}
 	return port
+}
+
+// waitReady polls url every `every` until it answers want, the process
+// exits (done closes; exitErr says why) or timeout passes.
+func waitReady(client *http.Client, url string, want int, every, timeout time.Duration, done <-chan struct{}, exitErr func() error) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var lastErr error
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == want {
+				return nil
+			}
+			err = fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		lastErr = err
+		select {
+		case <-done:
+			return fmt.Errorf("exited during start: %v", exitErr())
+		case <-deadline.C:
+			return fmt.Errorf("not ready after %v: %v", timeout, lastErr)
+		case <-tick.C:
+		}
+	}
 }

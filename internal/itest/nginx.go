@@ -143,30 +143,8 @@ func StartNginx(t testing.TB, opts NginxOptions) *Nginx {
 }
 
 func (n *Nginx) waitReady() error {
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.NewTimer(nginxStartTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
-	var lastErr error
-	for {
-		resp, err := client.Get(n.URL + readyPath)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusNoContent {
-				return nil
-			}
-			err = fmt.Errorf("GET %s: %s", readyPath, resp.Status)
-		}
-		lastErr = err
-		select {
-		case <-n.done:
-			return fmt.Errorf("exited during start: %v", n.waitErr)
-		case <-deadline.C:
-			return fmt.Errorf("not ready after %v: %v", nginxStartTimeout, lastErr)
-		case <-tick.C:
-		}
-	}
+	return waitReady(&http.Client{Timeout: time.Second}, n.URL+readyPath, http.StatusNoContent, pollInterval, nginxStartTimeout,
+		n.done, func() error { return n.waitErr })
 }
 
 // Stop shuts nginx down gracefully (SIGQUIT), or kills its process group
