@@ -132,6 +132,8 @@ type Service struct {
 	// Latency names the variable latency SLIs use: request_time (default) or
 	// upstream_response_time.
 	Latency string `yaml:"latency"`
+	// RUM, when set, makes the service a frontend app fed by browsers.
+	RUM *RUM `yaml:"rum"`
 }
 
 // LogSource is a glob of access-log files in one format.
@@ -182,16 +184,40 @@ type Filter struct {
 
 // SLISpec says which requests are good.
 type SLISpec struct {
-	Type      string     `yaml:"type"` // availability or latency
+	Type      string     `yaml:"type"` // availability, latency, web_vital, js_errors, browser_api
 	Threshold Duration   `yaml:"threshold"`
 	BadStatus StringList `yaml:"bad_status"` // availability: default [5xx]
+	// Vital is the web vital of a web_vital SLI: LCP, INP, CLS, FCP, TTFB;
+	// a page view is good when it is at most Threshold (Score for CLS,
+	// which has no unit).
+	Vital string   `yaml:"vital"`
+	Score *float64 `yaml:"score"`
 }
 
 // SLI types.
 const (
 	Availability = "availability"
 	Latency      = "latency"
+	WebVital     = "web_vital"   // share of page views with a good vital
+	JSErrors     = "js_errors"   // share of page views without an uncaught error
+	BrowserAPI   = "browser_api" // share of browser API calls that succeeded
 )
+
+// Vitals are the web vitals rum.js measures.
+var Vitals = []string{"LCP", "INP", "CLS", "FCP", "TTFB"}
+
+// RUM makes a service a frontend app fed by rum.js beacons.
+type RUM struct {
+	// Origins are the Origin headers beacons may come from
+	// (https://app.example.com); "*" allows any.
+	Origins StringList `yaml:"origins"`
+	// SampleRate keeps this share of page views (0 to 1, default 1),
+	// chosen by page view id so that a page view is kept whole.
+	SampleRate *float64 `yaml:"sample_rate"`
+	// RateLimit is how many beacons a second one client (IP address) may
+	// send (default 20, bursts of twice that).
+	RateLimit float64 `yaml:"rate_limit"`
+}
 
 // Duration is a time.Duration written as 300ms, 2.5s, 28d or 2w in YAML.
 type Duration time.Duration

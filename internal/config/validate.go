@@ -30,6 +30,25 @@ func (c *Config) Validate() error {
 	for i, s := range c.Services {
 		p := fmt.Sprintf("services[%d]", i)
 		v.name(p+".name", "service", s.Name, services)
+		if len(s.Logs) == 0 && s.RUM == nil {
+			v.add(p+".logs", "required (or a rum block, for a frontend app)")
+		}
+		if r := s.RUM; r != nil {
+			if len(r.Origins) == 0 {
+				v.add(p+".rum.origins", "required: the origins the pages are served from (like https://app.example.com), or \"*\"")
+			}
+			for _, o := range r.Origins {
+				if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Path != "") {
+					v.add(p+".rum.origins", "%q: want an origin like https://app.example.com", o)
+				}
+			}
+			if sr := r.SampleRate; sr != nil && (*sr <= 0 || *sr > 1) {
+				v.add(p+".rum.sample_rate", "%v: want above 0, at most 1", *sr)
+			}
+			if r.RateLimit < 0 {
+				v.add(p+".rum.rate_limit", "must not be negative")
+			}
+		}
 		for j, l := range s.Logs {
 			lp := fmt.Sprintf("%s.logs[%d]", p, j)
 			if l.Path == "" {
@@ -117,10 +136,39 @@ func (c *Config) Validate() error {
 			if len(o.SLI.BadStatus) > 0 {
 				v.add(p+".sli.bad_status", "only availability SLIs have bad statuses")
 			}
+		case WebVital:
+			switch {
+			case !slices.Contains(Vitals, o.SLI.Vital):
+				v.add(p+".sli.vital", "%q: want one of %s", o.SLI.Vital, strings.Join(Vitals, ", "))
+			case o.SLI.Vital == "CLS":
+				if o.SLI.Score == nil || *o.SLI.Score <= 0 {
+					v.add(p+".sli.score", "required for CLS (like 0.1): CLS has no unit")
+				}
+				if o.SLI.Threshold != 0 {
+					v.add(p+".sli.threshold", "CLS has no unit: set score (like 0.1)")
+				}
+			default:
+				if th := time.Duration(o.SLI.Threshold); th <= 0 || th%time.Millisecond != 0 || th > time.Hour {
+					v.add(p+".sli.threshold", "required for %s: whole milliseconds up to 1h (like 2.5s)", o.SLI.Vital)
+				}
+			}
+		case JSErrors, BrowserAPI:
+			if o.SLI.Threshold != 0 || len(o.SLI.BadStatus) > 0 {
+				v.add(p+".sli", "%s SLIs take no threshold or bad_status", o.SLI.Type)
+			}
 		case "":
-			v.add(p+".sli.type", "required: availability or latency")
+			v.add(p+".sli.type", "required: availability, latency, web_vital, js_errors or browser_api")
 		default:
-			v.add(p+".sli.type", "%q: want availability or latency", o.SLI.Type)
+			v.add(p+".sli.type", "%q: want availability, latency, web_vital, js_errors or browser_api", o.SLI.Type)
+		}
+		if svc != nil {
+			rumType := o.SLI.Type == WebVital || o.SLI.Type == JSErrors || o.SLI.Type == BrowserAPI
+			switch {
+			case rumType && svc.RUM == nil:
+				v.add(p+".sli.type", "%s SLIs need a service with a rum block (%q has none)", o.SLI.Type, o.Service)
+			case !rumType && (o.SLI.Type == Availability || o.SLI.Type == Latency) && len(svc.Logs) == 0:
+				v.add(p+".sli.type", "%s SLIs need a service with logs (%q has none)", o.SLI.Type, o.Service)
+			}
 		}
 	}
 	v.alerting()

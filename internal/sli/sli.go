@@ -15,6 +15,7 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/rum"
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
 )
@@ -32,6 +33,10 @@ type Spec struct {
 	status      *config.StatusSet // nil: any
 	latency     bool
 	thresholdMs uint32
+	// codes, for browser SLIs, are the event codes the SLI counts (see
+	// package rum); vital is set for web_vital SLIs.
+	codes map[int]bool
+	vital bool
 	bad         *config.StatusSet
 }
 
@@ -57,10 +62,25 @@ func Compile(c config.SLO) (*Spec, error) {
 			return nil, fmt.Errorf("slo %s: filter.status: %w", c.Name, err)
 		}
 	}
-	if s.latency {
+	switch c.SLI.Type {
+	case config.Latency:
 		s.thresholdMs = uint32(time.Duration(c.SLI.Threshold) / time.Millisecond)
-	} else if s.bad, err = config.ParseStatusSet(c.SLI.BadStatus); err != nil {
-		return nil, fmt.Errorf("slo %s: sli.bad_status: %w", c.Name, err)
+	case config.WebVital:
+		s.vital = true
+		s.codes = map[int]bool{rum.VitalCodes[c.SLI.Vital]: true}
+		if c.SLI.Vital == "CLS" && c.SLI.Score != nil {
+			s.thresholdMs = uint32(*c.SLI.Score*rum.CLSScale + 0.5)
+		} else {
+			s.thresholdMs = uint32(time.Duration(c.SLI.Threshold) / time.Millisecond)
+		}
+	case config.JSErrors:
+		s.codes = map[int]bool{rum.CodePageView: true, rum.CodeErrorView: true}
+	case config.BrowserAPI:
+		s.codes = map[int]bool{rum.CodeAPIOK: true, rum.CodeAPIFailed: true}
+	default:
+		if s.bad, err = config.ParseStatusSet(c.SLI.BadStatus); err != nil {
+			return nil, fmt.Errorf("slo %s: sli.bad_status: %w", c.Name, err)
+		}
 	}
 	return s, nil
 }
@@ -80,6 +100,9 @@ func CompileAll(c *config.Config) ([]*Spec, error) {
 
 // Matches reports whether requests of dimension d count toward the SLO.
 func (s *Spec) Matches(d store.DimValue) bool {
+	if s.codes != nil && !s.codes[d.Status] {
+		return false
+	}
 	if s.host != nil && !s.host.MatchString(d.Host) {
 		return false
 	}
@@ -97,6 +120,23 @@ func (s *Spec) Matches(d store.DimValue) bool {
 
 // Count returns the SLI events of one cell entry of dimension d.
 func (s *Spec) Count(d store.DimValue, e *cells.Entry) slo.Counts {
+	switch {
+	case s.vital:
+		return slo.Counts{Total: float64(e.Hist.Timed()), Good: e.Hist.CountLE(s.thresholdMs, true)}
+	case s.codes != nil:
+		// js_errors: page views are events, errored ones are bad (counted
+		// once per page view); browser_api: failed calls are bad.
+		n := float64(e.Count)
+		switch d.Status {
+		case rum.CodePageView, rum.CodeAPIOK:
+			return slo.Counts{Total: n, Good: n}
+		case rum.CodeAPIFailed:
+			return slo.Counts{Total: n}
+		case rum.CodeErrorView:
+			return slo.Counts{Good: -n}
+		}
+		return slo.Counts{}
+	}
 	if s.latency {
 		return slo.Counts{Total: float64(e.Hist.Timed()), Good: e.Hist.CountLE(s.thresholdMs, true)}
 	}
