@@ -197,7 +197,8 @@ func TestValidate(t *testing.T) {
 	os.WriteFile(bad, []byte("services:\n  - name: web\nslos:\n  - {name: x, service: y, objective: 120, window: 28d, sli: {type: availability}}\n"), 0o644)
 	r = run(t, "", "validate", "--config", bad)
 	if r.code != 1 || !strings.Contains(r.stderr, `bad.yaml:4: slos[0].service: unknown service "y"`) ||
-		!strings.Contains(r.stderr, "slos[0].objective: 120") || !strings.Contains(r.stderr, "2 problems found") {
+		!strings.Contains(r.stderr, "slos[0].objective: 120") || !strings.Contains(r.stderr, "services[0].logs: required") ||
+		!strings.Contains(r.stderr, "3 problems found") {
 		t.Errorf("validate: %d %q", r.code, r.stderr)
 	}
 }

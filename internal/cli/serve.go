@@ -11,6 +11,7 @@ import (
 	"github.com/headroom-slo/headroom/internal/notify"
 	"github.com/headroom-slo/headroom/internal/report"
 
+	"github.com/headroom-slo/headroom/internal/rum"
 	"github.com/headroom-slo/headroom/internal/server"
 	"github.com/headroom-slo/headroom/internal/tail"
 )
@@ -68,6 +69,10 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		return err
 	}
 	var runner *alert.Runner // set before serving
+	var beacons *rum.Collector
+	if c := rum.New(cfg, p.st, log); c.Apps() {
+		beacons = c
+	}
 	srv, err := server.New(server.Options{
 		Listen: cfg.Server.Listen,
 		Log:    log,
@@ -79,6 +84,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		StoreSize: p.st.Size,
 		Auth:      auth,
 		Pinned:    pinned,
+		RUM:       beacons,
 		Alerts: func(ctx context.Context, at, from, to time.Time) (*server.AlertsData, error) {
 			return alertsData(ctx, p.st, runner, disp, interval, at, from, to)
 		},
@@ -122,6 +128,13 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		defer close(prune)
 		p.pruneLoop(ctx, log)
 	}()
+	rumDone := make(chan struct{})
+	go func() {
+		defer close(rumDone)
+		if beacons != nil {
+			beacons.Run(ctx, time.Second)
+		}
+	}()
 	alerting := make(chan struct{})
 	go func() {
 		defer close(alerting)
@@ -136,6 +149,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	<-done
 	<-prune
 	<-alerting
+	<-rumDone
 	return err
 }
 

@@ -254,3 +254,25 @@ func (s *Server) apiService(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, svc)
 }
+
+func (s *Server) apiVitals(w http.ResponseWriter, r *http.Request) {
+	p, err := parseParams(r, s.now(), 24*time.Hour)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name := r.PathValue("name")
+	if _, err := s.opts.Engine.Service(r.Context(), name, p.from, p.to, p.step, 0); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.opts.Engine.Vitals(r.Context(), name, p.from, p.to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if v == nil {
+		v = []report.PageVitals{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"service": name, "from": p.from, "to": p.to, "pages": v})
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/rum"
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/tail"
 )
@@ -27,6 +28,7 @@ type SourcesFunc func() []tail.State
 // the engine and the tailer's state; the process, Go runtime and HTTP
 // request metrics live in a private registry.
 type metrics struct {
+	rum       *rum.Collector
 	engine    *report.Engine
 	sources   SourcesFunc
 	storeSize func() int64
@@ -48,7 +50,7 @@ const scrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
 
 func newMetrics(opts Options) *metrics {
 	m := &metrics{
-		engine: opts.Engine, sources: opts.Sources, storeSize: opts.StoreSize,
+		engine: opts.Engine, sources: opts.Sources, storeSize: opts.StoreSize, rum: opts.RUM,
 		now: opts.Now, log: opts.Log, timeout: opts.Timeout,
 		reg: prometheus.NewRegistry(),
 	}
@@ -169,6 +171,15 @@ var (
 	descStoreSize = prometheus.NewDesc("headroom_store_size_bytes",
 		"Size of the store on disk, in bytes.",
 		nil, nil)
+	descBeacons = prometheus.NewDesc("headroom_rum_beacons_total",
+		"Browser beacons received at /api/v1/rum, by result: accepted, or the reason they were refused (too_large, malformed, unknown_app, origin, rate_limited).",
+		[]string{"result"}, nil)
+	descRUMEvents = prometheus.NewDesc("headroom_rum_events_total",
+		"Browser events counted (page views, vitals, errors, API calls), each event id once.",
+		nil, nil)
+	descRUMDuplicates = prometheus.NewDesc("headroom_rum_duplicate_events_total",
+		"Browser events dropped because their id had been counted already (a beacon sent twice).",
+		nil, nil)
 	descScrapeError = prometheus.NewDesc("headroom_scrape_error",
 		"1 if this scrape could not compute every SLO metric (the error is logged; the affected series are absent), else 0.",
 		nil, nil)
@@ -184,7 +195,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descSLI, descObjective, descErrorBudget, descBudgetRemaining, descBurnRate, descWindowEvents,
 		descEvents, descGoodEvents, descLines, descMalformed, descBehind, descLag, descLastPoll,
-		descStoreSize, descScrapeError,
+		descStoreSize, descScrapeError, descBeacons, descRUMEvents, descRUMDuplicates,
 	} {
 		ch <- d
 	}
@@ -199,6 +210,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	c.collectSources(now, ch)
 	if c.m.storeSize != nil {
 		ch <- prometheus.MustNewConstMetric(descStoreSize, prometheus.GaugeValue, float64(c.m.storeSize()))
+	}
+	if c.m.rum != nil {
+		st := c.m.rum.Stats()
+		ch <- prometheus.MustNewConstMetric(descBeacons, prometheus.CounterValue, float64(st.Accepted), "accepted")
+		for reason, n := range st.Rejected {
+			ch <- prometheus.MustNewConstMetric(descBeacons, prometheus.CounterValue, float64(n), reason)
+		}
+		ch <- prometheus.MustNewConstMetric(descRUMEvents, prometheus.CounterValue, float64(st.Events))
+		ch <- prometheus.MustNewConstMetric(descRUMDuplicates, prometheus.CounterValue, float64(st.Duplicates))
 	}
 	failed := 0.0
 	if !ok {

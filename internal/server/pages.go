@@ -213,6 +213,7 @@ func (s *Server) pageSLO(w http.ResponseWriter, r *http.Request) {
 type serviceData struct {
 	Service *report.Service
 	SLOs    []report.SLO
+	Vitals  []report.PageVitals // a frontend app's pages
 	Range   string
 	Src     template.URL // the traffic the charts draw
 }
@@ -234,7 +235,12 @@ func (s *Server) pageService(w http.ResponseWriter, r *http.Request) {
 		s.pageFail(w, r, err)
 		return
 	}
-	d := serviceData{Service: svc, SLOs: list}
+	vitals, err := s.opts.Engine.Vitals(r.Context(), name, p.from, p.to)
+	if err != nil {
+		s.pageFail(w, r, err)
+		return
+	}
+	d := serviceData{Service: svc, SLOs: list, Vitals: vitals}
 	if q := r.URL.Query(); q.Get("from") == "" {
 		d.Range = q.Get("range")
 		if d.Range == "" {
@@ -289,7 +295,20 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
-	"classes": func() []string { return report.Classes },
+	"classes":    func() []string { return report.Classes },
+	"vitalNames": func() []string { return report.VitalNames },
+	"vital": func(pv report.PageVitals, name string) *report.Vital {
+		if v, ok := pv.Vitals[name]; ok {
+			return &v
+		}
+		return nil
+	},
+	"vitalValue": func(name string, v float64) string {
+		if name == "CLS" {
+			return fmt.Sprintf("%.3f", v)
+		}
+		return fmtMs(&v)
+	},
 	"div": func(a, b float64) float64 {
 		if b == 0 {
 			return 0

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/rum"
 )
 
 // Health reports whether the process is working; it returns details to show.
@@ -55,6 +56,9 @@ type Options struct {
 	Refresh time.Duration
 	// Alerts gives the alert states and history (nil: none).
 	Alerts AlertsFunc
+	// RUM takes browser beacons at POST /api/v1/rum (nil: no frontend
+	// apps).
+	RUM *rum.Collector
 	// Pinned, when set, is the instant everything is shown as of (a sample's
 	// end, say) instead of now; pages then do not refresh.
 	Pinned time.Time
@@ -67,6 +71,7 @@ type Server struct {
 	ln      net.Listener
 	pages   *pages
 	metrics *metrics
+	rumJS   *rumScript
 }
 
 // New binds the listen address (so a busy port fails at start-up).
@@ -94,6 +99,9 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = newMetrics(opts)
+	if s.rumJS, err = newRumScript(); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		return nil, err
@@ -128,6 +136,7 @@ func (s *Server) Handler() http.Handler {
 		handle("GET /api/v1/services", s.apiServices)
 		handle("GET /api/v1/services/{name}", s.apiService)
 		handle("GET /api/v1/alerts", s.apiAlerts)
+		handle("GET /api/v1/services/{name}/vitals", s.apiVitals)
 		handle("GET /alerts", s.pageAlerts)
 		handle("GET /api/", func(w http.ResponseWriter, r *http.Request) {
 			writeAPIError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
@@ -144,7 +153,31 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.pages.notFound(w, r, "no page at "+r.URL.Path)
 	})
-	return securityHeaders(s.timeout(mux))
+	bounded := securityHeaders(s.timeout(mux))
+	// Beacons and rum.js come from browsers on other origins, without
+	// credentials, many a second: no auth, and no TimeoutHandler (its
+	// goroutine and buffer per request cost more than the handler, which
+	// reads at most 64 KiB and answers at once; the server's read timeout
+	// bounds it).
+	beacons := http.NewServeMux()
+	beacons.Handle("GET /rum.js", s.metrics.instrument("GET /rum.js", http.HandlerFunc(s.serveRumJS)))
+	if s.opts.RUM != nil {
+		beacons.Handle("/api/v1/rum", s.metrics.instrument("POST /api/v1/rum", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost && r.Method != http.MethodOptions {
+				w.Header().Set("Allow", "POST, OPTIONS")
+				writeAPIError(w, http.StatusMethodNotAllowed, "method_not_allowed", "POST a beacon")
+				return
+			}
+			s.apiRUM(w, r)
+		})))
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/rum.js" || r.URL.Path == "/api/v1/rum" && s.opts.RUM != nil {
+			beacons.ServeHTTP(w, r)
+			return
+		}
+		bounded.ServeHTTP(w, r)
+	})
 }
 
 // timeout bounds each request: its context ends after the timeout, and

@@ -37,7 +37,7 @@ type Spec struct {
 	// package rum); vital is set for web_vital SLIs.
 	codes map[int]bool
 	vital bool
-	bad         *config.StatusSet
+	bad   *config.StatusSet
 }
 
 // Compile turns a validated SLO config into a Spec.
