@@ -11,6 +11,7 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/ingest"
+	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/sli"
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
@@ -105,6 +106,9 @@ func buildStatus(ctx context.Context, cfg *config.Config, st *store.Store, now t
 	}
 	sts, err := sli.Evaluate(ctx, st, specs, now, floor, slo.StatusWindows)
 	if err != nil {
+		return nil, err
+	}
+	if err := compositeStatus(ctx, cfg, st, now, sts); err != nil {
 		return nil, err
 	}
 	rep := &StatusReport{At: now, SLOs: make([]SLOStatus, 0, len(sts))}
@@ -241,4 +245,36 @@ func pct(f, total float64) string {
 		return "no data"
 	}
 	return fmt.Sprintf("%.3f%%", f*100)
+}
+
+// compositeStatus fills in composite SLOs, which sli.Evaluate leaves empty:
+// their counts combine their components'.
+func compositeStatus(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time, sts []sli.Status) error {
+	var eng *report.Engine
+	for i := range sts {
+		s := &sts[i]
+		if !s.Spec.IsComposite() {
+			continue
+		}
+		if eng == nil {
+			var err error
+			if eng, err = report.New(cfg, st); err != nil {
+				return err
+			}
+		}
+		c, err := eng.Counts(ctx, s.Spec.Name, s.From, s.To)
+		if err != nil {
+			return err
+		}
+		s.Counts, s.Remaining = c, slo.BudgetRemaining(c, s.Spec.Objective)
+		end := slo.EndMinute(now)
+		for w := range s.Burn {
+			b, err := eng.Counts(ctx, s.Spec.Name, end.Add(-w), end)
+			if err != nil {
+				return err
+			}
+			s.Burn[w], s.BurnRates[w] = b, slo.BurnRate(b, s.Spec.Objective)
+		}
+	}
+	return nil
 }

@@ -192,6 +192,14 @@ type SLISpec struct {
 	// which has no unit).
 	Vital string   `yaml:"vital"`
 	Score *float64 `yaml:"score"`
+	// Components of a composite SLI: other SLOs and their weights.
+	Components []Component `yaml:"components"`
+}
+
+// Component is one SLO in a composite, with its compositeWeight (OpenSLO).
+type Component struct {
+	SLO    string  `yaml:"slo"`
+	Weight float64 `yaml:"weight"` // default 1
 }
 
 // SLI types.
@@ -201,6 +209,7 @@ const (
 	WebVital     = "web_vital"   // share of page views with a good vital
 	JSErrors     = "js_errors"   // share of page views without an uncaught error
 	BrowserAPI   = "browser_api" // share of browser API calls that succeeded
+	Composite    = "composite"   // a weighted combination of other SLOs' SLIs
 )
 
 // Vitals are the web vitals rum.js measures.

@@ -49,7 +49,7 @@ func TestLoadBadListsEveryProblem(t *testing.T) {
 		"testdata/bad.yaml:3: \"soon\" is not a duration",
 		"testdata/bad.yaml:9: field colour not found",
 		`testdata/bad.yaml:19: slos[0].service: unknown service "nope"`,
-		`testdata/bad.yaml:32: slos[2].sli.type: "speed": want availability, latency, web_vital, js_errors or browser_api`,
+		`testdata/bad.yaml:32: slos[2].sli.type: "speed": want availability, latency, web_vital, js_errors, browser_api or composite`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
@@ -82,7 +82,7 @@ func TestValidateListsEveryProblemWithLines(t *testing.T) {
 		`bad.yaml:25: slos[1].filter.status: "5x": want a status (404), class (5xx) or range (500-504)`,
 		`bad.yaml:26: slos[1].sli.threshold: required for latency SLIs (like 300ms)`,
 		`bad.yaml:27: slos[2].window: required (like 28d, month or quarter)`,
-		`bad.yaml:30: slos[2].sli.type: "speed": want availability, latency, web_vital, js_errors or browser_api`,
+		`bad.yaml:30: slos[2].sli.type: "speed": want availability, latency, web_vital, js_errors, browser_api or composite`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)

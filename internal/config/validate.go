@@ -152,21 +152,43 @@ func (c *Config) Validate() error {
 					v.add(p+".sli.threshold", "required for %s: whole milliseconds up to 1h (like 2.5s)", o.SLI.Vital)
 				}
 			}
+		case Composite:
+			if len(o.SLI.Components) < 2 {
+				v.add(p+".sli.components", "a composite needs at least two SLOs")
+			}
+			for j, comp := range o.SLI.Components {
+				cp := fmt.Sprintf("%s.sli.components[%d]", p, j)
+				var target *SLO
+				for k := range c.SLOs {
+					if c.SLOs[k].Name == comp.SLO {
+						target = &c.SLOs[k]
+					}
+				}
+				switch {
+				case target == nil:
+					v.add(cp+".slo", "unknown SLO %q", comp.SLO)
+				case target.SLI.Type == Composite:
+					v.add(cp+".slo", "%q is a composite: composites do not nest", comp.SLO)
+				}
+				if comp.Weight < 0 {
+					v.add(cp+".weight", "must not be negative")
+				}
+			}
 		case JSErrors, BrowserAPI:
 			if o.SLI.Threshold != 0 || len(o.SLI.BadStatus) > 0 {
 				v.add(p+".sli", "%s SLIs take no threshold or bad_status", o.SLI.Type)
 			}
 		case "":
-			v.add(p+".sli.type", "required: availability, latency, web_vital, js_errors or browser_api")
+			v.add(p+".sli.type", "required: availability, latency, web_vital, js_errors, browser_api or composite")
 		default:
-			v.add(p+".sli.type", "%q: want availability, latency, web_vital, js_errors or browser_api", o.SLI.Type)
+			v.add(p+".sli.type", "%q: want availability, latency, web_vital, js_errors, browser_api or composite", o.SLI.Type)
 		}
 		if svc != nil {
 			rumType := o.SLI.Type == WebVital || o.SLI.Type == JSErrors || o.SLI.Type == BrowserAPI
 			switch {
 			case rumType && svc.RUM == nil:
 				v.add(p+".sli.type", "%s SLIs need a service with a rum block (%q has none)", o.SLI.Type, o.Service)
-			case !rumType && (o.SLI.Type == Availability || o.SLI.Type == Latency) && len(svc.Logs) == 0:
+			case (o.SLI.Type == Availability || o.SLI.Type == Latency) && len(svc.Logs) == 0:
 				v.add(p+".sli.type", "%s SLIs need a service with logs (%q has none)", o.SLI.Type, o.Service)
 			}
 		}

@@ -53,6 +53,9 @@ func (e *Engine) Breakdown(ctx context.Context, name string, from, to time.Time,
 	if err != nil {
 		return nil, err
 	}
+	if s.IsComposite() {
+		return nil, fmt.Errorf("slo %s is a composite: its components have the breakdowns: %w", name, ErrBadRequest)
+	}
 	key, err := dimKeyFunc(by)
 	if err != nil {
 		return nil, err

@@ -335,28 +335,53 @@ func (e *Engine) status(ctx context.Context, at time.Time, specs []*sli.Spec) ([
 			s := specs[i]
 			j := pos[s.Name]
 			from, to := s.Window.Bounds(at, time.UTC)
-			sums, err := q.Sum(sli.Range{From: from, To: to})
-			if err != nil {
-				return nil, err
+			// The spec's counts over the window, each burn window and each
+			// sparkline bucket: from this query, or from its components'.
+			ranges := []sli.Range{{From: from, To: to}}
+			for _, w := range windows {
+				ranges = append(ranges, sli.Range{From: end.Add(-w), To: end})
+			}
+			for b := range spark {
+				f := sparkTo.Add(-sparkSpan + time.Duration(b)*sparkStep)
+				ranges = append(ranges, sli.Range{From: f, To: f.Add(sparkStep)})
+			}
+			var counts []slo.Counts
+			if s.IsComposite() {
+				if counts, err = e.compositeSums(ctx, s, ranges); err != nil {
+					return nil, err
+				}
+			} else {
+				sums, err := q.Sum(ranges[0])
+				if err != nil {
+					return nil, err
+				}
+				counts = append(counts, sums[j])
+				for _, w := range windows {
+					counts = append(counts, burn[w][j])
+				}
+				for b := range spark {
+					counts = append(counts, spark[b][j])
+				}
 			}
 			st := sli.Status{
-				Spec: s, From: from, To: to, Period: s.Window.Period(at, time.UTC), Counts: sums[j],
+				Spec: s, From: from, To: to, Period: s.Window.Period(at, time.UTC), Counts: counts[0],
 				Burn: map[time.Duration]slo.Counts{}, BurnRates: map[time.Duration]float64{},
 			}
 			st.Remaining = slo.BudgetRemaining(st.Counts, s.Objective)
-			for _, w := range windows {
-				st.Burn[w] = burn[w][j]
-				st.BurnRates[w] = slo.BurnRate(burn[w][j], s.Objective)
+			for k, w := range windows {
+				st.Burn[w] = counts[1+k]
+				st.BurnRates[w] = slo.BurnRate(counts[1+k], s.Objective)
 			}
+			sparkCounts := counts[1+len(windows):]
 			o := summary(st)
 			if e.alerts != nil {
 				o.Alert = alertOf(alerts, s.Name)
 			}
 			o.Sparkline = make([]SparkPoint, len(spark))
-			for b, c := range spark {
+			for b, c := range sparkCounts {
 				o.Sparkline[b].T = sparkTo.Add(-sparkSpan + time.Duration(b)*sparkStep)
-				if c[j].Total > 0 {
-					v := c[j].SLI()
+				if c.Total > 0 {
+					v := c.SLI()
 					o.Sparkline[b].SLI = &v
 				}
 			}
@@ -557,7 +582,7 @@ func (e *Engine) Counts(ctx context.Context, name string, from, to time.Time) (s
 	}
 	if f, ok := e.src.(interface {
 		FirstStart(ctx context.Context, serviceID int64) (int64, bool, error)
-	}); ok {
+	}); ok && !s.IsComposite() {
 		id, err := e.src.ServiceID(ctx, s.Service, false)
 		if err != nil || id == 0 {
 			return slo.Counts{}, err
@@ -573,15 +598,11 @@ func (e *Engine) Counts(ctx context.Context, name string, from, to time.Time) (s
 	if !to.After(from) {
 		return slo.Counts{}, nil
 	}
-	q, all, err := e.query(ctx, s.Service)
+	sum, err := e.summer(ctx, s)
 	if err != nil {
 		return slo.Counts{}, err
 	}
-	sums, err := q.Sum(sli.Range{From: from, To: to})
-	if err != nil {
-		return slo.Counts{}, err
-	}
-	return sums[slices.Index(all, s)], nil
+	return sum(sli.Range{From: from, To: to})
 }
 
 // DayRetention returns how long day cells are kept (0: forever).
@@ -622,18 +643,67 @@ func (e *Engine) WindowCounts(ctx context.Context, at time.Time, windows []time.
 		for j := range idx {
 			s := all[j]
 			from, to := s.Window.Bounds(at, time.UTC)
-			win, err := q.Sum(sli.Range{From: from, To: to})
+			wc := WindowCounts{SLO: s.Name, Period: s.Window.Period(at, time.UTC), Objective: s.Objective,
+				Windows: map[time.Duration]slo.Counts{}}
+			if s.IsComposite() {
+				ranges := []sli.Range{{From: from, To: to}}
+				for _, w := range windows {
+					ranges = append(ranges, sli.Range{From: end.Add(-w), To: end})
+				}
+				cs, err := e.compositeSums(ctx, s, ranges)
+				if err != nil {
+					return nil, err
+				}
+				wc.Window = cs[0]
+				for k, w := range windows {
+					wc.Windows[w] = cs[1+k]
+				}
+			} else {
+				win, err := q.Sum(sli.Range{From: from, To: to})
+				if err != nil {
+					return nil, err
+				}
+				wc.Window = win[j]
+				for _, w := range windows {
+					wc.Windows[w] = sums[w][j]
+				}
+			}
+			wc.BudgetRemaining = slo.BudgetRemaining(wc.Window, s.Objective)
+			out = append(out, wc)
+		}
+	}
+	return out, nil
+}
+
+// compositeSums returns a composite's counts over each range, combining its
+// components' (each summed by its own service's query).
+func (e *Engine) compositeSums(ctx context.Context, s *sli.Spec, ranges []sli.Range) ([]slo.Counts, error) {
+	per := make([][]slo.Counts, len(s.Components))
+	for i, comp := range s.Components {
+		cs, err := e.Spec(comp.SLO)
+		if err != nil {
+			return nil, err
+		}
+		q, all, err := e.query(ctx, cs.Service)
+		if err != nil {
+			return nil, err
+		}
+		j := slices.Index(all, cs)
+		for _, r := range ranges {
+			sums, err := q.Sum(r)
 			if err != nil {
 				return nil, err
 			}
-			wc := WindowCounts{SLO: s.Name, Period: s.Window.Period(at, time.UTC), Objective: s.Objective,
-				Windows: map[time.Duration]slo.Counts{}, Window: win[j]}
-			wc.BudgetRemaining = slo.BudgetRemaining(win[j], s.Objective)
-			for _, w := range windows {
-				wc.Windows[w] = sums[w][j]
-			}
-			out = append(out, wc)
+			per[i] = append(per[i], sums[j])
 		}
+	}
+	out := make([]slo.Counts, len(ranges))
+	cs := make([]slo.Counts, len(s.Components))
+	for k := range ranges {
+		for i := range per {
+			cs[i] = per[i][k]
+		}
+		out[k] = sli.Combine(s.Components, cs)
 	}
 	return out, nil
 }

@@ -141,16 +141,22 @@ func (e *Engine) Series(ctx context.Context, name string, from, to time.Time, st
 	}
 	// The window's budget as of each step's end, from one query whose cell
 	// cache the overlapping windows share.
-	q, all, err := e.query(ctx, s.Service)
+	sum, err := e.summer(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	j := slices.Index(all, s)
 	for i := range out.Points {
 		p := &out.Points[i]
 		p.T = from.Add(time.Duration(i) * step)
 		end := stepEnd(p.T, step, to)
 		p.Seconds = end.Sub(p.T).Seconds()
+		if s.IsComposite() {
+			c, err := sum(sli.Range{From: p.T, To: end})
+			if err != nil {
+				return nil, err
+			}
+			p.Total, p.Good = c.Total, c.Good
+		}
 		p.Good = round(p.Good)
 		p.Bad = round(p.Total - p.Good)
 		c := slo.Counts{Total: p.Total, Good: p.Good}
@@ -160,14 +166,14 @@ func (e *Engine) Series(ctx context.Context, name string, from, to time.Time, st
 		}
 		p.BurnRate = finite(slo.BurnRate(c, s.Objective))
 		wf, wt := s.Window.Bounds(end.Add(-time.Nanosecond), time.UTC)
-		sums, err := q.Sum(sli.Range{From: wf, To: wt})
+		win, err := sum(sli.Range{From: wf, To: wt})
 		if err != nil {
 			return nil, err
 		}
-		p.BudgetRemaining = finite(slo.BudgetRemaining(sums[j], s.Objective))
+		p.BudgetRemaining = finite(slo.BudgetRemaining(win, s.Objective))
 		p.P50, p.P90, p.P99 = quantile(hists[i], 0.5), quantile(hists[i], 0.9), quantile(hists[i], 0.99)
 	}
-	if err := e.burndown(q, j, s, to, out); err != nil {
+	if err := e.burndown(sum, s, to, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -176,15 +182,15 @@ func (e *Engine) Series(ctx context.Context, name string, from, to time.Time, st
 // burndown fills the burn-down of the window as of to: the budget left at
 // each point, as a share of the budget of the whole window so far (so it
 // ends at the SLO's budget remaining), next to an even burn.
-func (e *Engine) burndown(q *sli.Query, j int, s *sli.Spec, to time.Time, out *Series) error {
+func (e *Engine) burndown(sum func(sli.Range) (slo.Counts, error), s *sli.Spec, to time.Time, out *Series) error {
 	wf, wt := s.Window.Bounds(to.Add(-time.Nanosecond), time.UTC)
 	out.WindowStart, out.WindowEnd = wf, wt
 	step := AutoStep(wt.Sub(wf))
-	all, err := q.Sum(sli.Range{From: wf, To: wt})
+	all, err := sum(sli.Range{From: wf, To: wt})
 	if err != nil {
 		return err
 	}
-	budget := slo.ErrorBudget(s.Objective) * all[j].Total
+	budget := slo.ErrorBudget(s.Objective) * all.Total
 	span := wt.Sub(wf)
 	var bad float64
 	out.Burndown = append(out.Burndown, BurnPoint{T: wf, Remaining: 1, Even: 1})
@@ -193,11 +199,11 @@ func (e *Engine) burndown(q *sli.Query, j int, s *sli.Spec, to time.Time, out *S
 		if next.After(wt) {
 			next = wt
 		}
-		c, err := q.Sum(sli.Range{From: t, To: next})
+		c, err := sum(sli.Range{From: t, To: next})
 		if err != nil {
 			return err
 		}
-		bad += c[j].Bad()
+		bad += c.Bad()
 		p := BurnPoint{T: next, Remaining: 1, Even: 1 - float64(next.Sub(wf))/float64(span)}
 		if budget > 0 {
 			p.Remaining = 1 - bad/budget
@@ -249,4 +255,30 @@ func stepEnd(t time.Time, step time.Duration, to time.Time) time.Time {
 		return end
 	}
 	return to
+}
+
+// summer returns a function summing one SLO's events over a range: from its
+// service's query, or from its components' for a composite.
+func (e *Engine) summer(ctx context.Context, s *sli.Spec) (func(sli.Range) (slo.Counts, error), error) {
+	if s.IsComposite() {
+		return func(r sli.Range) (slo.Counts, error) {
+			cs, err := e.compositeSums(ctx, s, []sli.Range{r})
+			if err != nil {
+				return slo.Counts{}, err
+			}
+			return cs[0], nil
+		}, nil
+	}
+	q, all, err := e.query(ctx, s.Service)
+	if err != nil {
+		return nil, err
+	}
+	j := slices.Index(all, s)
+	return func(r sli.Range) (slo.Counts, error) {
+		sums, err := q.Sum(r)
+		if err != nil {
+			return slo.Counts{}, err
+		}
+		return sums[j], nil
+	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,11 @@ slos:
   - {name: frontend-cls, service: web-frontend, objective: 75, window: 28d, sli: {type: web_vital, vital: CLS, score: 0.1}}
   - {name: frontend-errors, service: web-frontend, objective: 99, window: 28d, sli: {type: js_errors}}
   - {name: frontend-api, service: web-frontend, objective: 99, window: 28d, sli: {type: browser_api}}
+  - name: journey
+    service: web-frontend
+    objective: 95
+    window: 28d
+    sli: {type: composite, components: [{slo: frontend-errors, weight: 2}, {slo: frontend-api}]}
 `, dir, origin, extra)), "")
 	if err != nil {
 		t.Fatal(err)
@@ -87,15 +93,32 @@ func TestBeaconsCountExactly(t *testing.T) {
 		"frontend-cls":    {10, 5},
 		"frontend-errors": {10, 8},
 		"frontend-api":    {10, 7},
+		// A composite: the weighted mean of the SLIs, (2×0.8 + 1×0.7)/3,
+		// over all the components' events.
+		"journey": {20, 20 * (2*0.8 + 0.7) / 3},
 	}
 	for _, o := range slos {
 		w := want[o.Name]
-		if o.Total != w[0] || o.Good != w[1] {
+		if o.Total != w[0] || math.Abs(o.Good-w[1]) > 1e-6 {
 			t.Errorf("%s: %v good of %v, want %v of %v", o.Name, o.Good, o.Total, w[1], w[0])
 		}
 	}
 	if s := c.Stats(); s.Accepted != 20 || s.Duplicates != 42 || s.Events != 42 {
 		t.Errorf("stats %+v: want 20 accepted, 42 events (4 a page view, 2 errors), 42 duplicates", s)
+	}
+	ser, err := eng.Series(ctx, "journey", time.Now().Add(-time.Hour), time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tot float64
+	for _, p := range ser.Points {
+		tot += p.Total
+	}
+	if tot != 20 {
+		t.Errorf("composite series: %v events, want 20", tot)
+	}
+	if _, err := eng.Breakdown(ctx, "journey", time.Now().Add(-time.Hour), time.Now(), "route", 0); err == nil {
+		t.Error("a composite has a breakdown")
 	}
 	// Pages and API routes are templated like Nginx routes.
 	b, err := eng.Breakdown(ctx, "frontend-api", time.Now().Add(-time.Hour), time.Now(), "route", 0)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/slo"
 )
@@ -157,6 +158,7 @@ type sloData struct {
 	Breakdowns []*report.Breakdown
 	Latency    bool
 	Math       sloMath
+	Components []config.Component // of a composite
 }
 
 // sloMath is the "show the math" panel: the formulas with their numbers.
@@ -186,7 +188,12 @@ func (s *Server) pageSLO(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.Src = apiURL("/api/v1/slos/"+url.PathEscape(name)+"/series", p)
+	spec, _ := s.opts.Engine.Spec(name)
+	d.Components = spec.Components
 	for _, by := range report.Dimensions {
+		if spec.IsComposite() {
+			break // its components have the breakdowns
+		}
 		b, err := s.opts.Engine.Breakdown(r.Context(), name, p.from, p.to, by, 10)
 		if err != nil {
 			s.pageFail(w, r, err)

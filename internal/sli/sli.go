@@ -37,7 +37,10 @@ type Spec struct {
 	// package rum); vital is set for web_vital SLIs.
 	codes map[int]bool
 	vital bool
-	bad   *config.StatusSet
+	// Components are the SLOs of a composite, whose counts the caller
+	// combines (Combine); a composite matches no cell itself.
+	Components []config.Component
+	bad        *config.StatusSet
 }
 
 // Compile turns a validated SLO config into a Spec.
@@ -75,6 +78,9 @@ func Compile(c config.SLO) (*Spec, error) {
 		}
 	case config.JSErrors:
 		s.codes = map[int]bool{rum.CodePageView: true, rum.CodeErrorView: true}
+	case config.Composite:
+		s.Components = c.SLI.Components
+		s.codes = map[int]bool{}
 	case config.BrowserAPI:
 		s.codes = map[int]bool{rum.CodeAPIOK: true, rum.CodeAPIFailed: true}
 	default:
@@ -144,6 +150,35 @@ func (s *Spec) Count(d store.DimValue, e *cells.Entry) slo.Counts {
 		return slo.Counts{Total: float64(e.Count)}
 	}
 	return slo.Counts{Total: float64(e.Count), Good: float64(e.Count)}
+}
+
+// IsComposite reports whether the SLO combines other SLOs.
+func (s *Spec) IsComposite() bool { return len(s.Components) > 0 }
+
+// Combine computes a composite's counts from its components' counts over
+// the same range, with OpenSLO's compositeWeight semantics: the composite
+// SLI is the weighted mean of the components' SLIs (each component weighs
+// by its weight, not by its traffic; a component without events is left
+// out), and the events are all the components' events, so that
+// total × (1 − SLI) is the composite's bad events.
+func Combine(components []config.Component, counts []slo.Counts) slo.Counts {
+	var total, wsum, wsli float64
+	for i, c := range counts {
+		total += c.Total
+		if c.Total <= 0 {
+			continue
+		}
+		w := components[i].Weight
+		if w == 0 {
+			w = 1
+		}
+		wsum += w
+		wsli += w * c.SLI()
+	}
+	if wsum == 0 {
+		return slo.Counts{Total: total, Good: total}
+	}
+	return slo.Counts{Total: total, Good: total * wsli / wsum}
 }
 
 // Cells is what the engine reads from the store.
