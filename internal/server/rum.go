@@ -27,6 +27,10 @@ func newRumScript() (*rumScript, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The built file points at a source map that is not served.
+	if i := bytes.LastIndex(wv, []byte("//# sourceMappingURL=")); i >= 0 {
+		wv = wv[:i]
+	}
 	s := &rumScript{plain: append(append(append([]byte{}, wv...), '\n'), loader...)}
 	var b bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
