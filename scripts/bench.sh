@@ -6,12 +6,16 @@
 # the file and finding its newlines) and `headroom import --config ... FILE`
 # (fresh storage each run), best of BENCH_RUNS, on a warm page cache. Prints
 # lines/s, MB/s, the import/wc ratio and peak RSS against the targets, then
-# the Go benchmarks of ./internal/....
+# runs scripts/bench-rum.sh (browser beacons into `headroom serve` under wrk:
+# beacons/s, p99 latency, RSS; its targets join the list), then the Go
+# benchmarks of ./internal/....
 #
 # Environment: BENCH_LINES (2000000), BENCH_RUNS (3), BENCH_SEED (1),
 # BENCH_STRICT=1 to exit 1 when a target is missed (an import that fails
 # always exits 1), BENCH_GO=0 to skip the Go benchmarks, BENCH_HEADROOM=PATH
-# to time an existing binary (an older release, say) instead of building one.
+# to time an existing binary (an older release, say) instead of building one,
+# BENCH_RUM=0 to skip the beacon load test (RUM_* variables: see
+# scripts/bench-rum.sh).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,6 +28,7 @@ BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_SEED=${BENCH_SEED:-1}
 BENCH_STRICT=${BENCH_STRICT:-0}
 BENCH_GO=${BENCH_GO:-1}
+BENCH_RUM=${BENCH_RUM:-1}
 HEADROOM=${BENCH_HEADROOM:-bin/headroom}
 
 # Targets: import time as a multiple of wc -l on the same file, and peak RSS.
@@ -172,6 +177,22 @@ for f in "${FORMATS[@]}"; do
 	fi
 done
 
+# The beacon load test, last of the end-to-end part: its own section here,
+# its PASS/MISS lines in the targets below. It fails by itself only on a
+# failure (a non-204 answer, stored counts that do not match); this script
+# applies BENCH_STRICT to its misses.
+rum_targets=$OUT/rum/targets.txt
+if ((BENCH_RUM)); then
+	echo
+	rm -f "$rum_targets"
+	if ((!headroom_built)); then
+		echo "== rum: skipped (no headroom binary)"
+	elif ! BENCH_STRICT=0 BENCH_HEADROOM=$HEADROOM BENCH_OUT=$OUT RUM_FROM_BENCH=1 scripts/bench-rum.sh; then
+		status=1
+		echo "bench: FAIL: scripts/bench-rum.sh (its files: $OUT/rum/)" >&2
+	fi
+fi
+
 missed=0
 echo
 echo "== results (best of $BENCH_RUNS, warm page cache)"
@@ -207,6 +228,16 @@ for f in "${FORMATS[@]}"; do
 		printf '%-7s RSS MiB   %6s <= %-4s %s\n' "$f" - "$TARGET_RSS_MIB" "FAIL (import failed)"
 	fi
 done
+if ((BENCH_RUM)); then
+	if [[ -s $rum_targets ]]; then
+		cat "$rum_targets"
+		if grep -q ' MISS$' "$rum_targets"; then
+			missed=1
+		fi
+	else
+		printf '%-7s %s\n' rum "FAIL (no results: see the rum section)"
+	fi
+fi
 
 if ((BENCH_GO)); then
 	echo

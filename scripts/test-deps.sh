@@ -15,6 +15,8 @@ cd "$(dirname "$0")/.."
 # chromium only recommends, gives those screenshots Arial-metric text.
 # prometheus-alertmanager: the real Alertmanager (/usr/bin/prometheus-alertmanager)
 # that internal/itest starts to check alert delivery over its v2 API.
+# wrk: the HTTP load generator scripts/bench-rum.sh (make bench) drives
+# POST /api/v1/rum with, through scripts/rum-bench.lua.
 APT_PACKAGES=(
 	nginx
 	gcc
@@ -22,6 +24,7 @@ APT_PACKAGES=(
 	chromium
 	fonts-liberation
 	prometheus-alertmanager
+	wrk
 )
 
 STATICCHECK_VERSION=v0.8.2

@@ -1,16 +1,20 @@
 package rum
 
 import (
+	"hash/maphash"
 	"sync"
 	"time"
 )
 
 // seenIDs remembers event ids for 10 to 20 minutes, in two generations of
 // at most max each, so memory stays bounded whatever clients send: a beacon
-// repeated within that time counts once.
+// repeated within that time counts once. It keeps a 64-bit hash of each id
+// (16 bytes a slot instead of the id's string): two different ids collide
+// with a probability of about n/2⁶⁴, which would drop one event.
 type seenIDs struct {
 	mu        sync.Mutex
-	cur, prev map[string]struct{}
+	seed      maphash.Seed
+	cur, prev map[uint64]struct{}
 	max       int
 	rotated   time.Time
 }
@@ -19,26 +23,27 @@ type seenIDs struct {
 const idsKeptFor = 10 * time.Minute
 
 func newSeenIDs(max int) *seenIDs {
-	return &seenIDs{cur: map[string]struct{}{}, prev: map[string]struct{}{}, max: max}
+	return &seenIDs{seed: maphash.MakeSeed(), cur: map[uint64]struct{}{}, prev: map[uint64]struct{}{}, max: max}
 }
 
 // add records id and reports whether it is new.
 func (s *seenIDs) add(id string, now time.Time) bool {
+	h := maphash.String(s.seed, id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.rotated.IsZero() {
 		s.rotated = now
 	}
 	if now.Sub(s.rotated) >= idsKeptFor || len(s.cur) >= s.max {
-		s.prev, s.cur, s.rotated = s.cur, make(map[string]struct{}, len(s.cur)), now
+		s.prev, s.cur, s.rotated = s.cur, map[uint64]struct{}{}, now
 	}
-	if _, ok := s.cur[id]; ok {
+	if _, ok := s.cur[h]; ok {
 		return false
 	}
-	if _, ok := s.prev[id]; ok {
+	if _, ok := s.prev[h]; ok {
 		return false
 	}
-	s.cur[id] = struct{}{}
+	s.cur[h] = struct{}{}
 	return true
 }
 
