@@ -1,7 +1,6 @@
 package browser
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -798,29 +797,12 @@ func requireChromium(t *testing.T) string {
 	return path
 }
 
-// lockedBuffer collects the browser's output from chromedp's goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // newBrowser starts headless chromium, closed when the test ends. It can
 // reach only 127.0.0.1.
 func newBrowser(t *testing.T, chrome string) context.Context {
 	t.Helper()
-	out := &lockedBuffer{}
+	out := &itest.SyncBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chrome),
 		chromedp.Headless,

@@ -57,7 +57,7 @@ slos:
     window: 28d
     sli: {type: js_errors}
 `, filepath.Join(dir, "data"), abuseApp, abuseOrigin, abuseLimit, abuseApp))
-	logs := &lockedBuffer{}
+	logs := &itest.SyncBuffer{}
 	p := startServe(t, cfg, logs)
 	p.health(t, 10*time.Second)
 	base := "http://" + p.addr
@@ -515,20 +515,3 @@ func procStatusKiB(t *testing.T, pid int, field string) int64 {
 
 func mibs(kib int64) float64 { return float64(kib) / 1024 }
 
-// lockedBuffer collects serve's output; safe to read while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
