@@ -797,7 +797,6 @@ func requireChromium(t *testing.T) string {
 	return path
 }
 
-
 // newBrowser starts headless chromium, closed when the test ends. It can
 // reach only 127.0.0.1.
 func newBrowser(t *testing.T, chrome string) context.Context {

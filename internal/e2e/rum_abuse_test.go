@@ -514,4 +514,3 @@ func procStatusKiB(t *testing.T, pid int, field string) int64 {
 }
 
 func mibs(kib int64) float64 { return float64(kib) / 1024 }
-
