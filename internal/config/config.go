@@ -22,12 +22,17 @@ import (
 
 // Config is a whole headroom configuration.
 type Config struct {
-	Storage  Storage   `yaml:"storage"`
-	Server   Server    `yaml:"server"`
-	Alerting Alerting  `yaml:"alerting"`
-	Notify   []Notify  `yaml:"notify"`
-	Services []Service `yaml:"services"`
-	SLOs     []SLO     `yaml:"slos"`
+	Storage  Storage  `yaml:"storage"`
+	Server   Server   `yaml:"server"`
+	Alerting Alerting `yaml:"alerting"`
+	Notify   []Notify `yaml:"notify"`
+	Sprints  *Sprints `yaml:"sprints"`
+	// Policy is the error budget policy: what the team does when an SLO's
+	// budget left drops below each rule's threshold.
+	Policy   []PolicyRule `yaml:"policy"`
+	Changes  Changes      `yaml:"changes"`
+	Services []Service    `yaml:"services"`
+	SLOs     []SLO        `yaml:"slos"`
 
 	// Path is the file the config was read from ("" for in-memory configs).
 	Path string `yaml:"-"`
@@ -56,6 +61,36 @@ type Server struct {
 	// ExternalURL is where people reach the dashboard, for links in
 	// alerts (default: http:// + listen).
 	ExternalURL string `yaml:"external_url"`
+}
+
+// Sprints are the team's sprints: from Start, every Length, in Timezone.
+type Sprints struct {
+	Start    string   `yaml:"start"`    // 2025-03-03
+	Length   Duration `yaml:"length"`   // default 14d
+	Timezone string   `yaml:"timezone"` // default UTC
+	Capacity Capacity `yaml:"capacity"`
+}
+
+// Capacity is what a sprint has for work: People × Hours, of which Spare
+// percent is kept for interrupts.
+type Capacity struct {
+	People float64 `yaml:"people"`
+	Hours  float64 `yaml:"hours"` // per person per sprint
+	Spare  float64 `yaml:"spare"` // percent
+}
+
+// PolicyRule applies while an SLO's error budget left is below Below
+// percent.
+type PolicyRule struct {
+	Below  float64 `yaml:"below"`
+	Action string  `yaml:"action"`
+	Freeze bool    `yaml:"freeze"` // deploys are blocked (policy check exits 1)
+}
+
+// Changes says how changes are judged.
+type Changes struct {
+	Window      Duration `yaml:"window"`       // burn after a change is measured over this (default 3h)
+	FailedShare *float64 `yaml:"failed_share"` // percent of the budget burned after a change that makes it failed (default 10)
 }
 
 // Alerting configures the alert evaluator of `headroom serve`.

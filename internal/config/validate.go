@@ -194,6 +194,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	v.alerting()
+	v.sprints()
 	r := c.Storage.Retention
 	for _, f := range []struct {
 		name string
@@ -451,4 +452,44 @@ func isDefaultTier(name string) bool {
 		return true
 	}
 	return false
+}
+
+func (v *validator) sprints() {
+	c := v.c
+	if sp := c.Sprints; sp != nil {
+		if _, err := time.Parse("2006-01-02", sp.Start); err != nil {
+			v.add("sprints.start", "%q: want a date like 2025-03-03", sp.Start)
+		}
+		if sp.Length != 0 && (time.Duration(sp.Length) < 24*time.Hour || time.Duration(sp.Length)%(24*time.Hour) != 0) {
+			v.add("sprints.length", "%v: want whole days (like 14d)", time.Duration(sp.Length))
+		}
+		if sp.Timezone != "" {
+			if _, err := time.LoadLocation(sp.Timezone); err != nil {
+				v.add("sprints.timezone", "%q: %v", sp.Timezone, err)
+			}
+		}
+		if cp := sp.Capacity; cp.People < 0 || cp.Hours < 0 || cp.Spare < 0 || cp.Spare > 100 {
+			v.add("sprints.capacity", "people and hours must not be negative; spare is a percentage")
+		}
+	}
+	for i, r := range c.Policy {
+		p := fmt.Sprintf("policy[%d]", i)
+		if r.Below > 100 || r.Below < -1000 {
+			v.add(p+".below", "%v: want a percentage of the budget left (0 means spent)", r.Below)
+		}
+		if r.Action == "" {
+			v.add(p+".action", "required: what the team does (like \"reliability work first\")")
+		}
+	}
+	if w := time.Duration(c.Changes.Window); w < 0 || w > 7*24*time.Hour {
+		v.add("changes.window", "%v: want up to 7d", w)
+	}
+	if f := c.Changes.FailedShare; f != nil && (*f <= 0 || *f > 100) {
+		v.add("changes.failed_share", "%v: want a percentage above 0", *f)
+	}
+	for i, o := range c.SLOs {
+		if o.Window == "sprint" && c.Sprints == nil {
+			v.add(fmt.Sprintf("slos[%d].window", i), "sprint windows need a sprints block")
+		}
+	}
 }

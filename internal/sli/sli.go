@@ -99,9 +99,29 @@ func CompileAll(c *config.Config) ([]*Spec, error) {
 		if err != nil {
 			return nil, err
 		}
+		if sp.Window.Kind == slo.SprintWindow && c.Sprints != nil {
+			sp.Window.SprintStart, sp.Window.Duration = SprintConfig(c.Sprints)
+		}
 		out = append(out, sp)
 	}
 	return out, nil
+}
+
+// SprintConfig returns the first sprint's start (midnight in the sprints'
+// time zone) and the sprints' length (14 days by default).
+func SprintConfig(s *config.Sprints) (time.Time, time.Duration) {
+	loc := time.UTC
+	if s.Timezone != "" {
+		if l, err := time.LoadLocation(s.Timezone); err == nil {
+			loc = l
+		}
+	}
+	start, _ := time.ParseInLocation("2006-01-02", s.Start, loc)
+	length := time.Duration(s.Length)
+	if length <= 0 {
+		length = 14 * 24 * time.Hour
+	}
+	return start, length
 }
 
 // Matches reports whether requests of dimension d count toward the SLO.

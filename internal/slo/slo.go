@@ -91,13 +91,17 @@ const (
 	CalendarWeek
 	CalendarMonth
 	CalendarQuarter
+	// SprintWindow is the current sprint: from SprintStart, every
+	// Duration.
+	SprintWindow
 )
 
 // Window is an SLO's compliance period: a rolling duration (28d) or a calendar
 // period (week, month, quarter) that resets at its start.
 type Window struct {
-	Kind     WindowKind
-	Duration time.Duration // for Rolling
+	Kind        WindowKind
+	Duration    time.Duration // for Rolling, and a sprint's length
+	SprintStart time.Time     // for SprintWindow: the first sprint's start
 }
 
 // ParseWindow reads "28d", "30d", "7d", "12h", "week", "month" or "quarter".
@@ -109,6 +113,9 @@ func ParseWindow(s string) (Window, error) {
 		return Window{Kind: CalendarMonth}, nil
 	case "quarter":
 		return Window{Kind: CalendarQuarter}, nil
+	case "sprint":
+		// The caller sets SprintStart and Duration from the sprints.
+		return Window{Kind: SprintWindow, Duration: 14 * 24 * time.Hour}, nil
 	}
 	d, err := ParseDuration(s)
 	if err != nil {
@@ -132,6 +139,8 @@ func (w Window) String() string {
 		return "month"
 	case CalendarQuarter:
 		return "quarter"
+	case SprintWindow:
+		return "sprint"
 	}
 	return FormatDuration(w.Duration)
 }
@@ -158,6 +167,8 @@ func (w Window) Bounds(now time.Time, loc *time.Location) (start, end time.Time)
 	case CalendarQuarter:
 		q := (int(t.Month()) - 1) / 3
 		start = time.Date(t.Year(), time.Month(q*3+1), 1, 0, 0, 0, 0, loc)
+	case SprintWindow:
+		start = SprintStart(w.SprintStart, w.Duration, now)
 	default:
 		start = end.Add(-w.Duration)
 	}
@@ -178,7 +189,7 @@ func EndMinute(now time.Time) time.Time {
 // duration, or the whole calendar week, month or quarter containing now. Burn
 // rates are expressed relative to it.
 func (w Window) Period(now time.Time, loc *time.Location) time.Duration {
-	if w.Kind == Rolling {
+	if w.Kind == Rolling || w.Kind == SprintWindow {
 		return w.Duration
 	}
 	start, _ := w.Bounds(now, loc)
@@ -269,4 +280,17 @@ func FormatDuration(d time.Duration) string {
 		b.WriteString(d.String())
 	}
 	return b.String()
+}
+
+// SprintStart returns the start of the sprint containing t, for sprints
+// every length from first.
+func SprintStart(first time.Time, length time.Duration, t time.Time) time.Time {
+	if length <= 0 {
+		return first
+	}
+	n := t.Sub(first) / length
+	if t.Before(first) && t.Sub(first)%length != 0 {
+		n--
+	}
+	return first.Add(n * length)
 }

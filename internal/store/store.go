@@ -168,6 +168,26 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	at INTEGER NOT NULL,
 	data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS change_events (
+	id INTEGER PRIMARY KEY,
+	service TEXT NOT NULL,
+	kind TEXT NOT NULL,
+	version TEXT NOT NULL,
+	description TEXT NOT NULL,
+	at INTEGER NOT NULL,
+	UNIQUE (service, kind, version, at)
+);
+CREATE INDEX IF NOT EXISTS change_events_at ON change_events (at);
+CREATE TABLE IF NOT EXISTS toil (
+	id INTEGER PRIMARY KEY,
+	at INTEGER NOT NULL,
+	minutes REAL NOT NULL,
+	category TEXT NOT NULL,
+	tag TEXT NOT NULL,
+	service TEXT NOT NULL,
+	description TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS toil_at ON toil (at);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');
 `
 

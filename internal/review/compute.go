@@ -1,0 +1,424 @@
+package review
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/alert"
+	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/sli"
+	"github.com/headroom-slo/headroom/internal/slo"
+	"github.com/headroom-slo/headroom/internal/store"
+)
+
+// Defaults of the changes block.
+const (
+	DefaultChangeWindow = 3 * time.Hour
+	DefaultFailedShare  = 0.10
+	// ToilCap is the SRE book's cap on toil: half of the team's time.
+	ToilCap = 0.5
+	// trendSprints is how many sprints the toil trend shows.
+	trendSprints = 4
+)
+
+// Sprints knows the team's sprints.
+type Sprints struct {
+	First  time.Time
+	Length time.Duration
+	Loc    *time.Location
+	cfg    *config.Sprints
+}
+
+// NewSprints reads the config's sprints; without a sprints block, sprints
+// are two weeks from Monday 2025-01-06, in UTC.
+func NewSprints(cfg *config.Config) *Sprints {
+	sc := cfg.Sprints
+	if sc == nil {
+		sc = &config.Sprints{Start: "2025-01-06"}
+	}
+	first, length := sli.SprintConfig(sc)
+	return &Sprints{First: first, Length: length, Loc: first.Location(), cfg: sc}
+}
+
+// At returns the sprint containing t.
+func (s *Sprints) At(t time.Time) Sprint {
+	start := slo.SprintStart(s.First, s.Length, t)
+	return Sprint{Number: int(start.Sub(s.First)/s.Length) + 1, Start: start, End: start.Add(s.Length), Location: s.Loc}
+}
+
+// Resolve turns "current", "previous" or a date (any day of the sprint) into
+// a sprint, as of now.
+func (s *Sprints) Resolve(which string, now time.Time) (Sprint, error) {
+	switch which {
+	case "", "current":
+		return s.At(now), nil
+	case "previous":
+		return s.At(s.At(now).Start.Add(-time.Nanosecond)), nil
+	}
+	d, err := time.ParseInLocation("2006-01-02", which, s.Loc)
+	if err != nil {
+		return Sprint{}, fmt.Errorf("sprint %q: want current, previous or a date like 2025-03-17", which)
+	}
+	return s.At(d), nil
+}
+
+// Inputs are what a review reads.
+type Inputs struct {
+	Config  *config.Config
+	Engine  *report.Engine
+	Store   *store.Store
+	Sprints *Sprints
+}
+
+// Build computes the review of a sprint (of one service, or all with "").
+// A sprint in progress is reviewed up to now.
+func Build(ctx context.Context, in Inputs, sp Sprint, service string, now time.Time) (*Review, error) {
+	cfg := in.Config
+	end := sp.End
+	if now.Before(end) {
+		end = slo.EndMinute(now)
+	}
+	r := &Review{Service: service, Sprint: sp, At: now, ChangeWindow: DefaultChangeWindow, FailedShare: DefaultFailedShare}
+	if w := time.Duration(cfg.Changes.Window); w > 0 {
+		r.ChangeWindow = w
+	}
+	if f := cfg.Changes.FailedShare; f != nil {
+		r.FailedShare = *f / 100
+	}
+	alerts, err := alertEpisodes(ctx, in.Store, sp.Start, end)
+	if err != nil {
+		return nil, err
+	}
+	// The SLOs.
+	slos, err := in.Engine.SLOs(ctx, end.Add(-time.Nanosecond), service)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(slos, func(a, b report.SLO) int { return cmp.Compare(a.Name, b.Name) })
+	budgets := map[string]float64{} // SLO → its window's budget in events at the sprint's end
+	for _, o := range slos {
+		spec, _ := in.Engine.Spec(o.Name)
+		c, err := in.Engine.Counts(ctx, o.Name, sp.Start, end)
+		if err != nil {
+			return nil, err
+		}
+		sr := SLOReview{Name: o.Name, Service: o.Service, Objective: o.Objective, Window: o.Window,
+			SprintTotal: c.Total, SprintBad: round(c.Bad()), Met: true,
+			WindowSLI: o.SLI, BudgetRemaining: o.BudgetRemaining}
+		if c.Total > 0 {
+			v := c.SLI()
+			sr.SprintSLI = &v
+			sr.Met = v >= spec.Objective
+		}
+		budgets[o.Name] = o.ErrorBudget * o.Total
+		if b := budgets[o.Name]; b > 0 {
+			sr.BudgetSpent = c.Bad() / b
+		}
+		for _, a := range alerts {
+			if a.slo == o.Name {
+				sr.Alerts = append(sr.Alerts, a.Alert)
+			}
+		}
+		if !spec.IsComposite() && sr.SprintBad > 0 {
+			if sr.TopRoutes, err = offenders(ctx, in.Engine, o.Name, sp.Start, end, "route"); err != nil {
+				return nil, err
+			}
+			if sr.TopStatuses, err = offenders(ctx, in.Engine, o.Name, sp.Start, end, "status"); err != nil {
+				return nil, err
+			}
+		}
+		sr.Policy = PolicyFor(cfg.Policy, o.BudgetRemaining, o.NoData)
+		r.SLOs = append(r.SLOs, sr)
+	}
+	// The changes and what they burned.
+	changes, err := in.Store.Changes(ctx, service, sp.Start, end)
+	if err != nil {
+		return nil, err
+	}
+	failed := 0
+	for _, ch := range changes {
+		c := Change{Service: ch.Service, Kind: ch.Kind, Version: ch.Version, Description: ch.Description, At: ch.At}
+		for _, sr := range r.SLOs {
+			if sr.Service != ch.Service {
+				continue
+			}
+			b, err := BurnAround(ctx, in.Engine, sr.Name, ch.At, r.ChangeWindow, budgets[sr.Name])
+			if err != nil {
+				return nil, err
+			}
+			if sr.SprintBad > 0 {
+				b.ShareOfSprint = b.BadAfter / sr.SprintBad
+			}
+			c.Burns = append(c.Burns, b)
+			if b.After > r.FailedShare {
+				c.Failed = true
+			}
+		}
+		for _, a := range alerts {
+			if a.service == ch.Service && a.Severity == "page" && !a.Fired.Before(ch.At) && a.Fired.Before(ch.At.Add(r.ChangeWindow)) {
+				c.Paged, c.Failed = true, true
+			}
+		}
+		if c.Failed {
+			failed++
+		}
+		r.Changes = append(r.Changes, c)
+	}
+	if len(r.Changes) > 0 {
+		v := float64(failed) / float64(len(r.Changes))
+		r.ChangeFailureRate = &v
+	}
+	if r.Toil, err = toil(ctx, in, sp); err != nil {
+		return nil, err
+	}
+	r.Findings, r.Suggestions = findings(r)
+	return r, nil
+}
+
+func round(f float64) float64 { return float64(int64(f*1e6+0.5)) / 1e6 }
+
+// BurnAround returns an SLO's burn in the window after a change and in the
+// same length before it, as shares of budget (the bad events the SLO's
+// window allows).
+func BurnAround(ctx context.Context, eng *report.Engine, name string, at time.Time, w time.Duration, budget float64) (ChangeBurn, error) {
+	b := ChangeBurn{SLO: name}
+	after, err := eng.Counts(ctx, name, at, at.Add(w))
+	if err != nil {
+		return b, err
+	}
+	before, err := eng.Counts(ctx, name, at.Add(-w), at)
+	if err != nil {
+		return b, err
+	}
+	b.BadAfter = round(after.Bad())
+	if budget > 0 {
+		b.After, b.Before = after.Bad()/budget, before.Bad()/budget
+	}
+	if b.BadAfter > 0 {
+		if top, err := offenders(ctx, eng, name, at, at.Add(w), "route"); err == nil && len(top) > 0 {
+			b.TopRouteAfter = top[0].Key
+		}
+	}
+	return b, nil
+}
+
+func offenders(ctx context.Context, eng *report.Engine, name string, from, to time.Time, by string) ([]Offender, error) {
+	bd, err := eng.Breakdown(ctx, name, from, to, by, 3)
+	if err != nil {
+		return nil, err
+	}
+	var out []Offender
+	for _, row := range bd.Rows {
+		out = append(out, Offender{Key: row.Key, Bad: row.Bad, Share: row.Share})
+	}
+	return out, nil
+}
+
+// PolicyFor returns the policy rule in force at a budget left (a ratio):
+// the one with the lowest threshold the budget is below.
+func PolicyFor(rules []config.PolicyRule, remaining float64, noData bool) *PolicyState {
+	if noData {
+		return nil
+	}
+	var best *PolicyState
+	for _, r := range rules {
+		if remaining*100 < r.Below && (best == nil || r.Below < best.Below) {
+			best = &PolicyState{Below: r.Below, Action: r.Action, Freeze: r.Freeze}
+		}
+	}
+	return best
+}
+
+// episode is an alert that fired, with its SLO and service.
+type episode struct {
+	Alert
+	slo, service string
+}
+
+// alertEpisodes returns the alerts that fired in [from, to) (or were firing
+// at from), with their firing time inside the range.
+func alertEpisodes(ctx context.Context, st *store.Store, from, to time.Time) ([]episode, error) {
+	events, err := st.AlertEvents(ctx, time.Time{}, to, 0)
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(events) // oldest first
+	open := map[string]*episode{}
+	var out []episode
+	for _, e := range events {
+		var t alert.Transition
+		if err := json.Unmarshal(e.Data, &t); err != nil {
+			return nil, fmt.Errorf("alert event %d: %w", e.ID, err)
+		}
+		s := t.State
+		switch {
+		case t.Fired():
+			open[s.Key] = &episode{Alert: Alert{Key: s.Key, Severity: s.Severity, Tier: s.Tier, Fired: t.At}, slo: s.SLO, service: s.Service}
+		case t.Resolved():
+			if ep := open[s.Key]; ep != nil {
+				ep.Resolved = t.At
+				if !t.At.Before(from) {
+					out = append(out, *ep)
+				}
+				delete(open, s.Key)
+			}
+		}
+	}
+	for _, ep := range open {
+		out = append(out, *ep)
+	}
+	for i := range out {
+		a := &out[i]
+		start, stop := a.Fired, a.Resolved
+		if start.Before(from) {
+			start = from
+		}
+		if stop.IsZero() || stop.After(to) {
+			stop = to
+		}
+		a.Duration = stop.Sub(start)
+	}
+	slices.SortFunc(out, func(a, b episode) int { return a.Fired.Compare(b.Fired) })
+	return out, nil
+}
+
+// toil sums the sprint's toil and the trend of the sprints before it.
+func toil(ctx context.Context, in Inputs, sp Sprint) (Toil, error) {
+	t := Toil{}
+	if c := in.Sprints.cfg.Capacity; c.People > 0 && c.Hours > 0 {
+		t.CapacityHours = c.People * c.Hours
+		t.SpareHours = t.CapacityHours * c.Spare / 100
+	}
+	first := sp.Start.Add(-time.Duration(trendSprints-1) * in.Sprints.Length)
+	entries, err := in.Store.Toil(ctx, first, sp.End)
+	if err != nil {
+		return t, err
+	}
+	bySprint := map[int]float64{}
+	cats, tags := map[string]*Amount{}, map[string]*Amount{}
+	earlierTags := map[string]bool{}
+	for _, e := range entries {
+		s := in.Sprints.At(e.At)
+		bySprint[s.Number] += e.Minutes / 60
+		if s.Number != sp.Number {
+			earlierTags[e.Tag] = true
+			continue
+		}
+		t.Entries++
+		t.Hours += e.Minutes / 60
+		add(cats, e.Category, e.Minutes/60)
+		if e.Tag != "" {
+			add(tags, e.Tag, e.Minutes/60)
+		}
+	}
+	t.ByCategory, t.ByTag = sorted(cats), sorted(tags)
+	for _, a := range t.ByTag {
+		if earlierTags[a.Name] || a.Count > 1 {
+			t.Recurring = append(t.Recurring, a)
+		}
+	}
+	if t.CapacityHours > 0 {
+		t.Share = t.Hours / t.CapacityHours
+		t.OverCap = t.Share > ToilCap
+		interrupts := 0.0
+		for _, c := range t.ByCategory {
+			if c.Name == "interrupt" {
+				interrupts = c.Hours
+			}
+		}
+		t.SpareUsed = t.SpareHours > 0 && interrupts >= t.SpareHours
+	}
+	for n := sp.Number - trendSprints + 1; n <= sp.Number; n++ {
+		if n < 1 {
+			continue
+		}
+		st := SprintToil{Number: n, Start: in.Sprints.First.Add(time.Duration(n-1) * in.Sprints.Length), Hours: bySprint[n]}
+		if t.CapacityHours > 0 {
+			st.Share = st.Hours / t.CapacityHours
+		}
+		t.Trend = append(t.Trend, st)
+	}
+	return t, nil
+}
+
+func add(m map[string]*Amount, name string, hours float64) {
+	a := m[name]
+	if a == nil {
+		a = &Amount{Name: name}
+		m[name] = a
+	}
+	a.Hours += hours
+	a.Count++
+}
+
+func sorted(m map[string]*Amount) []Amount {
+	var out []Amount
+	for _, a := range m {
+		out = append(out, *a)
+	}
+	slices.SortFunc(out, func(a, b Amount) int {
+		if c := cmp.Compare(b.Hours, a.Hours); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out
+}
+
+// findings derives the W and T sections from the facts.
+func findings(r *Review) ([]Finding, []Suggestion) {
+	var fs []Finding
+	var ss []Suggestion
+	allMet := true
+	for _, s := range r.SLOs {
+		if !s.Met {
+			allMet = false
+			fs = append(fs, Finding{Kind: "slo_missed", SLO: s.Name})
+		}
+		if len(s.TopRoutes) > 0 && s.TopRoutes[0].Share >= 0.5 && s.SprintBad > 0 && (!s.Met || s.BudgetSpent > 0.1) {
+			fs = append(fs, Finding{Kind: "outage_route", SLO: s.Name, Route: s.TopRoutes[0].Key, Share: s.TopRoutes[0].Share})
+			ss = append(ss, Suggestion{Kind: "fix_route", SLO: s.Name, Route: s.TopRoutes[0].Key})
+		}
+		if s.Policy != nil {
+			ss = append(ss, Suggestion{Kind: "policy_action", SLO: s.Name, Action: s.Policy.Action})
+		}
+	}
+	for _, c := range r.Changes {
+		for _, b := range c.Burns {
+			if b.ShareOfSprint >= 0.3 {
+				fs = append(fs, Finding{Kind: "change_burn", SLO: b.SLO, Change: changeName(c), Route: b.TopRouteAfter, Share: b.ShareOfSprint, Window: r.ChangeWindow})
+			}
+		}
+		if c.Failed {
+			ss = append(ss, Suggestion{Kind: "review_change", Change: changeName(c)})
+		}
+	}
+	for _, a := range r.Toil.Recurring {
+		fs = append(fs, Finding{Kind: "toil_recurring", Tag: a.Name, Hours: a.Hours})
+		ss = append(ss, Suggestion{Kind: "automate_toil", Tag: a.Name, Hours: a.Hours})
+	}
+	if r.Toil.OverCap {
+		fs = append(fs, Finding{Kind: "toil_over_cap", Share: r.Toil.Share})
+		ss = append(ss, Suggestion{Kind: "reduce_toil", Hours: r.Toil.Hours})
+	}
+	if r.Toil.SpareUsed {
+		fs = append(fs, Finding{Kind: "spare_used", Hours: r.Toil.SpareHours})
+	}
+	if allMet && len(ss) == 0 {
+		ss = append(ss, Suggestion{Kind: "keep_going"})
+	}
+	return fs, ss
+}
+
+func changeName(c Change) string {
+	if c.Version != "" {
+		return c.Version
+	}
+	return c.Kind + " " + c.At.Format("2006-01-02 15:04")
+}

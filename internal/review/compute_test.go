@@ -1,0 +1,148 @@
+package review
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/cells"
+	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/store"
+)
+
+var day0 = time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
+
+func testEnv(t *testing.T) (*config.Config, *store.Store, *report.Engine) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+storage: {dir: %q, retention: {minutes: forever}}
+sprints: {start: 2025-03-03, length: 14d, capacity: {people: 2, hours: 10, spare: 20}}
+policy:
+  - {below: 25, action: reliability work first}
+  - {below: 0, action: feature freeze except fixes, freeze: true}
+changes: {window: 3h, failed_share: 10}
+services: [{name: web, logs: [{path: /dev/null}]}]
+slos:
+  - {name: avail, service: web, objective: 99, window: 7d, sli: {type: availability}}
+`, dir)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	eng, err := report.New(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, st, eng
+}
+
+// traffic writes 100 requests a minute from `from` for n minutes, bad of
+// them answered 503.
+func traffic(t *testing.T, st *store.Store, from time.Time, n int, bad func(m time.Time) int) {
+	t.Helper()
+	var b store.Batch
+	for i := range n {
+		m := from.Add(time.Duration(i) * time.Minute)
+		e := bad(m)
+		d := store.DimValue{Host: "a", Route: "/api/deals", Method: "POST"}
+		d.Status = 200
+		b.Add("web", m.Unix(), d, cells.NoLatency, uint64(100-e))
+		if e > 0 {
+			d.Status = 503
+			b.Add("web", m.Unix(), d, cells.NoLatency, uint64(e))
+		}
+	}
+	if err := st.Commit(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBurnAfterChangeByHand: 2 days of 100 requests a minute; 2 errors a
+// minute for the 30 minutes before a deploy, 10 a minute for the hour after.
+func TestBurnAfterChangeByHand(t *testing.T) {
+	cfg, st, eng := testEnv(t)
+	deploy := day0.Add(36 * time.Hour)
+	traffic(t, st, day0, 2*24*60, func(m time.Time) int {
+		switch {
+		case !m.Before(deploy.Add(-30*time.Minute)) && m.Before(deploy):
+			return 2
+		case !m.Before(deploy) && m.Before(deploy.Add(time.Hour)):
+			return 10
+		}
+		return 0
+	})
+	ctx := context.Background()
+	// The budget: ε × the window's events = 0.01 × 2 days × 1,440 × 100.
+	budget := 0.01 * 2 * 1440 * 100
+	b, err := BurnAround(ctx, eng, "avail", deploy, 3*time.Hour, budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After: 60 minutes × 10 = 600 bad → 600/2880; before: 30 × 2 = 60.
+	if b.BadAfter != 600 || math.Abs(b.After-600.0/2880) > 1e-12 || math.Abs(b.Before-60.0/2880) > 1e-12 || b.TopRouteAfter != "/api/deals" {
+		t.Errorf("burn around the deploy: %+v, want 600 bad after, 600/2880 = %.6f after, 60/2880 = %.6f before", b, 600.0/2880, 60.0/2880)
+	}
+	// In the review: the change failed (it burned 20.8% > 10% of the
+	// budget), and the finding says it burned the whole sprint's burn.
+	if _, err := st.AddChanges(ctx, []store.ChangeEvent{{Service: "web", Kind: "deploy", Version: "v1.4.2", At: deploy}}); err != nil {
+		t.Fatal(err)
+	}
+	sprints := NewSprints(cfg)
+	r, err := Build(ctx, Inputs{Config: cfg, Engine: eng, Store: st, Sprints: sprints}, sprints.At(day0), "", day0.Add(2*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Changes) != 1 || !r.Changes[0].Failed || r.ChangeFailureRate == nil || *r.ChangeFailureRate != 1 {
+		t.Fatalf("changes %+v", r.Changes)
+	}
+	cb := r.Changes[0].Burns[0]
+	if math.Abs(cb.ShareOfSprint-600.0/660) > 1e-12 {
+		t.Errorf("share of the sprint's burn after the deploy: %v, want 600/660", cb.ShareOfSprint)
+	}
+	var found bool
+	for _, f := range r.Findings {
+		found = found || f.Kind == "change_burn" && f.Change == "v1.4.2" && f.Route == "/api/deals"
+	}
+	if !found {
+		t.Errorf("no change_burn finding: %+v", r.Findings)
+	}
+}
+
+// TestPolicyFlipsToFreeze: as the budget is spent the policy goes from ok
+// to reliability work first (below 25%) to a freeze (below 0).
+func TestPolicyFlipsToFreeze(t *testing.T) {
+	cfg, st, eng := testEnv(t)
+	ctx := context.Background()
+	check := func(at time.Time, want string, action string) {
+		t.Helper()
+		p, err := Policy(ctx, cfg, eng, "web", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Status != want || p.SLOs[0].Action != action {
+			t.Errorf("at %v: %s %+v, want %s %q", at, p.Status, p.SLOs, want, action)
+		}
+	}
+	// A clean day: the whole budget left.
+	traffic(t, st, day0, 1440, func(time.Time) int { return 0 })
+	check(day0.Add(24*time.Hour), "ok", "")
+	// 1% errors on day 2: the window's error ratio is 0.5%, half the
+	// budget left: ok.
+	traffic(t, st, day0.Add(24*time.Hour), 1440, func(time.Time) int { return 1 })
+	check(day0.Add(48*time.Hour), "ok", "")
+	// 23 hours of day 3 at 2%: 4,200 bad of 426,000, 1.4% of the budget
+	// left, under 25%: reliability work first, no freeze.
+	traffic(t, st, day0.Add(48*time.Hour), 1440, func(time.Time) int { return 2 })
+	check(day0.Add(71*time.Hour), "ok", "reliability work first")
+	// Day 4 at 5%: 11,520 bad of 576,000, 2%: overspent, a freeze.
+	traffic(t, st, day0.Add(72*time.Hour), 1440, func(time.Time) int { return 5 })
+	check(day0.Add(96*time.Hour), "freeze", "feature freeze except fixes")
+}

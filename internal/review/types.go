@@ -1,0 +1,149 @@
+// Package review prepares a team's sprint SLO review: per SLO what the
+// sprint spent and why, the changes shipped and what they burned, the toil
+// logged against the sprint's capacity, and the error budget policy — as
+// YWT (Y: what we did, W: what we learned, T: what we do next).
+package review
+
+import "time"
+
+// Review is one sprint's review: the facts (Y), the findings computed from
+// them (W) and suggestions (T), in a form the renderers print.
+type Review struct {
+	Service string // "" for every service
+	Sprint  Sprint
+	At      time.Time // when the review was computed
+	SLOs    []SLOReview
+	Changes []Change
+	// ChangeFailureRate is the share of the sprint's changes that failed
+	// (a page fired or more than FailedShare of the budget burned in the
+	// Window after it); nil without changes.
+	ChangeFailureRate *float64
+	ChangeWindow      time.Duration
+	FailedShare       float64
+	Toil              Toil
+	Findings          []Finding    // W
+	Suggestions       []Suggestion // T
+}
+
+// Sprint is one sprint: [Start, End) in the configured time zone.
+type Sprint struct {
+	Number     int // 1 for the first sprint
+	Start, End time.Time
+	Location   *time.Location
+}
+
+// SLOReview is one SLO over the sprint.
+type SLOReview struct {
+	Name, Service string
+	Objective     float64 // percent
+	Window        string
+	// SprintSLI and SprintEvents are over the sprint; WindowSLI and
+	// BudgetRemaining over the SLO's window as of the sprint's end.
+	SprintSLI       *float64 // nil without events
+	SprintTotal     float64
+	SprintBad       float64
+	Met             bool    // SprintSLI ≥ objective (true without events)
+	WindowSLI       float64 // over the window as of the sprint's end
+	BudgetRemaining float64 // share of the window's budget left at the sprint's end
+	// BudgetSpent is the share of the window's error budget the sprint's
+	// bad events used: sprint bad ÷ (ε × the window's events).
+	BudgetSpent float64
+	Alerts      []Alert      // alerts of this SLO that fired in the sprint
+	TopRoutes   []Offender   // where the sprint's bad events came from
+	TopStatuses []Offender   //
+	Policy      *PolicyState // the error budget policy rule in force at the sprint's end, if any
+}
+
+// Offender is a route or status with its bad events and share of the
+// sprint's bad events.
+type Offender struct {
+	Key   string
+	Bad   float64
+	Share float64
+}
+
+// Alert is an alert that fired in the sprint.
+type Alert struct {
+	Key      string // burn/web-availability/page-1h
+	Severity string
+	Tier     string
+	Fired    time.Time
+	Resolved time.Time     // zero: still firing at the sprint's end
+	Duration time.Duration // firing time within the sprint
+}
+
+// Change is a change event (a deploy, a config change, a flag flip).
+type Change struct {
+	Service, Kind, Version, Description string
+	At                                  time.Time
+	// Per SLO of the service: budget burned in the window after the
+	// change and in the same length before it, as shares of the SLO's
+	// window budget.
+	Burns  []ChangeBurn
+	Paged  bool // a page fired in the window after it
+	Failed bool // paged, or an SLO's burn after exceeded the failed share
+}
+
+// ChangeBurn is one SLO's burn around a change.
+type ChangeBurn struct {
+	SLO           string
+	Before, After float64 // shares of the window's error budget
+	BadAfter      float64 // bad events in the window after
+	TopRouteAfter string  // the route with the most bad events after ("" without)
+	ShareOfSprint float64 // BadAfter ÷ the sprint's bad events of this SLO
+}
+
+// Toil is the sprint's toil against its capacity.
+type Toil struct {
+	Hours         float64
+	CapacityHours float64      // people × hours
+	Share         float64      // Hours ÷ CapacityHours
+	SpareHours    float64      // capacity kept spare for interrupts
+	SpareUsed     bool         // interrupts used all the spare
+	OverCap       bool         // above the SRE book's 50% cap
+	ByCategory    []Amount     // hours by category
+	ByTag         []Amount     // hours by tag, most first
+	Recurring     []Amount     // tags logged in this sprint and in earlier ones
+	Trend         []SprintToil // the last sprints, oldest first, this one last
+	Entries       int
+}
+
+// Amount is hours of toil under a name.
+type Amount struct {
+	Name  string
+	Hours float64
+	Count int
+}
+
+// SprintToil is one sprint's toil, for the trend.
+type SprintToil struct {
+	Number int
+	Start  time.Time
+	Hours  float64
+	Share  float64
+}
+
+// PolicyState is the error budget policy rule in force for an SLO.
+type PolicyState struct {
+	Below  float64 // the rule applies below this share of budget left
+	Action string
+	Freeze bool
+}
+
+// Finding is a W: something learned, computed from the data, with the
+// numbers that back it (for the renderers' languages).
+type Finding struct {
+	Kind string // change_burn, outage_route, slo_missed, toil_recurring, toil_over_cap, spare_used
+	// The data the sentence is made of; renderers phrase it per language.
+	SLO, Route, Status, Change, Tag string
+	Share, Hours                    float64
+	Window                          time.Duration
+}
+
+// Suggestion is a T: what the team could do next, marked as a suggestion
+// for the team to edit.
+type Suggestion struct {
+	Kind                            string // policy_action, automate_toil, reduce_toil, fix_route, review_change, keep_going
+	SLO, Route, Tag, Action, Change string
+	Hours                           float64
+}
