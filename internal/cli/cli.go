@@ -43,6 +43,10 @@ func commands() []command {
 		{"serve", "follow the configured logs; serve the dashboard, API, /metrics; evaluate and send alerts", runServe},
 		{"status", "print every SLO's SLI, error budget and burn rates", runStatus},
 		{"alerts", "print the alerts' states and history; `alerts backtest` replays them over history", runAlerts},
+		{"review", "the sprint SLO review (YWT) in Markdown or HTML, English or Japanese", runReview},
+		{"event", "record a change (deploy, config, flag): `event add`, or `event import` history", runEvent},
+		{"toil", "log toil: `toil add --minutes 45 --category interrupt --tag db-restart \"...\"`", runToil},
+		{"policy", "`policy check`: the error budget policy; exit 1 on a freeze (for CI gates)", runPolicy},
 		{"validate", "check a config and list every problem", runValidate},
 		{"version", "print the version", runVersion},
 	}

@@ -85,6 +85,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		Auth:      auth,
 		Pinned:    pinned,
 		RUM:       beacons,
+		Store:     p.st,
 		Alerts: func(ctx context.Context, at, from, to time.Time) (*server.AlertsData, error) {
 			return alertsData(ctx, p.st, runner, disp, interval, at, from, to)
 		},

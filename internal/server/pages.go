@@ -54,7 +54,7 @@ const partialHeader = "X-Headroom-Partial"
 
 func newPages() (*pages, error) {
 	p := &pages{t: map[string]*template.Template{}}
-	for _, name := range []string{"overview", "slo", "service", "alerts", "error"} {
+	for _, name := range []string{"overview", "slo", "service", "alerts", "review", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
@@ -303,6 +303,7 @@ var funcs = template.FuncMap{
 		return false
 	},
 	"classes":    func() []string { return report.Classes },
+	"list":       func(s ...string) []string { return s },
 	"vitalNames": func() []string { return report.VitalNames },
 	"vital": func(pv report.PageVitals, name string) *report.Vital {
 		if v, ok := pv.Vitals[name]; ok {

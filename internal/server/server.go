@@ -20,6 +20,7 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/rum"
+	"github.com/headroom-slo/headroom/internal/store"
 )
 
 // Health reports whether the process is working; it returns details to show.
@@ -56,6 +57,9 @@ type Options struct {
 	Refresh time.Duration
 	// Alerts gives the alert states and history (nil: none).
 	Alerts AlertsFunc
+	// Store holds change events and toil (nil: the review, events, toil
+	// and policy endpoints are off).
+	Store *store.Store
 	// RUM takes browser beacons at POST /api/v1/rum (nil: no frontend
 	// apps).
 	RUM *rum.Collector
@@ -137,6 +141,13 @@ func (s *Server) Handler() http.Handler {
 		handle("GET /api/v1/services/{name}", s.apiService)
 		handle("GET /api/v1/alerts", s.apiAlerts)
 		handle("GET /api/v1/services/{name}/vitals", s.apiVitals)
+		if s.opts.Store != nil {
+			handle("POST /api/v1/events", s.apiAddEvent)
+			handle("GET /api/v1/events", s.apiEvents)
+			handle("POST /api/v1/toil", s.apiAddToil)
+			handle("GET /api/v1/policy", s.apiPolicy)
+			handle("GET /review", s.pageReview)
+		}
 		handle("GET /alerts", s.pageAlerts)
 		handle("GET /api/", func(w http.ResponseWriter, r *http.Request) {
 			writeAPIError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)

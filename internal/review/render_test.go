@@ -1,0 +1,392 @@
+package review
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var jst = time.FixedZone("JST", 9*3600)
+
+func at(day, hour, minute int) time.Time { return time.Date(2025, 3, day, hour, minute, 0, 0, jst) }
+
+func ptr(f float64) *float64 { return &f }
+
+// sampleReview is sprint 5 of a team with two SLOs on web: availability
+// missed its objective after a deploy that paged, latency was met; toil
+// went over the 50% cap with a recurring tag.
+func sampleReview() *Review {
+	return &Review{
+		Service: "web",
+		Sprint:  Sprint{Number: 5, Start: at(3, 0, 0), End: at(17, 0, 0), Location: jst},
+		At:      at(17, 9, 0),
+		SLOs: []SLOReview{
+			{
+				Name: "web-availability", Service: "web", Objective: 99.9, Window: "28d",
+				SprintSLI: ptr(0.998120), SprintTotal: 1254300, SprintBad: 2358, Met: false,
+				WindowSLI: 0.99887, BudgetRemaining: 0.12, BudgetSpent: 0.67,
+				Alerts: []Alert{
+					{Key: "burn/web-availability/ticket-1d", Severity: "ticket", Tier: "ticket-1d",
+						Fired: at(11, 15, 0), Resolved: at(12, 3, 10), Duration: 12*time.Hour + 10*time.Minute},
+					{Key: "burn/web-availability/page-1h", Severity: "page", Tier: "page-1h",
+						Fired: at(11, 14, 5), Resolved: at(11, 15, 32), Duration: 87 * time.Minute},
+				},
+				TopRoutes:   []Offender{{"POST /api/deals", 1462, 0.62}, {"GET /api/deals", 495, 0.21}, {"/login", 212, 0.09}},
+				TopStatuses: []Offender{{"503", 1674, 0.71}, {"500", 590, 0.25}},
+				Policy:      &PolicyState{Below: 25, Action: "reliability work first"},
+			},
+			{
+				Name: "web-latency", Service: "web", Objective: 95, Window: "28d",
+				SprintSLI: ptr(0.97120), SprintTotal: 1254300, SprintBad: 36124, Met: true,
+				WindowSLI: 0.9698, BudgetRemaining: 0.40, BudgetSpent: 0.29,
+			},
+		},
+		Changes: []Change{
+			{Service: "web", Kind: "deploy", Version: "v1.4.2", Description: "new deals API", At: at(11, 13, 50),
+				Burns: []ChangeBurn{
+					{SLO: "web-availability", Before: 0.01, After: 0.415, BadAfter: 1462, TopRouteAfter: "POST /api/deals", ShareOfSprint: 0.62},
+					{SLO: "web-latency", Before: 0.02, After: 0.05, BadAfter: 2100, TopRouteAfter: "POST /api/deals", ShareOfSprint: 0.058},
+				},
+				Paged: true, Failed: true},
+			{Service: "web", Kind: "deploy", Version: "v1.4.1", At: at(4, 11, 20),
+				Burns: []ChangeBurn{
+					{SLO: "web-availability", Before: 0.004, After: 0.002},
+					{SLO: "web-latency", Before: 0.01, After: 0.012},
+				}},
+			{Service: "web", Kind: "config", Description: "DB pool 20 → 40", At: at(13, 10, 0),
+				Burns: []ChangeBurn{
+					{SLO: "web-availability", Before: 0.0003, After: 0},
+					{SLO: "web-latency", Before: 0.008, After: 0.006},
+				}},
+		},
+		ChangeFailureRate: ptr(1.0 / 3),
+		ChangeWindow:      3 * time.Hour,
+		FailedShare:       0.10,
+		Toil: Toil{
+			Hours: 136.5, CapacityHours: 240, Share: 136.5 / 240, SpareHours: 48, SpareUsed: true, OverCap: true,
+			ByCategory: []Amount{{"interrupt", 72.5, 31}, {"maintenance", 40, 9}, {"release", 24, 6}},
+			ByTag:      []Amount{{"db-restart", 18.5, 11}, {"cert-renew", 6, 2}, {"flaky-ci", 4.5, 5}},
+			Recurring:  []Amount{{"db-restart", 18.5, 11}},
+			Trend: []SprintToil{
+				{Number: 3, Start: at(3, 0, 0).AddDate(0, 0, -28), Hours: 80, Share: 80.0 / 240},
+				{Number: 4, Start: at(3, 0, 0).AddDate(0, 0, -14), Hours: 110, Share: 110.0 / 240},
+				{Number: 5, Start: at(3, 0, 0), Hours: 136.5, Share: 136.5 / 240},
+			},
+			Entries: 46,
+		},
+		Findings: []Finding{
+			{Kind: "change_burn", SLO: "web-availability", Change: "v1.4.2", Route: "POST /api/deals", Share: 0.62, Window: 3 * time.Hour},
+			{Kind: "outage_route", SLO: "web-availability", Route: "POST /api/deals", Status: "503", Share: 0.62},
+			{Kind: "slo_missed", SLO: "web-availability"},
+			{Kind: "toil_recurring", Tag: "db-restart", Hours: 18.5},
+			{Kind: "toil_over_cap", Share: 136.5 / 240},
+			{Kind: "spare_used"},
+		},
+		Suggestions: []Suggestion{
+			{Kind: "policy_action", SLO: "web-availability", Action: "reliability work first"},
+			{Kind: "fix_route", SLO: "web-availability", Route: "POST /api/deals"},
+			{Kind: "review_change", Change: "v1.4.2"},
+			{Kind: "automate_toil", Tag: "db-restart", Hours: 18.5},
+			{Kind: "reduce_toil", Hours: 136.5},
+			{Kind: "keep_going"},
+		},
+	}
+}
+
+// quietReview is a sprint without changes, alerts, toil, findings or
+// suggestions, with an SLO that had no events.
+func quietReview() *Review {
+	return &Review{
+		Sprint: Sprint{Number: 1, Start: at(3, 0, 0), End: at(17, 0, 0), Location: jst},
+		At:     at(17, 9, 0),
+		SLOs: []SLOReview{{
+			Name: "batch-availability", Service: "batch", Objective: 99.5, Window: "28d",
+			Met: true, WindowSLI: 1, BudgetRemaining: 1,
+		}},
+		ChangeWindow: 3 * time.Hour,
+		FailedShare:  0.10,
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/review -update to write it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := range max(len(gl), len(wl)) {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Fatalf("%s differs from the rendering at line %d:\n got: %q\nwant: %q\n(run go test ./internal/review -update after checking the change)", path, i+1, g, w)
+			}
+		}
+		t.Fatalf("%s differs from the rendering", path)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	// The output depends on the sprint's time zone only, not the process's.
+	defer func(l *time.Location) { time.Local = l }(time.Local)
+	time.Local = time.FixedZone("XST", -5*3600)
+
+	r := sampleReview()
+	for _, c := range []struct {
+		file   string
+		render func(*Review, string) ([]byte, error)
+		lang   string
+	}{
+		{"review_en.md", Markdown, "en"},
+		{"review_ja.md", Markdown, "ja"},
+		{"review_en.html", HTML, "en"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			got, err := c.render(r, c.lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, c.file, got)
+			again, err := c.render(r, c.lang)
+			if err != nil || !bytes.Equal(got, again) {
+				t.Errorf("a second rendering differs (err %v)", err)
+			}
+		})
+	}
+}
+
+func TestUnknownLanguage(t *testing.T) {
+	r := sampleReview()
+	for _, lang := range []string{"", "de", "EN", "ja-JP"} {
+		if _, err := Markdown(r, lang); err == nil {
+			t.Errorf("Markdown(%q): no error", lang)
+		}
+		if _, err := HTML(r, lang); err == nil {
+			t.Errorf("HTML(%q): no error", lang)
+		}
+		if _, err := HTMLBody(r, lang); err == nil {
+			t.Errorf("HTMLBody(%q): no error", lang)
+		}
+	}
+	if _, err := Markdown(nil, "en"); err == nil {
+		t.Error("Markdown(nil): no error")
+	}
+}
+
+func TestNoneLines(t *testing.T) {
+	r := quietReview()
+	want := map[string][]string{
+		"en": {
+			"No alerts fired in the sprint.", "No changes recorded in the sprint.", "No toil logged in the sprint.",
+			"No findings.", "No suggestions.", "All services · computed at 2025-03-17 09:00 JST", "no data",
+		},
+		"ja": {
+			"スプリント中に発火したアラートなし", "スプリント中に記録された変更なし", "スプリント中に記録されたトイルなし",
+			"特になし", "提案なし", "全サービス · 集計日時：2025-03-17 09:00 JST", "データなし",
+		},
+	}
+	for lang, lines := range want {
+		md, err := Markdown(r, lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := HTMLBody(r, lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range lines {
+			if !strings.Contains(string(md), l) {
+				t.Errorf("Markdown(%s) lacks %q:\n%s", lang, l, md)
+			}
+			if !strings.Contains(string(body), l) {
+				t.Errorf("HTMLBody(%s) lacks %q:\n%s", lang, l, body)
+			}
+		}
+		for _, absent := range []string{"Change failure rate", "変更失敗率", "|---|---|---|", "trend", "推移"} {
+			if strings.Contains(string(md), absent) {
+				t.Errorf("Markdown(%s) has %q without changes or toil:\n%s", lang, absent, md)
+			}
+		}
+	}
+}
+
+// TestHTMLBodyCSP checks that the dashboard's markup needs no inline style
+// or script, and that HTML is HTMLBody in a standalone page.
+func TestHTMLBodyCSP(t *testing.T) {
+	for _, r := range []*Review{sampleReview(), quietReview()} {
+		for _, lang := range Languages {
+			body, err := HTMLBody(r, lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, bad := range []string{"style", "<script", " onclick=", " onload=", "javascript:"} {
+				if strings.Contains(string(body), bad) {
+					t.Errorf("HTMLBody(%s) contains %q", lang, bad)
+				}
+			}
+			if !strings.HasPrefix(string(body), `<article class="review" lang="`+lang+`">`) {
+				t.Errorf("HTMLBody(%s) starts with %.60q", lang, body)
+			}
+			page, err := HTML(r, lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(page, []byte("<main>\n"+string(body)+"</main>")) {
+				t.Errorf("HTML(%s) does not hold HTMLBody in its <main>", lang)
+			}
+			if !bytes.Contains(page, []byte(`<html lang="`+lang+`">`)) || !bytes.Contains(page, []byte("<style>\n"+CSS+"</style>")) {
+				t.Errorf("HTML(%s): no lang or no inline CSS", lang)
+			}
+		}
+	}
+}
+
+// TestEscaping feeds markup through the user's strings (descriptions,
+// routes, versions).
+func TestEscaping(t *testing.T) {
+	r := quietReview()
+	r.Service = "web"
+	r.Changes = []Change{{Service: "web", Kind: "deploy", Version: "v`1|2", Description: "<script>alert(1)</script> a|b *x* [l](u)", At: at(4, 10, 0)}}
+	r.ChangeFailureRate = ptr(0)
+	r.Findings = []Finding{{Kind: "outage_route", SLO: "batch-availability", Route: "/a|b/<c>", Share: 0.4}}
+	body, err := HTMLBody(r, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"&lt;script&gt;alert(1)&lt;/script&gt; a|b *x* [l](u)", "<code>v`1|2</code>", "<code>/a|b/&lt;c&gt;</code>",
+		"The largest share of bad events of <code>batch-availability</code> came from",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("HTMLBody lacks %q:\n%s", want, body)
+		}
+	}
+	md, err := Markdown(r, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| `` v`1\\|2 `` \\<script\\>alert(1)\\</script\\> a\\|b \\*x\\* \\[l\\](u) | deploy |",
+		"came from `/a|b/<c>` (40%)",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestFormats(t *testing.T) {
+	for _, c := range []struct {
+		f    float64
+		want string
+	}{
+		{0, "0%"}, {1, "100%"}, {0.62, "62%"}, {0.625, "63%"}, {1.0 / 3, "33%"}, {0.0095, "1%"}, {0.009, "0.9%"},
+		{0.004, "0.4%"}, {0.0004, "0.04%"}, {0.00001, "<0.01%"}, {-0.35, "-35%"}, {2.5, "250%"},
+	} {
+		if got := pct(c.f); got != c.want {
+			t.Errorf("pct(%v) = %q, want %q", c.f, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		sli, obj float64
+		want     string
+	}{
+		{0.99812, 99.9, "99.81%"}, {0.999, 99.9, "99.90%"}, {0.99899999, 99.9, "99.89%"}, {1, 99.9, "100.00%"},
+		{0.99995, 99.99, "99.995%"}, {0.9712, 95, "97.12%"},
+	} {
+		if got := fmtSLI(c.sli, sliDigits(c.obj)); got != c.want {
+			t.Errorf("fmtSLI(%v) next to %v = %q, want %q", c.sli, c.obj, got, c.want)
+		}
+	}
+	for f, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 1254300: "1,254,300", 12.25: "12.3", 1234567.5: "1,234,567.5"} {
+		if got := fmtCount(f); got != want {
+			t.Errorf("fmtCount(%v) = %q, want %q", f, got, want)
+		}
+	}
+	en, ja := &printer{}, &printer{ja: true}
+	for d, want := range map[time.Duration][2]string{
+		0:                                {"0 min", "0分"},
+		20 * time.Second:                 {"< 1 min", "1分未満"},
+		45 * time.Minute:                 {"45 min", "45分"},
+		3 * time.Hour:                    {"3 h", "3時間"},
+		87*time.Minute + 20*time.Second:  {"1 h 27 min", "1時間27分"},
+		26*time.Hour + 10*time.Minute:    {"26 h 10 min", "26時間10分"},
+		89*time.Minute + 40*time.Second:  {"1 h 30 min", "1時間30分"},
+		119*time.Minute + 50*time.Second: {"2 h", "2時間"},
+	} {
+		if got := [2]string{en.dur(d), ja.dur(d)}; got != want {
+			t.Errorf("dur(%v) = %q, want %q", d, got, want)
+		}
+	}
+	instant := time.Date(2025, 3, 10, 5, 5, 0, 0, time.UTC)
+	for _, c := range []struct {
+		loc  *time.Location
+		want string
+	}{
+		{jst, "2025-03-10 14:05 JST"},
+		{time.UTC, "2025-03-10 05:05 UTC"},
+		{time.FixedZone("", 5*3600+1800), "2025-03-10 10:35 +05:30"},
+		{time.FixedZone("-03", -3*3600), "2025-03-10 02:05 -03:00"},
+	} {
+		p := &printer{loc: c.loc}
+		if got := p.time(instant); got != c.want {
+			t.Errorf("time in %v = %q, want %q", c.loc, got, c.want)
+		}
+	}
+}
+
+func TestPolicyAndFindingVariants(t *testing.T) {
+	r := quietReview()
+	r.SLOs[0].Policy = &PolicyState{Below: 0, Action: "feature freeze except fixes", Freeze: true}
+	r.Findings = []Finding{
+		{Kind: "outage_route", SLO: "batch-availability", Status: "503", Share: 0.8},
+		{Kind: "something_new", SLO: "batch-availability", Share: 0.2},
+	}
+	r.Suggestions = []Suggestion{{Kind: "policy_action", SLO: "batch-availability", Action: "feature freeze except fixes"}}
+	want := map[string][]string{
+		"en": {
+			"- `batch-availability`: feature freeze except fixes (budget left below 0%; freeze)",
+			"- Most bad events of `batch-availability` had status `503` (80%)",
+			"- `something_new` slo `batch-availability` 20%",
+			"- [ ] `batch-availability`: feature freeze except fixes (budget below 0%)",
+		},
+		"ja": {
+			"- `batch-availability`：feature freeze except fixes（残バジェット0%未満・凍結）",
+			"- `batch-availability` の不良イベントの大半（80%）はステータス `503`",
+			"- [ ] `batch-availability`：feature freeze except fixes（残バジェット0%未満）",
+		},
+	}
+	for lang, lines := range want {
+		md, err := Markdown(r, lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range lines {
+			if !strings.Contains(string(md), l+"\n") {
+				t.Errorf("Markdown(%s) lacks %q:\n%s", lang, l, md)
+			}
+		}
+	}
+}
