@@ -123,6 +123,10 @@ func TestDashboard(t *testing.T) {
 			name: "alerts", path: "/alerts", title: "Alerts · headroom", shot: "alerts.png",
 			check: checkAlertsPage,
 		},
+		{
+			name: "review", path: "/review", title: "Sprint review · headroom", shot: "review.png",
+			check: checkReviewPage,
+		},
 	} {
 		t.Run(pc.name, func(t *testing.T) { runPage(t, bctx, srv, shots, pc) })
 	}
@@ -447,6 +451,24 @@ func checkAlertsPage(t *testing.T, ctx context.Context, srv *serveProc) {
 	}
 	if rows == 0 {
 		t.Errorf("the alerts page shows no history")
+	}
+}
+
+// checkReviewPage checks the sprint review page shows the review of the
+// sprint containing at, with its Y, W and T sections and the toil form.
+func checkReviewPage(t *testing.T, ctx context.Context, srv *serveProc) {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]int](`({
+		articles: document.querySelectorAll('article.review').length,
+		sections: document.querySelectorAll('article.review h2').length,
+		slos: (document.querySelector('article.review').textContent.match(/web-availability/g) || []).length,
+		form: document.querySelectorAll('form.toil-form').length,
+	})`))
+	if err != nil {
+		t.Fatalf("read the review: %v", err)
+	}
+	if got["articles"] != 1 || got["sections"] < 3 || got["slos"] == 0 || got["form"] != 1 {
+		t.Errorf("review page: %v, want one review with its Y, W and T sections, the SLOs and the toil form", got)
 	}
 }
 

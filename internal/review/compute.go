@@ -420,5 +420,5 @@ func changeName(c Change) string {
 	if c.Version != "" {
 		return c.Version
 	}
-	return c.Kind + " " + c.At.Format("2006-01-02 15:04")
+	return c.Kind + " " + c.At.UTC().Format("2006-01-02 15:04 UTC")
 }

@@ -23,7 +23,7 @@ type PolicySLO struct {
 	SLO             string  `json:"slo"`
 	BudgetRemaining float64 `json:"error_budget_remaining"`
 	NoData          bool    `json:"no_data"`
-	Below           float64 `json:"below,omitempty"` // the rule's threshold, percent
+	Below           float64 `json:"below"` // the rule's threshold, percent (with an action)
 	Action          string  `json:"action,omitempty"`
 	Freeze          bool    `json:"freeze"`
 }

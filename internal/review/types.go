@@ -125,7 +125,7 @@ type SprintToil struct {
 
 // PolicyState is the error budget policy rule in force for an SLO.
 type PolicyState struct {
-	Below  float64 // the rule applies below this share of budget left
+	Below  float64 // the rule applies below this percent of budget left
 	Action string
 	Freeze bool
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/slo"
+	"github.com/headroom-slo/headroom/internal/store"
 )
 
 // apiError is the one error shape of the JSON API.
@@ -194,7 +195,24 @@ func (s *Server) apiSeries(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ser)
+	out := seriesResponse{Series: ser, Changes: []store.ChangeEvent{}}
+	if s.opts.Store != nil {
+		spec, _ := s.opts.Engine.Spec(ser.SLO)
+		changes, err := s.opts.Store.Changes(r.Context(), spec.Service, ser.From, ser.To)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out.Changes = append(out.Changes, changes...)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// seriesResponse is a series with the changes of its SLO's service in its
+// range, which the charts mark.
+type seriesResponse struct {
+	*report.Series
+	Changes []store.ChangeEvent `json:"changes"`
 }
 
 func (s *Server) apiBreakdown(w http.ResponseWriter, r *http.Request) {

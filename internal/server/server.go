@@ -13,12 +13,14 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/review"
 	"github.com/headroom-slo/headroom/internal/rum"
 	"github.com/headroom-slo/headroom/internal/store"
 )
@@ -132,6 +134,11 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /healthz", s.metrics.instrument("GET /healthz", http.HandlerFunc(s.healthz)))
 	mux.Handle("GET /metrics", s.metrics.instrument("GET /metrics", s.auth(s.metrics.handler())))
 	mux.Handle("GET /assets/", s.metrics.instrument("GET /assets/", s.auth(assetHandler())))
+	mux.Handle("GET /assets/review.css", s.metrics.instrument("GET /assets/", s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		io.WriteString(w, review.CSS)
+	}))))
 	if s.opts.Engine != nil {
 		handle("GET /api/v1/slos", s.apiSLOs)
 		handle("GET /api/v1/slos/{name}", s.apiSLO)

@@ -374,7 +374,11 @@
     var meta = {
       step: s.step || 0,
       xRange: s.xRange || [xs[0], xs[xs.length - 1] + (s.step || 0)],
-      zoomed: false
+      zoomed: false,
+      // Change events (deploys…) of the SLO's service, marked on the chart.
+      changes: (j.changes || []).map(function (c) {
+        return { t: Date.parse(c.at) / 1000, label: c.version || c.kind || 'change' };
+      })
     };
     if (!(meta.xRange[1] > meta.xRange[0])) meta.xRange = [meta.xRange[0] - 1800, meta.xRange[0] + 1800];
     var sig = kind + '|' + s.series.map(function (x) { return x.label + ':' + x.stroke; }).join(',');
@@ -417,11 +421,34 @@
           if (key !== 'x') return;
           var sc = u.scales.x;
           meta.zoomed = sc.min > meta.xRange[0] + 0.5 || sc.max < meta.xRange[1] - 0.5;
-        }]
+        }],
+        draw: [function (u) { drawChanges(u, meta.changes, axisColor, font); }]
       }
     };
     if (sync) opts.cursor.sync = { key: sync };
     return opts;
+  }
+
+  // drawChanges marks each change with a dashed vertical line and its label.
+  function drawChanges(u, changes, color, font) {
+    if (!changes || !changes.length) return;
+    var ctx = u.ctx, b = u.bbox, dpr = window.devicePixelRatio || 1;
+    ctx.save();
+    ctx.strokeStyle = color;
+    ctx.fillStyle = color;
+    ctx.lineWidth = dpr;
+    ctx.setLineDash([4 * dpr, 3 * dpr]);
+    ctx.font = font.replace(/(\d+)px/, function (m, n) { return (n * dpr) + 'px'; });
+    changes.forEach(function (c) {
+      if (c.t < u.scales.x.min || c.t > u.scales.x.max) return;
+      var x = Math.round(u.valToPos(c.t, 'x', true));
+      ctx.beginPath();
+      ctx.moveTo(x, b.top);
+      ctx.lineTo(x, b.top + b.height);
+      ctx.stroke();
+      ctx.fillText(c.label, x + 3 * dpr, b.top + 10 * dpr);
+    });
+    ctx.restore();
   }
 
   function srcPath(el) {
@@ -470,6 +497,7 @@
       var zoom = old.meta.zoomed ? { min: old.u.scales.x.min, max: old.u.scales.x.max } : null;
       old.meta.step = s.meta.step;
       old.meta.xRange = s.meta.xRange;
+      old.meta.changes = s.meta.changes;
       while (el.firstChild) el.removeChild(el.firstChild);
       el.appendChild(old.u.root);
       old.el = el;
