@@ -79,6 +79,13 @@ slos:
 		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code != 200 {
 			t.Fatalf("GET /api/v1/policy: %d %s", rec.Code, rec.Body)
 		}
+		// The SLO page says the same.
+		page := httptest.NewRecorder()
+		s.Handler().ServeHTTP(page, httptest.NewRequest(http.MethodGet, "/slo/avail", nil))
+		frozen := strings.Contains(page.Body.String(), "deploys are frozen")
+		if frozen != (p.Status == "freeze") {
+			t.Errorf("the SLO page says frozen=%v, the policy %s", frozen, p.Status)
+		}
 		return p.Status
 	}
 	at := func(d time.Time) string { return d.Format(time.RFC3339) }

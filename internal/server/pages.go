@@ -16,6 +16,7 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/review"
 	"github.com/headroom-slo/headroom/internal/slo"
 )
 
@@ -158,7 +159,9 @@ type sloData struct {
 	Breakdowns []*report.Breakdown
 	Latency    bool
 	Math       sloMath
-	Components []config.Component // of a composite
+	Components []config.Component  // of a composite
+	Policy     *review.PolicyState // the error budget policy rule in force
+	Rules      []config.PolicyRule // the whole policy
 }
 
 // sloMath is the "show the math" panel: the formulas with their numbers.
@@ -190,6 +193,8 @@ func (s *Server) pageSLO(w http.ResponseWriter, r *http.Request) {
 	d.Src = apiURL("/api/v1/slos/"+url.PathEscape(name)+"/series", p)
 	spec, _ := s.opts.Engine.Spec(name)
 	d.Components = spec.Components
+	d.Rules = s.opts.Engine.Config().Policy
+	d.Policy = review.PolicyFor(d.Rules, o.BudgetRemaining, o.NoData)
 	for _, by := range report.Dimensions {
 		if spec.IsComposite() {
 			break // its components have the breakdowns
