@@ -37,11 +37,7 @@ func runAlerts(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil || d <= 0 {
 		return usagef("--since %q: want a duration like 7d", *since)
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(cfg.Storage.Dir, store.Options{ReadOnly: true})
+	_, st, err := openStore(*cfgPath, true)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/headroom-slo/headroom/internal/store"
 	"io"
 	"log/slog"
 	"os"
@@ -226,4 +227,18 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// openStore loads the config and opens its store (read-only for commands
+// that only read, so they work next to a running serve).
+func openStore(cfgPath string, readOnly bool) (*config.Config, *store.Store, error) {
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(cfg.Storage.Dir, store.Options{ReadOnly: readOnly})
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
 }

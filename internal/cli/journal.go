@@ -47,11 +47,7 @@ func runEvent(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(cfg.Storage.Dir, store.Options{})
+	cfg, st, err := openStore(*cfgPath, false)
 	if err != nil {
 		return err
 	}
@@ -169,11 +165,7 @@ func runToil(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(cfg.Storage.Dir, store.Options{})
+	_, st, err := openStore(*cfgPath, false)
 	if err != nil {
 		return err
 	}
@@ -285,11 +277,7 @@ func runReview(ctx context.Context, args []string, stdio Stdio) error {
 	if *lang != "en" && *lang != "ja" {
 		return usagef("--lang %q: want en or ja", *lang)
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(cfg.Storage.Dir, store.Options{ReadOnly: true})
+	cfg, st, err := openStore(*cfgPath, true)
 	if err != nil {
 		return err
 	}

@@ -75,11 +75,7 @@ func runStatus(ctx context.Context, args []string, stdio Stdio) error {
 		}
 		now = t.UTC()
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(cfg.Storage.Dir, store.Options{ReadOnly: true})
+	cfg, st, err := openStore(*cfgPath, true)
 	if err != nil {
 		return err
 	}
