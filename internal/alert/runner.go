@@ -50,7 +50,6 @@ type Runner struct {
 	eval    *Evaluator
 	windows []time.Duration
 	broken  map[string]time.Time // source → when it was first seen broken
-	last    time.Time
 }
 
 // RunnerOptions configure a Runner.
@@ -155,7 +154,6 @@ func (r *Runner) evaluate(ctx context.Context, at time.Time, sources []Source) (
 		measures = append(measures, Measure{SLO: c.SLO, Period: c.Period, Objective: c.Objective, Windows: c.Windows,
 			BudgetRemaining: c.BudgetRemaining, WindowEvents: c.Window.Total})
 	}
-	r.last = at
 	return r.eval.Step(at, measures, sources), nil
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/alert"
-	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
 )
@@ -173,15 +172,11 @@ func runBacktest(ctx context.Context, args []string, stdio Stdio) error {
 		}
 		policies = keep
 	}
-	st, err := store.Open(cfg.Storage.Dir, store.Options{ReadOnly: true})
+	st, eng, err := openEngine(cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	eng, err := report.New(cfg, st)
-	if err != nil {
-		return err
-	}
 	trs, eps, err := alert.Backtest(ctx, eng, policies, from.UTC(), to.UTC(), step)
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/headroom-slo/headroom/internal/store"
 	"io"
 	"log/slog"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/store"
 )
 
 // Stdio are the process's standard streams.
@@ -241,4 +242,18 @@ func openStore(cfgPath string, readOnly bool) (*config.Config, *store.Store, err
 		return nil, nil, err
 	}
 	return cfg, st, nil
+}
+
+// openEngine opens cfg's store read-only with a report engine over it.
+func openEngine(cfg *config.Config) (*store.Store, *report.Engine, error) {
+	st, err := store.Open(cfg.Storage.Dir, store.Options{ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := report.New(cfg, st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, eng, nil
 }

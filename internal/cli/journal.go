@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/review"
 	"github.com/headroom-slo/headroom/internal/store"
 )
@@ -208,15 +207,11 @@ func runPolicy(ctx context.Context, args []string, stdio Stdio) error {
 	if *service != "" && cfg.Service(*service) == nil {
 		return usagef("--service %q: not a configured service", *service)
 	}
-	st, err := store.Open(cfg.Storage.Dir, store.Options{ReadOnly: true})
+	st, eng, err := openEngine(cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	eng, err := report.New(cfg, st)
-	if err != nil {
-		return err
-	}
 	p, err := review.Policy(ctx, cfg, eng, *service, t)
 	if err != nil {
 		return err
@@ -277,15 +272,15 @@ func runReview(ctx context.Context, args []string, stdio Stdio) error {
 	if *lang != "en" && *lang != "ja" {
 		return usagef("--lang %q: want en or ja", *lang)
 	}
-	cfg, st, err := openStore(*cfgPath, true)
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	st, eng, err := openEngine(cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	eng, err := report.New(cfg, st)
-	if err != nil {
-		return err
-	}
 	sprints := review.NewSprints(cfg)
 	sp, err := sprints.Resolve(*which, now)
 	if err != nil {

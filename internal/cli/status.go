@@ -113,7 +113,7 @@ func buildStatus(ctx context.Context, cfg *config.Config, st *store.Store, now t
 			Name: s.Spec.Name, Service: s.Spec.Service, Type: s.Spec.Config.SLI.Type,
 			Objective: s.Spec.Config.Objective, Window: s.Spec.Window.String(),
 			WindowStart: s.From, WindowEnd: s.To,
-			Total: s.Counts.Total, Good: round(s.Counts.Good), Bad: round(s.Counts.Bad()),
+			Total: s.Counts.Total, Good: report.Round(s.Counts.Good), Bad: report.Round(s.Counts.Bad()),
 			SLI: s.Counts.SLI(), ErrorBudget: slo.ErrorBudget(s.Spec.Objective),
 			ErrorBudgetRemaining: s.Remaining,
 			BurnRates:            map[string]float64{}, Events: map[string]slo.Counts{},
@@ -129,9 +129,6 @@ func buildStatus(ctx context.Context, cfg *config.Config, st *store.Store, now t
 	}
 	return rep, nil
 }
-
-// round removes float noise from interpolated counts (exact counts are whole).
-func round(f float64) float64 { return math.Round(f*1e6) / 1e6 }
 
 func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) ([]SourceStatus, error) {
 	all, err := st.Sources(ctx)

@@ -91,7 +91,7 @@ func (e *Engine) Breakdown(ctx context.Context, name string, from, to time.Time,
 	}
 	var rows []Row
 	for _, g := range groups {
-		g.Bad = round(g.Bad)
+		g.Bad = Round(g.Bad)
 		if g.Bad > 0 {
 			rows = append(rows, *g)
 			out.Bad += g.Bad

@@ -337,21 +337,21 @@ func (e *Engine) status(ctx context.Context, at time.Time, specs []*sli.Spec) ([
 			from, to := s.Window.Bounds(at, time.UTC)
 			// The spec's counts over the window, each burn window and each
 			// sparkline bucket: from this query, or from its components'.
-			ranges := []sli.Range{{From: from, To: to}}
-			for _, w := range windows {
-				ranges = append(ranges, sli.Range{From: end.Add(-w), To: end})
-			}
-			for b := range spark {
-				f := sparkTo.Add(-sparkSpan + time.Duration(b)*sparkStep)
-				ranges = append(ranges, sli.Range{From: f, To: f.Add(sparkStep)})
-			}
 			var counts []slo.Counts
 			if s.IsComposite() {
+				ranges := []sli.Range{{From: from, To: to}}
+				for _, w := range windows {
+					ranges = append(ranges, sli.Range{From: end.Add(-w), To: end})
+				}
+				for b := range spark {
+					f := sparkTo.Add(-sparkSpan + time.Duration(b)*sparkStep)
+					ranges = append(ranges, sli.Range{From: f, To: f.Add(sparkStep)})
+				}
 				if counts, err = e.compositeSums(ctx, s, ranges); err != nil {
 					return nil, err
 				}
 			} else {
-				sums, err := q.Sum(ranges[0])
+				sums, err := q.Sum(sli.Range{From: from, To: to})
 				if err != nil {
 					return nil, err
 				}
@@ -398,7 +398,7 @@ func summary(st sli.Status) SLO {
 		Name: s.Name, Service: s.Service, Type: s.Config.SLI.Type,
 		Objective: s.Config.Objective, Window: s.Window.String(),
 		WindowStart: st.From, WindowEnd: st.To, Period: slo.FormatDuration(st.Period),
-		Total: st.Counts.Total, Good: round(st.Counts.Good), Bad: round(st.Counts.Bad()),
+		Total: st.Counts.Total, Good: Round(st.Counts.Good), Bad: Round(st.Counts.Bad()),
 		NoData: st.Counts.Total == 0, SLI: st.Counts.SLI(),
 		ErrorBudget:     slo.ErrorBudget(s.Objective),
 		BudgetRemaining: finite(st.Remaining),
@@ -462,8 +462,9 @@ func ceilTime(t time.Time, d time.Duration) time.Time {
 	return t
 }
 
-// round removes float noise from interpolated counts (exact counts are whole).
-func round(f float64) float64 { return math.Round(f*1e6) / 1e6 }
+// Round removes float noise from interpolated counts (exact counts are
+// whole).
+func Round(f float64) float64 { return math.Round(f*1e6) / 1e6 }
 
 // scanner reads the cells of one service, with its dimension dictionary.
 type scanner struct {
@@ -603,14 +604,6 @@ func (e *Engine) Counts(ctx context.Context, name string, from, to time.Time) (s
 		return slo.Counts{}, err
 	}
 	return sum(sli.Range{From: from, To: to})
-}
-
-// DayRetention returns how long day cells are kept (0: forever).
-func (e *Engine) DayRetention() time.Duration {
-	if r := e.cfg.Storage.Retention.Days; r != config.Forever {
-		return time.Duration(r)
-	}
-	return 0
 }
 
 // WindowCounts is an SLO's events over windows ending at one instant, with

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/cells"
-	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/sli"
 	"github.com/headroom-slo/headroom/internal/slo"
 )
@@ -157,8 +156,8 @@ func (e *Engine) Series(ctx context.Context, name string, from, to time.Time, st
 			}
 			p.Total, p.Good = c.Total, c.Good
 		}
-		p.Good = round(p.Good)
-		p.Bad = round(p.Total - p.Good)
+		p.Good = Round(p.Good)
+		p.Bad = Round(p.Total - p.Good)
 		c := slo.Counts{Total: p.Total, Good: p.Good}
 		if c.Total > 0 {
 			v := c.SLI()
@@ -245,18 +244,6 @@ func finite(f float64) float64 {
 	return f
 }
 
-// IsLatency reports whether the SLO measures latency.
-func IsLatency(s *sli.Spec) bool { return s.Config.SLI.Type == config.Latency }
-
-// stepEnd returns the end of the step starting at t: t+step, or to when
-// that is sooner.
-func stepEnd(t time.Time, step time.Duration, to time.Time) time.Time {
-	if end := t.Add(step); end.Before(to) {
-		return end
-	}
-	return to
-}
-
 // summer returns a function summing one SLO's events over a range: from its
 // service's query, or from its components' for a composite.
 func (e *Engine) summer(ctx context.Context, s *sli.Spec) (func(sli.Range) (slo.Counts, error), error) {
@@ -281,4 +268,13 @@ func (e *Engine) summer(ctx context.Context, s *sli.Spec) (func(sli.Range) (slo.
 		}
 		return sums[j], nil
 	}, nil
+}
+
+// stepEnd returns the end of the step starting at t: t+step, or to when
+// that is sooner.
+func stepEnd(t time.Time, step time.Duration, to time.Time) time.Time {
+	if end := t.Add(step); end.Before(to) {
+		return end
+	}
+	return to
 }

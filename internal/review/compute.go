@@ -109,7 +109,7 @@ func Build(ctx context.Context, in Inputs, sp Sprint, service string, now time.T
 			return nil, err
 		}
 		sr := SLOReview{Name: o.Name, Service: o.Service, Objective: o.Objective, Window: o.Window,
-			SprintTotal: c.Total, SprintBad: round(c.Bad()), Met: true,
+			SprintTotal: c.Total, SprintBad: report.Round(c.Bad()), Met: true,
 			WindowSLI: o.SLI, BudgetRemaining: o.BudgetRemaining}
 		if c.Total > 0 {
 			v := c.SLI()
@@ -181,8 +181,6 @@ func Build(ctx context.Context, in Inputs, sp Sprint, service string, now time.T
 	return r, nil
 }
 
-func round(f float64) float64 { return float64(int64(f*1e6+0.5)) / 1e6 }
-
 // BurnAround returns an SLO's burn in the window after a change and in the
 // same length before it, as shares of budget (the bad events the SLO's
 // window allows).
@@ -196,7 +194,7 @@ func BurnAround(ctx context.Context, eng *report.Engine, name string, at time.Ti
 	if err != nil {
 		return b, err
 	}
-	b.BadAfter = round(after.Bad())
+	b.BadAfter = report.Round(after.Bad())
 	if budget > 0 {
 		b.After, b.Before = after.Bad()/budget, before.Bad()/budget
 	}

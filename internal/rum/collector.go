@@ -1,6 +1,7 @@
 package rum
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -144,7 +145,7 @@ func (c *Collector) Accept(body []byte, origin, client string) error {
 		return c.count(reject(413, "too_large", "%d bytes: at most %d", len(body), MaxBody))
 	}
 	var b Beacon
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
 		return c.count(reject(400, "malformed", "not a beacon: %v", err))
