@@ -3,7 +3,6 @@ package itest
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -193,18 +192,7 @@ func (am *Alertmanager) Stop(t testing.TB) {
 	if p.exited() {
 		return
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		t.Errorf("alertmanager: SIGTERM: %v", err)
-	}
-	timer := time.NewTimer(amStopTimeout)
-	defer timer.Stop()
-	select {
-	case <-p.done:
-	case <-timer.C:
-		t.Errorf("alertmanager: still running %v after SIGTERM; killing it", amStopTimeout)
-		killGroup(p.cmd.Process.Pid)
-		<-p.done
-	}
+	stopProc(t, "alertmanager", p.cmd, p.done, syscall.SIGTERM, amStopTimeout, t.Errorf)
 }
 
 // AMAlert is one alert as Alertmanager's GET /api/v2/alerts shows it.

@@ -94,6 +94,26 @@ func FreePort(t testing.TB) int {
 	return port
 }
 
+// stopProc sends sig to a server's process and waits up to timeout for done
+// to close; past that it kills the process group and waits for it. slow
+// tells of a server that had to be killed: t.Errorf, or t.Logf where that is
+// no failure.
+func stopProc(t testing.TB, name string, cmd *exec.Cmd, done <-chan struct{}, sig os.Signal, timeout time.Duration, slow func(format string, args ...any)) {
+	t.Helper()
+	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		t.Errorf("%s: signal %v: %v", name, sig, err)
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		slow("%s: still running %v after signal %v; killing it", name, timeout, sig)
+		killGroup(cmd.Process.Pid)
+		<-done
+	}
+}
+
 // waitReady polls url every `every` until it answers want, the process
 // exits (done closes; exitErr says why) or timeout passes.
 func waitReady(client *http.Client, url string, want int, every, timeout time.Duration, done <-chan struct{}, exitErr func() error) error {

@@ -157,20 +157,9 @@ func (n *Nginx) Stop(t testing.TB) {
 			return
 		default:
 		}
-		if err := n.cmd.Process.Signal(syscall.SIGQUIT); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			t.Errorf("nginx: SIGQUIT: %v", err)
-		}
-		timer := time.NewTimer(nginxStopTimeout)
-		defer timer.Stop()
-		select {
-		case <-n.done:
-		case <-timer.C:
-			// A slow graceful shutdown is nginx waiting on a client, not a
-			// failure of what the test checks.
-			t.Logf("nginx: still running %v after SIGQUIT; killing it", nginxStopTimeout)
-			killGroup(n.cmd.Process.Pid)
-			<-n.done
-		}
+		// A slow graceful shutdown is nginx waiting on a client, not a
+		// failure of what the test checks.
+		stopProc(t, "nginx", n.cmd, n.done, syscall.SIGQUIT, nginxStopTimeout, t.Logf)
 	})
 }
 
