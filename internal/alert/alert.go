@@ -17,23 +17,6 @@ import (
 	"github.com/headroom-slo/headroom/internal/slo"
 )
 
-// Phases of an alert.
-const (
-	Inactive = "inactive"
-	Pending  = "pending"
-	Firing   = "firing"
-)
-
-// Kinds of alerts.
-const (
-	KindBurn      = "burn"      // a burn-rate tier
-	KindExhausted = "exhausted" // the window's budget is spent
-	KindNoData    = "nodata"    // a source went silent
-)
-
-// Names are the alertname of each kind, as notifiers send it.
-var Names = map[string]string{KindBurn: "SLOBurnRate", KindExhausted: "SLOBudgetExhausted", KindNoData: "SLONoData"}
-
 // Tier is a burn-rate tier as one SLO uses it.
 type Tier struct {
 	slo.Tier
@@ -46,6 +29,8 @@ type Tier struct {
 // Policy is how one SLO alerts.
 type Policy struct {
 	SLO, Service string
+	Objective    float64 // percent, as configured
+	Window       string  // the SLO's window, as configured: "30d"
 	Tiers        []Tier
 	// MinEvents is how many events the long window needs for a tier to
 	// fire: with less traffic a handful of errors is no emergency.
@@ -84,13 +69,13 @@ type Source struct {
 // State is one alert's state.
 type State struct {
 	Key      string            `json:"key"`
-	Kind     string            `json:"kind"`
+	Kind     Kind              `json:"kind"`
 	SLO      string            `json:"slo,omitempty"`
 	Service  string            `json:"service"`
 	Tier     string            `json:"tier,omitempty"`
 	Log      string            `json:"log,omitempty"`
 	Severity string            `json:"severity"`
-	Phase    string            `json:"phase"`
+	Phase    Phase             `json:"phase"`
 	Since    time.Time         `json:"since"`     // when the phase began
 	ActiveAt time.Time         `json:"active_at"` // when the condition last became true (firing: its start)
 	Labels   map[string]string `json:"labels,omitempty"`
@@ -106,8 +91,8 @@ type State struct {
 // Transition is a change of phase.
 type Transition struct {
 	State      State     `json:"state"` // after the change
-	From       string    `json:"from"`
-	To         string    `json:"to"`
+	From       Phase     `json:"from"`
+	To         Phase     `json:"to"`
 	At         time.Time `json:"at"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 }
@@ -142,11 +127,11 @@ func NewEvaluator(policies []Policy, states []State) *Evaluator {
 }
 
 // Key names an alert.
-func Key(kind, name, tier string) string {
+func Key(kind Kind, name, tier string) string {
 	if tier == "" {
-		return kind + "/" + name
+		return string(kind) + "/" + name
 	}
-	return kind + "/" + name + "/" + tier
+	return string(kind) + "/" + name + "/" + tier
 }
 
 // Windows returns every window the policies' tiers look at.
@@ -227,7 +212,7 @@ func (e *Evaluator) Step(at time.Time, measures []Measure, sources []Source) []T
 	return out
 }
 
-func (e *Evaluator) state(key, kind string, p Policy, tier, severity string, labels map[string]string) *State {
+func (e *Evaluator) state(key string, kind Kind, p Policy, tier, severity string, labels map[string]string) *State {
 	st := e.states[key]
 	if st == nil {
 		st = &State{Key: key, Kind: kind, SLO: p.SLO, Service: p.Service, Tier: tier, Phase: Inactive}

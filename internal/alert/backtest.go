@@ -4,16 +4,14 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/headroom-slo/headroom/internal/report"
-	"github.com/headroom-slo/headroom/internal/slo"
 )
 
 // Episode is one firing of an alert in a backtest.
 type Episode struct {
 	Key      string    `json:"key"`
 	SLO      string    `json:"slo"`
-	Kind     string    `json:"kind"`
+	Service  string    `json:"service"`
+	Kind     Kind      `json:"kind"`
 	Tier     string    `json:"tier,omitempty"`
 	Severity string    `json:"severity"`
 	Fired    time.Time `json:"fired"`
@@ -30,6 +28,12 @@ type Episode struct {
 	Reset       time.Duration `json:"reset_ns"`
 }
 
+// newEpisode starts the episode of a transition that fired.
+func newEpisode(t Transition) *Episode {
+	s := t.State
+	return &Episode{Key: s.Key, SLO: s.SLO, Service: s.Service, Kind: s.Kind, Tier: s.Tier, Severity: s.Severity, Fired: t.At}
+}
+
 // nowWindow is the window the backtest reads as "the burn rate now", to
 // time detections and resets: a minute, or the step when it is longer (so
 // no minute goes unseen).
@@ -41,7 +45,7 @@ func nowWindow(step time.Duration) time.Duration {
 // every step, with every alert inactive at the start, exactly as `serve`
 // would have evaluated at those instants. It returns the transitions and
 // each firing as an episode.
-func Backtest(ctx context.Context, eng *report.Engine, policies []Policy, from, to time.Time, step time.Duration) ([]Transition, []Episode, error) {
+func Backtest(ctx context.Context, m Measurer, policies []Policy, from, to time.Time, step time.Duration) ([]Transition, []Episode, error) {
 	if step <= 0 {
 		return nil, nil, fmt.Errorf("step %v: want a positive duration", step)
 	}
@@ -55,16 +59,12 @@ func Backtest(ctx context.Context, eng *report.Engine, policies []Policy, from, 
 	burning := map[string]time.Time{} // SLO → since when its burn is above 1
 	recovered := map[string]time.Time{}
 	for at := from; at.Before(to); at = at.Add(step) {
-		counts, err := eng.WindowCounts(ctx, at, windows)
+		measures, err := m.Measures(ctx, at, windows)
 		if err != nil {
 			return nil, nil, err
 		}
-		measures := make([]Measure, 0, len(counts))
-		for _, c := range counts {
-			m := Measure{SLO: c.SLO, Period: c.Period, Objective: c.Objective, Windows: c.Windows,
-				BudgetRemaining: c.BudgetRemaining, WindowEvents: c.Window.Total}
-			measures = append(measures, m)
-			if slo.BurnRate(c.Windows[now], c.Objective) > 1 {
+		for _, c := range measures {
+			if c.Burn(now) > 1 {
 				if burning[c.SLO].IsZero() {
 					burning[c.SLO] = at
 				}
@@ -81,7 +81,8 @@ func Backtest(ctx context.Context, eng *report.Engine, policies []Policy, from, 
 			s := t.State
 			switch {
 			case t.Fired():
-				ep := Episode{Key: s.Key, SLO: s.SLO, Kind: s.Kind, Tier: s.Tier, Severity: s.Severity, Fired: t.At, BurningSince: burning[s.SLO]}
+				ep := *newEpisode(t)
+				ep.BurningSince = burning[s.SLO]
 				if !ep.BurningSince.IsZero() {
 					ep.Detection = ep.Fired.Sub(ep.BurningSince)
 				}

@@ -30,7 +30,8 @@ func Policies(cfg *config.Config) ([]Policy, error) {
 		if a.Disabled {
 			continue
 		}
-		p := Policy{SLO: o.Name, Service: o.Service, MinEvents: minEvents, Exhausted: "ticket", Labels: a.Labels, Runbook: o.Runbook}
+		p := Policy{SLO: o.Name, Service: o.Service, Objective: o.Objective, Window: fmt.Sprint(o.Window),
+			MinEvents: minEvents, Exhausted: "ticket", Labels: a.Labels, Runbook: o.Runbook}
 		if a.MinEvents != nil {
 			p.MinEvents = *a.MinEvents
 		}

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/notify"
-	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
 	"github.com/headroom-slo/headroom/internal/tail"
@@ -32,19 +32,37 @@ type Store interface {
 	AlertStates(ctx context.Context) (map[string][]byte, error)
 }
 
+// Measurer measures SLOs for the evaluator (report.Engine).
+type Measurer interface {
+	// Measures returns every SLO's events over each of windows ending at
+	// at, with its own window's events and budget.
+	Measures(ctx context.Context, at time.Time, windows []time.Duration) ([]Measure, error)
+	// TopBad returns an SLO's n groups with the most bad events in
+	// [from, to), grouped by "route" or "status", most first.
+	TopBad(ctx context.Context, slo string, from, to time.Time, by string, n int) ([]Count, error)
+}
+
+// Count is a group's bad events.
+type Count struct {
+	Key string
+	Bad float64
+}
+
 // Runner is the evaluator inside `headroom serve`: every interval it
 // measures every SLO, moves the alerts, stores their states and history in
 // one transaction, and hands the changes to the notifiers. A restart picks
 // up the stored states, so it neither pages again nor forgets a firing
 // alert.
 type Runner struct {
-	eng      *report.Engine
+	m        Measurer
 	st       Store
 	notifier Notifier
 	sources  func() []tail.State
 	ext      string // the dashboard's external URL, for links
 	log      *slog.Logger
 	policies map[string]Policy
+	interval time.Duration
+	now      func() time.Time
 
 	mu      sync.Mutex
 	eval    *Evaluator
@@ -54,18 +72,23 @@ type Runner struct {
 
 // RunnerOptions configure a Runner.
 type RunnerOptions struct {
-	Engine      *report.Engine
+	Config      *config.Config // the SLOs and alerting policies
+	Measurer    Measurer
 	Store       Store
 	Notifier    Notifier // nil: none
 	Sources     func() []tail.State
 	ExternalURL string
 	Log         *slog.Logger
+	// Interval is how often Run evaluates (default: the config's
+	// alerting.interval).
+	Interval time.Duration
+	// Now is Run's clock (default time.Now).
+	Now func() time.Time
 }
 
 // NewRunner loads the stored alert states.
 func NewRunner(ctx context.Context, opts RunnerOptions) (*Runner, error) {
-	cfg := opts.Engine.Config()
-	policies, err := Policies(cfg)
+	policies, err := Policies(opts.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -73,23 +96,26 @@ func NewRunner(ctx context.Context, opts RunnerOptions) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	var states []State
-	for key, data := range stored {
-		var s State
-		if err := json.Unmarshal(data, &s); err != nil {
-			return nil, fmt.Errorf("alert state %s: %w", key, err)
-		}
-		states = append(states, s)
+	states, err := decodeStates(stored)
+	if err != nil {
+		return nil, err
 	}
 	r := &Runner{
-		eng: opts.Engine, st: opts.Store, notifier: opts.Notifier, sources: opts.Sources,
+		m: opts.Measurer, st: opts.Store, notifier: opts.Notifier, sources: opts.Sources,
 		ext: strings.TrimSuffix(opts.ExternalURL, "/"), log: opts.Log,
 		policies: map[string]Policy{}, broken: map[string]time.Time{},
 		eval: NewEvaluator(policies, states), windows: Windows(policies),
+		interval: opts.Interval, now: opts.Now,
 	}
-	r.eval.NoDataAfter, r.eval.NoDataSeverity = NoDataConfig(cfg)
+	r.eval.NoDataAfter, r.eval.NoDataSeverity = NoDataConfig(opts.Config)
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.interval <= 0 {
+		r.interval = Interval(opts.Config)
+	}
+	if r.now == nil {
+		r.now = time.Now
 	}
 	for _, p := range policies {
 		r.policies[p.SLO] = p
@@ -97,17 +123,18 @@ func NewRunner(ctx context.Context, opts RunnerOptions) (*Runner, error) {
 	return r, nil
 }
 
-// Run evaluates every interval until ctx ends.
-func (r *Runner) Run(ctx context.Context, interval time.Duration, now func() time.Time) {
-	t := time.NewTicker(interval)
+// Run evaluates every interval until ctx ends; a failed evaluation is
+// logged and tried again at the next tick. It returns nil when ctx ends.
+func (r *Runner) Run(ctx context.Context) error {
+	t := time.NewTicker(r.interval)
 	defer t.Stop()
 	for {
-		if _, err := r.Step(ctx, now()); err != nil && ctx.Err() == nil {
+		if _, err := r.Step(ctx, r.now()); err != nil && ctx.Err() == nil {
 			r.log.Error("alert evaluation", "err", err)
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 	}
@@ -145,14 +172,9 @@ func (r *Runner) Replay(ctx context.Context, from, to time.Time, step time.Durat
 }
 
 func (r *Runner) evaluate(ctx context.Context, at time.Time, sources []Source) ([]Transition, error) {
-	counts, err := r.eng.WindowCounts(ctx, at, r.windows)
+	measures, err := r.m.Measures(ctx, at, r.windows)
 	if err != nil {
 		return nil, err
-	}
-	measures := make([]Measure, 0, len(counts))
-	for _, c := range counts {
-		measures = append(measures, Measure{SLO: c.SLO, Period: c.Period, Objective: c.Objective, Windows: c.Windows,
-			BudgetRemaining: c.BudgetRemaining, WindowEvents: c.Window.Total})
 	}
 	return r.eval.Step(at, measures, sources), nil
 }
@@ -222,7 +244,7 @@ func (r *Runner) sourceHealth(at time.Time) []Source {
 // alert builds what the notifiers send for a state.
 func (r *Runner) alert(ctx context.Context, s State, startsAt, resolvedAt time.Time) notify.Alert {
 	a := notify.Alert{
-		Fingerprint: s.Key, Name: Names[s.Kind], SLO: s.SLO, Service: s.Service, Severity: s.Severity, Tier: s.Tier,
+		Fingerprint: s.Key, Name: s.Kind.AlertName(), SLO: s.SLO, Service: s.Service, Severity: s.Severity, Tier: s.Tier,
 		State: notify.Firing, StartsAt: s.ActiveAt, EndsAt: resolvedAt, Labels: s.Labels,
 		Summary: Summary(s), BudgetRemaining: s.Values["budget_remaining"],
 		BurnRates: map[string]float64{}, Thresholds: map[string]float64{},
@@ -235,10 +257,7 @@ func (r *Runner) alert(ctx context.Context, s State, startsAt, resolvedAt time.T
 	}
 	p, ok := r.policies[s.SLO]
 	if ok {
-		a.RunbookURL = p.Runbook
-		if spec, err := r.eng.Spec(s.SLO); err == nil {
-			a.Objective, a.Window = spec.Config.Objective, spec.Config.Window
-		}
+		a.RunbookURL, a.Objective, a.Window = p.Runbook, p.Objective, p.Window
 	}
 	if r.ext != "" && s.SLO != "" {
 		a.DashboardURL = r.ext + "/slo/" + url.PathEscape(s.SLO)
@@ -267,14 +286,14 @@ func (r *Runner) alert(ctx context.Context, s State, startsAt, resolvedAt time.T
 }
 
 func (r *Runner) top(ctx context.Context, name string, from, to time.Time, by string) []notify.Count {
-	b, err := r.eng.Breakdown(ctx, name, from, to, by, 3)
+	rows, err := r.m.TopBad(ctx, name, from, to, by, 3)
 	if err != nil {
 		r.log.Warn("alert breakdown", "slo", name, "by", by, "err", err)
 		return nil
 	}
 	var out []notify.Count
-	for _, row := range b.Rows {
-		out = append(out, notify.Count{Key: row.Key, Bad: row.Bad})
+	for _, row := range rows {
+		out = append(out, notify.Count(row))
 	}
 	return out
 }

@@ -1,4 +1,4 @@
-package alert
+package alert_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/alert"
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/notify"
@@ -29,10 +30,10 @@ func (r *recorder) Refresh(a []notify.Alert) {
 	r.mu.Unlock()
 }
 
-// history stores 3 days of steady traffic with a 25-minute outage of
+// storedHistory stores 3 days of steady traffic with a 25-minute outage of
 // /api/deals (503) and a slow 2× burn on another route, and returns the
 // engine over it.
-func history(t *testing.T) (*report.Engine, *store.Store, time.Time) {
+func storedHistory(t *testing.T) (*report.Engine, *store.Store, time.Time) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg, err := config.Parse([]byte(fmt.Sprintf(`
@@ -82,7 +83,7 @@ slos:
 	return eng, st, outage
 }
 
-func transitions(trs []Transition) string {
+func transitions(trs []alert.Transition) string {
 	var b strings.Builder
 	for _, t := range trs {
 		fmt.Fprintf(&b, "%s %s %s→%s\n", t.At.Format(time.RFC3339), t.State.Key, t.From, t.To)
@@ -94,15 +95,15 @@ func transitions(trs []Transition) string {
 // history at the same instants as a backtest (and restarted from its stored
 // states half-way), fires and resolves exactly the same alerts.
 func TestBacktestMatchesLive(t *testing.T) {
-	eng, st, outage := history(t)
+	eng, st, outage := storedHistory(t)
 	ctx := context.Background()
 	from, to := outage.Add(-2*time.Hour), outage.Add(6*time.Hour)
 	const step = time.Minute
-	policies, err := Policies(eng.Config())
+	policies, err := alert.Policies(eng.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, episodes, err := Backtest(ctx, eng, policies, from, to, step)
+	back, episodes, err := alert.Backtest(ctx, eng, policies, from, to, step)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,16 +111,16 @@ func TestBacktestMatchesLive(t *testing.T) {
 		t.Fatal("the backtest fired nothing over an outage")
 	}
 	rec := &recorder{}
-	opts := RunnerOptions{Engine: eng, Store: st, Notifier: rec, ExternalURL: "https://headroom.example.com"}
-	r, err := NewRunner(ctx, opts)
+	opts := alert.RunnerOptions{Config: eng.Config(), Measurer: eng, Store: st, Notifier: rec, ExternalURL: "https://headroom.example.com"}
+	r, err := alert.NewRunner(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var live []Transition
+	var live []alert.Transition
 	for at := from; at.Before(to); at = at.Add(step) {
 		if at.Equal(outage.Add(10 * time.Minute)) {
 			// A restart mid-incident, from the stored states.
-			if r, err = NewRunner(ctx, opts); err != nil {
+			if r, err = alert.NewRunner(ctx, opts); err != nil {
 				t.Fatal(err)
 			}
 		}

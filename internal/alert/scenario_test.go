@@ -67,7 +67,8 @@ func defaultPolicy() Policy {
 // event is a transition as a scenario sees it.
 type event struct {
 	at       time.Duration // since the incident began
-	key, to  string
+	key      string
+	to       Phase
 	severity string
 }
 
@@ -268,7 +269,7 @@ func TestPendingForAndRestart(t *testing.T) {
 		var s []string
 		for _, t := range trs {
 			if t.State.Key == "burn/web/page-1h" {
-				s = append(s, t.From+"→"+t.To)
+				s = append(s, t.From.String()+"→"+t.To.String())
 			}
 		}
 		return strings.Join(s, ",")

@@ -12,7 +12,6 @@ import (
 	"github.com/headroom-slo/headroom/internal/alert"
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/notify"
-	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/server"
 	"github.com/headroom-slo/headroom/internal/store"
 )
@@ -67,56 +66,20 @@ func externalURL(cfg *config.Config, addr string) string {
 	return "http://" + addr
 }
 
-// alertStatesAt returns the alert states as of at: the runner's own when at
-// is about now, else rebuilt from the stored history (each alert's last
-// change before at).
-func alertStatesAt(st *store.Store, r *alert.Runner, interval time.Duration) func(time.Time) []report.AlertState {
-	return func(at time.Time) []report.AlertState {
-		var states []alert.State
-		if d := time.Since(at); d < 2*interval && d > -2*interval {
-			states = r.States()
-		} else {
-			events, err := st.AlertEvents(context.Background(), time.Time{}, at.Add(time.Millisecond), 0)
-			if err != nil {
-				return nil
-			}
-			seen := map[string]bool{}
-			for _, e := range events { // newest first
-				if seen[e.Key] {
-					continue
-				}
-				seen[e.Key] = true
-				var t alert.Transition
-				if json.Unmarshal(e.Data, &t) == nil {
-					states = append(states, t.State)
-				}
-			}
-		}
-		out := make([]report.AlertState, 0, len(states))
-		for _, s := range states {
-			out = append(out, report.AlertState{Key: s.Key, Kind: s.Kind, SLO: s.SLO, Service: s.Service, Tier: s.Tier,
-				Severity: s.Severity, Phase: s.Phase, Since: s.Since})
-		}
-		return out
-	}
-}
-
 // alertsData is /api/v1/alerts: the states as of at, the stored changes in
 // [from, to), and the notify targets' counters.
-func alertsData(ctx context.Context, st *store.Store, r *alert.Runner, disp *notify.Dispatcher, interval time.Duration, at, from, to time.Time) (*server.AlertsData, error) {
-	d := &server.AlertsData{At: at, States: alertStatesAt(st, r, interval)(at), Events: []server.AlertEvent{}, Targets: disp.Stats()}
-	events, err := st.AlertEvents(ctx, from, to, 1000)
+func alertsData(ctx context.Context, h *alert.History, disp *notify.Dispatcher, at, from, to time.Time) (*server.AlertsData, error) {
+	states, err := h.StatesAt(ctx, at)
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range events {
-		var t alert.Transition
-		if err := json.Unmarshal(e.Data, &t); err != nil {
-			return nil, fmt.Errorf("alert event %d: %w", e.ID, err)
-		}
-		s := t.State
-		d.Events = append(d.Events, server.AlertEvent{At: t.At, Key: s.Key, Kind: s.Kind, SLO: s.SLO, Service: s.Service, Tier: s.Tier,
-			Severity: s.Severity, From: t.From, To: t.To, Summary: alert.Summary(s)})
+	trs, err := h.Events(ctx, from, to, 1000)
+	if err != nil {
+		return nil, err
+	}
+	d := &server.AlertsData{At: at, States: states, Events: make([]alert.Event, 0, len(trs)), Targets: disp.Stats()}
+	for _, t := range trs {
+		d.Events = append(d.Events, t.Event())
 	}
 	if d.Targets == nil {
 		d.Targets = []notify.TargetStats{}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -52,42 +51,19 @@ func runAlerts(ctx context.Context, args []string, stdio Stdio) error {
 	return nil
 }
 
-// loadAlerts reads the stored states and the events in [from, to).
+// loadAlerts reads the states as of the last evaluation and the events in
+// [from, to).
 func loadAlerts(ctx context.Context, st *store.Store, from, to time.Time, limit int) (*AlertsReport, error) {
-	rep := &AlertsReport{States: []alert.State{}, Events: []alert.Transition{}}
-	states, err := st.AlertStates(ctx)
+	h := alert.NewHistory(st, alert.HistoryOptions{})
+	states, err := h.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for key, b := range states {
-		var s alert.State
-		if err := json.Unmarshal(b, &s); err != nil {
-			return nil, fmt.Errorf("alert state %s: %w", key, err)
-		}
-		rep.States = append(rep.States, s)
-	}
-	sortStates(rep.States)
-	events, err := st.AlertEvents(ctx, from, to, limit)
+	events, err := h.Events(ctx, from, to, limit)
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range events {
-		var t alert.Transition
-		if err := json.Unmarshal(e.Data, &t); err != nil {
-			return nil, fmt.Errorf("alert event %d: %w", e.ID, err)
-		}
-		rep.Events = append(rep.Events, t)
-	}
-	return rep, nil
-}
-
-func sortStates(s []alert.State) {
-	rank := map[string]int{alert.Firing: 0, alert.Pending: 1, alert.Inactive: 2}
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && (rank[s[j].Phase] < rank[s[j-1].Phase] || rank[s[j].Phase] == rank[s[j-1].Phase] && s[j].Key < s[j-1].Key); j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
+	return &AlertsReport{States: states, Events: events}, nil
 }
 
 func printAlerts(w io.Writer, rep *AlertsReport) {
@@ -95,7 +71,7 @@ func printAlerts(w io.Writer, rep *AlertsReport) {
 	fmt.Fprintln(tw, "ALERT\tSEVERITY\tSTATE\tSINCE\tDETAILS")
 	active := 0
 	for _, s := range rep.States {
-		if s.Phase == alert.Inactive {
+		if !s.Phase.Active() {
 			continue
 		}
 		active++

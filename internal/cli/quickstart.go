@@ -102,7 +102,7 @@ func replayAlerts(ctx context.Context, cfg *config.Config, st *store.Store, from
 	if err != nil {
 		return err
 	}
-	r, err := alert.NewRunner(ctx, alert.RunnerOptions{Engine: eng, Store: st})
+	r, err := alert.NewRunner(ctx, alert.RunnerOptions{Config: cfg, Measurer: eng, Store: st})
 	if err != nil {
 		return err
 	}

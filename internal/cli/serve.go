@@ -10,15 +10,15 @@ import (
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/notify"
 	"github.com/headroom-slo/headroom/internal/report"
-
 	"github.com/headroom-slo/headroom/internal/rum"
+	"github.com/headroom-slo/headroom/internal/rungroup"
 	"github.com/headroom-slo/headroom/internal/server"
 	"github.com/headroom-slo/headroom/internal/tail"
 )
 
 // PollInterval is how often `serve` looks for new log lines; every poll that
 // reads lines commits them, so data is durable within about this long.
-const PollInterval = 250 * time.Millisecond
+const PollInterval = tail.DefaultInterval
 
 func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	fs := newFlags("serve", stdio)
@@ -49,8 +49,8 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	defer p.st.Close()
-	f := tail.New(p.st, p.sources, log)
+	defer p.st.Close() // after every part of the group has returned
+	f := tail.New(p.st, p.sources, tail.Options{Log: log, Interval: PollInterval})
 	eng, err := report.New(cfg, p.st)
 	if err != nil {
 		return err
@@ -68,7 +68,8 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	var runner *alert.Runner // set before serving
+	history := alert.NewHistory(p.st, alert.HistoryOptions{Fresh: 2 * interval})
+	eng.SetAlerts(history)
 	var beacons *rum.Collector
 	if c := rum.New(cfg, p.st, log); c.Apps() {
 		beacons = c
@@ -87,19 +88,19 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		RUM:       beacons,
 		Store:     p.st,
 		Alerts: func(ctx context.Context, at, from, to time.Time) (*server.AlertsData, error) {
-			return alertsData(ctx, p.st, runner, disp, interval, at, from, to)
+			return alertsData(ctx, history, disp, at, from, to)
 		},
 	})
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	runner, err = alert.NewRunner(ctx, alert.RunnerOptions{
-		Engine: eng, Store: p.st, Notifier: disp, Sources: f.States, ExternalURL: externalURL(cfg, srv.Addr()), Log: log,
+	runner, err := alert.NewRunner(ctx, alert.RunnerOptions{
+		Config: cfg, Measurer: eng, Store: p.st, Notifier: disp, Sources: f.States, ExternalURL: externalURL(cfg, srv.Addr()),
+		Log: log, Interval: interval,
 	})
 	if err != nil {
 		return err
 	}
-	eng.SetAlerts(alertStatesAt(p.st, runner, interval))
 	log.Info("serving", "addr", srv.Addr(), "config", cfg.Path, "data", cfg.Storage.Dir, "sources", len(p.sources))
 	url := "http://" + srv.Addr() + "/"
 	if !pinned.IsZero() {
@@ -108,9 +109,13 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		fmt.Fprintf(stdio.Err, "Dashboard: %s\n", url)
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
+	// Every part runs in one group: a failing part stops the others, and
+	// the store closes only after all of them have returned.
+	g := rungroup.Group{Log: log}
+	g.Add("http", srv.Serve)
+	g.Add("tail", f.Run)
+	g.Add("retention", func(ctx context.Context) error { p.pruneLoop(ctx, log); return nil })
+	g.AddTask("cache warm-up", func(ctx context.Context) error {
 		at := time.Now()
 		if !pinned.IsZero() {
 			at = pinned
@@ -118,40 +123,16 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		if err := eng.Warm(ctx, at); err != nil && ctx.Err() == nil {
 			log.Warn("warming the dashboard's cache", "err", err)
 		}
-	}()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f.Run(ctx, PollInterval, nil)
-	}()
-	prune := make(chan struct{})
-	go func() {
-		defer close(prune)
-		p.pruneLoop(ctx, log)
-	}()
-	rumDone := make(chan struct{})
-	go func() {
-		defer close(rumDone)
-		if beacons != nil {
-			beacons.Run(ctx, time.Second)
-		}
-	}()
-	alerting := make(chan struct{})
-	go func() {
-		defer close(alerting)
-		if !pinned.IsZero() {
-			return // history: nothing to evaluate or send
-		}
-		go disp.Run(ctx)
-		runner.Run(ctx, interval, time.Now)
-	}()
-	err = srv.Serve(ctx)
-	cancel()
-	<-done
-	<-prune
-	<-alerting
-	<-rumDone
-	return err
+		return nil // a cold cache is slower, not broken
+	})
+	if beacons != nil {
+		g.Add("rum", beacons.Run)
+	}
+	if pinned.IsZero() { // history has nothing to evaluate or send
+		g.Add("alerts", runner.Run)
+		g.Add("notify", disp.Run)
+	}
+	return g.Run(ctx)
 }
 
 // serverAuth reads the secrets server.auth names from the environment; a

@@ -179,8 +179,8 @@ func validate(t Target, names map[string]bool) []error {
 // they have all stopped. What is still queued then (including a delivery
 // interrupted mid-attempt, which is not counted as failed) stays queued and
 // is delivered by a later Run; calls to Run do not overlap (a second waits
-// for the first to return).
-func (d *Dispatcher) Run(ctx context.Context) {
+// for the first to return). It returns nil.
+func (d *Dispatcher) Run(ctx context.Context) error {
 	d.running.Lock()
 	defer d.running.Unlock()
 	var wg sync.WaitGroup
@@ -188,6 +188,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		wg.Go(func() { w.run(ctx) })
 	}
 	wg.Wait()
+	return nil
 }
 
 // Send queues a state change of an alert (firing or resolved) for every

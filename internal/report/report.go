@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/alert"
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/sli"
@@ -39,7 +40,7 @@ type Engine struct {
 	counts  *countCache
 	watched Watched
 	// alerts, when set, gives the alert states as of an instant.
-	alerts func(at time.Time) []AlertState
+	alerts AlertStates
 
 	dimsMu sync.Mutex
 	dims   map[int64]cachedDims // service id → its dictionary, with the count cache
@@ -78,49 +79,33 @@ func (d dimsCells) Dims(ctx context.Context, serviceID int64) ([]store.DimValue,
 	return dims, nil
 }
 
-// AlertState is an alert as the dashboard shows it.
-type AlertState struct {
-	Key      string    `json:"key"`
-	Kind     string    `json:"kind"`
-	SLO      string    `json:"slo,omitempty"`
-	Service  string    `json:"service"`
-	Tier     string    `json:"tier,omitempty"`
-	Severity string    `json:"severity"`
-	Phase    string    `json:"phase"` // inactive, pending, firing
-	Since    time.Time `json:"since"`
+// AlertStates gives the alert states as of an instant (alert.History).
+type AlertStates interface {
+	StatesAt(ctx context.Context, at time.Time) ([]alert.State, error)
 }
 
 // SetAlerts tells the engine where the alert states as of an instant come
 // from; without it SLOs show the alert state "unknown".
-func (e *Engine) SetAlerts(fn func(at time.Time) []AlertState) { e.alerts = fn }
+func (e *Engine) SetAlerts(a AlertStates) { e.alerts = a }
 
-// alertOf returns the most urgent alert of an SLO: firing before pending,
-// page before ticket.
-func alertOf(states []AlertState, name string) map[string]interface{} {
-	best, rank := AlertState{Phase: "inactive"}, 0
-	for _, s := range states {
-		if s.SLO != name {
-			continue
-		}
-		r := 0
-		switch s.Phase {
-		case "firing":
-			r = 4
-		case "pending":
-			r = 2
-		}
-		if r > 0 && s.Severity == "page" {
-			r++
-		}
-		if r > rank {
-			best, rank = s, r
-		}
+// SLOAlert is an SLO's most urgent alert, as the dashboard shows it.
+type SLOAlert struct {
+	// State is the alert's phase: unknown when nothing evaluates alerts,
+	// inactive when no alert of the SLO is pending or firing.
+	State    alert.Phase `json:"state"`
+	Severity string      `json:"severity,omitempty"`
+	Tier     string      `json:"tier,omitempty"`
+	Since    time.Time   `json:"since,omitzero"`
+	Kind     alert.Kind  `json:"kind,omitempty"`
+}
+
+// sloAlert returns the most urgent alert of an SLO among states.
+func sloAlert(states []alert.State, name string) SLOAlert {
+	s := alert.MostUrgent(states, name)
+	if !s.Phase.Active() {
+		return SLOAlert{State: alert.Inactive}
 	}
-	out := map[string]interface{}{"state": best.Phase}
-	if rank > 0 {
-		out["severity"], out["tier"], out["since"], out["kind"] = best.Severity, best.Tier, best.Since, best.Kind
-	}
-	return out
+	return SLOAlert{State: s.Phase, Severity: s.Severity, Tier: s.Tier, Since: s.Since, Kind: s.Kind}
 }
 
 // New compiles the SLOs of cfg.
@@ -241,13 +226,13 @@ type SLO struct {
 	// BudgetRequests is what it means in requests: the bad requests it would
 	// absorb over a window of traffic at the last 24 hours' rate,
 	// remaining × error budget × (requests in 24h) × period/24h.
-	BudgetRequests float64                `json:"budget_remaining_requests"`
-	Requests24h    float64                `json:"requests_24h"`
-	BurnRates      map[string]float64     `json:"burn_rates"`
-	Events         map[string]slo.Counts  `json:"events"`
-	Tiers          []Tier                 `json:"tiers"`
-	Sparkline      []SparkPoint           `json:"sparkline"`
-	Alert          map[string]interface{} `json:"alert"`
+	BudgetRequests float64               `json:"budget_remaining_requests"`
+	Requests24h    float64               `json:"requests_24h"`
+	BurnRates      map[string]float64    `json:"burn_rates"`
+	Events         map[string]slo.Counts `json:"events"`
+	Tiers          []Tier                `json:"tiers"`
+	Sparkline      []SparkPoint          `json:"sparkline"`
+	Alert          SLOAlert              `json:"alert"`
 }
 
 // sparkSpan and sparkStep shape the sparkline: 7 days of 6-hour buckets.
@@ -303,9 +288,12 @@ func (e *Engine) SLO(ctx context.Context, name string, at time.Time) (*SLO, erro
 func (e *Engine) status(ctx context.Context, at time.Time, specs []*sli.Spec) ([]SLO, error) {
 	windows := burnWindows()
 	end := slo.EndMinute(at)
-	var alerts []AlertState
+	var alerts []alert.State
 	if e.alerts != nil {
-		alerts = e.alerts(at)
+		var err error
+		if alerts, err = e.alerts.StatesAt(ctx, at); err != nil {
+			return nil, err
+		}
 	}
 	sparkTo := ceilTime(end, sparkStep)
 	out := make([]SLO, len(specs))
@@ -375,7 +363,7 @@ func (e *Engine) status(ctx context.Context, at time.Time, specs []*sli.Spec) ([
 			sparkCounts := counts[1+len(windows):]
 			o := summary(st)
 			if e.alerts != nil {
-				o.Alert = alertOf(alerts, s.Name)
+				o.Alert = sloAlert(alerts, s.Name)
 			}
 			o.Sparkline = make([]SparkPoint, len(spark))
 			for b, c := range sparkCounts {
@@ -403,7 +391,7 @@ func summary(st sli.Status) SLO {
 		ErrorBudget:     slo.ErrorBudget(s.Objective),
 		BudgetRemaining: finite(st.Remaining),
 		BurnRates:       map[string]float64{}, Events: map[string]slo.Counts{},
-		Alert: map[string]interface{}{"state": "unknown"},
+		Alert: SLOAlert{State: alert.Unknown},
 	}
 	if s.Config.SLI.Type == config.Latency {
 		o.Threshold = slo.FormatDuration(time.Duration(s.Config.SLI.Threshold))
@@ -606,22 +594,12 @@ func (e *Engine) Counts(ctx context.Context, name string, from, to time.Time) (s
 	return sum(sli.Range{From: from, To: to})
 }
 
-// WindowCounts is an SLO's events over windows ending at one instant, with
-// its own window and budget: what the alert evaluator looks at.
-type WindowCounts struct {
-	SLO             string
-	Period          time.Duration
-	Objective       float64 // ratio
-	Windows         map[time.Duration]slo.Counts
-	Window          slo.Counts // the SLO's window
-	BudgetRemaining float64
-}
-
-// WindowCounts returns every SLO's events over each of windows ending at
-// at (rounded up to the minute, like every window).
-func (e *Engine) WindowCounts(ctx context.Context, at time.Time, windows []time.Duration) ([]WindowCounts, error) {
+// Measures returns every SLO's events over each of windows ending at at
+// (rounded up to the minute, like every window), with its own window's
+// events and budget: what the alert evaluator looks at.
+func (e *Engine) Measures(ctx context.Context, at time.Time, windows []time.Duration) ([]alert.Measure, error) {
 	end := slo.EndMinute(at)
-	var out []WindowCounts
+	var out []alert.Measure
 	for svc, idx := range groupByService(e.specs) {
 		q, all, err := e.query(ctx, svc)
 		if err != nil {
@@ -636,8 +614,9 @@ func (e *Engine) WindowCounts(ctx context.Context, at time.Time, windows []time.
 		for j := range idx {
 			s := all[j]
 			from, to := s.Window.Bounds(at, time.UTC)
-			wc := WindowCounts{SLO: s.Name, Period: s.Window.Period(at, time.UTC), Objective: s.Objective,
+			m := alert.Measure{SLO: s.Name, Period: s.Window.Period(at, time.UTC), Objective: s.Objective,
 				Windows: map[time.Duration]slo.Counts{}}
+			var window slo.Counts
 			if s.IsComposite() {
 				ranges := []sli.Range{{From: from, To: to}}
 				for _, w := range windows {
@@ -647,23 +626,38 @@ func (e *Engine) WindowCounts(ctx context.Context, at time.Time, windows []time.
 				if err != nil {
 					return nil, err
 				}
-				wc.Window = cs[0]
+				window = cs[0]
 				for k, w := range windows {
-					wc.Windows[w] = cs[1+k]
+					m.Windows[w] = cs[1+k]
 				}
 			} else {
 				win, err := q.Sum(sli.Range{From: from, To: to})
 				if err != nil {
 					return nil, err
 				}
-				wc.Window = win[j]
+				window = win[j]
 				for _, w := range windows {
-					wc.Windows[w] = sums[w][j]
+					m.Windows[w] = sums[w][j]
 				}
 			}
-			wc.BudgetRemaining = slo.BudgetRemaining(wc.Window, s.Objective)
-			out = append(out, wc)
+			m.WindowEvents = window.Total
+			m.BudgetRemaining = slo.BudgetRemaining(window, s.Objective)
+			out = append(out, m)
 		}
+	}
+	return out, nil
+}
+
+// TopBad returns an SLO's n groups (by "route" or "status") with the most
+// bad events in [from, to): where an alert's budget went.
+func (e *Engine) TopBad(ctx context.Context, name string, from, to time.Time, by string, n int) ([]alert.Count, error) {
+	b, err := e.Breakdown(ctx, name, from, to, by, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]alert.Count, 0, len(b.Rows))
+	for _, row := range b.Rows {
+		out = append(out, alert.Count{Key: row.Key, Bad: row.Bad})
 	}
 	return out, nil
 }
@@ -700,3 +694,6 @@ func (e *Engine) compositeSums(ctx context.Context, s *sli.Spec, ranges []sli.Ra
 	}
 	return out, nil
 }
+
+// The engine measures SLOs for the alert evaluator.
+var _ alert.Measurer = (*Engine)(nil)

@@ -3,7 +3,6 @@ package review
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -242,37 +241,13 @@ type episode struct {
 // alertEpisodes returns the alerts that fired in [from, to) (or were firing
 // at from), with their firing time inside the range.
 func alertEpisodes(ctx context.Context, st *store.Store, from, to time.Time) ([]episode, error) {
-	events, err := st.AlertEvents(ctx, time.Time{}, to, 0)
+	eps, err := alert.NewHistory(st, alert.HistoryOptions{}).Episodes(ctx, from, to)
 	if err != nil {
 		return nil, err
 	}
-	slices.Reverse(events) // oldest first
-	open := map[string]*episode{}
-	var out []episode
-	for _, e := range events {
-		var t alert.Transition
-		if err := json.Unmarshal(e.Data, &t); err != nil {
-			return nil, fmt.Errorf("alert event %d: %w", e.ID, err)
-		}
-		s := t.State
-		switch {
-		case t.Fired():
-			open[s.Key] = &episode{Alert: Alert{Key: s.Key, Severity: s.Severity, Tier: s.Tier, Fired: t.At}, slo: s.SLO, service: s.Service}
-		case t.Resolved():
-			if ep := open[s.Key]; ep != nil {
-				ep.Resolved = t.At
-				if !t.At.Before(from) {
-					out = append(out, *ep)
-				}
-				delete(open, s.Key)
-			}
-		}
-	}
-	for _, ep := range open {
-		out = append(out, *ep)
-	}
-	for i := range out {
-		a := &out[i]
+	out := make([]episode, 0, len(eps))
+	for _, e := range eps {
+		a := Alert{Key: e.Key, Severity: e.Severity, Tier: e.Tier, Fired: e.Fired, Resolved: e.Resolved}
 		start, stop := a.Fired, a.Resolved
 		if start.Before(from) {
 			start = from
@@ -281,8 +256,8 @@ func alertEpisodes(ctx context.Context, st *store.Store, from, to time.Time) ([]
 			stop = to
 		}
 		a.Duration = stop.Sub(start)
+		out = append(out, episode{Alert: a, slo: e.SLO, service: e.Service})
 	}
-	slices.SortFunc(out, func(a, b episode) int { return a.Fired.Compare(b.Fired) })
 	return out, nil
 }
 

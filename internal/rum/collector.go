@@ -241,17 +241,21 @@ func (c *Collector) Flush(ctx context.Context) error {
 	return c.st.Commit(ctx, &b)
 }
 
-// Run flushes every interval until ctx ends, then once more.
-func (c *Collector) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
+// FlushInterval is how often Run commits the beacons it took.
+const FlushInterval = time.Second
+
+// Run flushes every FlushInterval until ctx ends, then once more; it
+// returns the last flush's error.
+func (c *Collector) Run(ctx context.Context) error {
+	t := time.NewTicker(FlushInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			if err := c.Flush(context.WithoutCancel(ctx)); err != nil {
-				c.log.Error("rum: last flush", "err", err)
+				return fmt.Errorf("rum: last flush: %w", err)
 			}
-			return
+			return nil
 		case <-t.C:
 			if err := c.Flush(ctx); err != nil {
 				c.log.Error("rum: flush", "err", err)

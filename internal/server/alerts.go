@@ -5,31 +5,18 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/alert"
 	"github.com/headroom-slo/headroom/internal/notify"
-	"github.com/headroom-slo/headroom/internal/report"
 )
 
 // AlertsData is what /api/v1/alerts and the alerts page show: every alert's
-// state, the changes in a range, newest first, and the notify targets.
+// state, most urgent first, the changes in a range, newest first, and the
+// notify targets.
 type AlertsData struct {
 	At      time.Time            `json:"at"`
-	States  []report.AlertState  `json:"states"`
-	Events  []AlertEvent         `json:"events"`
+	States  []alert.State        `json:"states"`
+	Events  []alert.Event        `json:"events"`
 	Targets []notify.TargetStats `json:"targets"`
-}
-
-// AlertEvent is one change of an alert's phase.
-type AlertEvent struct {
-	At       time.Time `json:"at"`
-	Key      string    `json:"key"`
-	Kind     string    `json:"kind"`
-	SLO      string    `json:"slo,omitempty"`
-	Service  string    `json:"service"`
-	Tier     string    `json:"tier,omitempty"`
-	Severity string    `json:"severity"`
-	From     string    `json:"from"`
-	To       string    `json:"to"`
-	Summary  string    `json:"summary"`
 }
 
 // AlertsFunc returns the alerts as of at, with the changes in [from, to).
@@ -51,7 +38,7 @@ func (s *Server) apiAlerts(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) alerts(ctx context.Context, p params) (*AlertsData, error) {
 	if s.opts.Alerts == nil {
-		return &AlertsData{At: p.at, States: []report.AlertState{}, Events: []AlertEvent{}, Targets: []notify.TargetStats{}}, nil
+		return &AlertsData{At: p.at, States: []alert.State{}, Events: []alert.Event{}, Targets: []notify.TargetStats{}}, nil
 	}
 	return s.opts.Alerts(ctx, p.at, p.from, p.to)
 }

@@ -10,10 +10,12 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/alert"
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/review"
@@ -299,13 +301,8 @@ var funcs = template.FuncMap{
 	"rawValue": func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) },
 	"ranges":   func() []string { return Ranges },
 	"windows":  func() []string { return []string{"1h", "6h", "3d"} },
-	"firing": func(states []report.AlertState) bool {
-		for _, s := range states {
-			if s.Phase != "inactive" {
-				return true
-			}
-		}
-		return false
+	"anyActive": func(states []alert.State) bool {
+		return slices.ContainsFunc(states, func(s alert.State) bool { return s.Phase.Active() })
 	},
 	"classes":    func() []string { return report.Classes },
 	"list":       func(s ...string) []string { return s },

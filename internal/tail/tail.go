@@ -20,9 +20,11 @@ import (
 
 // Follower polls a set of sources.
 type Follower struct {
-	store   ingest.StateStore
-	sources []*ingest.Source
-	log     *slog.Logger
+	store    ingest.StateStore
+	sources  []*ingest.Source
+	log      *slog.Logger
+	interval time.Duration
+	wake     <-chan time.Time
 
 	mu     sync.Mutex
 	done   map[string]fileStamp // compressed files fully read: skip until they change
@@ -48,23 +50,43 @@ type State struct {
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 }
 
+// DefaultInterval is how often Run polls by default; every poll that reads
+// lines commits them, so data is durable within about this long.
+const DefaultInterval = 250 * time.Millisecond
+
+// Options configure a Follower.
+type Options struct {
+	Log *slog.Logger
+	// Interval is how often Run polls (default DefaultInterval).
+	Interval time.Duration
+	// Wake, when not nil, replaces Run's ticker: tests drive polls
+	// through it.
+	Wake <-chan time.Time
+}
+
 // New returns a Follower of sources that commits into st.
-func New(st ingest.StateStore, sources []*ingest.Source, log *slog.Logger) *Follower {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+func New(st ingest.StateStore, sources []*ingest.Source, opts Options) *Follower {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	f := &Follower{store: st, sources: sources, log: log, done: map[string]fileStamp{}, states: map[string]*State{}}
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	f := &Follower{store: st, sources: sources, log: opts.Log, interval: opts.Interval, wake: opts.Wake,
+		done: map[string]fileStamp{}, states: map[string]*State{}}
 	for _, s := range sources {
 		f.states[s.Log] = &State{Log: s.Log, Service: s.Service.Name}
 	}
 	return f
 }
 
-// Run polls every interval until ctx is done. wake, when not nil, replaces
-// the ticker (tests drive polls through it).
-func (f *Follower) Run(ctx context.Context, interval time.Duration, wake <-chan time.Time) error {
+// Run polls every interval (or at every Wake) until ctx is done; it
+// returns nil then. A poll's failures are kept in the sources' States, not
+// returned: a log that cannot be read must not stop the others.
+func (f *Follower) Run(ctx context.Context) error {
+	wake := f.wake
 	if wake == nil {
-		t := time.NewTicker(interval)
+		t := time.NewTicker(f.interval)
 		defer t.Stop()
 		wake = t.C
 	}

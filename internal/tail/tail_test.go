@@ -50,7 +50,7 @@ slos: []
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.f = New(e.st, []*ingest.Source{src}, nil)
+	e.f = New(e.st, []*ingest.Source{src}, Options{})
 	return e
 }
 
@@ -191,7 +191,8 @@ func TestRunStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	wake := make(chan time.Time)
 	done := make(chan error)
-	go func() { done <- e.f.Run(ctx, time.Hour, wake) }()
+	e.f.wake = wake
+	go func() { done <- e.f.Run(ctx) }()
 	wake <- time.Now() // the first poll has happened when Run takes this
 	e.expect(1)
 	cancel()
