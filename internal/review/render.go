@@ -596,7 +596,7 @@ func (p *printer) learned() []block {
 
 func (p *printer) finding(f Finding) rich {
 	switch f.Kind {
-	case "change_burn":
+	case FindingChangeBurn:
 		w := f.Window
 		if w == 0 {
 			w = p.r.ChangeWindow
@@ -611,7 +611,7 @@ func (p *printer) finding(f Finding) rich {
 			out = append(out, txt(p.s(" (route ", "（ルート ")), code(f.Route), txt(p.s(")", "）")))
 		}
 		return out
-	case "outage_route":
+	case FindingOutageRoute:
 		most := f.Share > 0.5
 		if p.ja {
 			out := rich{code(f.SLO), txt(" の不良イベントの" + map[bool]string{true: "大半", false: "最多"}[most] + "（" + pct(f.Share) + "）は")}
@@ -632,25 +632,25 @@ func (p *printer) finding(f Finding) rich {
 			out = append(out, txt(", mostly status "), code(f.Status))
 		}
 		return append(out, txt(")"))
-	case "slo_missed":
+	case FindingSLOMissed:
 		out := rich{code(f.SLO), txt(p.s(" missed its objective this sprint", " は今スプリントの目標未達"))}
 		if s := p.slo(f.SLO); s != nil && s.SprintSLI != nil {
 			sli, obj := fmtSLI(*s.SprintSLI, sliDigits(s.Objective)), fmtFloat(s.Objective)+"%"
 			out = append(out, txt(p.s(" ("+sli+" against "+obj+")", "（"+sli+"、目標"+obj+"）")))
 		}
 		return out
-	case "toil_recurring":
+	case FindingToilRecurring:
 		if p.ja {
 			return rich{txt("トイルタグ "), code(f.Tag), txt(" が再発：今スプリント" + p.hours(f.Hours))}
 		}
 		return rich{txt("Toil tag "), code(f.Tag), txt(" recurs: " + p.hours(f.Hours) + " this sprint")}
-	case "toil_over_cap":
+	case FindingToilOverCap:
 		share := f.Share
 		if share == 0 {
 			share = p.r.Toil.Share
 		}
 		return rich{txt(p.s("Toil took "+pct(share)+" of capacity, above the 50% cap", "トイルがキャパシティの"+pct(share)+"を占め、上限の50%を超過"))}
-	case "spare_used":
+	case FindingSpareUsed:
 		h := f.Hours
 		if h == 0 {
 			h = p.r.Toil.SpareHours
@@ -660,7 +660,7 @@ func (p *printer) finding(f Finding) rich {
 		}
 		return rich{txt(p.s("Interrupts used all the spare capacity ("+p.hours(h)+")", "割り込みで予備キャパシティ（"+p.hours(h)+"）を使い切り"))}
 	}
-	return p.unknown(f.Kind, map[string]string{"slo": f.SLO, "route": f.Route, "status": f.Status, "change": f.Change, "tag": f.Tag}, f.Share, f.Hours)
+	return p.unknown(string(f.Kind), map[string]string{"slo": f.SLO, "route": f.Route, "status": f.Status, "change": f.Change, "tag": f.Tag}, f.Share, f.Hours)
 }
 
 // unknown prints a finding or suggestion of a kind this renderer does not
@@ -715,7 +715,7 @@ func (p *printer) next() []block {
 
 func (p *printer) suggestion(s Suggestion) rich {
 	switch s.Kind {
-	case "policy_action":
+	case SuggestionPolicyAction:
 		action := s.Action
 		sr := p.slo(s.SLO)
 		if action == "" && sr != nil && sr.Policy != nil {
@@ -730,12 +730,12 @@ func (p *printer) suggestion(s Suggestion) rich {
 			}
 		}
 		return out
-	case "automate_toil":
+	case SuggestionAutomateToil:
 		if p.ja {
 			return rich{code(s.Tag), txt(" を自動化：今スプリント" + p.hours(s.Hours))}
 		}
 		return rich{txt("Automate "), code(s.Tag), txt(": " + p.hours(s.Hours) + " this sprint")}
-	case "reduce_toil":
+	case SuggestionReduceToil:
 		if s.Tag != "" {
 			if p.ja {
 				return rich{code(s.Tag), txt(" のトイルを削減：今スプリント" + p.hours(s.Hours))}
@@ -750,20 +750,20 @@ func (p *printer) suggestion(s Suggestion) rich {
 			return rich{txt("トイルをキャパシティの半分未満に削減：今スプリント" + p.hours(h) + "（" + pct(p.r.Toil.Share) + "）")}
 		}
 		return rich{txt("Reduce toil below half of the team's capacity: " + p.hours(h) + " this sprint (" + pct(p.r.Toil.Share) + ")")}
-	case "fix_route":
+	case SuggestionFixRoute:
 		if p.ja {
 			return rich{code(s.Route), txt(" を修正（"), code(s.SLO), txt(" のエラーバジェットを消費）")}
 		}
 		return rich{txt("Fix "), code(s.Route), txt(", which burned "), code(s.SLO), txt("'s budget")}
-	case "review_change":
+	case SuggestionReviewChange:
 		if p.ja {
 			return rich{txt("失敗した変更 "), code(s.Change), txt(" を振り返る")}
 		}
 		return rich{txt("Review "), code(s.Change), txt(", which failed")}
-	case "keep_going":
+	case SuggestionKeepGoing:
 		return rich{txt(p.s("All SLOs met: keep the current pace", "全 SLO 達成：現在のペースを維持"))}
 	}
-	return p.unknown(s.Kind, map[string]string{"slo": s.SLO, "route": s.Route, "tag": s.Tag, "action": s.Action, "change": s.Change}, 0, s.Hours)
+	return p.unknown(string(s.Kind), map[string]string{"slo": s.SLO, "route": s.Route, "tag": s.Tag, "action": s.Action, "change": s.Change}, 0, s.Hours)
 }
 
 // Formatting: deterministic, independent of the process's locale and time
