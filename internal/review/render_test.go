@@ -325,7 +325,7 @@ func TestFormats(t *testing.T) {
 			t.Errorf("fmtCount(%v) = %q, want %q", f, got, want)
 		}
 	}
-	en, ja := &printer{}, &printer{ja: true}
+	en, ja := &printer{m: english{}}, &printer{m: japanese{}}
 	for d, want := range map[time.Duration][2]string{
 		0:                                {"0 min", "0分"},
 		20 * time.Second:                 {"< 1 min", "1分未満"},
