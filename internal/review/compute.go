@@ -352,39 +352,39 @@ func findings(r *Review) ([]Finding, []Suggestion) {
 	for _, s := range r.SLOs {
 		if !s.Met {
 			allMet = false
-			fs = append(fs, Finding{Kind: "slo_missed", SLO: s.Name})
+			fs = append(fs, Finding{Kind: FindingSLOMissed, SLO: s.Name})
 		}
 		if len(s.TopRoutes) > 0 && s.TopRoutes[0].Share >= 0.5 && s.SprintBad > 0 && (!s.Met || s.BudgetSpent > 0.1) {
-			fs = append(fs, Finding{Kind: "outage_route", SLO: s.Name, Route: s.TopRoutes[0].Key, Share: s.TopRoutes[0].Share})
-			ss = append(ss, Suggestion{Kind: "fix_route", SLO: s.Name, Route: s.TopRoutes[0].Key})
+			fs = append(fs, Finding{Kind: FindingOutageRoute, SLO: s.Name, Route: s.TopRoutes[0].Key, Share: s.TopRoutes[0].Share})
+			ss = append(ss, Suggestion{Kind: SuggestionFixRoute, SLO: s.Name, Route: s.TopRoutes[0].Key})
 		}
 		if s.Policy != nil {
-			ss = append(ss, Suggestion{Kind: "policy_action", SLO: s.Name, Action: s.Policy.Action})
+			ss = append(ss, Suggestion{Kind: SuggestionPolicyAction, SLO: s.Name, Action: s.Policy.Action})
 		}
 	}
 	for _, c := range r.Changes {
 		for _, b := range c.Burns {
 			if b.ShareOfSprint >= 0.3 {
-				fs = append(fs, Finding{Kind: "change_burn", SLO: b.SLO, Change: changeName(c), Route: b.TopRouteAfter, Share: b.ShareOfSprint, Window: r.ChangeWindow})
+				fs = append(fs, Finding{Kind: FindingChangeBurn, SLO: b.SLO, Change: changeName(c), Route: b.TopRouteAfter, Share: b.ShareOfSprint, Window: r.ChangeWindow})
 			}
 		}
 		if c.Failed {
-			ss = append(ss, Suggestion{Kind: "review_change", Change: changeName(c)})
+			ss = append(ss, Suggestion{Kind: SuggestionReviewChange, Change: changeName(c)})
 		}
 	}
 	for _, a := range r.Toil.Recurring {
-		fs = append(fs, Finding{Kind: "toil_recurring", Tag: a.Name, Hours: a.Hours})
-		ss = append(ss, Suggestion{Kind: "automate_toil", Tag: a.Name, Hours: a.Hours})
+		fs = append(fs, Finding{Kind: FindingToilRecurring, Tag: a.Name, Hours: a.Hours})
+		ss = append(ss, Suggestion{Kind: SuggestionAutomateToil, Tag: a.Name, Hours: a.Hours})
 	}
 	if r.Toil.OverCap {
-		fs = append(fs, Finding{Kind: "toil_over_cap", Share: r.Toil.Share})
-		ss = append(ss, Suggestion{Kind: "reduce_toil", Hours: r.Toil.Hours})
+		fs = append(fs, Finding{Kind: FindingToilOverCap, Share: r.Toil.Share})
+		ss = append(ss, Suggestion{Kind: SuggestionReduceToil, Hours: r.Toil.Hours})
 	}
 	if r.Toil.SpareUsed {
-		fs = append(fs, Finding{Kind: "spare_used", Hours: r.Toil.SpareHours})
+		fs = append(fs, Finding{Kind: FindingSpareUsed, Hours: r.Toil.SpareHours})
 	}
 	if allMet && len(ss) == 0 {
-		ss = append(ss, Suggestion{Kind: "keep_going"})
+		ss = append(ss, Suggestion{Kind: SuggestionKeepGoing})
 	}
 	return fs, ss
 }

@@ -110,7 +110,7 @@ func TestBurnAfterChangeByHand(t *testing.T) {
 	}
 	var found bool
 	for _, f := range r.Findings {
-		found = found || f.Kind == "change_burn" && f.Change == "v1.4.2" && f.Route == "/api/deals"
+		found = found || f.Kind == FindingChangeBurn && f.Change == "v1.4.2" && f.Route == "/api/deals"
 	}
 	if !found {
 		t.Errorf("no change_burn finding: %+v", r.Findings)

@@ -81,20 +81,20 @@ func sampleReview() *Review {
 			Entries: 46,
 		},
 		Findings: []Finding{
-			{Kind: "change_burn", SLO: "web-availability", Change: "v1.4.2", Route: "POST /api/deals", Share: 0.62, Window: 3 * time.Hour},
-			{Kind: "outage_route", SLO: "web-availability", Route: "POST /api/deals", Status: "503", Share: 0.62},
-			{Kind: "slo_missed", SLO: "web-availability"},
-			{Kind: "toil_recurring", Tag: "db-restart", Hours: 18.5},
-			{Kind: "toil_over_cap", Share: 136.5 / 240},
-			{Kind: "spare_used"},
+			{Kind: FindingChangeBurn, SLO: "web-availability", Change: "v1.4.2", Route: "POST /api/deals", Share: 0.62, Window: 3 * time.Hour},
+			{Kind: FindingOutageRoute, SLO: "web-availability", Route: "POST /api/deals", Status: "503", Share: 0.62},
+			{Kind: FindingSLOMissed, SLO: "web-availability"},
+			{Kind: FindingToilRecurring, Tag: "db-restart", Hours: 18.5},
+			{Kind: FindingToilOverCap, Share: 136.5 / 240},
+			{Kind: FindingSpareUsed},
 		},
 		Suggestions: []Suggestion{
-			{Kind: "policy_action", SLO: "web-availability", Action: "reliability work first"},
-			{Kind: "fix_route", SLO: "web-availability", Route: "POST /api/deals"},
-			{Kind: "review_change", Change: "v1.4.2"},
-			{Kind: "automate_toil", Tag: "db-restart", Hours: 18.5},
-			{Kind: "reduce_toil", Hours: 136.5},
-			{Kind: "keep_going"},
+			{Kind: SuggestionPolicyAction, SLO: "web-availability", Action: "reliability work first"},
+			{Kind: SuggestionFixRoute, SLO: "web-availability", Route: "POST /api/deals"},
+			{Kind: SuggestionReviewChange, Change: "v1.4.2"},
+			{Kind: SuggestionAutomateToil, Tag: "db-restart", Hours: 18.5},
+			{Kind: SuggestionReduceToil, Hours: 136.5},
+			{Kind: SuggestionKeepGoing},
 		},
 	}
 }
@@ -270,7 +270,7 @@ func TestEscaping(t *testing.T) {
 	r.Service = "web"
 	r.Changes = []Change{{Service: "web", Kind: "deploy", Version: "v`1|2", Description: "<script>alert(1)</script> a|b *x* [l](u)", At: at(4, 10, 0)}}
 	r.ChangeFailureRate = ptr(0)
-	r.Findings = []Finding{{Kind: "outage_route", SLO: "batch-availability", Route: "/a|b/<c>", Share: 0.4}}
+	r.Findings = []Finding{{Kind: FindingOutageRoute, SLO: "batch-availability", Route: "/a|b/<c>", Share: 0.4}}
 	body, err := HTMLBody(r, "en")
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +325,7 @@ func TestFormats(t *testing.T) {
 			t.Errorf("fmtCount(%v) = %q, want %q", f, got, want)
 		}
 	}
-	en, ja := &printer{}, &printer{ja: true}
+	en, ja := &printer{m: english{}}, &printer{m: japanese{}}
 	for d, want := range map[time.Duration][2]string{
 		0:                                {"0 min", "0分"},
 		20 * time.Second:                 {"< 1 min", "1分未満"},
@@ -361,10 +361,10 @@ func TestPolicyAndFindingVariants(t *testing.T) {
 	r := quietReview()
 	r.SLOs[0].Policy = &PolicyState{Below: 0, Action: "feature freeze except fixes", Freeze: true}
 	r.Findings = []Finding{
-		{Kind: "outage_route", SLO: "batch-availability", Status: "503", Share: 0.8},
+		{Kind: FindingOutageRoute, SLO: "batch-availability", Status: "503", Share: 0.8},
 		{Kind: "something_new", SLO: "batch-availability", Share: 0.2},
 	}
-	r.Suggestions = []Suggestion{{Kind: "policy_action", SLO: "batch-availability", Action: "feature freeze except fixes"}}
+	r.Suggestions = []Suggestion{{Kind: SuggestionPolicyAction, SLO: "batch-availability", Action: "feature freeze except fixes"}}
 	want := map[string][]string{
 		"en": {
 			"- `batch-availability`: feature freeze except fixes (budget left below 0%; freeze)",

@@ -133,7 +133,7 @@ type PolicyState struct {
 // Finding is a W: something learned, computed from the data, with the
 // numbers that back it (for the renderers' languages).
 type Finding struct {
-	Kind string // change_burn, outage_route, slo_missed, toil_recurring, toil_over_cap, spare_used
+	Kind FindingKind
 	// The data the sentence is made of; renderers phrase it per language.
 	SLO, Route, Status, Change, Tag string
 	Share, Hours                    float64
@@ -143,7 +143,49 @@ type Finding struct {
 // Suggestion is a T: what the team could do next, marked as a suggestion
 // for the team to edit.
 type Suggestion struct {
-	Kind                            string // policy_action, automate_toil, reduce_toil, fix_route, review_change, keep_going
+	Kind                            SuggestionKind
 	SLO, Route, Tag, Action, Change string
 	Hours                           float64
 }
+
+// FindingKind is what a Finding says; the renderers phrase each kind in
+// every language, and print a kind they do not know with its data.
+type FindingKind string
+
+// The kinds of findings.
+const (
+	// FindingChangeBurn: a change was followed by a large share of an
+	// SLO's sprint burn (SLO, Change, Route, Share, Window).
+	FindingChangeBurn FindingKind = "change_burn"
+	// FindingOutageRoute: most of an SLO's bad events came from one route
+	// or status (SLO, Route, Status, Share).
+	FindingOutageRoute FindingKind = "outage_route"
+	// FindingSLOMissed: an SLO missed its objective over the sprint (SLO).
+	FindingSLOMissed FindingKind = "slo_missed"
+	// FindingToilRecurring: a toil tag recurs (Tag, Hours).
+	FindingToilRecurring FindingKind = "toil_recurring"
+	// FindingToilOverCap: toil took more than ToilCap of the capacity (Share).
+	FindingToilOverCap FindingKind = "toil_over_cap"
+	// FindingSpareUsed: interrupts used all the spare capacity (Hours).
+	FindingSpareUsed FindingKind = "spare_used"
+)
+
+// SuggestionKind is what a Suggestion proposes; the renderers phrase each
+// kind in every language, and print a kind they do not know with its data.
+type SuggestionKind string
+
+// The kinds of suggestions.
+const (
+	// SuggestionPolicyAction: do what the error budget policy says (SLO, Action).
+	SuggestionPolicyAction SuggestionKind = "policy_action"
+	// SuggestionAutomateToil: automate a recurring toil tag (Tag, Hours).
+	SuggestionAutomateToil SuggestionKind = "automate_toil"
+	// SuggestionReduceToil: reduce toil, of a tag or overall (Tag, Hours).
+	SuggestionReduceToil SuggestionKind = "reduce_toil"
+	// SuggestionFixRoute: fix the route that burned an SLO's budget (SLO, Route).
+	SuggestionFixRoute SuggestionKind = "fix_route"
+	// SuggestionReviewChange: look back at a change that failed (Change).
+	SuggestionReviewChange SuggestionKind = "review_change"
+	// SuggestionKeepGoing: every SLO was met and nothing else came up.
+	SuggestionKeepGoing SuggestionKind = "keep_going"
+)

@@ -1,0 +1,97 @@
+package review
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Formatting of numbers and instants, the same in every language:
+// deterministic, independent of the process's locale and time zone.
+
+// pct formats a share as a percentage: no decimals from 1% on, one below
+// 1%, two below 0.1%.
+func pct(f float64) string {
+	v := f * 100
+	a := math.Abs(v)
+	switch {
+	case v == 0 || math.IsNaN(v):
+		return "0%"
+	case math.IsInf(v, 0):
+		return "∞%"
+	case a >= 0.95:
+		return strconv.FormatFloat(math.Round(v), 'f', 0, 64) + "%"
+	case a >= 0.095:
+		return strconv.FormatFloat(v, 'f', 1, 64) + "%"
+	case a >= 0.005:
+		return strconv.FormatFloat(v, 'f', 2, 64) + "%"
+	case v > 0:
+		return "<0.01%"
+	}
+	return "-<0.01%"
+}
+
+// sliDigits is the decimals an SLI is shown with next to an objective: one
+// more than the objective has, at least 2 (99.9 → 99.87%).
+func sliDigits(objective float64) int {
+	s := fmtFloat(objective)
+	d := 0
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		d = len(s) - i - 1
+	}
+	return max(2, d+1)
+}
+
+// fmtSLI formats an SLI (a ratio) as a percentage with digits decimals,
+// rounded down so that an SLI below its objective never shows as meeting it.
+func fmtSLI(f float64, digits int) string {
+	scale := math.Pow10(digits)
+	v := math.Floor(f*100*scale+1e-6) / scale
+	return strconv.FormatFloat(v, 'f', digits, 64) + "%"
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// fmtHours formats hours with at most one decimal: 6, 12.5.
+func fmtHours(h float64) string {
+	return strconv.FormatFloat(math.Round(h*10)/10, 'f', -1, 64)
+}
+
+// fmtCount formats an event count with thousands separators, one decimal
+// for fractional (weighted) counts.
+func fmtCount(f float64) string {
+	f = math.Round(f*10) / 10
+	neg := f < 0
+	f = math.Abs(f)
+	whole := math.Floor(f)
+	s := strconv.FormatFloat(whole, 'f', 0, 64)
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if frac := math.Round((f - whole) * 10); frac > 0 {
+		b.WriteString("." + strconv.Itoa(int(frac)))
+	}
+	return b.String()
+}
+
+// fmtDate formats the day of an instant in loc: 2025-03-10.
+func fmtDate(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
+
+// fmtTime formats an instant in loc, with the zone's abbreviation or, for
+// zones without one, its offset: 2025-03-10 14:05 JST.
+func fmtTime(t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	zone, _ := t.Zone()
+	if zone == "" || zone[0] == '+' || zone[0] == '-' {
+		zone = t.Format("-07:00")
+	}
+	return t.Format("2006-01-02 15:04") + " " + zone
+}

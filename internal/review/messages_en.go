@@ -1,0 +1,221 @@
+package review
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// english is the review in English.
+type english struct{}
+
+var _ messages = english{}
+
+// The document.
+
+func (english) Title(sprint int, from, to string) string {
+	return fmt.Sprintf("SLO review — sprint %d (%s → %s)", sprint, from, to)
+}
+func (english) MetaAll(at string) rich { return rich{txt("All services · computed at " + at)} }
+func (english) MetaService(service, at string) rich {
+	return rich{txt("Service: "), code(service), txt(" · computed at " + at)}
+}
+func (english) HeadingY() string { return "what we did" }
+func (english) HeadingW() string { return "what we learned" }
+func (english) HeadingT() string { return "what we do next" }
+
+// Punctuation and units.
+
+func (english) Colon() string          { return ": " }
+func (english) Semicolon() string      { return "; " }
+func (english) Comma() string          { return ", " }
+func (english) Paren(s string) string  { return " (" + s + ")" }
+func (english) Hours(h float64) string { return fmtHours(h) + " h" }
+func (english) Minutes(m int64) string { return strconv.FormatInt(m, 10) + " min" }
+func (english) HoursMinutes(h, m int64) string {
+	return fmt.Sprintf("%d h %d min", h, m)
+}
+func (english) UnderAMinute() string { return "< 1 min" }
+func (english) Entries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return strconv.Itoa(n) + " entries"
+}
+func (english) PolicyWhen(below float64, freeze bool) string {
+	s := " (budget left below " + fmtFloat(below) + "%"
+	if freeze {
+		s += "; freeze"
+	}
+	return s + ")"
+}
+
+// Y: SLOs.
+
+func (english) SLOs() string           { return "SLOs" }
+func (english) NoSLOs() string         { return "No SLOs." }
+func (english) ColObjective() string   { return "objective" }
+func (english) ColSprintSLI() string   { return "sprint SLI" }
+func (english) ColMet() string         { return "met" }
+func (english) ColBadEvents() string   { return "bad / events" }
+func (english) ColBudgetSpent() string { return "budget spent" }
+func (english) ColBudgetLeft() string  { return "budget left" }
+func (english) ColWindowSLI() string   { return "window SLI" }
+func (english) NoData() string         { return "no data" }
+func (english) BudgetNote() string {
+	return "Budget spent: the sprint's bad events as a share of the SLO's window error budget. Budget left and window SLI: as of the sprint's end."
+}
+func (english) PolicyIntro() string { return "Error budget policy at the sprint's end:" }
+func (english) WhereIntro() string  { return "Where the sprint's bad events came from:" }
+func (english) Routes() string      { return "routes " }
+func (english) Statuses() string    { return "statuses " }
+
+// Y: alerts.
+
+func (english) Alerts() string      { return "Alerts" }
+func (english) NoAlerts() string    { return "No alerts fired in the sprint." }
+func (english) ColAlert() string    { return "alert" }
+func (english) ColSeverity() string { return "severity" }
+func (english) ColFired() string    { return "fired" }
+func (english) ColResolved() string { return "resolved" }
+func (english) ColDuration() string { return "duration" }
+func (english) StillFiring() string { return "still firing" }
+
+// Y: changes.
+
+func (english) Changes() string                 { return "Changes" }
+func (english) NoChanges() string               { return "No changes recorded in the sprint." }
+func (english) ColWhen() string                 { return "when" }
+func (english) ColService() string              { return "service" }
+func (english) ColChange() string               { return "change" }
+func (english) ColKind() string                 { return "kind" }
+func (english) ColBurn() string                 { return "budget burned before → after" }
+func (english) ColResult() string               { return "result" }
+func (english) Failed() string                  { return "failed" }
+func (english) ReasonPage() string              { return "page" }
+func (english) ReasonBudget() string            { return "budget" }
+func (english) JoinReasons(why []string) string { return strings.Join(why, ", ") }
+func (english) ChangeFailureRate(rate float64, failed, changes int) string {
+	return "Change failure rate: " + pct(rate) + " (" + strconv.Itoa(failed) + " of " + strconv.Itoa(changes) + " changes)."
+}
+func (english) ChangeNote(w string, failedShare float64) string {
+	s := "Budget burned: the share of the SLO's window error budget burned in the " + w + " before and in the " + w +
+		" after each change. A change failed when a page fired in the " + w + " after it"
+	if failedShare > 0 {
+		s += " or it burned more than " + pct(failedShare) + " of the budget"
+	}
+	return s + "."
+}
+
+// Y: toil.
+
+func (english) Toil() string   { return "Toil" }
+func (english) NoToil() string { return "No toil logged in the sprint." }
+func (e english) ToilSummary(t Toil) string {
+	s := "Toil: " + e.Hours(t.Hours) + " in " + e.Entries(t.Entries)
+	switch {
+	case t.CapacityHours <= 0:
+		return s + " (no capacity configured)."
+	case t.OverCap:
+		return s + " — " + pct(t.Share) + " of the team's capacity of " + e.Hours(t.CapacityHours) + ", above the 50% cap."
+	}
+	return s + " — " + pct(t.Share) + " of the team's capacity of " + e.Hours(t.CapacityHours) + ", within the 50% cap."
+}
+func (e english) Spare(spare, interrupts float64, used bool) string {
+	s := "Spare capacity for interrupts: " + e.Hours(spare)
+	if interrupts >= 0 {
+		s += "; interrupts took " + e.Hours(interrupts)
+	}
+	if used {
+		return s + " — all used."
+	}
+	return s + " — not all used."
+}
+func (english) ColCategory() string { return "category" }
+func (english) ColTag() string      { return "tag" }
+func (english) ColHours() string    { return "hours" }
+func (english) ColEntries() string  { return "entries" }
+func (english) Recurring(tags rich) rich {
+	return append(append(rich{txt("Recurring tags: ")}, tags...), txt("."))
+}
+func (english) TrendIntro() string { return "Toil over the last sprints:" }
+func (english) ColSprint() string  { return "sprint" }
+func (english) ColStart() string   { return "start" }
+func (english) ColToil() string    { return "toil (h)" }
+func (english) ColShare() string   { return "share of capacity" }
+func (english) ThisSprint() string { return "this sprint" }
+
+// W: findings.
+
+func (english) NoFindings() string { return "No findings." }
+func (english) ChangeBurn(slo, change, route string, share float64, window string) rich {
+	out := rich{txt(pct(share) + " of the sprint's burn of "), code(slo), txt(" was in the " + window + " after "), code(change)}
+	if route != "" {
+		out = append(out, txt(" (route "), code(route), txt(")"))
+	}
+	return out
+}
+func (english) OutageRoute(slo, route, status string, share float64, most bool) rich {
+	which := "The largest share of"
+	if most {
+		which = "Most"
+	}
+	out := rich{txt(which + " bad events of "), code(slo)}
+	if route == "" {
+		return append(out, txt(" had status "), code(status), txt(" ("+pct(share)+")"))
+	}
+	out = append(out, txt(" came from "), code(route), txt(" ("+pct(share)))
+	if status != "" {
+		out = append(out, txt(", mostly status "), code(status))
+	}
+	return append(out, txt(")"))
+}
+func (english) SLOMissed(slo, sli, objective string) rich {
+	out := rich{code(slo), txt(" missed its objective this sprint")}
+	if sli != "" {
+		out = append(out, txt(" ("+sli+" against "+objective+")"))
+	}
+	return out
+}
+func (e english) ToilRecurs(tag string, hours float64) rich {
+	return rich{txt("Toil tag "), code(tag), txt(" recurs: " + e.Hours(hours) + " this sprint")}
+}
+func (english) ToilOverCap(share float64) rich {
+	return rich{txt("Toil took " + pct(share) + " of capacity, above the 50% cap")}
+}
+func (e english) SpareUsed(hours float64) rich {
+	if hours == 0 {
+		return rich{txt("Interrupts used all the spare capacity")}
+	}
+	return rich{txt("Interrupts used all the spare capacity (" + e.Hours(hours) + ")")}
+}
+
+// T: suggestions.
+
+func (english) NoSuggestions() string { return "No suggestions." }
+func (english) EditHint() rich {
+	return rich{bold("Suggestions for the team to edit"), txt(": keep, change or drop each one.")}
+}
+func (english) PolicyAction(slo, action string, rule *PolicyState) rich {
+	out := rich{code(slo), txt(": " + action)}
+	if rule != nil {
+		out = append(out, txt(" (budget below "+fmtFloat(rule.Below)+"%)"))
+	}
+	return out
+}
+func (e english) AutomateToil(tag string, hours float64) rich {
+	return rich{txt("Automate "), code(tag), txt(": " + e.Hours(hours) + " this sprint")}
+}
+func (e english) ReduceToilOf(tag string, hours float64) rich {
+	return rich{txt("Reduce the toil of "), code(tag), txt(": " + e.Hours(hours) + " this sprint")}
+}
+func (e english) ReduceToil(hours, share float64) rich {
+	return rich{txt("Reduce toil below half of the team's capacity: " + e.Hours(hours) + " this sprint (" + pct(share) + ")")}
+}
+func (english) FixRoute(route, slo string) rich {
+	return rich{txt("Fix "), code(route), txt(", which burned "), code(slo), txt("'s budget")}
+}
+func (english) ReviewChange(change string) rich {
+	return rich{txt("Review "), code(change), txt(", which failed")}
+}
+func (english) KeepGoing() rich { return rich{txt("All SLOs met: keep the current pace")} }
