@@ -53,11 +53,7 @@ func NewHistory(st HistoryStore, opts HistoryOptions) *History {
 // Current returns every alert's state as of the last evaluation, most
 // urgent first.
 func (h *History) Current(ctx context.Context) ([]State, error) {
-	stored, err := h.st.AlertStates(ctx)
-	if err != nil {
-		return nil, err
-	}
-	states, err := decodeStates(stored)
+	states, err := loadStates(ctx, h.st)
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +134,14 @@ func (h *History) Episodes(ctx context.Context, from, to time.Time) ([]Episode, 
 	return out, nil
 }
 
-// decodeStates decodes stored states (by key).
-func decodeStates(stored map[string][]byte) ([]State, error) {
+// loadStates reads and decodes the stored states.
+func loadStates(ctx context.Context, st interface {
+	AlertStates(ctx context.Context) (map[string][]byte, error)
+}) ([]State, error) {
+	stored, err := st.AlertStates(ctx)
+	if err != nil {
+		return nil, err
+	}
 	states := make([]State, 0, len(stored))
 	for key, data := range stored {
 		var s State

@@ -92,11 +92,7 @@ func NewRunner(ctx context.Context, opts RunnerOptions) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	stored, err := opts.Store.AlertStates(ctx)
-	if err != nil {
-		return nil, err
-	}
-	states, err := decodeStates(stored)
+	states, err := loadStates(ctx, opts.Store)
 	if err != nil {
 		return nil, err
 	}

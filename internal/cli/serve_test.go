@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/headroom-slo/headroom/internal/itest"
 )
 
 // runningParts returns the stacks of the goroutines running headroom code
@@ -37,9 +39,7 @@ type hostageWriter struct {
 	caught  chan struct{}
 	release chan struct{}
 	once    sync.Once
-
-	mu  sync.Mutex
-	buf bytes.Buffer
+	buf     itest.SyncBuffer
 }
 
 func (w *hostageWriter) Write(p []byte) (int, error) {
@@ -49,16 +49,10 @@ func (w *hostageWriter) Write(p []byte) (int, error) {
 			<-w.release
 		})
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	return w.buf.Write(p)
 }
 
-func (w *hostageWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
+func (w *hostageWriter) String() string { return w.buf.String() }
 
 // TestServeStopsEveryPartBeforeTheStore: serve, told to stop while a
 // notify worker is in the middle of a delivery (held inside its log line
