@@ -247,9 +247,6 @@ const (
 	Composite    = "composite"   // a weighted combination of other SLOs' SLIs
 )
 
-// Vitals are the web vitals rum.js measures.
-var Vitals = []string{"LCP", "INP", "CLS", "FCP", "TTFB"}
-
 // RUM makes a service a frontend app fed by rum.js beacons.
 type RUM struct {
 	// Origins are the Origin headers beacons may come from

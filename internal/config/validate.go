@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/beacon"
 	"github.com/headroom-slo/headroom/internal/logformat"
 	"github.com/headroom-slo/headroom/internal/slo"
 )
@@ -138,9 +139,9 @@ func (c *Config) Validate() error {
 			}
 		case WebVital:
 			switch {
-			case !slices.Contains(Vitals, o.SLI.Vital):
-				v.add(p+".sli.vital", "%q: want one of %s", o.SLI.Vital, strings.Join(Vitals, ", "))
-			case o.SLI.Vital == "CLS":
+			case !isVital(o.SLI.Vital):
+				v.add(p+".sli.vital", "%q: want one of %s", o.SLI.Vital, strings.Join(beacon.Names(), ", "))
+			case o.SLI.Vital == beacon.CLS:
 				if o.SLI.Score == nil || *o.SLI.Score <= 0 {
 					v.add(p+".sli.score", "required for CLS (like 0.1): CLS has no unit")
 				}
@@ -444,6 +445,11 @@ func (v *validator) alerting() {
 			}
 		}
 	}
+}
+
+func isVital(name string) bool {
+	_, ok := beacon.Lookup(name)
+	return ok
 }
 
 func isDefaultTier(name string) bool {

@@ -13,9 +13,9 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/beacon"
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/config"
-	"github.com/headroom-slo/headroom/internal/rum"
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
 )
@@ -34,7 +34,7 @@ type Spec struct {
 	latency     bool
 	thresholdMs uint32
 	// codes, for browser SLIs, are the event codes the SLI counts (see
-	// package rum); vital is set for web_vital SLIs.
+	// package beacon); vital is set for web_vital SLIs.
 	codes map[int]bool
 	vital bool
 	// Components are the SLOs of a composite, whose counts the caller
@@ -70,19 +70,20 @@ func Compile(c config.SLO) (*Spec, error) {
 		s.thresholdMs = uint32(time.Duration(c.SLI.Threshold) / time.Millisecond)
 	case config.WebVital:
 		s.vital = true
-		s.codes = map[int]bool{rum.VitalCodes[c.SLI.Vital]: true}
-		if c.SLI.Vital == "CLS" && c.SLI.Score != nil {
-			s.thresholdMs = uint32(*c.SLI.Score*rum.CLSScale + 0.5)
+		vital, _ := beacon.Lookup(c.SLI.Vital) // Validate checked the name
+		s.codes = map[int]bool{vital.Code: true}
+		if c.SLI.Vital == beacon.CLS && c.SLI.Score != nil {
+			s.thresholdMs = uint32(*c.SLI.Score*beacon.CLSScale + 0.5)
 		} else {
 			s.thresholdMs = uint32(time.Duration(c.SLI.Threshold) / time.Millisecond)
 		}
 	case config.JSErrors:
-		s.codes = map[int]bool{rum.CodePageView: true, rum.CodeErrorView: true}
+		s.codes = map[int]bool{beacon.CodePageView: true, beacon.CodeErrorView: true}
 	case config.Composite:
 		s.Components = c.SLI.Components
 		s.codes = map[int]bool{}
 	case config.BrowserAPI:
-		s.codes = map[int]bool{rum.CodeAPIOK: true, rum.CodeAPIFailed: true}
+		s.codes = map[int]bool{beacon.CodeAPIOK: true, beacon.CodeAPIFailed: true}
 	default:
 		if s.bad, err = config.ParseStatusSet(c.SLI.BadStatus); err != nil {
 			return nil, fmt.Errorf("slo %s: sli.bad_status: %w", c.Name, err)
@@ -154,11 +155,11 @@ func (s *Spec) Count(d store.DimValue, e *cells.Entry) slo.Counts {
 		// once per page view); browser_api: failed calls are bad.
 		n := float64(e.Count)
 		switch d.Status {
-		case rum.CodePageView, rum.CodeAPIOK:
+		case beacon.CodePageView, beacon.CodeAPIOK:
 			return slo.Counts{Total: n, Good: n}
-		case rum.CodeAPIFailed:
+		case beacon.CodeAPIFailed:
 			return slo.Counts{Total: n}
-		case rum.CodeErrorView:
+		case beacon.CodeErrorView:
 			return slo.Counts{Good: -n}
 		}
 		return slo.Counts{}
