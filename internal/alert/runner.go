@@ -237,7 +237,7 @@ func (r *Runner) alert(ctx context.Context, s State, startsAt, resolvedAt time.T
 	if ok {
 		a.RunbookURL = p.Runbook
 		if spec, err := r.eng.Spec(s.SLO); err == nil {
-			a.Objective, a.Window = spec.Config.Objective, spec.Config.Window
+			a.Objective, a.Window = spec.Config.Objective, spec.Config.Window.String()
 		}
 	}
 	if r.ext != "" && s.SLO != "" {

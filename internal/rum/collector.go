@@ -325,7 +325,7 @@ func (a *app) page(path string) string {
 func routeRules(rules []config.RouteRule) []route.Rule {
 	var out []route.Rule
 	for _, r := range rules {
-		out = append(out, route.Rule{Match: config.MustCompile(r.Match), Template: r.Template})
+		out = append(out, route.Rule{Match: r.Match.Regexp(), Template: r.Template})
 	}
 	return out
 }
