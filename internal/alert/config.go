@@ -30,7 +30,7 @@ func Policies(cfg *config.Config) ([]Policy, error) {
 		if a.Disabled {
 			continue
 		}
-		p := Policy{SLO: o.Name, Service: o.Service, Objective: o.Objective, Window: fmt.Sprint(o.Window),
+		p := Policy{SLO: o.Name, Service: o.Service, Objective: o.Objective, Window: o.Window.String(),
 			MinEvents: minEvents, Exhausted: "ticket", Labels: a.Labels, Runbook: o.Runbook}
 		if a.MinEvents != nil {
 			p.MinEvents = *a.MinEvents

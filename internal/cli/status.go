@@ -92,10 +92,7 @@ func runStatus(ctx context.Context, args []string, stdio Stdio) error {
 }
 
 func buildStatus(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) (*StatusReport, error) {
-	specs, err := sli.CompileAll(cfg)
-	if err != nil {
-		return nil, err
-	}
+	specs := sli.CompileAll(cfg)
 	floor := time.Time{}
 	if r := cfg.Storage.Retention.Minutes; r != config.Forever {
 		floor = time.Now().Add(-time.Duration(r))

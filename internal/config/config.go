@@ -1,6 +1,10 @@
 // Package config reads headroom's YAML configuration strictly: unknown keys
 // are rejected, defaults are filled in, and Validate reports every problem at
 // once, each with the file, line and field it concerns.
+//
+// Values written as text (regexps, status lists, windows, dates, time zones)
+// are parsed once, when read, into typed values (values.go): code that takes
+// a loaded config uses them as they are and never parses them again.
 package config
 
 import (
@@ -10,14 +14,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/headroom-slo/headroom/internal/slo"
 )
 
 // Config is a whole headroom configuration.
@@ -65,9 +66,9 @@ type Server struct {
 
 // Sprints are the team's sprints: from Start, every Length, in Timezone.
 type Sprints struct {
-	Start    string   `yaml:"start"`    // 2025-03-03
+	Start    Date     `yaml:"start"`    // 2025-03-03
 	Length   Duration `yaml:"length"`   // default 14d
-	Timezone string   `yaml:"timezone"` // default UTC
+	Timezone Location `yaml:"timezone"` // default UTC
 	Capacity Capacity `yaml:"capacity"`
 }
 
@@ -182,16 +183,16 @@ type LogSource struct {
 // Exclude drops matching requests before they count anywhere. All fields set
 // in one rule must match (AND); any rule matching excludes (OR).
 type Exclude struct {
-	Route     string     `yaml:"route"`      // regexp on the path (no query)
-	UserAgent string     `yaml:"user_agent"` // regexp
-	Host      string     `yaml:"host"`       // regexp
+	Route     Regexp     `yaml:"route"`      // on the path (no query)
+	UserAgent Regexp     `yaml:"user_agent"` // on the User-Agent header
+	Host      Regexp     `yaml:"host"`
 	Method    StringList `yaml:"method"`
-	Status    StringList `yaml:"status"` // codes and classes: 404, 4xx, 500-599
+	Status    StatusSet  `yaml:"status"` // codes and classes: 404, 4xx, 500-599
 }
 
 // RouteRule overrides automatic route templating.
 type RouteRule struct {
-	Match    string `yaml:"match"`    // regexp on the path
+	Match    Regexp `yaml:"match"`    // on the path
 	Template string `yaml:"template"` // may use $1, ${name}
 }
 
@@ -201,7 +202,7 @@ type SLO struct {
 	Service     string  `yaml:"service"`
 	Description string  `yaml:"description"`
 	Objective   float64 `yaml:"objective"` // percent, e.g. 99.9
-	Window      string  `yaml:"window"`    // 28d, month, quarter, week
+	Window      Window  `yaml:"window"`    // 28d, month, quarter, week
 	Filter      Filter  `yaml:"filter"`
 	SLI         SLISpec `yaml:"sli"`
 	// Runbook is a link alerts carry.
@@ -211,17 +212,17 @@ type SLO struct {
 
 // Filter narrows the requests an SLO counts.
 type Filter struct {
-	Host   string     `yaml:"host"`  // regexp
-	Route  string     `yaml:"route"` // regexp on the route template
+	Host   Regexp     `yaml:"host"`
+	Route  Regexp     `yaml:"route"` // on the route template
 	Method StringList `yaml:"method"`
-	Status StringList `yaml:"status"`
+	Status StatusSet  `yaml:"status"`
 }
 
 // SLISpec says which requests are good.
 type SLISpec struct {
-	Type      string     `yaml:"type"` // availability, latency, web_vital, js_errors, browser_api
-	Threshold Duration   `yaml:"threshold"`
-	BadStatus StringList `yaml:"bad_status"` // availability: default [5xx]
+	Type      string    `yaml:"type"` // availability, latency, web_vital, js_errors, browser_api
+	Threshold Duration  `yaml:"threshold"`
+	BadStatus StatusSet `yaml:"bad_status"` // availability: default [5xx]
 	// Vital is the web vital of a web_vital SLI: LCP, INP, CLS, FCP, TTFB;
 	// a page view is good when it is at most Threshold (Score for CLS,
 	// which has no unit).
@@ -247,9 +248,6 @@ const (
 	Composite    = "composite"   // a weighted combination of other SLOs' SLIs
 )
 
-// Vitals are the web vitals rum.js measures.
-var Vitals = []string{"LCP", "INP", "CLS", "FCP", "TTFB"}
-
 // RUM makes a service a frontend app fed by rum.js beacons.
 type RUM struct {
 	// Origins are the Origin headers beacons may come from
@@ -261,55 +259,6 @@ type RUM struct {
 	// RateLimit is how many beacons a second one client (IP address) may
 	// send (default 20, bursts of twice that).
 	RateLimit float64 `yaml:"rate_limit"`
-}
-
-// Duration is a time.Duration written as 300ms, 2.5s, 28d or 2w in YAML.
-type Duration time.Duration
-
-// Forever is the retention that keeps data forever.
-const Forever Duration = -1
-
-// UnmarshalYAML reads a duration string; "forever" reads as Forever.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Value == "forever" {
-		*d = Forever
-		return nil
-	}
-	if n.Value == "0" {
-		*d = 0
-		return nil
-	}
-	v, err := slo.ParseDuration(n.Value)
-	if err != nil || v < 0 {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration (like 300ms, 1h, 28d)", n.Line, n.Value)}}
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalYAML writes the duration as text.
-func (d Duration) MarshalYAML() (any, error) {
-	if d == Forever {
-		return "forever", nil
-	}
-	return slo.FormatDuration(time.Duration(d)), nil
-}
-
-// StringList accepts a single scalar or a list.
-type StringList []string
-
-// UnmarshalYAML reads `GET` and `[GET, POST]` alike.
-func (s *StringList) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind == yaml.ScalarNode {
-		*s = StringList{n.Value}
-		return nil
-	}
-	var l []string
-	if err := n.Decode(&l); err != nil {
-		return err
-	}
-	*s = l
-	return nil
 }
 
 // Load reads, defaults and validates the config at path.
@@ -424,8 +373,8 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	for i := range c.SLOs {
-		if c.SLOs[i].SLI.Type == Availability && len(c.SLOs[i].SLI.BadStatus) == 0 {
-			c.SLOs[i].SLI.BadStatus = StringList{"5xx"}
+		if c.SLOs[i].SLI.Type == Availability && c.SLOs[i].SLI.BadStatus.IsZero() {
+			c.SLOs[i].SLI.BadStatus = parseStatusSet([]string{"5xx"})
 		}
 	}
 }
@@ -472,11 +421,3 @@ func (c *Config) LatencyThresholdsMs(service string) []uint32 {
 
 // ObjectiveRatio returns the objective as a ratio (99.9 → 0.999).
 func (s *SLO) ObjectiveRatio() float64 { return s.Objective / 100 }
-
-// MustCompile compiles a regexp already checked by Validate.
-func MustCompile(expr string) *regexp.Regexp {
-	if expr == "" {
-		return nil
-	}
-	return regexp.MustCompile(expr)
-}

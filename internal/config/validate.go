@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/beacon"
 	"github.com/headroom-slo/headroom/internal/logformat"
-	"github.com/headroom-slo/headroom/internal/slo"
 )
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -67,7 +67,7 @@ func (c *Config) Validate() error {
 		}
 		for j, e := range s.Exclude {
 			ep := fmt.Sprintf("%s.exclude[%d]", p, j)
-			if e.Route == "" && e.UserAgent == "" && e.Host == "" && len(e.Method) == 0 && len(e.Status) == 0 {
+			if e.Route.IsZero() && e.UserAgent.IsZero() && e.Host.IsZero() && len(e.Method) == 0 && e.Status.IsZero() {
 				v.add(ep, "empty rule: set route, user_agent, host, method or status")
 			}
 			v.regexp(ep+".route", e.Route)
@@ -77,7 +77,7 @@ func (c *Config) Validate() error {
 		}
 		for j, r := range s.Routes {
 			rp := fmt.Sprintf("%s.routes[%d]", p, j)
-			if r.Match == "" {
+			if r.Match.IsZero() {
 				v.add(rp+".match", "required")
 			}
 			v.regexp(rp+".match", r.Match)
@@ -109,10 +109,10 @@ func (c *Config) Validate() error {
 		if o.Objective <= 0 || o.Objective >= 100 {
 			v.add(p+".objective", "%v: want a percentage above 0 and below 100, like 99.9", o.Objective)
 		}
-		if o.Window == "" {
+		if o.Window.IsZero() {
 			v.add(p+".window", "required (like 28d, month or quarter)")
-		} else if _, err := slo.ParseWindow(o.Window); err != nil {
-			v.add(p+".window", "%v", err)
+		} else if o.Window.err != nil {
+			v.add(p+".window", "%v", o.Window.err)
 		}
 		v.regexp(p+".filter.host", o.Filter.Host)
 		v.regexp(p+".filter.route", o.Filter.Route)
@@ -133,14 +133,14 @@ func (c *Config) Validate() error {
 			case th > time.Hour:
 				v.add(p+".sli.threshold", "%v: at most 1h", th)
 			}
-			if len(o.SLI.BadStatus) > 0 {
+			if !o.SLI.BadStatus.IsZero() {
 				v.add(p+".sli.bad_status", "only availability SLIs have bad statuses")
 			}
 		case WebVital:
 			switch {
-			case !slices.Contains(Vitals, o.SLI.Vital):
-				v.add(p+".sli.vital", "%q: want one of %s", o.SLI.Vital, strings.Join(Vitals, ", "))
-			case o.SLI.Vital == "CLS":
+			case !isVital(o.SLI.Vital):
+				v.add(p+".sli.vital", "%q: want one of %s", o.SLI.Vital, strings.Join(beacon.Names(), ", "))
+			case o.SLI.Vital == beacon.CLS:
 				if o.SLI.Score == nil || *o.SLI.Score <= 0 {
 					v.add(p+".sli.score", "required for CLS (like 0.1): CLS has no unit")
 				}
@@ -175,7 +175,7 @@ func (c *Config) Validate() error {
 				}
 			}
 		case JSErrors, BrowserAPI:
-			if o.SLI.Threshold != 0 || len(o.SLI.BadStatus) > 0 {
+			if o.SLI.Threshold != 0 || !o.SLI.BadStatus.IsZero() {
 				v.add(p+".sli", "%s SLIs take no threshold or bad_status", o.SLI.Type)
 			}
 		case "":
@@ -264,18 +264,17 @@ func (v *validator) name(field, kind, name string, seen map[string]bool) {
 	seen[name] = true
 }
 
-func (v *validator) regexp(field, expr string) {
-	if expr == "" {
-		return
-	}
-	if _, err := regexp.Compile(expr); err != nil {
-		v.add(field, "bad regexp: %v", err)
+// regexp reports a pattern that did not compile when read.
+func (v *validator) regexp(field string, r Regexp) {
+	if r.err != nil {
+		v.add(field, "bad regexp: %v", r.err)
 	}
 }
 
-func (v *validator) statuses(field string, l StringList) {
-	if _, err := ParseStatusSet(l); err != nil {
-		v.add(field, "%v", err)
+// statuses reports a status list that did not parse when read.
+func (v *validator) statuses(field string, s StatusSet) {
+	if s.err != nil {
+		v.add(field, "%v", s.err)
 	}
 }
 
@@ -311,47 +310,6 @@ func (l LogSource) Compile() (*logformat.Parser, error) {
 	}
 	return p, nil
 }
-
-// StatusSet is a set of HTTP status codes.
-type StatusSet [1000]bool
-
-// ParseStatusSet reads codes (404), classes (5xx) and ranges (500-504).
-// An empty list gives an empty set.
-func ParseStatusSet(l []string) (*StatusSet, error) {
-	var s StatusSet
-	var errs []error
-	for _, e := range l {
-		lo, hi, err := statusRange(strings.TrimSpace(strings.ToLower(e)))
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for c := lo; c <= hi; c++ {
-			s[c] = true
-		}
-	}
-	return &s, errors.Join(errs...)
-}
-
-func statusRange(e string) (lo, hi int, err error) {
-	if len(e) == 3 && e[1:] == "xx" && e[0] >= '1' && e[0] <= '9' {
-		lo = int(e[0]-'0') * 100
-		return lo, lo + 99, nil
-	}
-	a, b, isRange := strings.Cut(e, "-")
-	lo, err1 := strconv.Atoi(a)
-	hi, err2 := lo, error(nil)
-	if isRange {
-		hi, err2 = strconv.Atoi(b)
-	}
-	if err1 != nil || err2 != nil || lo < 100 || hi > 999 || lo > hi {
-		return 0, 0, fmt.Errorf("%q: want a status (404), class (5xx) or range (500-504)", e)
-	}
-	return lo, hi, nil
-}
-
-// Contains reports whether code is in the set.
-func (s *StatusSet) Contains(code int) bool { return code >= 0 && code < len(s) && s[code] }
 
 // Severities an alert may have.
 var Severities = []string{"page", "ticket"}
@@ -446,6 +404,11 @@ func (v *validator) alerting() {
 	}
 }
 
+func isVital(name string) bool {
+	_, ok := beacon.Lookup(name)
+	return ok
+}
+
 func isDefaultTier(name string) bool {
 	switch name {
 	case "page-1h", "page-6h", "ticket-1d", "ticket-3d":
@@ -457,16 +420,14 @@ func isDefaultTier(name string) bool {
 func (v *validator) sprints() {
 	c := v.c
 	if sp := c.Sprints; sp != nil {
-		if _, err := time.Parse("2006-01-02", sp.Start); err != nil {
+		if sp.Start.IsZero() || sp.Start.err != nil {
 			v.add("sprints.start", "%q: want a date like 2025-03-03", sp.Start)
 		}
 		if sp.Length != 0 && (time.Duration(sp.Length) < 24*time.Hour || time.Duration(sp.Length)%(24*time.Hour) != 0) {
 			v.add("sprints.length", "%v: want whole days (like 14d)", time.Duration(sp.Length))
 		}
-		if sp.Timezone != "" {
-			if _, err := time.LoadLocation(sp.Timezone); err != nil {
-				v.add("sprints.timezone", "%q: %v", sp.Timezone, err)
-			}
+		if err := sp.Timezone.err; err != nil {
+			v.add("sprints.timezone", "%q: %v", sp.Timezone, err)
 		}
 		if cp := sp.Capacity; cp.People < 0 || cp.Hours < 0 || cp.Spare < 0 || cp.Spare > 100 {
 			v.add("sprints.capacity", "people and hours must not be negative; spare is a percentage")
@@ -488,7 +449,7 @@ func (v *validator) sprints() {
 		v.add("changes.failed_share", "%v: want a percentage above 0", *f)
 	}
 	for i, o := range c.SLOs {
-		if o.Window == "sprint" && c.Sprints == nil {
+		if o.Window.String() == "sprint" && c.Sprints == nil {
 			v.add(fmt.Sprintf("slos[%d].window", i), "sprint windows need a sprints block")
 		}
 	}

@@ -7,7 +7,6 @@ package ingest
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"slices"
 	"sync"
@@ -79,7 +78,7 @@ func NewService(ctx context.Context, cfg *config.Config, svc *config.Service, kn
 	}
 	rules := make([]route.Rule, len(svc.Routes))
 	for i, r := range svc.Routes {
-		rules[i] = route.Rule{Match: regexp.MustCompile(r.Match), Template: r.Template}
+		rules[i] = route.Rule{Match: r.Match.Regexp(), Template: r.Template}
 	}
 	s := &Service{
 		Name:      svc.Name,
@@ -93,21 +92,15 @@ func NewService(ctx context.Context, cfg *config.Config, svc *config.Service, kn
 		dims:      map[dimKey]uint32{},
 	}
 	for _, e := range svc.Exclude {
-		x := exclude{
-			route: config.MustCompile(e.Route), userAgent: config.MustCompile(e.UserAgent), host: config.MustCompile(e.Host),
-		}
+		x := exclude{route: e.Route.Regexp(), userAgent: e.UserAgent.Regexp(), host: e.Host.Regexp()}
 		if len(e.Method) > 0 {
 			x.methods = map[string]bool{}
 			for _, m := range e.Method {
 				x.methods[m] = true
 			}
 		}
-		if len(e.Status) > 0 {
-			st, err := config.ParseStatusSet(e.Status)
-			if err != nil {
-				return nil, fmt.Errorf("service %s: exclude: %w", svc.Name, err)
-			}
-			x.status = st
+		if !e.Status.IsZero() {
+			x.status = &e.Status
 		}
 		if x.userAgent != nil || x.host != nil || x.methods != nil || x.status != nil {
 			s.routeOnly = false

@@ -110,10 +110,7 @@ func sloAlert(states []alert.State, name string) SLOAlert {
 
 // New compiles the SLOs of cfg.
 func New(cfg *config.Config, src sli.Cells) (*Engine, error) {
-	specs, err := sli.CompileAll(cfg)
-	if err != nil {
-		return nil, err
-	}
+	specs := sli.CompileAll(cfg)
 	e := &Engine{cfg: cfg, src: src, specs: specs, byName: map[string]*sli.Spec{}, now: time.Now, dims: map[int64]cachedDims{}}
 	for _, s := range specs {
 		e.byName[s.Name] = s

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/beacon"
 	"github.com/headroom-slo/headroom/internal/cells"
-	"github.com/headroom-slo/headroom/internal/rum"
 )
 
 // Vital is a page's web vital at the 75th percentile of its page views, the
@@ -26,26 +26,6 @@ type PageVitals struct {
 	Vitals    map[string]Vital `json:"vitals"` // by name: LCP, INP, CLS, FCP, TTFB
 }
 
-// VitalNames are the vitals in display order.
-var VitalNames = []string{"LCP", "INP", "CLS", "FCP", "TTFB"}
-
-// vitalBounds are the web-vitals library's good and poor bounds.
-var vitalBounds = map[string][2]float64{
-	"LCP": {2500, 4000}, "INP": {200, 500}, "CLS": {0.1, 0.25}, "FCP": {1800, 3000}, "TTFB": {800, 1800},
-}
-
-// Rating rates a vital's value.
-func Rating(name string, v float64) string {
-	b := vitalBounds[name]
-	switch {
-	case v <= b[0]:
-		return "good"
-	case v <= b[1]:
-		return "needs-improvement"
-	}
-	return "poor"
-}
-
 // Vitals returns the p75 of every vital of a frontend app's pages over
 // [from, to), pages with the most page views first (nil for a service
 // without browser data).
@@ -54,13 +34,9 @@ func (e *Engine) Vitals(ctx context.Context, service string, from, to time.Time)
 	if err != nil || sc == nil {
 		return nil, err
 	}
-	code := map[int]string{}
-	for n, c := range rum.VitalCodes {
-		code[c] = n
-	}
 	type acc struct {
 		views float64
-		hists map[string]cells.Hist
+		hists map[beacon.Vital]cells.Hist
 	}
 	pages := map[string]*acc{}
 	from, to = from.Truncate(time.Minute), ceilTime(to, time.Minute)
@@ -69,20 +45,20 @@ func (e *Engine) Vitals(ctx context.Context, service string, from, to time.Time)
 		if !ok {
 			return
 		}
-		name, vital := code[d.Status]
-		if !vital && d.Status != rum.CodePageView {
+		vital, isVital := beacon.ForCode(d.Status)
+		if !isVital && d.Status != beacon.CodePageView {
 			return
 		}
 		a := pages[d.Route]
 		if a == nil {
-			a = &acc{hists: map[string]cells.Hist{}}
+			a = &acc{hists: map[beacon.Vital]cells.Hist{}}
 			pages[d.Route] = a
 		}
-		if !vital {
+		if !isVital {
 			a.views += float64(en.Count)
 			return
 		}
-		a.hists[name] = mergeHist(a.hists[name], en.Hist)
+		a.hists[vital] = mergeHist(a.hists[vital], en.Hist)
 	})
 	if err != nil {
 		return nil, err
@@ -90,16 +66,13 @@ func (e *Engine) Vitals(ctx context.Context, service string, from, to time.Time)
 	var out []PageVitals
 	for page, a := range pages {
 		pv := PageVitals{Page: page, PageViews: a.views, Vitals: map[string]Vital{}}
-		for name, h := range a.hists {
+		for vital, h := range a.hists {
 			q := quantile(h, 0.75)
 			if q == nil {
 				continue
 			}
-			v := *q
-			if name == "CLS" {
-				v /= rum.CLSScale
-			}
-			pv.Vitals[name] = Vital{P75: v, Count: float64(h.Timed()), Rating: Rating(name, v)}
+			v := *q / vital.Scale
+			pv.Vitals[vital.Name] = Vital{P75: v, Count: float64(h.Timed()), Rating: vital.Rate(v)}
 		}
 		out = append(out, pv)
 	}

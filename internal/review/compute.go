@@ -39,7 +39,7 @@ type Sprints struct {
 func NewSprints(cfg *config.Config) *Sprints {
 	sc := cfg.Sprints
 	if sc == nil {
-		sc = &config.Sprints{Start: "2025-01-06"}
+		sc = &config.Sprints{Start: config.NewDate(2025, time.January, 6)}
 	}
 	first, length := sli.SprintConfig(sc)
 	return &Sprints{First: first, Length: length, Loc: first.Location(), cfg: sc}

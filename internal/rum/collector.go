@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/beacon"
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/route"
@@ -107,7 +108,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger) *Collector {
 			continue
 		}
 		if o.SLI.Score != nil {
-			thresholds[o.Service] = append(thresholds[o.Service], uint32(*o.SLI.Score*CLSScale+0.5))
+			thresholds[o.Service] = append(thresholds[o.Service], uint32(*o.SLI.Score*beacon.CLSScale+0.5))
 		} else {
 			thresholds[o.Service] = append(thresholds[o.Service], uint32(time.Duration(o.SLI.Threshold)/time.Millisecond))
 		}
@@ -129,7 +130,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger) *Collector {
 		a.tmpl = route.NewTemplater(routeRules(s.Routes))
 		// Exact counts at the Core Web Vitals' own bounds and the SLOs'
 		// thresholds.
-		a.layout = cells.NewLayout(append([]uint32{2500, 4000, 200, 500, 100, 250, 1800, 3000, 800}, thresholds[s.Name]...)...)
+		a.layout = cells.NewLayout(append(beacon.Bounds(), thresholds[s.Name]...)...)
 		c.apps[s.Name] = a
 	}
 	return c
@@ -181,22 +182,19 @@ func (c *Collector) Accept(body []byte, origin, client string) error {
 		le := cells.NoLatency
 		switch e.T {
 		case "pageview":
-			d.Status = CodePageView
+			d.Status = beacon.CodePageView
 		case "error":
-			d.Status = CodeErrorView
+			d.Status = beacon.CodeErrorView
 		case "api":
 			d.Route = a.page(e.Route)
-			d.Status = CodeAPIFailed
+			d.Status = beacon.CodeAPIFailed
 			if *e.OK {
-				d.Status = CodeAPIOK
+				d.Status = beacon.CodeAPIOK
 			}
 		case "vital":
-			d.Status = VitalCodes[e.N]
-			v := *e.V
-			if e.N == "CLS" {
-				v *= CLSScale
-			}
-			le = a.layout.Bucket(int64(math.Round(v * 1000)))
+			vital, _ := beacon.Lookup(e.N) // validate checked the name
+			d.Status = vital.Code
+			le = a.layout.Bucket(int64(math.Round(*e.V * vital.Scale * 1000)))
 		}
 		c.batch.Add(b.App, minute, d, le, 1)
 		c.events.Add(1)
@@ -287,7 +285,7 @@ func validate(b *Beacon) error {
 		switch e.T {
 		case "pageview", "error":
 		case "vital":
-			if _, ok := VitalCodes[e.N]; !ok {
+			if _, ok := beacon.Lookup(e.N); !ok {
 				return fmt.Errorf("ev[%d].n %q: want LCP, INP, CLS, FCP or TTFB", i, e.N)
 			}
 			if e.V == nil || *e.V < 0 || math.IsNaN(*e.V) || *e.V > 3_600_000 {
@@ -331,7 +329,7 @@ func (a *app) page(path string) string {
 func routeRules(rules []config.RouteRule) []route.Rule {
 	var out []route.Rule
 	for _, r := range rules {
-		out = append(out, route.Rule{Match: config.MustCompile(r.Match), Template: r.Template})
+		out = append(out, route.Rule{Match: r.Match.Regexp(), Template: r.Template})
 	}
 	return out
 }

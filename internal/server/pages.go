@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/alert"
+	"github.com/headroom-slo/headroom/internal/beacon"
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/review"
@@ -306,7 +307,7 @@ var funcs = template.FuncMap{
 	},
 	"classes":    func() []string { return report.Classes },
 	"list":       func(s ...string) []string { return s },
-	"vitalNames": func() []string { return report.VitalNames },
+	"vitalNames": beacon.Names,
 	"vital": func(pv report.PageVitals, name string) *report.Vital {
 		if v, ok := pv.Vitals[name]; ok {
 			return &v
@@ -314,7 +315,7 @@ var funcs = template.FuncMap{
 		return nil
 	},
 	"vitalValue": func(name string, v float64) string {
-		if name == "CLS" {
+		if name == beacon.CLS {
 			return fmt.Sprintf("%.3f", v)
 		}
 		return fmtMs(&v)

@@ -9,13 +9,12 @@ package sli
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/beacon"
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/config"
-	"github.com/headroom-slo/headroom/internal/rum"
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
 )
@@ -30,28 +29,24 @@ type Spec struct {
 
 	host, route *regexp.Regexp
 	methods     map[string]bool
-	status      *config.StatusSet // nil: any
+	status      config.StatusSet // unset: any
 	latency     bool
 	thresholdMs uint32
 	// codes, for browser SLIs, are the event codes the SLI counts (see
-	// package rum); vital is set for web_vital SLIs.
+	// package beacon); vital is set for web_vital SLIs.
 	codes map[int]bool
 	vital bool
 	// Components are the SLOs of a composite, whose counts the caller
 	// combines (Combine); a composite matches no cell itself.
 	Components []config.Component
-	bad        *config.StatusSet
+	bad        config.StatusSet
 }
 
-// Compile turns a validated SLO config into a Spec.
-func Compile(c config.SLO) (*Spec, error) {
-	w, err := slo.ParseWindow(c.Window)
-	if err != nil {
-		return nil, fmt.Errorf("slo %s: %w", c.Name, err)
-	}
+// Compile turns the config of an SLO of a loaded config into a Spec.
+func Compile(c config.SLO) *Spec {
 	s := &Spec{
-		Name: c.Name, Service: c.Service, Objective: c.ObjectiveRatio(), Window: w, Config: c,
-		host: config.MustCompile(c.Filter.Host), route: config.MustCompile(c.Filter.Route),
+		Name: c.Name, Service: c.Service, Objective: c.ObjectiveRatio(), Window: c.Window.Window(), Config: c,
+		host: c.Filter.Host.Regexp(), route: c.Filter.Route.Regexp(), status: c.Filter.Status,
 		latency: c.SLI.Type == config.Latency,
 	}
 	if len(c.Filter.Method) > 0 {
@@ -60,63 +55,48 @@ func Compile(c config.SLO) (*Spec, error) {
 			s.methods[m] = true
 		}
 	}
-	if len(c.Filter.Status) > 0 {
-		if s.status, err = config.ParseStatusSet(c.Filter.Status); err != nil {
-			return nil, fmt.Errorf("slo %s: filter.status: %w", c.Name, err)
-		}
-	}
 	switch c.SLI.Type {
 	case config.Latency:
 		s.thresholdMs = uint32(time.Duration(c.SLI.Threshold) / time.Millisecond)
 	case config.WebVital:
 		s.vital = true
-		s.codes = map[int]bool{rum.VitalCodes[c.SLI.Vital]: true}
-		if c.SLI.Vital == "CLS" && c.SLI.Score != nil {
-			s.thresholdMs = uint32(*c.SLI.Score*rum.CLSScale + 0.5)
+		vital, _ := beacon.Lookup(c.SLI.Vital) // Validate checked the name
+		s.codes = map[int]bool{vital.Code: true}
+		if c.SLI.Vital == beacon.CLS && c.SLI.Score != nil {
+			s.thresholdMs = uint32(*c.SLI.Score*beacon.CLSScale + 0.5)
 		} else {
 			s.thresholdMs = uint32(time.Duration(c.SLI.Threshold) / time.Millisecond)
 		}
 	case config.JSErrors:
-		s.codes = map[int]bool{rum.CodePageView: true, rum.CodeErrorView: true}
+		s.codes = map[int]bool{beacon.CodePageView: true, beacon.CodeErrorView: true}
 	case config.Composite:
 		s.Components = c.SLI.Components
 		s.codes = map[int]bool{}
 	case config.BrowserAPI:
-		s.codes = map[int]bool{rum.CodeAPIOK: true, rum.CodeAPIFailed: true}
+		s.codes = map[int]bool{beacon.CodeAPIOK: true, beacon.CodeAPIFailed: true}
 	default:
-		if s.bad, err = config.ParseStatusSet(c.SLI.BadStatus); err != nil {
-			return nil, fmt.Errorf("slo %s: sli.bad_status: %w", c.Name, err)
-		}
+		s.bad = c.SLI.BadStatus
 	}
-	return s, nil
+	return s
 }
 
-// CompileAll compiles every SLO of a config.
-func CompileAll(c *config.Config) ([]*Spec, error) {
+// CompileAll compiles every SLO of a loaded config.
+func CompileAll(c *config.Config) []*Spec {
 	out := make([]*Spec, 0, len(c.SLOs))
 	for _, s := range c.SLOs {
-		sp, err := Compile(s)
-		if err != nil {
-			return nil, err
-		}
+		sp := Compile(s)
 		if sp.Window.Kind == slo.SprintWindow && c.Sprints != nil {
 			sp.Window.SprintStart, sp.Window.Duration = SprintConfig(c.Sprints)
 		}
 		out = append(out, sp)
 	}
-	return out, nil
+	return out
 }
 
 // SprintConfig returns the first sprint's start (midnight in the sprints'
 // time zone) and the sprints' length (14 days by default).
 func SprintConfig(s *config.Sprints) (time.Time, time.Duration) {
-	loc := time.UTC
-	if s.Timezone != "" {
-		if l, err := time.LoadLocation(s.Timezone); err == nil {
-			loc = l
-		}
-	}
-	start, _ := time.ParseInLocation("2006-01-02", s.Start, loc)
+	start := s.Start.In(s.Timezone.Location())
 	length := time.Duration(s.Length)
 	if length <= 0 {
 		length = 14 * 24 * time.Hour
@@ -138,7 +118,7 @@ func (s *Spec) Matches(d store.DimValue) bool {
 	if s.methods != nil && !s.methods[d.Method] {
 		return false
 	}
-	if s.status != nil && !s.status.Contains(d.Status) {
+	if !s.status.IsZero() && !s.status.Contains(d.Status) {
 		return false
 	}
 	return true
@@ -154,11 +134,11 @@ func (s *Spec) Count(d store.DimValue, e *cells.Entry) slo.Counts {
 		// once per page view); browser_api: failed calls are bad.
 		n := float64(e.Count)
 		switch d.Status {
-		case rum.CodePageView, rum.CodeAPIOK:
+		case beacon.CodePageView, beacon.CodeAPIOK:
 			return slo.Counts{Total: n, Good: n}
-		case rum.CodeAPIFailed:
+		case beacon.CodeAPIFailed:
 			return slo.Counts{Total: n}
-		case rum.CodeErrorView:
+		case beacon.CodeErrorView:
 			return slo.Counts{Good: -n}
 		}
 		return slo.Counts{}

@@ -13,15 +13,32 @@ import (
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
-var testSLOs = []config.SLO{
-	{Name: "avail", Service: "web", Objective: 99.9, Window: "28d", SLI: config.SLISpec{Type: "availability", BadStatus: config.StringList{"5xx"}}},
-	{Name: "avail-429", Service: "web", Objective: 99, Window: "month", SLI: config.SLISpec{Type: "availability", BadStatus: config.StringList{"5xx", "429"}}},
-	{Name: "api-get-latency", Service: "web", Objective: 99, Window: "7d",
-		Filter: config.Filter{Route: "^/api/", Method: config.StringList{"GET"}},
-		SLI:    config.SLISpec{Type: "latency", Threshold: config.Duration(300 * time.Millisecond)}},
-	{Name: "host-b-2xx", Service: "web", Objective: 95, Window: "30d",
-		Filter: config.Filter{Host: "^b$", Status: config.StringList{"2xx", "5xx"}},
-		SLI:    config.SLISpec{Type: "availability", BadStatus: config.StringList{"5xx"}}},
+// testConfig is a config with SLOs of every kind of filter, read as a
+// config file would be.
+func testConfig(t *testing.T) *config.Config {
+	t.Helper()
+	c, err := config.Parse([]byte(`
+services: [{name: web, logs: [{path: /var/log/nginx/access.log}]}]
+slos:
+  - {name: avail, service: web, objective: 99.9, window: 28d, sli: {type: availability}}
+  - {name: avail-429, service: web, objective: 99, window: month, sli: {type: availability, bad_status: [5xx, "429"]}}
+  - name: api-get-latency
+    service: web
+    objective: 99
+    window: 7d
+    filter: {route: ^/api/, method: GET}
+    sli: {type: latency, threshold: 300ms}
+  - name: host-b-2xx
+    service: web
+    objective: 95
+    window: 30d
+    filter: {host: ^b$, status: [2xx, 5xx]}
+    sli: {type: availability, bad_status: 5xx}
+`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 type event struct {
@@ -113,12 +130,8 @@ func TestSumMatchesBruteForce(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	events := fill(t, st, start, 40)
 	var specs []*Spec
-	for _, c := range testSLOs {
-		s, err := Compile(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		specs = append(specs, s)
+	for _, c := range testConfig(t).SLOs {
+		specs = append(specs, Compile(c))
 	}
 	ctx := context.Background()
 	q, err := NewQuery(ctx, st, specs, time.Time{})
@@ -166,10 +179,7 @@ func TestEvaluate(t *testing.T) {
 	defer st.Close()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	events := fill(t, st, start, 35)
-	specs, err := CompileAll(&config.Config{SLOs: testSLOs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	specs := CompileAll(testConfig(t))
 	now := start.Add(33*24*time.Hour + 7*time.Hour + 12*time.Minute + 30*time.Second)
 	got, err := Evaluate(context.Background(), st, specs, now, time.Time{}, slo.StatusWindows)
 	if err != nil {
