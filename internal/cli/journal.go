@@ -283,12 +283,11 @@ func runReview(ctx context.Context, args []string, stdio Stdio) error {
 		return err
 	}
 	defer st.Close()
-	sprints := review.NewSprints(cfg)
-	sp, err := sprints.Resolve(*which, now)
+	sp, err := review.NewSprints(cfg).Resolve(*which, now)
 	if err != nil {
 		return usageError{err}
 	}
-	r, err := review.Build(ctx, review.Inputs{Config: cfg, Engine: eng, Store: st, Sprints: sprints}, sp, *service, now)
+	r, err := reviews{cfg: cfg, eng: eng, st: st}.Review(ctx, sp, *service, now)
 	if err != nil {
 		return err
 	}
