@@ -38,7 +38,7 @@ func runEvent(ctx context.Context, args []string, stdio Stdio) error {
 	fs := newFlags("event "+sub, stdio)
 	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
 	service := fs.String("service", "", "the service changed (required for add and git imports)")
-	kind := fs.String("kind", "deploy", "what changed: deploy, config, flag, …")
+	kind := fs.String("kind", review.DefaultChangeKind, "what changed: deploy, config, flag, …")
 	version := fs.String("version", "", "the version deployed")
 	at := fs.String("at", "", "when (RFC 3339); default now")
 	format := fs.String("format", "jsonl", "import: jsonl (one {service, kind, version, description, at} a line) or git (`git log --format='%H %cI %s'`)")
@@ -54,14 +54,15 @@ func runEvent(ctx context.Context, args []string, stdio Stdio) error {
 	var events []store.ChangeEvent
 	switch sub {
 	case "add":
-		if *service == "" || cfg.Service(*service) == nil {
-			return usagef("--service %q: want a configured service", *service)
-		}
 		t, err := parseAt(*at)
 		if err != nil {
 			return err
 		}
-		events = append(events, store.ChangeEvent{Service: *service, Kind: *kind, Version: *version, Description: strings.Join(rest, " "), At: t})
+		e, err := review.CheckChange(cfg, store.ChangeEvent{Service: *service, Kind: *kind, Version: *version, Description: strings.Join(rest, " "), At: t}, t)
+		if err != nil {
+			return usageError{err}
+		}
+		events = append(events, e)
 	case "import":
 		if len(rest) != 1 {
 			return usagef("event import: want one file (or - for stdin)")
@@ -78,9 +79,9 @@ func runEvent(ctx context.Context, args []string, stdio Stdio) error {
 		if events, err = parseChanges(r, *format, *service, *kind); err != nil {
 			return err
 		}
-		for _, e := range events {
-			if cfg.Service(e.Service) == nil {
-				return fmt.Errorf("event for unknown service %q", e.Service)
+		for i, e := range events { // each says when (parseChanges sees to it)
+			if events[i], err = review.CheckChange(cfg, e, e.At); err != nil {
+				return err
 			}
 		}
 	}
@@ -149,7 +150,7 @@ func runToil(ctx context.Context, args []string, stdio Stdio) error {
 	fs := newFlags("toil add", stdio)
 	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
 	minutes := fs.Float64("minutes", 0, "time spent (required)")
-	category := fs.String("category", "interrupt", "interrupt, manual, oncall, …")
+	category := fs.String("category", review.DefaultToilCategory, "interrupt, manual, oncall, …")
 	tag := fs.String("tag", "", "what it was, to spot recurring toil (db-restart)")
 	service := fs.String("service", "", "the service it was for")
 	at := fs.String("at", "", "when (RFC 3339); default now")
@@ -157,23 +158,24 @@ func runToil(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	if *minutes <= 0 || *minutes > 24*60 {
-		return usagef("--minutes %v: want 1 to 1440", *minutes)
-	}
 	t, err := parseAt(*at)
 	if err != nil {
 		return err
+	}
+	e, err := review.CheckToil(store.ToilEntry{At: t, Minutes: *minutes, Category: *category, Tag: *tag, Service: *service, Description: strings.Join(rest, " ")}, t)
+	if err != nil {
+		return usageError{err}
 	}
 	_, st, err := openStore(*cfgPath, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	id, err := st.AddToil(ctx, store.ToilEntry{At: t, Minutes: *minutes, Category: *category, Tag: *tag, Service: *service, Description: strings.Join(rest, " ")})
+	id, err := st.AddToil(ctx, e)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdio.Out, "toil #%d: %s min of %s recorded\n", id, strconv.FormatFloat(*minutes, 'f', -1, 64), *category)
+	fmt.Fprintf(stdio.Out, "toil #%d: %s min of %s recorded\n", id, strconv.FormatFloat(e.Minutes, 'f', -1, 64), e.Category)
 	return nil
 }
 
@@ -281,12 +283,11 @@ func runReview(ctx context.Context, args []string, stdio Stdio) error {
 		return err
 	}
 	defer st.Close()
-	sprints := review.NewSprints(cfg)
-	sp, err := sprints.Resolve(*which, now)
+	sp, err := review.NewSprints(cfg).Resolve(*which, now)
 	if err != nil {
 		return usageError{err}
 	}
-	r, err := review.Build(ctx, review.Inputs{Config: cfg, Engine: eng, Store: st, Sprints: sprints}, sp, *service, now)
+	r, err := reviews{cfg: cfg, eng: eng, st: st}.Review(ctx, sp, *service, now)
 	if err != nil {
 		return err
 	}

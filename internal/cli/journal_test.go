@@ -69,7 +69,8 @@ slos:
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := server.New(server.Options{Listen: "127.0.0.1:0", Engine: eng, Store: st, Now: func() time.Time { return at }})
+		s, err := server.New(server.Options{Listen: "127.0.0.1:0", Engine: eng, Journal: st,
+			Reviews: reviews{cfg: cfg, eng: eng, st: st}, Now: func() time.Time { return at }})
 		if err != nil {
 			t.Fatal(err)
 		}

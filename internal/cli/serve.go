@@ -10,9 +10,11 @@ import (
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/notify"
 	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/review"
 	"github.com/headroom-slo/headroom/internal/rum"
 	"github.com/headroom-slo/headroom/internal/rungroup"
 	"github.com/headroom-slo/headroom/internal/server"
+	"github.com/headroom-slo/headroom/internal/store"
 	"github.com/headroom-slo/headroom/internal/tail"
 )
 
@@ -70,11 +72,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	history := alert.NewHistory(p.st, alert.HistoryOptions{Fresh: 2 * interval})
 	eng.SetAlerts(history)
-	var beacons *rum.Collector
-	if c := rum.New(cfg, p.st, log); c.Apps() {
-		beacons = c
-	}
-	srv, err := server.New(server.Options{
+	opts := server.Options{
 		Listen: cfg.Server.Listen,
 		Log:    log,
 		Health: func(context.Context) (any, error) {
@@ -85,12 +83,17 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		StoreSize: p.st.Size,
 		Auth:      auth,
 		Pinned:    pinned,
-		RUM:       beacons,
-		Store:     p.st,
+		Journal:   p.st,
+		Reviews:   reviews{cfg: cfg, eng: eng, st: p.st},
 		Alerts: func(ctx context.Context, at, from, to time.Time) (*server.AlertsData, error) {
 			return alertsData(ctx, history, disp, at, from, to)
 		},
-	})
+	}
+	beacons := rum.New(cfg, p.st, log)
+	if beacons.Apps() {
+		opts.RUM = beacons // not a nil *rum.Collector in the interface
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -125,7 +128,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		}
 		return nil // a cold cache is slower, not broken
 	})
-	if beacons != nil {
+	if opts.RUM != nil {
 		g.Add("rum", beacons.Run)
 	}
 	if pinned.IsZero() { // history has nothing to evaluate or send
@@ -133,6 +136,31 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		g.Add("notify", disp.Run)
 	}
 	return g.Run(ctx)
+}
+
+// The server's backends are the engine, the store and the beacon collector.
+var (
+	_ server.Engine  = (*report.Engine)(nil)
+	_ server.Journal = (*store.Store)(nil)
+	_ server.Beacons = (*rum.Collector)(nil)
+	_ server.Reviews = reviews{}
+)
+
+// reviews computes the review and the policy over an engine and a store,
+// for the server and for `headroom review`.
+type reviews struct {
+	cfg *config.Config
+	eng *report.Engine
+	st  *store.Store
+}
+
+func (r reviews) Review(ctx context.Context, sp review.Sprint, service string, now time.Time) (*review.Review, error) {
+	in := review.Inputs{Config: r.cfg, Engine: r.eng, Store: r.st, Sprints: review.NewSprints(r.cfg)}
+	return review.Build(ctx, in, sp, service, now)
+}
+
+func (r reviews) Policy(ctx context.Context, service string, at time.Time) (*review.PolicyReport, error) {
+	return review.Policy(ctx, r.cfg, r.eng, service, at)
 }
 
 // serverAuth reads the secrets server.auth names from the environment; a

@@ -22,39 +22,30 @@ type AlertsData struct {
 // AlertsFunc returns the alerts as of at, with the changes in [from, to).
 type AlertsFunc func(ctx context.Context, at, from, to time.Time) (*AlertsData, error)
 
-func (s *Server) apiAlerts(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 7*24*time.Hour)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d, err := s.alerts(r.Context(), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+func (s *Server) apiAlerts(r *http.Request) (any, error) {
+	_, d, err := s.alerts(r)
+	return d, err
 }
 
-func (s *Server) alerts(ctx context.Context, p params) (*AlertsData, error) {
+// alerts is what the alerts endpoint and page show, over a week by default.
+func (s *Server) alerts(r *http.Request) (params, *AlertsData, error) {
+	p, err := parseParams(r, s.now(), 7*24*time.Hour)
+	if err != nil {
+		return p, nil, err
+	}
 	if s.opts.Alerts == nil {
-		return &AlertsData{At: p.at, States: []alert.State{}, Events: []alert.Event{}, Targets: []notify.TargetStats{}}, nil
+		return p, &AlertsData{At: p.at, States: []alert.State{}, Events: []alert.Event{}, Targets: []notify.TargetStats{}}, nil
 	}
-	return s.opts.Alerts(ctx, p.at, p.from, p.to)
+	d, err := s.opts.Alerts(r.Context(), p.at, p.from, p.to)
+	return p, d, err
 }
 
-func (s *Server) pageAlerts(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 7*24*time.Hour)
+func (s *Server) pageAlerts(r *http.Request) (*view, error) {
+	p, d, err := s.alerts(r)
 	if err != nil {
-		s.pageFail(w, r, err)
-		return
-	}
-	d, err := s.alerts(r.Context(), p)
-	if err != nil {
-		s.pageFail(w, r, err)
-		return
+		return nil, err
 	}
 	pg := s.newPage(r, "Alerts", p)
 	pg.Data = d
-	s.pages.render(w, r, http.StatusOK, "alerts", pg)
+	return &view{"alerts", pg}, nil
 }

@@ -1,10 +1,6 @@
 package server
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,53 +10,6 @@ import (
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
 )
-
-// apiError is the one error shape of the JSON API.
-type apiError struct {
-	Error apiErrorBody `json:"error"`
-}
-
-type apiErrorBody struct {
-	Status  int    `json:"status"`
-	Code    string `json:"code"` // bad_request, not_found, unauthorized, timeout, internal
-	Message string `json:"message"`
-}
-
-// badRequest is an error in the request's parameters.
-type badRequest struct{ msg string }
-
-func (e badRequest) Error() string { return e.msg }
-
-func badParam(name, value, want string) error {
-	return badRequest{fmt.Sprintf("%s=%q: want %s", name, value, want)}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeAPIError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, apiError{Error: apiErrorBody{Status: status, Code: code, Message: msg}})
-}
-
-// fail maps an error to the API's error shape.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var br badRequest
-	switch {
-	case errors.As(err, &br), errors.Is(err, report.ErrBadRequest):
-		writeAPIError(w, http.StatusBadRequest, "bad_request", err.Error())
-	case errors.Is(err, report.ErrNotFound):
-		writeAPIError(w, http.StatusNotFound, "not_found", err.Error())
-	case errors.Is(r.Context().Err(), context.DeadlineExceeded):
-		writeAPIError(w, http.StatusServiceUnavailable, "timeout", "the request took too long")
-	default:
-		s.opts.Log.Error("request failed", "path", r.URL.Path, "err", err)
-		writeAPIError(w, http.StatusInternalServerError, "internal", err.Error())
-	}
-}
 
 // params are the query parameters the API and the pages share.
 type params struct {
@@ -72,6 +21,11 @@ type params struct {
 
 // maxRange bounds what one request may ask for.
 const maxRange = 400 * 24 * time.Hour
+
+// params reads the common parameters of r, with a day's range by default.
+func (s *Server) params(r *http.Request) (params, error) {
+	return parseParams(r, s.now(), 24*time.Hour)
+}
 
 // parseParams reads at, from, to, range and step. Times are RFC 3339 or Unix
 // seconds; from and to may also be relative to at ("-7d", "now"); range is a
@@ -108,10 +62,10 @@ func parseParams(r *http.Request, now time.Time, defRange time.Duration) (params
 		p.rangeLen = p.to.Sub(p.from)
 	}
 	if !p.to.After(p.from) {
-		return p, badRequest{fmt.Sprintf("from (%s) must be before to (%s)", p.from.Format(time.RFC3339), p.to.Format(time.RFC3339))}
+		return p, badRequest("from (%s) must be before to (%s)", p.from.Format(time.RFC3339), p.to.Format(time.RFC3339))
 	}
 	if p.to.Sub(p.from) > maxRange {
-		return p, badRequest{fmt.Sprintf("range %s is longer than %s", slo.FormatDuration(p.to.Sub(p.from)), slo.FormatDuration(maxRange))}
+		return p, badRequest("range %s is longer than %s", slo.FormatDuration(p.to.Sub(p.from)), slo.FormatDuration(maxRange))
 	}
 	if v := q.Get("step"); v != "" {
 		d, err := slo.ParseDuration(v)
@@ -155,57 +109,53 @@ type servicesResponse struct {
 	Services []report.Service `json:"services"`
 }
 
-func (s *Server) apiSLOs(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 24*time.Hour)
+// slos is every SLO as of at= (of service= when given), for the API and the
+// overview page.
+func (s *Server) slos(r *http.Request) (params, string, []report.SLO, error) {
+	p, err := s.params(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return p, "", nil, err
 	}
 	service := r.URL.Query().Get("service")
 	list, err := s.opts.Engine.SLOs(r.Context(), p.at, service)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, slosResponse{At: p.at, SLOs: list})
+	return p, service, list, err
 }
 
-func (s *Server) apiSLO(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 24*time.Hour)
+func (s *Server) apiSLOs(r *http.Request) (any, error) {
+	p, _, list, err := s.slos(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	o, err := s.opts.Engine.SLO(r.Context(), r.PathValue("name"), p.at)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, o)
+	return slosResponse{At: p.at, SLOs: list}, nil
 }
 
-func (s *Server) apiSeries(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 24*time.Hour)
+func (s *Server) apiSLO(r *http.Request) (any, error) {
+	p, err := s.params(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
+	}
+	return s.opts.Engine.SLO(r.Context(), r.PathValue("name"), p.at)
+}
+
+func (s *Server) apiSeries(r *http.Request) (any, error) {
+	p, err := s.params(r)
+	if err != nil {
+		return nil, err
 	}
 	ser, err := s.opts.Engine.Series(r.Context(), r.PathValue("name"), p.from, p.to, p.step)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	out := seriesResponse{Series: ser, Changes: []store.ChangeEvent{}}
-	if s.opts.Store != nil {
+	if s.opts.Journal != nil {
 		spec, _ := s.opts.Engine.Spec(ser.SLO)
-		changes, err := s.opts.Store.Changes(r.Context(), spec.Service, ser.From, ser.To)
+		changes, err := s.opts.Journal.Changes(r.Context(), spec.Service, ser.From, ser.To)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		out.Changes = append(out.Changes, changes...)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 // seriesResponse is a series with the changes of its SLO's service in its
@@ -215,82 +165,65 @@ type seriesResponse struct {
 	Changes []store.ChangeEvent `json:"changes"`
 }
 
-func (s *Server) apiBreakdown(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 24*time.Hour)
+func (s *Server) apiBreakdown(r *http.Request) (any, error) {
+	p, err := s.params(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	by := r.URL.Query().Get("by")
+	q := r.URL.Query()
+	by := q.Get("by")
 	if by == "" {
 		by = "route"
 	}
 	limit := 10
-	if v := r.URL.Query().Get("limit"); v != "" {
+	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 0 {
-			s.fail(w, r, badParam("limit", v, "a number ≥ 0 (0: all)"))
-			return
+			return nil, badParam("limit", v, "a number ≥ 0 (0: all)")
 		}
 	}
-	b, err := s.opts.Engine.Breakdown(r.Context(), r.PathValue("name"), p.from, p.to, by, limit)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, b)
+	return s.opts.Engine.Breakdown(r.Context(), r.PathValue("name"), p.from, p.to, by, limit)
 }
 
-func (s *Server) apiServices(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 24*time.Hour)
+func (s *Server) apiServices(r *http.Request) (any, error) {
+	p, err := s.params(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	out := servicesResponse{At: p.at, Services: []report.Service{}}
 	for _, name := range s.opts.Engine.ServiceNames() {
 		svc, err := s.opts.Engine.Service(r.Context(), name, p.from, p.to, p.step, 5)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		svc.Points = nil // the list is a summary; /services/{name} has the series
 		out.Services = append(out.Services, *svc)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
-func (s *Server) apiService(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 24*time.Hour)
+func (s *Server) apiService(r *http.Request) (any, error) {
+	p, err := s.params(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	svc, err := s.opts.Engine.Service(r.Context(), r.PathValue("name"), p.from, p.to, p.step, 10)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, svc)
+	return s.opts.Engine.Service(r.Context(), r.PathValue("name"), p.from, p.to, p.step, 10)
 }
 
-func (s *Server) apiVitals(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 24*time.Hour)
+func (s *Server) apiVitals(r *http.Request) (any, error) {
+	p, err := s.params(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	name := r.PathValue("name")
 	if _, err := s.opts.Engine.Service(r.Context(), name, p.from, p.to, p.step, 0); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	v, err := s.opts.Engine.Vitals(r.Context(), name, p.from, p.to)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if v == nil {
 		v = []report.PageVitals{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"service": name, "from": p.from, "to": p.to, "pages": v})
+	return map[string]any{"service": name, "from": p.from, "to": p.to, "pages": v}, nil
 }

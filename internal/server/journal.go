@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,146 +10,157 @@ import (
 	"strings"
 	"time"
 
-	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/review"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
-// Writes (change events, toil) need credentials when server.auth is set
-// (the auth middleware checks them); without auth they are taken only from
-// this machine. Forms must come from headroom's own pages (Origin).
-func (s *Server) writeAllowed(w http.ResponseWriter, r *http.Request) bool {
+// checkWrite refuses a write it should not take. Writes (change events,
+// toil) need credentials when server.auth is set (the auth middleware
+// checks them); without auth they are taken only from this machine. Forms
+// must come from headroom's own pages (Origin).
+func (s *Server) checkWrite(r *http.Request) error {
 	if !s.opts.Auth.enabled() {
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			writeAPIError(w, http.StatusForbidden, "forbidden", "writes need server.auth (a bearer token or basic auth) from other machines")
-			return false
+			return forbidden("writes need server.auth (a bearer token or basic auth) from other machines")
 		}
 	}
 	if o := r.Header.Get("Origin"); o != "" {
 		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			writeAPIError(w, http.StatusForbidden, "forbidden", "cross-origin write refused")
-			return false
+			return forbidden("cross-origin write refused")
 		}
 	}
-	return true
+	return nil
 }
 
-func (s *Server) apiAddEvent(w http.ResponseWriter, r *http.Request) {
-	if !s.writeAllowed(w, r) {
-		return
-	}
-	var e store.ChangeEvent
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+// decodeJSON reads a request body of at most limit bytes into v, refusing
+// fields v does not have; what names the body in an error.
+func decodeJSON(r *http.Request, limit int64, what string, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, limit))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
-		s.fail(w, r, badRequest{"a change event: " + err.Error()})
-		return
+	if err := dec.Decode(v); err != nil {
+		return badRequest("%s: %v", what, err)
 	}
-	if e.Service == "" || s.opts.Engine.Config().Service(e.Service) == nil {
-		s.fail(w, r, badRequest{fmt.Sprintf("service %q: want a configured service", e.Service)})
-		return
-	}
-	if e.Kind == "" {
-		e.Kind = "deploy"
-	}
-	if e.At.IsZero() {
-		e.At = s.now()
-	}
-	if _, err := s.opts.Store.AddChanges(r.Context(), []store.ChangeEvent{e}); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, e)
+	return nil
 }
 
-func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
+// eventRequest is the body of POST /api/v1/events.
+type eventRequest struct {
+	Service     string    `json:"service"`
+	Kind        string    `json:"kind"`
+	Version     string    `json:"version"`
+	Description string    `json:"description"`
+	At          time.Time `json:"at"`
+}
+
+func (s *Server) apiAddEvent(r *http.Request) (any, error) {
+	if err := s.checkWrite(r); err != nil {
+		return nil, err
+	}
+	var req eventRequest
+	if err := decodeJSON(r, 64<<10, "a change event", &req); err != nil {
+		return nil, err
+	}
+	e, err := review.CheckChange(s.opts.Engine.Config(), store.ChangeEvent{
+		Service: req.Service, Kind: req.Kind, Version: req.Version, Description: req.Description, At: req.At,
+	}, s.now())
+	if err != nil {
+		return nil, badRequest("%w", err)
+	}
+	if _, err := s.opts.Journal.AddChanges(r.Context(), []store.ChangeEvent{e}); err != nil {
+		return nil, err
+	}
+	return created{e}, nil
+}
+
+func (s *Server) apiEvents(r *http.Request) (any, error) {
 	p, err := parseParams(r, s.now(), 7*24*time.Hour)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	evs, err := s.opts.Store.Changes(r.Context(), r.URL.Query().Get("service"), p.from, p.to)
+	evs, err := s.opts.Journal.Changes(r.Context(), r.URL.Query().Get("service"), p.from, p.to)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if evs == nil {
 		evs = []store.ChangeEvent{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"from": p.from, "to": p.to, "events": evs})
+	return map[string]any{"from": p.from, "to": p.to, "events": evs}, nil
+}
+
+// toilRequest is the body of POST /api/v1/toil, as JSON or the dashboard's
+// form.
+type toilRequest struct {
+	Minutes     float64   `json:"minutes"`
+	Category    string    `json:"category"`
+	Tag         string    `json:"tag"`
+	Service     string    `json:"service"`
+	Description string    `json:"description"`
+	At          time.Time `json:"at"`
+}
+
+// isForm says whether r carries the dashboard's form.
+func isForm(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
+}
+
+// decodeToilForm reads the dashboard's toil form.
+func decodeToilForm(r *http.Request) (toilRequest, error) {
+	// Without the ResponseWriter, MaxBytesReader only limits the body (the
+	// connection is not closed for it).
+	r.Body = http.MaxBytesReader(nil, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		return toilRequest{}, badRequest("%v", err)
+	}
+	f := r.PostForm
+	m, err := strconv.ParseFloat(f.Get("minutes"), 64)
+	if err != nil {
+		return toilRequest{}, badParam("minutes", f.Get("minutes"), "a number of minutes")
+	}
+	return toilRequest{Minutes: m, Category: f.Get("category"), Tag: f.Get("tag"), Service: f.Get("service"), Description: f.Get("description")}, nil
 }
 
 // apiAddToil takes a toil entry as JSON, or as the dashboard's form (then
 // it redirects back to the review page).
-func (s *Server) apiAddToil(w http.ResponseWriter, r *http.Request) {
-	if !s.writeAllowed(w, r) {
-		return
+func (s *Server) apiAddToil(r *http.Request) (any, error) {
+	if err := s.checkWrite(r); err != nil {
+		return nil, err
 	}
-	var e store.ToilEntry
-	form := strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
-	if form {
-		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-		if err := r.ParseForm(); err != nil {
-			s.fail(w, r, badRequest{err.Error()})
-			return
-		}
-		m, err := strconv.ParseFloat(r.PostForm.Get("minutes"), 64)
-		if err != nil {
-			s.fail(w, r, badParam("minutes", r.PostForm.Get("minutes"), "a number of minutes"))
-			return
-		}
-		e = store.ToilEntry{Minutes: m, Category: r.PostForm.Get("category"), Tag: r.PostForm.Get("tag"),
-			Service: r.PostForm.Get("service"), Description: r.PostForm.Get("description")}
+	var req toilRequest
+	var err error
+	if isForm(r) {
+		req, err = decodeToilForm(r)
 	} else {
-		dec := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&e); err != nil {
-			s.fail(w, r, badRequest{"a toil entry: " + err.Error()})
-			return
-		}
+		err = decodeJSON(r, 16<<10, "a toil entry", &req)
 	}
-	if e.Minutes <= 0 || e.Minutes > 24*60 {
-		s.fail(w, r, badRequest{fmt.Sprintf("minutes %v: want 1 to 1440", e.Minutes)})
-		return
-	}
-	if e.Category == "" {
-		e.Category = "interrupt"
-	}
-	if e.At.IsZero() {
-		e.At = s.now()
-	}
-	id, err := s.opts.Store.AddToil(r.Context(), e)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	e.ID = id
-	if form {
-		http.Redirect(w, r, "/review", http.StatusSeeOther)
-		return
+	e, err := review.CheckToil(store.ToilEntry{
+		Minutes: req.Minutes, Category: req.Category, Tag: req.Tag, Service: req.Service, Description: req.Description, At: req.At,
+	}, s.now())
+	if err != nil {
+		return nil, badRequest("%w", err)
 	}
-	writeJSON(w, http.StatusCreated, e)
+	if e.ID, err = s.opts.Journal.AddToil(r.Context(), e); err != nil {
+		return nil, err
+	}
+	if isForm(r) {
+		return seeOther("/review"), nil
+	}
+	return created{e}, nil
 }
 
-func (s *Server) apiPolicy(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 24*time.Hour)
+func (s *Server) apiPolicy(r *http.Request) (any, error) {
+	p, err := s.params(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	service := r.URL.Query().Get("service")
-	cfg := s.opts.Engine.Config()
-	if service != "" && cfg.Service(service) == nil {
-		s.fail(w, r, fmt.Errorf("service %q: %w", service, report.ErrNotFound))
-		return
+	if service != "" && s.opts.Engine.Config().Service(service) == nil {
+		return nil, notFound("service %q: not found", service)
 	}
-	pol, err := review.Policy(r.Context(), cfg, s.opts.Engine, service, p.at)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, pol)
+	return s.opts.Reviews.Policy(r.Context(), service, p.at)
 }
 
 type reviewData struct {
@@ -163,11 +173,10 @@ type reviewData struct {
 
 // pageReview is the sprint review as a dashboard page, printable, with the
 // toil form.
-func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 24*time.Hour)
+func (s *Server) pageReview(r *http.Request) (*view, error) {
+	p, err := s.params(r)
 	if err != nil {
-		s.pageFail(w, r, err)
-		return
+		return nil, err
 	}
 	q := r.URL.Query()
 	which, lang, service := q.Get("sprint"), q.Get("lang"), q.Get("service")
@@ -177,24 +186,19 @@ func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) {
 	if lang != "ja" {
 		lang = "en"
 	}
-	cfg := s.opts.Engine.Config()
-	sprints := review.NewSprints(cfg)
-	sp, err := sprints.Resolve(which, p.at)
+	sp, err := review.NewSprints(s.opts.Engine.Config()).Resolve(which, p.at)
 	if err != nil {
-		s.pageFail(w, r, badRequest{err.Error()})
-		return
+		return nil, badRequest("%w", err)
 	}
-	rv, err := review.Build(r.Context(), review.Inputs{Config: cfg, Engine: s.opts.Engine, Store: s.opts.Store, Sprints: sprints}, sp, service, p.at)
+	rv, err := s.opts.Reviews.Review(r.Context(), sp, service, p.at)
 	if err != nil {
-		s.pageFail(w, r, err)
-		return
+		return nil, err
 	}
 	body, err := review.HTMLBody(rv, lang)
 	if err != nil {
-		s.pageFail(w, r, err)
-		return
+		return nil, err
 	}
 	pg := s.newPage(r, "Sprint review", p)
-	pg.Data = reviewData{Body: body, Sprint: which, Lang: lang, Services: s.opts.Engine.ServiceNames(), Service: service}
-	s.pages.render(w, r, http.StatusOK, "review", pg)
+	pg.Data = reviewData{Body: body, Sprint: which, Lang: lang, Services: pg.Services, Service: service}
+	return &view{"review", pg}, nil
 }

@@ -14,8 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/headroom-slo/headroom/internal/report"
-	"github.com/headroom-slo/headroom/internal/rum"
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/tail"
 )
@@ -28,8 +26,8 @@ type SourcesFunc func() []tail.State
 // the engine and the tailer's state; the process, Go runtime and HTTP
 // request metrics live in a private registry.
 type metrics struct {
-	rum       *rum.Collector
-	engine    *report.Engine
+	rum       Beacons
+	engine    Engine
 	sources   SourcesFunc
 	storeSize func() int64
 	now       func() time.Time
@@ -318,7 +316,7 @@ type allTime struct {
 }
 
 // counts returns the events of SLO name over [epoch, now].
-func (a *allTime) counts(ctx context.Context, e *report.Engine, name string, now time.Time) (slo.Counts, error) {
+func (a *allTime) counts(ctx context.Context, e Engine, name string, now time.Time) (slo.Counts, error) {
 	today := now.UTC().Truncate(24 * time.Hour)
 	a.mu.Lock()
 	if !a.day.Equal(today) {

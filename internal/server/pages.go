@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -79,45 +78,26 @@ type page struct {
 	Data      any
 }
 
-func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) {
+// render writes the page, or nothing and an error.
+func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) error {
 	var buf bytes.Buffer
 	tmpl := "layout.html"
 	if r.Header.Get(partialHeader) != "" {
 		tmpl = "main"
 	}
 	if err := p.t[name].ExecuteTemplate(&buf, tmpl, pg); err != nil {
-		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
-}
-
-func (p *pages) notFound(w http.ResponseWriter, r *http.Request, msg string) {
-	p.render(w, r, http.StatusNotFound, "error", page{Title: "Not found", Data: errorPage{Status: 404, Message: msg}})
+	return nil
 }
 
 type errorPage struct {
 	Status  int
 	Message string
-}
-
-// pageFail renders an error page for err.
-func (s *Server) pageFail(w http.ResponseWriter, r *http.Request, err error) {
-	var br badRequest
-	status := http.StatusInternalServerError
-	switch {
-	case errors.As(err, &br), errors.Is(err, report.ErrBadRequest):
-		status = http.StatusBadRequest
-	case errors.Is(err, report.ErrNotFound):
-		status = http.StatusNotFound
-	default:
-		s.opts.Log.Error("page failed", "path", r.URL.Path, "err", err)
-	}
-	s.pages.render(w, r, status, "error", page{Title: http.StatusText(status), Services: s.opts.Engine.ServiceNames(),
-		Data: errorPage{Status: status, Message: err.Error()}})
 }
 
 func (s *Server) newPage(r *http.Request, title string, p params) page {
@@ -134,21 +114,14 @@ type overviewData struct {
 	SLOs    []report.SLO
 }
 
-func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 24*time.Hour)
+func (s *Server) pageOverview(r *http.Request) (*view, error) {
+	p, service, list, err := s.slos(r)
 	if err != nil {
-		s.pageFail(w, r, err)
-		return
-	}
-	service := r.URL.Query().Get("service")
-	list, err := s.opts.Engine.SLOs(r.Context(), p.at, service)
-	if err != nil {
-		s.pageFail(w, r, err)
-		return
+		return nil, err
 	}
 	pg := s.newPage(r, "SLOs", p)
 	pg.Data = overviewData{Service: service, SLOs: list}
-	s.pages.render(w, r, http.StatusOK, "overview", pg)
+	return &view{"overview", pg}, nil
 }
 
 // Ranges are the range picker's choices.
@@ -174,25 +147,17 @@ type sloMath struct {
 	Tiers                                                                      []report.Tier
 }
 
-func (s *Server) pageSLO(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 24*time.Hour)
+func (s *Server) pageSLO(r *http.Request) (*view, error) {
+	p, err := s.params(r)
 	if err != nil {
-		s.pageFail(w, r, err)
-		return
+		return nil, err
 	}
 	name := r.PathValue("name")
 	o, err := s.opts.Engine.SLO(r.Context(), name, p.at)
 	if err != nil {
-		s.pageFail(w, r, err)
-		return
+		return nil, err
 	}
-	d := sloData{SLO: o, From: p.from, To: p.to, Latency: o.Type == "latency"}
-	if q := r.URL.Query(); q.Get("from") == "" {
-		d.Range = q.Get("range")
-		if d.Range == "" {
-			d.Range = "24h"
-		}
-	}
+	d := sloData{SLO: o, Range: pickedRange(r), From: p.from, To: p.to, Latency: o.Type == "latency"}
 	d.Src = apiURL("/api/v1/slos/"+url.PathEscape(name)+"/series", p)
 	spec, _ := s.opts.Engine.Spec(name)
 	d.Components = spec.Components
@@ -204,8 +169,7 @@ func (s *Server) pageSLO(w http.ResponseWriter, r *http.Request) {
 		}
 		b, err := s.opts.Engine.Breakdown(r.Context(), name, p.from, p.to, by, 10)
 		if err != nil {
-			s.pageFail(w, r, err)
-			return
+			return nil, err
 		}
 		d.Breakdowns = append(d.Breakdowns, b)
 	}
@@ -222,7 +186,7 @@ func (s *Server) pageSLO(w http.ResponseWriter, r *http.Request) {
 	}
 	pg := s.newPage(r, o.Name, p)
 	pg.Data = d
-	s.pages.render(w, r, http.StatusOK, "slo", pg)
+	return &view{"slo", pg}, nil
 }
 
 type serviceData struct {
@@ -233,39 +197,42 @@ type serviceData struct {
 	Src     template.URL // the traffic the charts draw
 }
 
-func (s *Server) pageService(w http.ResponseWriter, r *http.Request) {
-	p, err := parseParams(r, s.now(), 24*time.Hour)
+func (s *Server) pageService(r *http.Request) (*view, error) {
+	p, err := s.params(r)
 	if err != nil {
-		s.pageFail(w, r, err)
-		return
+		return nil, err
 	}
 	name := r.PathValue("name")
 	svc, err := s.opts.Engine.Service(r.Context(), name, p.from, p.to, p.step, 10)
 	if err != nil {
-		s.pageFail(w, r, err)
-		return
+		return nil, err
 	}
 	list, err := s.opts.Engine.SLOs(r.Context(), p.at, name)
 	if err != nil {
-		s.pageFail(w, r, err)
-		return
+		return nil, err
 	}
 	vitals, err := s.opts.Engine.Vitals(r.Context(), name, p.from, p.to)
 	if err != nil {
-		s.pageFail(w, r, err)
-		return
+		return nil, err
 	}
-	d := serviceData{Service: svc, SLOs: list, Vitals: vitals}
-	if q := r.URL.Query(); q.Get("from") == "" {
-		d.Range = q.Get("range")
-		if d.Range == "" {
-			d.Range = "24h"
-		}
-	}
+	d := serviceData{Service: svc, SLOs: list, Vitals: vitals, Range: pickedRange(r)}
 	d.Src = apiURL("/api/v1/services/"+url.PathEscape(name), p)
 	pg := s.newPage(r, "Service "+name, p)
 	pg.Data = d
-	s.pages.render(w, r, http.StatusOK, "service", pg)
+	return &view{"service", pg}, nil
+}
+
+// pickedRange is the range picker's choice: range= (24h by default), or ""
+// for a custom range (from=).
+func pickedRange(r *http.Request) string {
+	q := r.URL.Query()
+	switch {
+	case q.Get("from") != "":
+		return ""
+	case q.Get("range") != "":
+		return q.Get("range")
+	}
+	return "24h"
 }
 
 // apiURL is path with the range of p, for a chart's data. It is a

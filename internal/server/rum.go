@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -56,40 +55,42 @@ func (s *Server) serveRumJS(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
+// rumRoute is /api/v1/rum, for browsers on other origins: CORS, the
+// preflight, and POST a beacon.
+func (s *Server) rumRoute() http.HandlerFunc {
+	accept := s.api(s.apiRUM)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if origin := r.Header.Get("Origin"); origin != "" {
+			w.Header().Set("Access-Control-Allow-Origin", origin)
+			w.Header().Set("Vary", "Origin")
+		}
+		switch r.Method {
+		case http.MethodPost:
+			accept(w, r)
+		case http.MethodOptions: // a preflight, for senders that set application/json
+			w.Header().Set("Access-Control-Allow-Methods", "POST")
+			w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+			w.Header().Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.Header().Set("Allow", "POST, OPTIONS")
+			s.apiError(w, r, clientErrorf(errMethodNotAllowed, "POST a beacon"))
+		}
+	}
+}
+
 // apiRUM takes a beacon. It answers 204 at once, or a 4xx (429 for a client
-// sending too fast) with the error shape and the reason; nothing of a
-// refused beacon is stored.
-func (s *Server) apiRUM(w http.ResponseWriter, r *http.Request) {
-	origin := r.Header.Get("Origin")
-	if origin != "" {
-		w.Header().Set("Access-Control-Allow-Origin", origin)
-		w.Header().Set("Vary", "Origin")
-	}
-	if r.Method == http.MethodOptions { // a preflight, for senders that set application/json
-		w.Header().Set("Access-Control-Allow-Methods", "POST")
-		w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
-		w.Header().Set("Access-Control-Max-Age", "86400")
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
+// sending too fast) with the error shape and the reason (a *rum.Rejection);
+// nothing of a refused beacon is stored.
+func (s *Server) apiRUM(r *http.Request) (any, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, rum.MaxBody+1))
 	if err != nil {
-		writeAPIError(w, http.StatusBadRequest, "malformed", "reading the beacon: "+err.Error())
-		return
+		return nil, &rum.Rejection{Status: http.StatusBadRequest, Reason: "malformed", Detail: "reading the beacon: " + err.Error()}
 	}
-	if err := s.opts.RUM.Accept(body, origin, clientAddr(r)); err != nil {
-		var rej *rum.Rejection
-		if errors.As(err, &rej) {
-			if rej.Status == http.StatusTooManyRequests {
-				w.Header().Set("Retry-After", "1")
-			}
-			writeAPIError(w, rej.Status, rej.Reason, rej.Detail)
-			return
-		}
-		s.fail(w, r, err)
-		return
+	if err := s.opts.RUM.Accept(body, r.Header.Get("Origin"), clientAddr(r)); err != nil {
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return noContent{}, nil
 }
 
 // clientAddr is the client's IP address, for rate limits: the connection's

@@ -19,9 +19,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/review"
 	"github.com/headroom-slo/headroom/internal/rum"
+	"github.com/headroom-slo/headroom/internal/sli"
+	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
@@ -37,6 +40,43 @@ type Auth struct {
 
 func (a Auth) enabled() bool { return a.BearerToken != "" || a.Username != "" }
 
+// Engine answers the dashboard's and the API's questions about SLOs and
+// services (a *report.Engine).
+type Engine interface {
+	Config() *config.Config
+	ServiceNames() []string
+	Spec(name string) (*sli.Spec, error)
+	SLOs(ctx context.Context, at time.Time, service string) ([]report.SLO, error)
+	SLO(ctx context.Context, name string, at time.Time) (*report.SLO, error)
+	Series(ctx context.Context, name string, from, to time.Time, step time.Duration) (*report.Series, error)
+	Breakdown(ctx context.Context, name string, from, to time.Time, by string, limit int) (*report.Breakdown, error)
+	Service(ctx context.Context, name string, from, to time.Time, step time.Duration, topN int) (*report.Service, error)
+	Vitals(ctx context.Context, service string, from, to time.Time) ([]report.PageVitals, error)
+	// Counts are an SLO's events in [from, to), for /metrics.
+	Counts(ctx context.Context, name string, from, to time.Time) (slo.Counts, error)
+}
+
+// Journal records change events and toil (a *store.Store).
+type Journal interface {
+	AddChanges(ctx context.Context, events []store.ChangeEvent) (int, error)
+	Changes(ctx context.Context, service string, from, to time.Time) ([]store.ChangeEvent, error)
+	AddToil(ctx context.Context, e store.ToilEntry) (int64, error)
+}
+
+// Reviews computes the sprint review and the error budget policy (over the
+// engine and the store, with review.Build and review.Policy).
+type Reviews interface {
+	Review(ctx context.Context, sp review.Sprint, service string, now time.Time) (*review.Review, error)
+	Policy(ctx context.Context, service string, at time.Time) (*review.PolicyReport, error)
+}
+
+// Beacons takes browser beacons (a *rum.Collector).
+type Beacons interface {
+	// Accept counts a beacon, or refuses it with a *rum.Rejection.
+	Accept(body []byte, origin, client string) error
+	Stats() rum.Stats
+}
+
 // Options configure a Server.
 type Options struct {
 	Listen string
@@ -44,7 +84,7 @@ type Options struct {
 	Log    *slog.Logger
 	// Engine answers the dashboard's and the API's questions; without one
 	// only /healthz is served.
-	Engine *report.Engine
+	Engine Engine
 	// Sources reports the tailer's state per log, for /metrics.
 	Sources SourcesFunc
 	// StoreSize reports the store's size in bytes, for /metrics.
@@ -59,12 +99,15 @@ type Options struct {
 	Refresh time.Duration
 	// Alerts gives the alert states and history (nil: none).
 	Alerts AlertsFunc
-	// Store holds change events and toil (nil: the review, events, toil
-	// and policy endpoints are off).
-	Store *store.Store
+	// Journal holds change events and toil (nil: the events and toil
+	// endpoints are off).
+	Journal Journal
+	// Reviews gives the review and the policy (nil: the review page and the
+	// policy endpoint are off).
+	Reviews Reviews
 	// RUM takes browser beacons at POST /api/v1/rum (nil: no frontend
 	// apps).
-	RUM *rum.Collector
+	RUM Beacons
 	// Pinned, when set, is the instant everything is shown as of (a sample's
 	// end, say) instead of now; pages then do not refresh.
 	Pinned time.Time
@@ -128,49 +171,53 @@ func New(opts Options) (*Server, error) {
 // Handler returns the server's routes with their middleware.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	handle := func(pattern string, h http.HandlerFunc) {
+	handle := func(pattern string, h http.Handler) {
 		mux.Handle(pattern, s.metrics.instrument(pattern, s.auth(h)))
 	}
+	api := func(pattern string, f apiFunc) { handle(pattern, s.api(f)) }
+	page := func(pattern string, f pageFunc) { handle(pattern, s.page(f)) }
 	mux.Handle("GET /healthz", s.metrics.instrument("GET /healthz", http.HandlerFunc(s.healthz)))
-	mux.Handle("GET /metrics", s.metrics.instrument("GET /metrics", s.auth(s.metrics.handler())))
-	mux.Handle("GET /assets/", s.metrics.instrument("GET /assets/", s.auth(assetHandler())))
+	handle("GET /metrics", s.metrics.handler())
+	handle("GET /assets/", assetHandler())
 	mux.Handle("GET /assets/review.css", s.metrics.instrument("GET /assets/", s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		io.WriteString(w, review.CSS)
 	}))))
 	if s.opts.Engine != nil {
-		handle("GET /api/v1/slos", s.apiSLOs)
-		handle("GET /api/v1/slos/{name}", s.apiSLO)
-		handle("GET /api/v1/slos/{name}/series", s.apiSeries)
-		handle("GET /api/v1/slos/{name}/breakdown", s.apiBreakdown)
-		handle("GET /api/v1/services", s.apiServices)
-		handle("GET /api/v1/services/{name}", s.apiService)
-		handle("GET /api/v1/alerts", s.apiAlerts)
-		handle("GET /api/v1/services/{name}/vitals", s.apiVitals)
-		if s.opts.Store != nil {
-			handle("POST /api/v1/events", s.apiAddEvent)
-			handle("GET /api/v1/events", s.apiEvents)
-			handle("POST /api/v1/toil", s.apiAddToil)
-			handle("GET /api/v1/policy", s.apiPolicy)
-			handle("GET /review", s.pageReview)
+		api("GET /api/v1/slos", s.apiSLOs)
+		api("GET /api/v1/slos/{name}", s.apiSLO)
+		api("GET /api/v1/slos/{name}/series", s.apiSeries)
+		api("GET /api/v1/slos/{name}/breakdown", s.apiBreakdown)
+		api("GET /api/v1/services", s.apiServices)
+		api("GET /api/v1/services/{name}", s.apiService)
+		api("GET /api/v1/alerts", s.apiAlerts)
+		api("GET /api/v1/services/{name}/vitals", s.apiVitals)
+		if s.opts.Journal != nil {
+			api("POST /api/v1/events", s.apiAddEvent)
+			api("GET /api/v1/events", s.apiEvents)
+			api("POST /api/v1/toil", s.apiAddToil)
 		}
-		handle("GET /alerts", s.pageAlerts)
-		handle("GET /api/", func(w http.ResponseWriter, r *http.Request) {
-			writeAPIError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
+		if s.opts.Reviews != nil {
+			api("GET /api/v1/policy", s.apiPolicy)
+			page("GET /review", s.pageReview)
+		}
+		api("GET /api/", func(r *http.Request) (any, error) {
+			return nil, notFound("no such endpoint: %s", r.URL.Path)
 		})
-		handle("GET /{$}", s.pageOverview)
-		handle("GET /slo/{name}", s.pageSLO)
-		handle("GET /service/{name}", s.pageService)
+		page("GET /alerts", s.pageAlerts)
+		page("GET /{$}", s.pageOverview)
+		page("GET /slo/{name}", s.pageSLO)
+		page("GET /service/{name}", s.pageService)
 	}
-	handle("/", func(w http.ResponseWriter, r *http.Request) {
+	handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		s.pages.notFound(w, r, "no page at "+r.URL.Path)
-	})
+		s.pageError(w, r, notFound("no page at %s", r.URL.Path))
+	}))
 	bounded := securityHeaders(s.timeout(mux))
 	// Beacons and rum.js come from browsers on other origins, without
 	// credentials, many a second: no auth, and no TimeoutHandler (its
@@ -180,14 +227,7 @@ func (s *Server) Handler() http.Handler {
 	beacons := http.NewServeMux()
 	beacons.Handle("GET /rum.js", s.metrics.instrument("GET /rum.js", http.HandlerFunc(s.serveRumJS)))
 	if s.opts.RUM != nil {
-		beacons.Handle("/api/v1/rum", s.metrics.instrument("POST /api/v1/rum", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPost && r.Method != http.MethodOptions {
-				w.Header().Set("Allow", "POST, OPTIONS")
-				writeAPIError(w, http.StatusMethodNotAllowed, "method_not_allowed", "POST a beacon")
-				return
-			}
-			s.apiRUM(w, r)
-		})))
+		beacons.Handle("/api/v1/rum", s.metrics.instrument("POST /api/v1/rum", s.rumRoute()))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/rum.js" || r.URL.Path == "/api/v1/rum" && s.opts.RUM != nil {
@@ -201,7 +241,7 @@ func (s *Server) Handler() http.Handler {
 // timeout bounds each request: its context ends after the timeout, and
 // http.TimeoutHandler answers 503 if the handler has not answered by then.
 func (s *Server) timeout(h http.Handler) http.Handler {
-	return http.TimeoutHandler(h, s.opts.Timeout, `{"error":{"status":503,"code":"timeout","message":"the request took too long"}}`)
+	return http.TimeoutHandler(h, s.opts.Timeout, timeoutBody)
 }
 
 // csp allows only headroom's own scripts, styles and data; no inline code.
@@ -245,7 +285,7 @@ func (s *Server) auth(h http.Handler) http.Handler {
 		} else {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="headroom"`)
 		}
-		writeAPIError(w, http.StatusUnauthorized, "unauthorized", "credentials required")
+		s.apiError(w, r, clientErrorf(errUnauthorized, "credentials required"))
 	})
 }
 

@@ -1,0 +1,56 @@
+package review
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/store"
+)
+
+// The rules of what the review reads from the journal: change events and
+// toil entries, whoever records them (POST /api/v1/events and
+// /api/v1/toil, `headroom event add|import`, `headroom toil add`).
+
+// DefaultChangeKind is a change event's kind when it names none.
+const DefaultChangeKind = "deploy"
+
+// DefaultToilCategory is a toil entry's category when it names none.
+const DefaultToilCategory = "interrupt"
+
+// MaxToilMinutes is the most one toil entry may take: a day.
+const MaxToilMinutes = 24 * 60
+
+// CheckChange checks a change event against the config and fills in its
+// defaults: its service must be configured, its kind is DefaultChangeKind
+// unless it names one, and it happened at now unless it says when. It
+// returns the event to store.
+func CheckChange(cfg *config.Config, e store.ChangeEvent, now time.Time) (store.ChangeEvent, error) {
+	if e.Service == "" || cfg.Service(e.Service) == nil {
+		return e, fmt.Errorf("service %q: want a configured service", e.Service)
+	}
+	if e.Kind == "" {
+		e.Kind = DefaultChangeKind
+	}
+	if e.At.IsZero() {
+		e.At = now
+	}
+	return e, nil
+}
+
+// CheckToil checks a toil entry and fills in its defaults: it took more
+// than nothing and at most MaxToilMinutes, its category is
+// DefaultToilCategory unless it names one, and it happened at now unless it
+// says when. It returns the entry to store.
+func CheckToil(e store.ToilEntry, now time.Time) (store.ToilEntry, error) {
+	if e.Minutes <= 0 || e.Minutes > MaxToilMinutes {
+		return e, fmt.Errorf("minutes %v: want 1 to %d", e.Minutes, MaxToilMinutes)
+	}
+	if e.Category == "" {
+		e.Category = DefaultToilCategory
+	}
+	if e.At.IsZero() {
+		e.At = now
+	}
+	return e, nil
+}
