@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,26 +58,37 @@ slos: []
 // append writes n numbered lines to path (created if missing).
 func (e *env) append(path string, n int) {
 	e.t.Helper()
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer f.Close()
+	var b strings.Builder
 	for range n {
 		e.n++
 		ts := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC).Add(time.Duration(e.n) * time.Second)
-		fmt.Fprintf(f, "10.0.0.1 - - [%s] \"GET /n/%d HTTP/1.1\" 200 5 \"-\" \"t\"\n", ts.Format("02/Jan/2006:15:04:05 -0700"), e.n)
+		fmt.Fprintf(&b, "10.0.0.1 - - [%s] \"GET /n/%d HTTP/1.1\" 200 5 \"-\" \"t\"\n", ts.Format("02/Jan/2006:15:04:05 -0700"), e.n)
+	}
+	writeTo(e.t, path, b.String())
+}
+
+// poll polls once; an error the follower records fails the test (Poll
+// reports errors only through States).
+func (e *env) poll() {
+	e.t.Helper()
+	e.f.Poll(context.Background(), time.Now())
+	for _, s := range e.f.States() {
+		if s.LastError != "" {
+			e.t.Fatalf("poll %s: %s", s.Log, s.LastError)
+		}
 	}
 }
 
-func (e *env) poll() { e.f.Poll(context.Background(), time.Now()) }
-
-// total returns the requests stored.
+// total returns the requests stored; a store error fails the test rather
+// than reading as 0.
 func (e *env) total() uint64 {
 	e.t.Helper()
 	ctx := context.Background()
 	id, err := e.st.ServiceID(ctx, "web", false)
-	if err != nil || id == 0 {
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if id == 0 { // nothing committed yet: the service is created with its first cell
 		return 0
 	}
 	var n uint64
@@ -154,29 +166,24 @@ func TestCopyTruncate(t *testing.T) {
 func TestPartialLinesAndNewFiles(t *testing.T) {
 	e := newEnv(t, "*.log")
 	e.append(e.log, 2)
-	f, err := os.OpenFile(e.log, os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(`10.0.0.1 - - [20/Nov/2026:00:10:00 +0000] "GET /half`)
+	writeTo(t, e.log, `10.0.0.1 - - [20/Nov/2026:00:10:00 +0000] "GET /half`)
 	e.poll()
 	e.expect(2)
-	f.WriteString(` HTTP/1.1" 200 5 "-" "t"` + "\n")
-	f.Close()
+	writeTo(t, e.log, ` HTTP/1.1" 200 5 "-" "t"`+"\n")
 	e.poll()
 	e.expect(3)
 	// A new file matching the glob, first line still incomplete, then complete.
 	other := filepath.Join(e.dir, "other.log")
-	os.WriteFile(other, []byte(`10.0.0.1 - - [20/Nov/2026:00:10:00 +0000] "GET /x`), 0o644)
+	writeTo(t, other, `10.0.0.1 - - [20/Nov/2026:00:10:00 +0000] "GET /x`)
 	e.poll()
 	e.expect(3)
-	g, _ := os.OpenFile(other, os.O_APPEND|os.O_WRONLY, 0o644)
-	g.WriteString(` HTTP/1.1" 200 5 "-" "t"` + "\n")
-	g.Close()
+	writeTo(t, other, ` HTTP/1.1" 200 5 "-" "t"`+"\n")
 	e.poll()
 	e.expect(4)
 	// Deleting a file forgets nothing already counted.
-	os.Remove(other)
+	if err := os.Remove(other); err != nil {
+		t.Fatal(err)
+	}
 	e.poll()
 	e.expect(4)
 	st := e.f.States()
@@ -200,6 +207,23 @@ func TestRunStopsWithContext(t *testing.T) {
 	}
 }
 
+// writeTo appends s to path, creating it if missing.
+func writeTo(t *testing.T, path, s string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString(s)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// gzipFile replaces path by path.gz, as logrotate's compress does.
 func gzipFile(t *testing.T, path string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -211,8 +235,16 @@ func gzipFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	zw := newGzip(f)
-	zw.Write(b)
-	zw.Close()
-	f.Close()
-	os.Remove(path)
+	_, err = zw.Write(b)
+	for _, c := range []func() error{zw.Close, f.Close} {
+		if cerr := c(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
 }
