@@ -111,7 +111,7 @@ slos:
 		t.Fatalf("event add: %d %s", r.code, r.stderr)
 	}
 	gitLog := filepath.Join(dir, "git.log")
-	os.WriteFile(gitLog, []byte("0123456789abcdef "+at(day.Add(30*time.Hour))+" fix the deals query\n"), 0o644)
+	writeFile(t, gitLog, "0123456789abcdef "+at(day.Add(30*time.Hour))+" fix the deals query\n")
 	if r := run(t, "", "event", "import", "--config", cfgPath, "--service", "web", "--format", "git", gitLog); r.code != 0 || !strings.Contains(r.stdout, "1 change recorded") {
 		t.Fatalf("event import: %d %s %s", r.code, r.stdout, r.stderr)
 	}

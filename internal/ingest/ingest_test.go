@@ -154,8 +154,12 @@ func TestImportExactlyOnceAcrossCopies(t *testing.T) {
 	write(t, renamed, sampleLog())
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte(sampleLog()))
-	zw.Close()
+	if _, err := zw.Write([]byte(sampleLog())); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	write(t, filepath.Join(dir, "access.log.2.gz"), gz.String())
 	for _, p := range []string{log, renamed, filepath.Join(dir, "access.log.2.gz")} {
 		r, err := IngestFile(ctx, e.st, e.src, p, Options{})
@@ -275,9 +279,15 @@ func TestFingerprint(t *testing.T) {
 			}
 		})
 	}
-	a, _ := Fingerprint([]byte("line one\nline two\n"), false)
-	b, _ := Fingerprint([]byte("line one\nsomething else"), false)
-	c, _ := Fingerprint([]byte("line 1\n"), false)
+	fp := func(head string) string {
+		t.Helper()
+		f, err := Fingerprint([]byte(head), false)
+		if err != nil {
+			t.Fatalf("Fingerprint(%q): %v", head, err)
+		}
+		return f
+	}
+	a, b, c := fp("line one\nline two\n"), fp("line one\nsomething else"), fp("line 1\n")
 	if a != b || a == c {
 		t.Errorf("fingerprints: same first line %v, different first line %v", a == b, a != c)
 	}

@@ -360,7 +360,11 @@ func TestRefreshIgnoredByOthers(t *testing.T) {
 		{Name: "hook", Type: TypeWebhook, URL: "http://127.0.0.1:1/h"},
 	}, Options{})
 	d.Refresh([]Alert{alert("a", "page", "svc", Firing)})
-	for _, st := range d.Stats() {
+	stats := d.Stats()
+	if len(stats) != 2 {
+		t.Fatalf("stats for %d targets, want 2", len(stats))
+	}
+	for _, st := range stats {
 		if st.Queued != 0 {
 			t.Errorf("%s queued %d", st.Name, st.Queued)
 		}

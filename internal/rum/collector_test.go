@@ -97,8 +97,15 @@ func TestBeaconsCountExactly(t *testing.T) {
 		// over all the components' events.
 		"journey": {20, 20 * (2*0.8 + 0.7) / 3},
 	}
+	if len(slos) != len(want) {
+		t.Fatalf("%d SLOs, want %d", len(slos), len(want))
+	}
 	for _, o := range slos {
-		w := want[o.Name]
+		w, ok := want[o.Name]
+		if !ok {
+			t.Errorf("unexpected SLO %s", o.Name)
+			continue
+		}
 		if o.Total != w[0] || math.Abs(o.Good-w[1]) > 1e-6 {
 			t.Errorf("%s: %v good of %v, want %v of %v", o.Name, o.Good, o.Total, w[1], w[0])
 		}
@@ -122,10 +129,18 @@ func TestBeaconsCountExactly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	journey := false
 	for _, wc := range wcs {
-		if wc.SLO == "journey" && (wc.Window.Total != 20 || math.Abs(wc.Window.SLI()-(2*0.8+0.7)/3) > 1e-9 || wc.Windows[time.Hour].Total != 20) {
+		if wc.SLO != "journey" {
+			continue
+		}
+		journey = true
+		if wc.Window.Total != 20 || math.Abs(wc.Window.SLI()-(2*0.8+0.7)/3) > 1e-9 || wc.Windows[time.Hour].Total != 20 {
 			t.Errorf("composite window counts: %+v", wc)
 		}
+	}
+	if !journey {
+		t.Errorf("no window counts for the composite: %+v", wcs)
 	}
 	if _, err := eng.Breakdown(ctx, "journey", time.Now().Add(-time.Hour), time.Now(), "route", 0); err == nil {
 		t.Error("a composite has a breakdown")
@@ -179,6 +194,9 @@ func TestBadBeaconsAreRefusedWhole(t *testing.T) {
 	slos, err := eng.SLOs(context.Background(), time.Now(), "")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(slos) != 5 {
+		t.Fatalf("%d SLOs, want the 5 configured", len(slos))
 	}
 	for _, o := range slos {
 		if o.Total != 0 {

@@ -149,7 +149,10 @@ func TestSumMatchesBruteForce(t *testing.T) {
 		}
 	}
 	// A 40-day range reads about 40 day cells plus edges, not 57,600 minutes.
-	q2, _ := NewQuery(ctx, st, specs, time.Time{})
+	q2, err := NewQuery(ctx, st, specs, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := q2.Sum(Range{start.Add(90 * time.Minute), start.Add(39*24*time.Hour + 30*time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +177,9 @@ func TestEvaluate(t *testing.T) {
 	got, err := Evaluate(context.Background(), st, specs, now, time.Time{}, slo.StatusWindows)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(got) != len(specs) {
+		t.Fatalf("%d statuses for %d SLOs", len(got), len(specs))
 	}
 	end := slo.EndMinute(now).Unix()
 	for i, s := range got {
