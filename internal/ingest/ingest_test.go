@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
@@ -21,8 +22,7 @@ const customFormat = `$remote_addr - $remote_user [$time_local] "$request" $stat
 
 func testConfig(t testing.TB, logPath string) *config.Config {
 	t.Helper()
-	y := fmt.Sprintf(`
-storage: {dir: %q}
+	return headroomtest.Config(t, fmt.Sprintf(`
 services:
   - name: web
     logs:
@@ -34,12 +34,7 @@ services:
 slos:
   - {name: avail, service: web, objective: 99.9, window: 28d, sli: {type: availability}}
   - {name: lat, service: web, objective: 99, window: 28d, sli: {type: latency, threshold: 250ms}}
-`, t.TempDir(), logPath, customFormat)
-	cfg, err := config.Parse([]byte(y), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+`, logPath, customFormat))
 }
 
 type env struct {
@@ -52,20 +47,23 @@ type env struct {
 func newEnv(t *testing.T, logPath string) *env {
 	t.Helper()
 	cfg := testConfig(t, logPath)
-	st, err := store.Open(cfg.Storage.Dir, store.Options{})
+	st := headroomtest.Store(t, cfg.Storage.Dir)
+	return &env{t: t, st: st, src: testSource(t, cfg, st, 2), cfg: cfg}
+}
+
+// testSource returns the source of cfg's first log, with the routes and
+// hosts of known (nil for none).
+func testSource(t testing.TB, cfg *config.Config, known RouteSource, workers int) *Source {
+	t.Helper()
+	svc, err := NewService(context.Background(), cfg, &cfg.Services[0], known)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	svc, err := NewService(context.Background(), cfg, &cfg.Services[0], st)
+	src, err := NewSource(svc, cfg.Services[0].Logs[0], workers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := NewSource(svc, cfg.Services[0].Logs[0], 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, st: st, src: src, cfg: cfg}
+	return src
 }
 
 // counts returns the stored requests by "METHOD route status".

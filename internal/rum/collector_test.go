@@ -9,19 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/rum"
-	"github.com/headroom-slo/headroom/internal/store"
 )
 
 const origin = "https://app.example.com"
 
 func setup(t *testing.T, extra string) (*rum.Collector, *report.Engine) {
 	t.Helper()
-	dir := t.TempDir()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-storage: {dir: %q}
+	cfg, st, eng := headroomtest.Open(t, fmt.Sprintf(`
 services:
   - name: web-frontend
     rum: {origins: [%q], rate_limit: 5%s}
@@ -35,19 +32,7 @@ slos:
     objective: 95
     window: 28d
     sli: {type: composite, components: [{slo: frontend-errors, weight: 2}, {slo: frontend-api}]}
-`, dir, origin, extra)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	eng, err := report.New(cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, origin, extra))
 	return rum.New(cfg, st, nil), eng
 }
 

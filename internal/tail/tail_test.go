@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/ingest"
 	"github.com/headroom-slo/headroom/internal/store"
 )
@@ -25,24 +25,14 @@ type env struct {
 
 func newEnv(t *testing.T, pattern string) *env {
 	t.Helper()
-	dir := t.TempDir()
-	e := &env{t: t, dir: dir, log: filepath.Join(dir, "access.log")}
-	y := fmt.Sprintf(`
-storage: {dir: %q}
+	cfg := headroomtest.Config(t, fmt.Sprintf(`
 services:
   - name: web
     logs: [{path: %q, format: combined}]
 slos: []
-`, filepath.Join(dir, "data"), filepath.Join(dir, pattern))
-	cfg, err := config.Parse([]byte(y), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.st, err = store.Open(cfg.Storage.Dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.st.Close() })
+`, pattern))
+	dir := filepath.Dir(cfg.Path) // pattern is relative to it
+	e := &env{t: t, dir: dir, log: filepath.Join(dir, "access.log"), st: headroomtest.Store(t, cfg.Storage.Dir)}
 	svc, err := ingest.NewService(context.Background(), cfg, &cfg.Services[0], e.st)
 	if err != nil {
 		t.Fatal(err)
