@@ -182,16 +182,8 @@ func newBlocker(t *testing.T) (*blocker, string) {
 	b := &blocker{arrived: make(chan string, 100), release: make(chan int), aborted: make(chan struct{}, 100)}
 	srv := newRecorder(t)
 	srv.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body strings.Builder
-		buf := make([]byte, 4096)
-		for {
-			n, err := r.Body.Read(buf)
-			body.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		b.arrived <- webhookFingerprint(t, []byte(body.String()))
+		body := readBody(r)
+		b.arrived <- webhookFingerprint(t, body)
 		select {
 		case status := <-b.release:
 			w.WriteHeader(status)
@@ -314,15 +306,7 @@ func TestRefreshSupersededWhileRetrying(t *testing.T) {
 	var mu sync.Mutex
 	var ok [][]string
 	rec.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body strings.Builder
-		buf := make([]byte, 4096)
-		for {
-			n, err := r.Body.Read(buf)
-			body.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
+		body := readBody(r)
 		failed := false
 		once.Do(func() {
 			// While the first refresh fails, a newer one comes.
@@ -332,7 +316,7 @@ func TestRefreshSupersededWhileRetrying(t *testing.T) {
 		})
 		if !failed {
 			mu.Lock()
-			ok = append(ok, amSLOs(t, request{Path: r.URL.Path, Header: r.Header, Body: []byte(body.String())}))
+			ok = append(ok, amSLOs(t, request{Path: r.URL.Path, Header: r.Header, Body: body}))
 			mu.Unlock()
 		}
 	})

@@ -199,16 +199,7 @@ func TestWebhookSignature(t *testing.T) {
 			checks := make(chan check, 10)
 			srv := newRecorder(t)
 			srv.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				var body strings.Builder
-				buf := make([]byte, 1<<16)
-				for {
-					n, err := r.Body.Read(buf)
-					body.Write(buf[:n])
-					if err != nil {
-						break
-					}
-				}
-				b := []byte(body.String())
+				b := readBody(r)
 				ts, err := strconv.ParseInt(r.Header.Get("X-Headroom-Timestamp"), 10, 64)
 				if err != nil {
 					http.Error(w, "bad timestamp", http.StatusBadRequest)

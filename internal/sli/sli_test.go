@@ -31,9 +31,18 @@ type event struct {
 	weight uint64
 }
 
-// fill stores random traffic over days of history and returns the events.
-func fill(t *testing.T, st *store.Store, start time.Time, days int) []event {
+// start is where fill's history begins.
+var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// fill opens a store in a temporary directory holding days of random
+// traffic from start, and returns it with the events.
+func fill(t *testing.T, days int) (*store.Store, []event) {
 	t.Helper()
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
 	rng := rand.New(rand.NewPCG(7, 9))
 	layout := cells.NewLayout(300)
 	routes := []string{"/", "/api/users/:id", "/api/deals", "/static/app.js"}
@@ -74,7 +83,7 @@ func fill(t *testing.T, st *store.Store, start time.Time, days int) []event {
 	if err := st.Commit(context.Background(), &b); err != nil {
 		t.Fatal(err)
 	}
-	return events
+	return st, events
 }
 
 // brute computes an SLO's counts over [from, to) from the raw events.
@@ -105,13 +114,7 @@ func brute(s *Spec, events []event, from, to int64) slo.Counts {
 }
 
 func TestSumMatchesBruteForce(t *testing.T) {
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	events := fill(t, st, start, 40)
+	st, events := fill(t, 40)
 	var specs []*Spec
 	for _, c := range testSLOs {
 		s, err := Compile(c)
@@ -162,13 +165,7 @@ func TestSumMatchesBruteForce(t *testing.T) {
 }
 
 func TestEvaluate(t *testing.T) {
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	events := fill(t, st, start, 35)
+	st, events := fill(t, 35)
 	specs, err := CompileAll(&config.Config{SLOs: testSLOs})
 	if err != nil {
 		t.Fatal(err)
