@@ -14,7 +14,6 @@ import (
 	"github.com/headroom-slo/headroom/internal/notify"
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
-	"github.com/headroom-slo/headroom/internal/tail"
 )
 
 // Notifier delivers alerts (notify.Dispatcher).
@@ -57,7 +56,7 @@ type Runner struct {
 	m        Measurer
 	st       Store
 	notifier Notifier
-	sources  func() []tail.State
+	sources  func() []SourceHealth
 	ext      string // the dashboard's external URL, for links
 	log      *slog.Logger
 	policies map[string]Policy
@@ -76,7 +75,9 @@ type RunnerOptions struct {
 	Measurer    Measurer
 	Store       Store
 	Notifier    Notifier // nil: none
-	Sources     func() []tail.State
+	// Sources says, for no-data alerts, whether each log can be read now
+	// (nil: no no-data alerts).
+	Sources func() []SourceHealth
 	ExternalURL string
 	Log         *slog.Logger
 	// Interval is how often Run evaluates (default: the config's
@@ -207,8 +208,16 @@ func (r *Runner) send(ctx context.Context, trs []Transition) {
 	}
 }
 
-// sourceHealth turns the tailer's state into no-data inputs: a source is
-// broken when its last poll failed or no file matches its glob.
+// SourceHealth is whether a log can be read now: Broken says why not, or
+// is "" when it reads fine (a source without new lines has no traffic,
+// which is no alert).
+type SourceHealth struct {
+	Service, Log string
+	Broken       string
+}
+
+// sourceHealth turns the sources' health into no-data inputs, with when
+// each broken source was first seen broken.
 func (r *Runner) sourceHealth(at time.Time) []Source {
 	if r.sources == nil {
 		return nil
@@ -216,15 +225,8 @@ func (r *Runner) sourceHealth(at time.Time) []Source {
 	var out []Source
 	for _, s := range r.sources() {
 		key := s.Service + "\x00" + s.Log
-		why := ""
-		switch {
-		case s.LastError != "" && !s.LastErrorAt.Before(s.LastData):
-			why = s.LastError
-		case s.Files == 0 && !s.LastPoll.IsZero():
-			why = "no file matches " + s.Log
-		}
-		src := Source{Service: s.Service, Log: s.Log, Broken: why}
-		if why == "" {
+		src := Source{Service: s.Service, Log: s.Log, Broken: s.Broken}
+		if s.Broken == "" {
 			delete(r.broken, key)
 		} else {
 			if _, ok := r.broken[key]; !ok {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/alert"
 	"github.com/headroom-slo/headroom/internal/cells"
-	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/notify"
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/store"
@@ -35,52 +35,29 @@ func (r *recorder) Refresh(a []notify.Alert) {
 // engine over it.
 func storedHistory(t *testing.T) (*report.Engine, *store.Store, time.Time) {
 	t.Helper()
-	dir := t.TempDir()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-storage: {dir: %q, retention: {minutes: forever}}
+	cfg := headroomtest.Config(t, `
+storage: {retention: {minutes: forever}}
 services:
   - {name: web, logs: [{path: /dev/null}]}
 slos:
   - {name: web-availability, service: web, objective: 99.9, window: 30d, runbook: https://runbooks.example.com/web, sli: {type: availability}}
-`, dir)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+`)
+	st := headroomtest.Store(t, cfg.Storage.Dir)
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	outage := start.Add(50 * time.Hour)
-	layout := cells.NewLayout()
-	var b store.Batch
-	for m := range 3 * 24 * 60 {
-		at := start.Add(time.Duration(m) * time.Minute)
-		add := func(route string, status int, n uint64) {
-			b.Add("web", at.Unix(), store.DimValue{Host: "a", Route: route, Method: "GET", Status: status}, layout.Bucket(20_000), n)
+	le := cells.NewLayout().Bucket(20_000)
+	headroomtest.Fill(t, st, "web", start, 3*24*60, func(at time.Time, add headroomtest.AddFunc) {
+		req := func(route string, status int, n uint64) {
+			add(store.DimValue{Host: "a", Route: route, Method: "GET", Status: status}, le, n)
 		}
-		add("/", 200, 600)
-		add("/api/deals", 200, 400)
+		req("/", 200, 600)
+		req("/api/deals", 200, 400)
 		if !at.Before(outage) && at.Before(outage.Add(25*time.Minute)) {
-			add("/api/deals", 503, 400)
-			add("/", 502, 30)
+			req("/api/deals", 503, 400)
+			req("/", 502, 30)
 		}
-		if m%720 == 0 {
-			if err := st.Commit(context.Background(), &b); err != nil {
-				t.Fatal(err)
-			}
-			b = store.Batch{}
-		}
-	}
-	if err := st.Commit(context.Background(), &b); err != nil {
-		t.Fatal(err)
-	}
-	eng, err := report.New(cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return eng, st, outage
+	})
+	return headroomtest.Engine(t, cfg, st), st, outage
 }
 
 func transitions(trs []alert.Transition) string {

@@ -244,15 +244,24 @@ func TestBudgetExhaustedAndMinEvents(t *testing.T) {
 		t.Errorf("no budget-exhausted alert: %+v", events)
 	}
 	// The guard: a tier does not fire on fewer long-window events than
-	// MinEvents, however bad.
+	// MinEvents, however bad. Without the guard the same measure fires.
+	burns := func(p Policy) int {
+		m := tr.measure(incident.Add(30*time.Minute), Windows([]Policy{p}))
+		n := 0
+		for _, tr := range NewEvaluator([]Policy{p}, nil).Step(incident.Add(30*time.Minute), []Measure{m}, nil) {
+			if tr.State.Kind == KindBurn {
+				n++
+			}
+		}
+		return n
+	}
+	if n := burns(defaultPolicy()); n == 0 {
+		t.Fatal("the measure fires no burn tier without the min-events guard: the guard check below would test nothing")
+	}
 	p := defaultPolicy()
 	p.MinEvents = 1e9
-	e := NewEvaluator([]Policy{p}, nil)
-	m := tr.measure(incident.Add(30*time.Minute), Windows([]Policy{p}))
-	for _, tr := range e.Step(incident.Add(30*time.Minute), []Measure{m}, nil) {
-		if tr.State.Kind == KindBurn {
-			t.Errorf("fired under the min-events guard: %+v", tr)
-		}
+	if n := burns(p); n != 0 {
+		t.Errorf("%d burn tiers fired under the min-events guard", n)
 	}
 }
 

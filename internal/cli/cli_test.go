@@ -48,9 +48,7 @@ func writeFixture(t *testing.T, slos string) (cfg string, lines int) {
 		fmt.Fprintf(&b, "10.0.0.%d - - [%s] \"%s %s HTTP/1.1\" %d 100 \"-\" \"Mozilla\" %s %s\n",
 			i%250, ts.Format("02/Jan/2006:15:04:05 -0700"), method, path, status, rt, rt)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "access.log"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, filepath.Join(dir, "access.log"), b.String())
 	cfg = filepath.Join(dir, "headroom.yaml")
 	y := fmt.Sprintf(`storage: {dir: ./data}
 services:
@@ -60,10 +58,16 @@ services:
         log_format: '%s'
 slos:
 %s`, logFormat, slos)
-	if err := os.WriteFile(cfg, []byte(y), 0o644); err != nil {
+	writeFile(t, cfg, y)
+	return cfg, 1200
+}
+
+// writeFile writes s to path, failing the test on an error.
+func writeFile(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return cfg, 1200
 }
 
 const baseSLOs = `  - {name: avail, service: web, objective: 99, window: 28d, sli: {type: availability}}
@@ -102,8 +106,15 @@ func TestImportStatusAndRetroactiveSLO(t *testing.T) {
 		}
 	}
 	want["api-latency"] = [2]float64{800, float64(800 - slowGets)}
+	if len(rep.SLOs) != len(want) {
+		t.Fatalf("status has %d SLOs, want %d", len(rep.SLOs), len(want))
+	}
 	for _, s := range rep.SLOs {
-		w := want[s.Name]
+		w, ok := want[s.Name]
+		if !ok {
+			t.Errorf("unexpected SLO %s", s.Name)
+			continue
+		}
 		if s.Total != w[0] || s.Good != w[1] {
 			t.Errorf("%s: total %v good %v, want %v %v", s.Name, s.Total, s.Good, w[0], w[1])
 		}
@@ -136,11 +147,19 @@ func TestImportStatusAndRetroactiveSLO(t *testing.T) {
 
 	// A new SLO, and an edited threshold, apply to all stored history at once.
 	// The log is gone: nothing is re-read.
-	os.Remove(filepath.Join(filepath.Dir(cfg), "access.log"))
-	y, _ := os.ReadFile(cfg)
-	y = bytes.Replace(y, []byte("threshold: 300ms"), []byte("threshold: 500ms"), 1)
-	y = append(y, []byte("  - {name: login, service: web, objective: 99.5, window: month, filter: {route: ^/login$, method: POST}, sli: {type: availability, bad_status: [5xx, 429]}}\n")...)
-	os.WriteFile(cfg, y, 0o644)
+	if err := os.Remove(filepath.Join(filepath.Dir(cfg), "access.log")); err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := bytes.Replace(y, []byte("threshold: 300ms"), []byte("threshold: 500ms"), 1)
+	if bytes.Equal(edited, y) {
+		t.Fatal("the fixture has no threshold: 300ms to edit")
+	}
+	edited = append(edited, []byte("  - {name: login, service: web, objective: 99.5, window: month, filter: {route: ^/login$, method: POST}, sli: {type: availability, bad_status: [5xx, 429]}}\n")...)
+	writeFile(t, cfg, string(edited))
 	rep = status(t, cfg)
 	got := map[string][2]float64{}
 	for _, s := range rep.SLOs {
@@ -165,7 +184,10 @@ func TestImportStatusAndRetroactiveSLO(t *testing.T) {
 
 func TestImportStdinAndHumanStatus(t *testing.T) {
 	cfg, _ := writeFixture(t, baseSLOs)
-	b, _ := os.ReadFile(filepath.Join(filepath.Dir(cfg), "access.log"))
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(cfg), "access.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := run(t, string(b), "import", "--config", cfg, "-")
 	if r.code != 0 || !strings.Contains(r.stdout, "lines      1,200") {
 		t.Fatalf("import -: %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -189,12 +211,12 @@ func TestValidate(t *testing.T) {
 		t.Errorf("validate good: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	os.WriteFile(bad, []byte("services:\n  - name: web\n    logz: []\nslos:\n  - {name: x, service: y, objective: 120, window: 28d, sli: {type: availability}}\n"), 0o644)
+	writeFile(t, bad, "services:\n  - name: web\n    logz: []\nslos:\n  - {name: x, service: y, objective: 120, window: 28d, sli: {type: availability}}\n")
 	r := run(t, "", "validate", "--config", bad)
 	if r.code != 1 || !strings.Contains(r.stderr, "bad.yaml:3: field logz not found") {
 		t.Errorf("validate unknown key: %d %q", r.code, r.stderr)
 	}
-	os.WriteFile(bad, []byte("services:\n  - name: web\nslos:\n  - {name: x, service: y, objective: 120, window: 28d, sli: {type: availability}}\n"), 0o644)
+	writeFile(t, bad, "services:\n  - name: web\nslos:\n  - {name: x, service: y, objective: 120, window: 28d, sli: {type: availability}}\n")
 	r = run(t, "", "validate", "--config", bad)
 	if r.code != 1 || !strings.Contains(r.stderr, `bad.yaml:4: slos[0].service: unknown service "y"`) ||
 		!strings.Contains(r.stderr, "slos[0].objective: 120") || !strings.Contains(r.stderr, "services[0].logs: required") ||

@@ -1,33 +1,24 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/headroom-slo/headroom/internal/cells"
-	"github.com/headroom-slo/headroom/internal/config"
-	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/server"
-	"github.com/headroom-slo/headroom/internal/store"
 )
 
 // TestPolicyCheckAndEndpointFlip: `policy check` and GET /api/v1/policy say
 // ok while the budget holds, and freeze (exit 1) once it is spent; events
 // and toil recorded on the command line show in the review.
 func TestPolicyCheckAndEndpointFlip(t *testing.T) {
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	cfgPath := filepath.Join(dir, "headroom.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
-storage: {dir: %q, retention: {minutes: forever}}
+	cfg := headroomtest.Config(t, `
+storage: {retention: {minutes: forever}}
 sprints: {start: 2025-03-03, length: 14d, timezone: Asia/Tokyo, capacity: {people: 2, hours: 4, spare: 25}}
 policy:
   - {below: 25, action: reliability work first}
@@ -35,40 +26,16 @@ policy:
 services: [{name: web, logs: [{path: /dev/null}]}]
 slos:
   - {name: avail, service: web, objective: 99, window: 7d, sli: {type: availability}}
-`, data)), 0o644)
+`)
+	cfgPath, dir := cfg.Path, filepath.Dir(cfg.Path)
+	// The test's handle on the store; the commands open their own.
+	st := headroomtest.Store(t, cfg.Storage.Dir)
 	day := time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC)
 	write := func(from time.Time, bad int) {
-		st, err := store.Open(data, store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		var b store.Batch
-		for i := range 1440 {
-			m := from.Add(time.Duration(i) * time.Minute).Unix()
-			b.Add("web", m, store.DimValue{Host: "a", Route: "/", Method: "GET", Status: 200}, cells.NoLatency, uint64(100-bad))
-			if bad > 0 {
-				b.Add("web", m, store.DimValue{Host: "a", Route: "/api/deals", Method: "POST", Status: 503}, cells.NoLatency, uint64(bad))
-			}
-		}
-		if err := st.Commit(context.Background(), &b); err != nil {
-			t.Fatal(err)
-		}
+		headroomtest.Traffic(t, st, "web", from, 1440, 100, func(time.Time) int { return bad })
 	}
 	endpoint := func(at time.Time) string {
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := store.Open(data, store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		eng, err := report.New(cfg, st)
-		if err != nil {
-			t.Fatal(err)
-		}
+		eng := headroomtest.Engine(t, cfg, st)
 		s, err := server.New(server.Options{Listen: "127.0.0.1:0", Engine: eng, Journal: st,
 			Reviews: reviews{cfg: cfg, eng: eng, st: st}, Now: func() time.Time { return at }})
 		if err != nil {
@@ -112,7 +79,7 @@ slos:
 		t.Fatalf("event add: %d %s", r.code, r.stderr)
 	}
 	gitLog := filepath.Join(dir, "git.log")
-	os.WriteFile(gitLog, []byte("0123456789abcdef "+at(day.Add(30*time.Hour))+" fix the deals query\n"), 0o644)
+	writeFile(t, gitLog, "0123456789abcdef "+at(day.Add(30*time.Hour))+" fix the deals query\n")
 	if r := run(t, "", "event", "import", "--config", cfgPath, "--service", "web", "--format", "git", gitLog); r.code != 0 || !strings.Contains(r.stdout, "1 change recorded") {
 		t.Fatalf("event import: %d %s %s", r.code, r.stdout, r.stderr)
 	}

@@ -98,7 +98,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	runner, err := alert.NewRunner(ctx, alert.RunnerOptions{
-		Config: cfg, Measurer: eng, Store: p.st, Notifier: disp, Sources: f.States, ExternalURL: externalURL(cfg, srv.Addr()),
+		Config: cfg, Measurer: eng, Store: p.st, Notifier: disp, Sources: sourceHealth(f), ExternalURL: externalURL(cfg, srv.Addr()),
 		Log: log, Interval: interval,
 	})
 	if err != nil {
@@ -136,6 +136,18 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		g.Add("notify", disp.Run)
 	}
 	return g.Run(ctx)
+}
+
+// sourceHealth tells the alert runner, for no-data alerts, which logs the
+// tailer cannot read.
+func sourceHealth(f *tail.Follower) func() []alert.SourceHealth {
+	return func() []alert.SourceHealth {
+		var out []alert.SourceHealth
+		for _, s := range f.States() {
+			out = append(out, alert.SourceHealth{Service: s.Service, Log: s.Log, Broken: s.Broken()})
+		}
+		return out
+	}
 }
 
 // The server's backends are the engine, the store and the beacon collector.

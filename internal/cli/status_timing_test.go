@@ -5,13 +5,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/headroom-slo/headroom/internal/cells"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
@@ -19,55 +17,6 @@ import (
 // 90-day windows over 90 days of stored traffic (60 dimensions a minute, each
 // with a latency histogram). The bar is 200 ms an evaluation.
 func BenchmarkStatus20SLOs90d(b *testing.B) {
-	dir := b.TempDir()
-	data := filepath.Join(dir, "data")
-	st, err := store.Open(data, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	start := end.Add(-90 * 24 * time.Hour)
-	rng := rand.New(rand.NewPCG(3, 4))
-	var dims []store.DimValue
-	for _, h := range []string{"a.example.com", "b.example.com"} {
-		for r := range 15 {
-			for _, m := range []string{"GET", "POST"} {
-				dims = append(dims, store.DimValue{Host: h, Route: fmt.Sprintf("/api/r%d/:id", r), Method: m, Status: 200})
-			}
-		}
-	}
-	for i := range 20 {
-		d := dims[i]
-		d.Status = []int{404, 500, 502, 429}[i%4]
-		dims = append(dims, d)
-	}
-	ids, err := st.EnsureDims(context.Background(), "web", dims)
-	if err != nil {
-		b.Fatal(err)
-	}
-	layout := cells.NewLayout(300)
-	for day := start; day.Before(end); day = day.Add(9 * 24 * time.Hour) {
-		var batch store.Batch
-		for m := range 9 * 1440 {
-			c := batch.Cell("web", day.Unix()+int64(m)*60)
-			for i, id := range ids {
-				if i >= 60 && rng.IntN(10) > 0 {
-					continue
-				}
-				e := cells.Entry{Dim: id}
-				for range 8 {
-					n := uint64(1 + rng.IntN(5))
-					e.Count += n
-					e.Hist.Add(layout.Bucket(int64(rng.ExpFloat64()*150_000)), n)
-				}
-				c.Entries = append(c.Entries, e)
-			}
-		}
-		if err := st.Commit(context.Background(), &batch); err != nil {
-			b.Fatal(err)
-		}
-	}
-	st.Close()
 	var slos strings.Builder
 	for i := range 20 {
 		switch i % 4 {
@@ -81,16 +30,33 @@ func BenchmarkStatus20SLOs90d(b *testing.B) {
 			fmt.Fprintf(&slos, "  - {name: quarter-%d, service: web, objective: 99, window: quarter, filter: {route: r1}, sli: {type: latency, threshold: 250ms}}\n", i)
 		}
 	}
-	cfg := filepath.Join(dir, "headroom.yaml")
-	y := fmt.Sprintf("storage: {dir: %q, retention: {minutes: forever}}\nservices:\n  - name: web\n    logs: [{path: %q}]\nslos:\n%s", data, filepath.Join(dir, "none.log"), slos.String())
-	if err := os.WriteFile(cfg, []byte(y), 0o644); err != nil {
-		b.Fatal(err)
+	cfg := headroomtest.Config(b, "storage: {retention: {minutes: forever}}\nservices:\n  - name: web\n    logs: [{path: none.log}]\nslos:\n"+slos.String())
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	start := end.Add(-90 * 24 * time.Hour)
+	var dims []store.DimValue
+	for _, h := range []string{"a.example.com", "b.example.com"} {
+		for r := range 15 {
+			for _, m := range []string{"GET", "POST"} {
+				dims = append(dims, store.DimValue{Host: h, Route: fmt.Sprintf("/api/r%d/:id", r), Method: m, Status: 200})
+			}
+		}
 	}
+	for i := range 20 {
+		d := dims[i]
+		d.Status = []int{404, 500, 502, 429}[i%4]
+		dims = append(dims, d)
+	}
+	// The 60 dimensions of 200s every minute, each of the 20 error ones in
+	// one minute of ten.
+	rng := rand.New(rand.NewPCG(3, 4))
+	st := headroomtest.Store(b, cfg.Storage.Dir)
+	headroomtest.Dense(b, st, "web", dims, start, end, 8, rng, func(i int) bool { return i < 60 || rng.IntN(10) == 0 })
+	st.Close() // status opens the store itself
 	at := end.Add(-time.Minute * 17).Format(time.RFC3339)
 	b.ResetTimer()
 	for range b.N {
 		var out, errb bytes.Buffer
-		if code := Run(context.Background(), []string{"status", "--config", cfg, "--at", at, "--json"}, Stdio{Out: &out, Err: &errb}); code != 0 {
+		if code := Run(context.Background(), []string{"status", "--config", cfg.Path, "--at", at, "--json"}, Stdio{Out: &out, Err: &errb}); code != 0 {
 			b.Fatalf("status: %d %s", code, errb.String())
 		}
 	}

@@ -410,6 +410,9 @@ func mismatches(rep *statusReport, slos []sloCase, lines []logged) error {
 func checkWindow(t *testing.T, rep *statusReport, at time.Time) {
 	t.Helper()
 	wantEnd := at.UTC().Truncate(time.Minute).Add(time.Minute)
+	if len(rep.SLOs) == 0 {
+		t.Error("status has no SLOs")
+	}
 	for _, s := range rep.SLOs {
 		if !s.WindowEnd.Equal(wantEnd) || !s.WindowStart.Equal(wantEnd.Add(-28*24*time.Hour)) || s.Window != "28d" {
 			t.Errorf("SLO %s: window %s [%s, %s), want 28d [%s, %s)", s.Name, s.Window,

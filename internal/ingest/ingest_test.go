@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
@@ -21,8 +22,7 @@ const customFormat = `$remote_addr - $remote_user [$time_local] "$request" $stat
 
 func testConfig(t testing.TB, logPath string) *config.Config {
 	t.Helper()
-	y := fmt.Sprintf(`
-storage: {dir: %q}
+	return headroomtest.Config(t, fmt.Sprintf(`
 services:
   - name: web
     logs:
@@ -34,12 +34,7 @@ services:
 slos:
   - {name: avail, service: web, objective: 99.9, window: 28d, sli: {type: availability}}
   - {name: lat, service: web, objective: 99, window: 28d, sli: {type: latency, threshold: 250ms}}
-`, t.TempDir(), logPath, customFormat)
-	cfg, err := config.Parse([]byte(y), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+`, logPath, customFormat))
 }
 
 type env struct {
@@ -52,20 +47,23 @@ type env struct {
 func newEnv(t *testing.T, logPath string) *env {
 	t.Helper()
 	cfg := testConfig(t, logPath)
-	st, err := store.Open(cfg.Storage.Dir, store.Options{})
+	st := headroomtest.Store(t, cfg.Storage.Dir)
+	return &env{t: t, st: st, src: testSource(t, cfg, st, 2), cfg: cfg}
+}
+
+// testSource returns the source of cfg's first log, with the routes and
+// hosts of known (nil for none).
+func testSource(t testing.TB, cfg *config.Config, known RouteSource, workers int) *Source {
+	t.Helper()
+	svc, err := NewService(context.Background(), cfg, &cfg.Services[0], known)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	svc, err := NewService(context.Background(), cfg, &cfg.Services[0], st)
+	src, err := NewSource(svc, cfg.Services[0].Logs[0], workers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := NewSource(svc, cfg.Services[0].Logs[0], 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, st: st, src: src, cfg: cfg}
+	return src
 }
 
 // counts returns the stored requests by "METHOD route status".
@@ -154,8 +152,12 @@ func TestImportExactlyOnceAcrossCopies(t *testing.T) {
 	write(t, renamed, sampleLog())
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte(sampleLog()))
-	zw.Close()
+	if _, err := zw.Write([]byte(sampleLog())); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	write(t, filepath.Join(dir, "access.log.2.gz"), gz.String())
 	for _, p := range []string{log, renamed, filepath.Join(dir, "access.log.2.gz")} {
 		r, err := IngestFile(ctx, e.st, e.src, p, Options{})
@@ -275,9 +277,15 @@ func TestFingerprint(t *testing.T) {
 			}
 		})
 	}
-	a, _ := Fingerprint([]byte("line one\nline two\n"), false)
-	b, _ := Fingerprint([]byte("line one\nsomething else"), false)
-	c, _ := Fingerprint([]byte("line 1\n"), false)
+	fp := func(head string) string {
+		t.Helper()
+		f, err := Fingerprint([]byte(head), false)
+		if err != nil {
+			t.Fatalf("Fingerprint(%q): %v", head, err)
+		}
+		return f
+	}
+	a, b, c := fp("line one\nline two\n"), fp("line one\nsomething else"), fp("line 1\n")
 	if a != b || a == c {
 		t.Errorf("fingerprints: same first line %v, different first line %v", a == b, a != c)
 	}

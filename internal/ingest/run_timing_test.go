@@ -43,14 +43,5 @@ func BenchmarkRun(b *testing.B) {
 }
 
 func newEnvB(b *testing.B) *Source {
-	cfg := testConfig(b, "/dev/null")
-	svc, err := NewService(context.Background(), cfg, &cfg.Services[0], nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	src, err := NewSource(svc, cfg.Services[0].Logs[0], 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return src
+	return testSource(b, testConfig(b, "/dev/null"), nil, 0)
 }

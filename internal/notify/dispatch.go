@@ -187,6 +187,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	for _, w := range d.workers {
 		wg.Go(func() { w.run(ctx) })
 	}
+	<-ctx.Done() // with no targets too: Run is a part of serve until it stops
 	wg.Wait()
 	return nil
 }

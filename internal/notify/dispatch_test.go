@@ -182,16 +182,8 @@ func newBlocker(t *testing.T) (*blocker, string) {
 	b := &blocker{arrived: make(chan string, 100), release: make(chan int), aborted: make(chan struct{}, 100)}
 	srv := newRecorder(t)
 	srv.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body strings.Builder
-		buf := make([]byte, 4096)
-		for {
-			n, err := r.Body.Read(buf)
-			body.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		b.arrived <- webhookFingerprint(t, []byte(body.String()))
+		body := readBody(r)
+		b.arrived <- webhookFingerprint(t, body)
 		select {
 		case status := <-b.release:
 			w.WriteHeader(status)
@@ -314,15 +306,7 @@ func TestRefreshSupersededWhileRetrying(t *testing.T) {
 	var mu sync.Mutex
 	var ok [][]string
 	rec.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body strings.Builder
-		buf := make([]byte, 4096)
-		for {
-			n, err := r.Body.Read(buf)
-			body.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
+		body := readBody(r)
 		failed := false
 		once.Do(func() {
 			// While the first refresh fails, a newer one comes.
@@ -332,7 +316,7 @@ func TestRefreshSupersededWhileRetrying(t *testing.T) {
 		})
 		if !failed {
 			mu.Lock()
-			ok = append(ok, amSLOs(t, request{Path: r.URL.Path, Header: r.Header, Body: []byte(body.String())}))
+			ok = append(ok, amSLOs(t, request{Path: r.URL.Path, Header: r.Header, Body: body}))
 			mu.Unlock()
 		}
 	})
@@ -360,7 +344,11 @@ func TestRefreshIgnoredByOthers(t *testing.T) {
 		{Name: "hook", Type: TypeWebhook, URL: "http://127.0.0.1:1/h"},
 	}, Options{})
 	d.Refresh([]Alert{alert("a", "page", "svc", Firing)})
-	for _, st := range d.Stats() {
+	stats := d.Stats()
+	if len(stats) != 2 {
+		t.Fatalf("stats for %d targets, want 2", len(stats))
+	}
+	for _, st := range stats {
 		if st.Queued != 0 {
 			t.Errorf("%s queued %d", st.Name, st.Queued)
 		}
@@ -525,5 +513,27 @@ func TestRedirectNotFollowed(t *testing.T) {
 	}
 	if st := d.Stats()[0]; st.Failed != 1 || st.Retries != 0 || len(rec.requests()) != 1 {
 		t.Errorf("stats %+v, %d requests", st, len(rec.requests()))
+	}
+}
+
+// TestRunWithoutTargetsLastsUntilStopped: a dispatcher with nothing to
+// deliver to still runs until its context ends (serve stops when a part
+// returns).
+func TestRunWithoutTargetsLastsUntilStopped(t *testing.T) {
+	d, err := NewDispatcher(nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ret := make(chan error, 1)
+	go func() { ret <- d.Run(ctx) }()
+	select {
+	case err := <-ret:
+		t.Fatalf("Run returned before its context ended: %v", err)
+	case <-time.After(50 * time.Millisecond): // a negative check
+	}
+	cancel()
+	if err := <-ret; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -27,8 +27,8 @@ func TestSlackGolden(t *testing.T) {
 			}
 			// Deterministic: maps are iterated in a random order each time.
 			for range 20 {
-				again, _ := slackBody(&tc.alert)
-				if string(again) != string(body) {
+				again, err := slackBody(&tc.alert)
+				if err != nil || string(again) != string(body) {
 					t.Fatalf("not deterministic:\n%s\n%s", body, again)
 				}
 			}
@@ -84,7 +84,10 @@ func TestSlackDelivered(t *testing.T) {
 	a := sample()
 	d.Send(a)
 	log.waitOK(t, 1)
-	want, _ := slackBody(&a)
+	want, err := slackBody(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
 	reqs := rec.requests()
 	if len(reqs) != 1 || string(reqs[0].Body) != string(want) || reqs[0].Path != "/services/T0/B0/secret" {
 		t.Fatalf("got %+v, want one request with %s", reqs, want)
@@ -196,16 +199,7 @@ func TestWebhookSignature(t *testing.T) {
 			checks := make(chan check, 10)
 			srv := newRecorder(t)
 			srv.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				var body strings.Builder
-				buf := make([]byte, 1<<16)
-				for {
-					n, err := r.Body.Read(buf)
-					body.Write(buf[:n])
-					if err != nil {
-						break
-					}
-				}
-				b := []byte(body.String())
+				b := readBody(r)
 				ts, err := strconv.ParseInt(r.Header.Get("X-Headroom-Timestamp"), 10, 64)
 				if err != nil {
 					http.Error(w, "bad timestamp", http.StatusBadRequest)

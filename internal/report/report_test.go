@@ -168,7 +168,10 @@ func TestBreakdownAddsUpToBadEvents(t *testing.T) {
 			}
 		}
 		// Against the raw events, group by group.
-		key, _ := dimKeyFunc("route")
+		key, err := dimKeyFunc("route")
+		if err != nil {
+			t.Fatal(err)
+		}
 		_, bad := brute(events, name, from, to, key)
 		b, err := e.Breakdown(ctx, name, from, to, "route", 0)
 		if err != nil {
@@ -362,6 +365,9 @@ func TestCountCacheStaysExact(t *testing.T) {
 		want, err := ref.SLOs(ctx, at, "")
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(want) != 3 || len(got) != len(want) {
+			t.Fatalf("%s: cached %v, uncached %v: want the 3 SLOs from both", when, names(got), names(want))
 		}
 		for i := range want {
 			if got[i].Name != want[i].Name || got[i].Total != want[i].Total || got[i].Bad != want[i].Bad ||

@@ -3,24 +3,20 @@ package review
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"testing"
 	"time"
 
-	"github.com/headroom-slo/headroom/internal/cells"
-	"github.com/headroom-slo/headroom/internal/config"
-	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
 var day0 = time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
 
-func testEnv(t *testing.T) (*config.Config, *store.Store, *report.Engine) {
-	t.Helper()
-	dir := t.TempDir()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-storage: {dir: %q, retention: {minutes: forever}}
+// testConfig: a 99% / 7-day availability SLO of service web, with sprints
+// and a policy.
+const testConfig = `
+storage: {retention: {minutes: forever}}
 sprints: {start: 2025-03-03, length: 14d, capacity: {people: 2, hours: 10, spare: 20}}
 policy:
   - {below: 25, action: reliability work first}
@@ -29,49 +25,14 @@ changes: {window: 3h, failed_share: 10}
 services: [{name: web, logs: [{path: /dev/null}]}]
 slos:
   - {name: avail, service: web, objective: 99, window: 7d, sli: {type: availability}}
-`, dir)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	eng, err := report.New(cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg, st, eng
-}
-
-// traffic writes 100 requests a minute from `from` for n minutes, bad of
-// them answered 503.
-func traffic(t *testing.T, st *store.Store, from time.Time, n int, bad func(m time.Time) int) {
-	t.Helper()
-	var b store.Batch
-	for i := range n {
-		m := from.Add(time.Duration(i) * time.Minute)
-		e := bad(m)
-		d := store.DimValue{Host: "a", Route: "/api/deals", Method: "POST"}
-		d.Status = 200
-		b.Add("web", m.Unix(), d, cells.NoLatency, uint64(100-e))
-		if e > 0 {
-			d.Status = 503
-			b.Add("web", m.Unix(), d, cells.NoLatency, uint64(e))
-		}
-	}
-	if err := st.Commit(context.Background(), &b); err != nil {
-		t.Fatal(err)
-	}
-}
+`
 
 // TestBurnAfterChangeByHand: 2 days of 100 requests a minute; 2 errors a
 // minute for the 30 minutes before a deploy, 10 a minute for the hour after.
 func TestBurnAfterChangeByHand(t *testing.T) {
-	cfg, st, eng := testEnv(t)
+	cfg, st, eng := headroomtest.Open(t, testConfig)
 	deploy := day0.Add(36 * time.Hour)
-	traffic(t, st, day0, 2*24*60, func(m time.Time) int {
+	headroomtest.Traffic(t, st, "web", day0, 2*24*60, 100, func(m time.Time) int {
 		switch {
 		case !m.Before(deploy.Add(-30*time.Minute)) && m.Before(deploy):
 			return 2
@@ -120,7 +81,7 @@ func TestBurnAfterChangeByHand(t *testing.T) {
 // TestPolicyFlipsToFreeze: as the budget is spent the policy goes from ok
 // to reliability work first (below 25%) to a freeze (below 0).
 func TestPolicyFlipsToFreeze(t *testing.T) {
-	cfg, st, eng := testEnv(t)
+	cfg, st, eng := headroomtest.Open(t, testConfig)
 	ctx := context.Background()
 	check := func(at time.Time, want string, action string) {
 		t.Helper()
@@ -133,18 +94,18 @@ func TestPolicyFlipsToFreeze(t *testing.T) {
 		}
 	}
 	// A clean day: the whole budget left.
-	traffic(t, st, day0, 1440, func(time.Time) int { return 0 })
+	headroomtest.Traffic(t, st, "web", day0, 1440, 100, func(time.Time) int { return 0 })
 	check(day0.Add(24*time.Hour), "ok", "")
 	// 1% errors on day 2: the window's error ratio is 0.5%, half the
 	// budget left: ok.
-	traffic(t, st, day0.Add(24*time.Hour), 1440, func(time.Time) int { return 1 })
+	headroomtest.Traffic(t, st, "web", day0.Add(24*time.Hour), 1440, 100, func(time.Time) int { return 1 })
 	check(day0.Add(48*time.Hour), "ok", "")
 	// 23 hours of day 3 at 2%: 4,200 bad of 426,000, 1.4% of the budget
 	// left, under 25%: reliability work first, no freeze.
-	traffic(t, st, day0.Add(48*time.Hour), 1440, func(time.Time) int { return 2 })
+	headroomtest.Traffic(t, st, "web", day0.Add(48*time.Hour), 1440, 100, func(time.Time) int { return 2 })
 	check(day0.Add(71*time.Hour), "ok", "reliability work first")
 	// Day 4 at 5%: 11,520 bad of 576,000, 2%: overspent, a freeze.
-	traffic(t, st, day0.Add(72*time.Hour), 1440, func(time.Time) int { return 5 })
+	headroomtest.Traffic(t, st, "web", day0.Add(72*time.Hour), 1440, 100, func(time.Time) int { return 5 })
 	check(day0.Add(96*time.Hour), "freeze", "feature freeze except fixes")
 }
 
@@ -153,10 +114,10 @@ func TestPolicyFlipsToFreeze(t *testing.T) {
 // and resolved, toil entries over the cap with a recurring tag — and
 // compares its Markdown in English and Japanese with golden files.
 func TestReviewFromDataGolden(t *testing.T) {
-	cfg, st, eng := testEnv(t)
+	cfg, st, eng := headroomtest.Open(t, testConfig)
 	ctx := context.Background()
 	outage := day0.Add(5*24*time.Hour + 10*time.Hour) // Saturday 10:00
-	traffic(t, st, day0, 14*24*60, func(m time.Time) int {
+	headroomtest.Traffic(t, st, "web", day0, 14*24*60, 100, func(m time.Time) int {
 		if !m.Before(outage) && m.Before(outage.Add(90*time.Minute)) {
 			return 40
 		}

@@ -3,6 +3,7 @@ package route
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -266,45 +267,54 @@ func TestCandidatesBounds(t *testing.T) {
 	}
 }
 
+// TestRegistryConcurrent looks templates up from several goroutines at once,
+// every lookup going to the registry: a template, once admitted, keeps its id
+// on every later lookup (in this goroutine or another), no template gets two
+// ids, and the cap holds.
 func TestRegistryConcurrent(t *testing.T) {
 	const (
-		limit   = 200
+		limit   = 50
 		workers = 8
 		perG    = 5000
 	)
 	r := NewRegistry(limit, []string{"/existing"})
-	type seen struct {
-		id uint32
-		ok bool
-	}
-	results := make([]map[string]seen, workers)
+	// admitted[g] holds the id goroutine g first saw each template admitted
+	// with.
+	admitted := make([]map[string]uint32, workers)
 	var wg sync.WaitGroup
 	for g := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(g), 7))
-			res := map[string]seen{}
-			c := map[string]uint32{}
-			for range perG {
-				tmpl := fmt.Sprintf("/r/%d", int(rng.ExpFloat64()*100))
-				if v, ok := c[tmpl]; ok {
-					res[tmpl] = seen{v, true}
-					continue
+			first := map[string]uint32{"/existing": 1}
+			for i := range perG {
+				var tmpl string
+				switch {
+				case i%10 == 0:
+					tmpl = "/existing"
+				case i >= perG/2 && i%10 <= 3:
+					// Heavy templates that appear late, after the
+					// first-come slots are gone: more than the reserve.
+					tmpl = fmt.Sprintf("/late/%d", rng.IntN(limit/reserveDivisor+1))
+				default:
+					tmpl = fmt.Sprintf("/r/%d", int(rng.ExpFloat64()*100))
 				}
 				id, ok := r.ID([]byte(tmpl))
-				if ok {
-					c[tmpl] = id
-					if prev, had := res[tmpl]; had && prev.ok && prev.id != id {
-						t.Errorf("%s: id changed from %d to %d", tmpl, prev.id, id)
+				if want, had := first[tmpl]; had {
+					if !ok || id != want {
+						t.Errorf("%s: admitted with id %d, a later lookup returned (%d, %v)", tmpl, want, id, ok)
 					}
+				} else if ok {
+					first[tmpl] = id
 				}
-				res[tmpl] = seen{id, ok}
-				_ = r.Name(id)
+				if name := r.Name(id); ok && name != tmpl {
+					t.Errorf("%s: id %d is named %q", tmpl, id, name)
+				}
 				_ = r.Len()
 				_ = r.Overflowed()
 			}
-			results[g] = res
+			admitted[g] = first
 		}()
 	}
 	wg.Wait()
@@ -321,13 +331,25 @@ func TestRegistryConcurrent(t *testing.T) {
 		}
 		byName[name] = id
 	}
-	for g, res := range results {
-		for tmpl, s := range res {
-			if !s.ok {
-				continue
-			}
-			if want, ok := byName[tmpl]; !ok || want != s.id {
-				t.Errorf("goroutine %d: %s got id %d, registry says %d (%v)", g, tmpl, s.id, want, ok)
+	// The run takes every path: first-come admission, promotion of late
+	// heavy templates to the reserve, and overflow once the cap is reached.
+	late := 0
+	for name := range byName {
+		if strings.HasPrefix(name, "/late/") {
+			late++
+		}
+	}
+	if n != limit+1 || late != limit/reserveDivisor || r.Overflowed() == 0 {
+		t.Errorf("Len() = %d, %d late templates promoted, Overflowed() = %d: want the registry full (%d), the reserve (%d) taken by late templates, overflows",
+			n, late, r.Overflowed(), limit+1, limit/reserveDivisor)
+	}
+	for g, first := range admitted {
+		if len(first) < 2 { // "/existing" is there from the start
+			t.Errorf("goroutine %d saw no template admitted", g)
+		}
+		for tmpl, id := range first {
+			if want, ok := byName[tmpl]; !ok || want != id {
+				t.Errorf("goroutine %d: %s got id %d, registry says %d (%v)", g, tmpl, id, want, ok)
 			}
 		}
 	}

@@ -9,19 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/rum"
-	"github.com/headroom-slo/headroom/internal/store"
 )
 
 const origin = "https://app.example.com"
 
 func setup(t *testing.T, extra string) (*rum.Collector, *report.Engine) {
 	t.Helper()
-	dir := t.TempDir()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-storage: {dir: %q}
+	cfg, st, eng := headroomtest.Open(t, fmt.Sprintf(`
 services:
   - name: web-frontend
     rum: {origins: [%q], rate_limit: 5%s}
@@ -35,19 +32,7 @@ slos:
     objective: 95
     window: 28d
     sli: {type: composite, components: [{slo: frontend-errors, weight: 2}, {slo: frontend-api}]}
-`, dir, origin, extra)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	eng, err := report.New(cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, origin, extra))
 	return rum.New(cfg, st, nil), eng
 }
 
@@ -97,8 +82,15 @@ func TestBeaconsCountExactly(t *testing.T) {
 		// over all the components' events.
 		"journey": {20, 20 * (2*0.8 + 0.7) / 3},
 	}
+	if len(slos) != len(want) {
+		t.Fatalf("%d SLOs, want %d", len(slos), len(want))
+	}
 	for _, o := range slos {
-		w := want[o.Name]
+		w, ok := want[o.Name]
+		if !ok {
+			t.Errorf("unexpected SLO %s", o.Name)
+			continue
+		}
 		if o.Total != w[0] || math.Abs(o.Good-w[1]) > 1e-6 {
 			t.Errorf("%s: %v good of %v, want %v of %v", o.Name, o.Good, o.Total, w[1], w[0])
 		}
@@ -186,6 +178,9 @@ func TestBadBeaconsAreRefusedWhole(t *testing.T) {
 	slos, err := eng.SLOs(context.Background(), time.Now(), "")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(slos) != 5 {
+		t.Fatalf("%d SLOs, want the 5 configured", len(slos))
 	}
 	for _, o := range slos {
 		if o.Total != 0 {

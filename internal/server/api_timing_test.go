@@ -1,20 +1,16 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/headroom-slo/headroom/internal/cells"
-	"github.com/headroom-slo/headroom/internal/config"
-	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
@@ -27,55 +23,9 @@ import (
 // before (new cells at the windows' edges). One request before the timer
 // warms the cell cache, as `serve` does when it starts (Engine.Warm).
 func BenchmarkAPISLOs100(b *testing.B) {
-	dir := b.TempDir()
-	data := filepath.Join(dir, "data")
-	st, err := store.Open(data, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	start := end.Add(-35 * 24 * time.Hour)
 	services := []string{"web", "api", "auth", "billing"}
-	rng := rand.New(rand.NewPCG(5, 6))
-	layout := cells.NewLayout(300)
-	for _, svc := range services {
-		var dims []store.DimValue
-		for r := range 15 {
-			for _, m := range []string{"GET", "POST"} {
-				for _, s := range []int{200, 500} {
-					dims = append(dims, store.DimValue{Host: svc + ".example.com", Route: fmt.Sprintf("/api/r%d/:id", r), Method: m, Status: s})
-				}
-			}
-		}
-		ids, err := st.EnsureDims(context.Background(), svc, dims)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for day := start; day.Before(end); day = day.Add(5 * 24 * time.Hour) {
-			var batch store.Batch
-			for m := range 5 * 1440 {
-				c := batch.Cell(svc, day.Unix()+int64(m)*60)
-				for i, id := range ids {
-					if dims[i].Status == 500 && rng.IntN(10) > 0 {
-						continue
-					}
-					e := cells.Entry{Dim: id}
-					for range 4 {
-						n := uint64(1 + rng.IntN(5))
-						e.Count += n
-						e.Hist.Add(layout.Bucket(int64(rng.ExpFloat64()*150_000)), n)
-					}
-					c.Entries = append(c.Entries, e)
-				}
-			}
-			if err := st.Commit(context.Background(), &batch); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
 	var y strings.Builder
-	fmt.Fprintf(&y, "storage: {dir: %q, retention: {minutes: forever}}\nservices:\n", data)
+	y.WriteString("storage: {retention: {minutes: forever}}\nservices:\n")
 	for _, svc := range services {
 		fmt.Fprintf(&y, "  - {name: %s, logs: [{path: /dev/null}]}\n", svc)
 	}
@@ -91,14 +41,24 @@ func BenchmarkAPISLOs100(b *testing.B) {
 			fmt.Fprintf(&y, "  - {name: post-%d, service: %s, objective: 99.5, window: 30d, filter: {method: POST}, sli: {type: availability, bad_status: [5xx, 429]}}\n", i, svc)
 		}
 	}
-	cfg, err := config.Parse([]byte(y.String()), "")
-	if err != nil {
-		b.Fatal(err)
+	cfg := headroomtest.Config(b, y.String())
+	st := headroomtest.Store(b, cfg.Storage.Dir)
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	start := end.Add(-35 * 24 * time.Hour)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, svc := range services {
+		var dims []store.DimValue
+		for r := range 15 {
+			for _, m := range []string{"GET", "POST"} {
+				for _, s := range []int{200, 500} {
+					dims = append(dims, store.DimValue{Host: svc + ".example.com", Route: fmt.Sprintf("/api/r%d/:id", r), Method: m, Status: s})
+				}
+			}
+		}
+		// Errors in one minute of ten.
+		headroomtest.Dense(b, st, svc, dims, start, end, 4, rng, func(i int) bool { return dims[i].Status != 500 || rng.IntN(10) == 0 })
 	}
-	eng, err := report.New(cfg, st)
-	if err != nil {
-		b.Fatal(err)
-	}
+	eng := headroomtest.Engine(b, cfg, st)
 	s, err := New(Options{Listen: "127.0.0.1:0", Engine: eng})
 	if err != nil {
 		b.Fatal(err)

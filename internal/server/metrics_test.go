@@ -2,11 +2,9 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"sort"
@@ -20,7 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/headroom-slo/headroom/internal/cells"
-	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/store"
 	"github.com/headroom-slo/headroom/internal/tail"
@@ -46,12 +44,12 @@ var metricsSLOs = []testSLO{
 }
 
 const metricsConfig = `
-storage: {dir: %q, retention: {minutes: forever}}
+storage: {retention: {minutes: forever}}
 services:
   - name: web
-    logs: [{path: %q}]
+    logs: [{path: web.log}]
   - name: api
-    logs: [{path: %q}]
+    logs: [{path: api.log}]
 slos:
   - {name: web-avail, service: web, objective: 99, window: 30d, sli: {type: availability}}
   - {name: checkout, service: web, objective: 99.9, window: 7d, filter: {route: ^/checkout}, sli: {type: availability, bad_status: [5xx, 429]}}
@@ -107,21 +105,7 @@ func minuteEnd(t time.Time) time.Time { return t.Truncate(time.Minute).Add(time.
 
 func newMetricsEngine(t *testing.T) (*report.Engine, *store.Store) {
 	t.Helper()
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	cfg, err := config.Parse([]byte(fmt.Sprintf(metricsConfig, data, filepath.Join(dir, "web.log"), filepath.Join(dir, "api.log"))), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(data, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	eng, err := report.New(cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st, eng := headroomtest.Open(t, metricsConfig)
 	return eng, st
 }
 
@@ -147,13 +131,13 @@ func scrape(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
 	return fams
 }
 
-// sample returns the value of the one series of name whose labels include
-// want (a counter's or gauge's value, a histogram's count).
-func sample(fams map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
+// matching returns the series of name whose labels include want.
+func matching(fams map[string]*dto.MetricFamily, name string, want map[string]string) []*dto.Metric {
 	f := fams[name]
 	if f == nil {
-		return 0, false
+		return nil
 	}
+	var out []*dto.Metric
 next:
 	for _, m := range f.Metric {
 		have := map[string]string{}
@@ -165,16 +149,28 @@ next:
 				continue next
 			}
 		}
-		switch f.GetType() {
-		case dto.MetricType_COUNTER:
-			return m.GetCounter().GetValue(), true
-		case dto.MetricType_GAUGE:
-			return m.GetGauge().GetValue(), true
-		case dto.MetricType_HISTOGRAM:
-			return float64(m.GetHistogram().GetSampleCount()), true
-		case dto.MetricType_UNTYPED:
-			return m.GetUntyped().GetValue(), true
-		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// sample returns the value of the first series of name whose labels include
+// want (a counter's or gauge's value, a histogram's count).
+func sample(fams map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
+	ms := matching(fams, name, want)
+	if len(ms) == 0 {
+		return 0, false
+	}
+	m := ms[0]
+	switch fams[name].GetType() {
+	case dto.MetricType_COUNTER:
+		return m.GetCounter().GetValue(), true
+	case dto.MetricType_GAUGE:
+		return m.GetGauge().GetValue(), true
+	case dto.MetricType_HISTOGRAM:
+		return float64(m.GetHistogram().GetSampleCount()), true
+	case dto.MetricType_UNTYPED:
+		return m.GetUntyped().GetValue(), true
 	}
 	return 0, false
 }
@@ -282,7 +278,7 @@ func TestMetrics(t *testing.T) {
 			}
 			check(t, fams, "headroom_slo_burn_rate", lbl("window", w), want)
 		}
-		if n := countSeries(fams, "headroom_slo_burn_rate", lbl()); n != 7 {
+		if n := len(matching(fams, "headroom_slo_burn_rate", lbl())); n != 7 {
 			t.Errorf("%s: %d burn-rate windows, want 7 (5m 30m 1h 2h 6h 1d 3d)", sl.name, n)
 		}
 		at, ag := sl.counts(events, time.Time{}, end)
@@ -356,7 +352,7 @@ func TestMetrics(t *testing.T) {
 		check(t, fams, "headroom_slo_good_events_total", lbl, bg+tg)
 	}
 	all, _ := metricsSLOs[0].counts(events, time.Time{}, end)
-	if got, _ := sample(fams, "headroom_slo_events_total", map[string]string{"slo": "web-avail"}); got >= all {
+	if got, ok := sample(fams, "headroom_slo_events_total", map[string]string{"slo": "web-avail"}); !ok || got >= all {
 		t.Errorf("web-avail: events_total %v: the late event of a complete day should wait for the next day", got)
 	}
 	checkNotLower(t, prev, fams)
@@ -373,28 +369,6 @@ func TestMetrics(t *testing.T) {
 	}
 	checkNotLower(t, prev, fams)
 	check(t, fams, "headroom_tail_lag_seconds", web, next.Sub(now.Add(-90*time.Second)).Seconds())
-}
-
-func countSeries(fams map[string]*dto.MetricFamily, name string, want map[string]string) int {
-	n := 0
-	f := fams[name]
-	if f == nil {
-		return 0
-	}
-next:
-	for _, m := range f.Metric {
-		have := map[string]string{}
-		for _, l := range m.Label {
-			have[l.GetName()] = l.GetValue()
-		}
-		for k, v := range want {
-			if have[k] != v {
-				continue next
-			}
-		}
-		n++
-	}
-	return n
 }
 
 // allTimeCounters returns the all-time counters by name and SLO.

@@ -80,8 +80,8 @@ func TestPagesWithoutJavaScript(t *testing.T) {
 			if m == nil {
 				t.Fatalf("%s: no %s in %s", o.Name, field, row)
 			}
-			if got, _ := strconv.ParseFloat(m[1], 64); !near(got, want) {
-				t.Errorf("%s: %s %v in the page, %v in the API", o.Name, field, got, want)
+			if got, err := strconv.ParseFloat(m[1], 64); err != nil || !near(got, want) {
+				t.Errorf("%s: %s %q in the page (%v), %v in the API", o.Name, field, m[1], err, want)
 			}
 		}
 		if !o.NoData && !strings.Contains(row, fmtPct(o.SLI)) {

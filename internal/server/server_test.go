@@ -31,8 +31,11 @@ func TestHealthz(t *testing.T) {
 				t.Fatal(err)
 			}
 			var body map[string]any
-			json.NewDecoder(resp.Body).Decode(&body)
+			err = json.NewDecoder(resp.Body).Decode(&body)
 			resp.Body.Close()
+			if err != nil {
+				t.Fatalf("GET /healthz: %v", err)
+			}
 			if resp.StatusCode != tc.code || body["status"] != tc.status {
 				t.Errorf("GET /healthz = %d %v, want %d %q", resp.StatusCode, body, tc.code, tc.status)
 			}

@@ -48,9 +48,18 @@ type event struct {
 	weight uint64
 }
 
-// fill stores random traffic over days of history and returns the events.
-func fill(t *testing.T, st *store.Store, start time.Time, days int) []event {
+// start is where fill's history begins.
+var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// fill opens a store in a temporary directory holding days of random
+// traffic from start, and returns it with the events.
+func fill(t *testing.T, days int) (*store.Store, []event) {
 	t.Helper()
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
 	rng := rand.New(rand.NewPCG(7, 9))
 	layout := cells.NewLayout(300)
 	routes := []string{"/", "/api/users/:id", "/api/deals", "/static/app.js"}
@@ -91,7 +100,7 @@ func fill(t *testing.T, st *store.Store, start time.Time, days int) []event {
 	if err := st.Commit(context.Background(), &b); err != nil {
 		t.Fatal(err)
 	}
-	return events
+	return st, events
 }
 
 // brute computes an SLO's counts over [from, to) from the raw events.
@@ -122,13 +131,7 @@ func brute(s *Spec, events []event, from, to int64) slo.Counts {
 }
 
 func TestSumMatchesBruteForce(t *testing.T) {
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	events := fill(t, st, start, 40)
+	st, events := fill(t, 40)
 	var specs []*Spec
 	for _, c := range testConfig(t).SLOs {
 		specs = append(specs, Compile(c))
@@ -162,7 +165,10 @@ func TestSumMatchesBruteForce(t *testing.T) {
 		}
 	}
 	// A 40-day range reads about 40 day cells plus edges, not 57,600 minutes.
-	q2, _ := NewQuery(ctx, st, specs, time.Time{})
+	q2, err := NewQuery(ctx, st, specs, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := q2.Sum(Range{start.Add(90 * time.Minute), start.Add(39*24*time.Hour + 30*time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
@@ -172,18 +178,15 @@ func TestSumMatchesBruteForce(t *testing.T) {
 }
 
 func TestEvaluate(t *testing.T) {
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	events := fill(t, st, start, 35)
+	st, events := fill(t, 35)
 	specs := CompileAll(testConfig(t))
 	now := start.Add(33*24*time.Hour + 7*time.Hour + 12*time.Minute + 30*time.Second)
 	got, err := Evaluate(context.Background(), st, specs, now, time.Time{}, slo.StatusWindows)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(got) != len(specs) {
+		t.Fatalf("%d statuses for %d SLOs", len(got), len(specs))
 	}
 	end := slo.EndMinute(now).Unix()
 	for i, s := range got {

@@ -4,25 +4,48 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const day = 24 * time.Hour
+
+// TestDefaultTiers: the SRE Workbook's four tiers, in order, exactly.
+func TestDefaultTiers(t *testing.T) {
+	want := []Tier{
+		{Name: "page-1h", Severity: "page", BudgetShare: 0.02, Long: time.Hour, Short: 5 * time.Minute},
+		{Name: "page-6h", Severity: "page", BudgetShare: 0.05, Long: 6 * time.Hour, Short: 30 * time.Minute},
+		{Name: "ticket-1d", Severity: "ticket", BudgetShare: 0.10, Long: 24 * time.Hour, Short: 2 * time.Hour},
+		{Name: "ticket-3d", Severity: "ticket", BudgetShare: 0.10, Long: 72 * time.Hour, Short: 6 * time.Hour},
+	}
+	if diff := cmp.Diff(want, DefaultTiers()); diff != "" {
+		t.Errorf("DefaultTiers() (-want +got):\n%s", diff)
+	}
+}
 
 func TestTierThresholdsMatchWorkbook(t *testing.T) {
 	tests := []struct {
 		name   string
 		period time.Duration
-		want   []float64
+		want   map[string]float64 // by tier name
 	}{
-		{"30d", 30 * day, []float64{14.4, 6, 3, 1}},
-		{"28d", 28 * day, []float64{13.44, 5.6, 2.8, 0.9333}},
+		{"30d", 30 * day, map[string]float64{"page-1h": 14.4, "page-6h": 6, "ticket-1d": 3, "ticket-3d": 1}},
+		{"28d", 28 * day, map[string]float64{"page-1h": 13.44, "page-6h": 5.6, "ticket-1d": 2.8, "ticket-3d": 0.9333}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for i, tier := range DefaultTiers() {
-				got := tier.Threshold(tc.period)
-				if math.Abs(got-tc.want[i]) > 0.001 {
-					t.Errorf("%s: threshold = %v, want %v", tier.Name, got, tc.want[i])
+			tiers := DefaultTiers()
+			if len(tiers) != len(tc.want) {
+				t.Fatalf("%d default tiers, want %d", len(tiers), len(tc.want))
+			}
+			for _, tier := range tiers {
+				want, ok := tc.want[tier.Name]
+				if !ok {
+					t.Errorf("unexpected tier %q", tier.Name)
+					continue
+				}
+				if got := tier.Threshold(tc.period); math.Abs(got-want) > 0.001 {
+					t.Errorf("%s: threshold = %v, want %v", tier.Name, got, want)
 				}
 			}
 		})
@@ -123,8 +146,8 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 	for _, d := range []time.Duration{28 * day, 90 * time.Minute, 6 * time.Hour, 300 * time.Millisecond} {
-		if back, _ := ParseDuration(FormatDuration(d)); back != d {
-			t.Errorf("round trip %v → %q → %v", d, FormatDuration(d), back)
+		if back, err := ParseDuration(FormatDuration(d)); err != nil || back != d {
+			t.Errorf("round trip %v → %q → %v, %v", d, FormatDuration(d), back, err)
 		}
 	}
 }

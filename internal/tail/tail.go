@@ -64,6 +64,18 @@ type Options struct {
 	Wake <-chan time.Time
 }
 
+// Broken says why the log cannot be read now: its last poll failed (after
+// its last data), or no file matches its glob; "" when it reads fine.
+func (s State) Broken() string {
+	switch {
+	case s.LastError != "" && !s.LastErrorAt.Before(s.LastData):
+		return s.LastError
+	case s.Files == 0 && !s.LastPoll.IsZero():
+		return "no file matches " + s.Log
+	}
+	return ""
+}
+
 // New returns a Follower of sources that commits into st.
 func New(st ingest.StateStore, sources []*ingest.Source, opts Options) *Follower {
 	if opts.Log == nil {

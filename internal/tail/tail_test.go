@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/ingest"
 	"github.com/headroom-slo/headroom/internal/store"
 )
@@ -24,24 +25,14 @@ type env struct {
 
 func newEnv(t *testing.T, pattern string) *env {
 	t.Helper()
-	dir := t.TempDir()
-	e := &env{t: t, dir: dir, log: filepath.Join(dir, "access.log")}
-	y := fmt.Sprintf(`
-storage: {dir: %q}
+	cfg := headroomtest.Config(t, fmt.Sprintf(`
 services:
   - name: web
     logs: [{path: %q, format: combined}]
 slos: []
-`, filepath.Join(dir, "data"), filepath.Join(dir, pattern))
-	cfg, err := config.Parse([]byte(y), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.st, err = store.Open(cfg.Storage.Dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.st.Close() })
+`, pattern))
+	dir := filepath.Dir(cfg.Path) // pattern is relative to it
+	e := &env{t: t, dir: dir, log: filepath.Join(dir, "access.log"), st: headroomtest.Store(t, cfg.Storage.Dir)}
 	svc, err := ingest.NewService(context.Background(), cfg, &cfg.Services[0], e.st)
 	if err != nil {
 		t.Fatal(err)
@@ -57,26 +48,37 @@ slos: []
 // append writes n numbered lines to path (created if missing).
 func (e *env) append(path string, n int) {
 	e.t.Helper()
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer f.Close()
+	var b strings.Builder
 	for range n {
 		e.n++
 		ts := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC).Add(time.Duration(e.n) * time.Second)
-		fmt.Fprintf(f, "10.0.0.1 - - [%s] \"GET /n/%d HTTP/1.1\" 200 5 \"-\" \"t\"\n", ts.Format("02/Jan/2006:15:04:05 -0700"), e.n)
+		fmt.Fprintf(&b, "10.0.0.1 - - [%s] \"GET /n/%d HTTP/1.1\" 200 5 \"-\" \"t\"\n", ts.Format("02/Jan/2006:15:04:05 -0700"), e.n)
+	}
+	writeTo(e.t, path, b.String())
+}
+
+// poll polls once; an error the follower records fails the test (Poll
+// reports errors only through States).
+func (e *env) poll() {
+	e.t.Helper()
+	e.f.Poll(context.Background(), time.Now())
+	for _, s := range e.f.States() {
+		if s.LastError != "" {
+			e.t.Fatalf("poll %s: %s", s.Log, s.LastError)
+		}
 	}
 }
 
-func (e *env) poll() { e.f.Poll(context.Background(), time.Now()) }
-
-// total returns the requests stored.
+// total returns the requests stored; a store error fails the test rather
+// than reading as 0.
 func (e *env) total() uint64 {
 	e.t.Helper()
 	ctx := context.Background()
 	id, err := e.st.ServiceID(ctx, "web", false)
-	if err != nil || id == 0 {
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if id == 0 { // nothing committed yet: the service is created with its first cell
 		return 0
 	}
 	var n uint64
@@ -154,29 +156,24 @@ func TestCopyTruncate(t *testing.T) {
 func TestPartialLinesAndNewFiles(t *testing.T) {
 	e := newEnv(t, "*.log")
 	e.append(e.log, 2)
-	f, err := os.OpenFile(e.log, os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(`10.0.0.1 - - [20/Nov/2026:00:10:00 +0000] "GET /half`)
+	writeTo(t, e.log, `10.0.0.1 - - [20/Nov/2026:00:10:00 +0000] "GET /half`)
 	e.poll()
 	e.expect(2)
-	f.WriteString(` HTTP/1.1" 200 5 "-" "t"` + "\n")
-	f.Close()
+	writeTo(t, e.log, ` HTTP/1.1" 200 5 "-" "t"`+"\n")
 	e.poll()
 	e.expect(3)
 	// A new file matching the glob, first line still incomplete, then complete.
 	other := filepath.Join(e.dir, "other.log")
-	os.WriteFile(other, []byte(`10.0.0.1 - - [20/Nov/2026:00:10:00 +0000] "GET /x`), 0o644)
+	writeTo(t, other, `10.0.0.1 - - [20/Nov/2026:00:10:00 +0000] "GET /x`)
 	e.poll()
 	e.expect(3)
-	g, _ := os.OpenFile(other, os.O_APPEND|os.O_WRONLY, 0o644)
-	g.WriteString(` HTTP/1.1" 200 5 "-" "t"` + "\n")
-	g.Close()
+	writeTo(t, other, ` HTTP/1.1" 200 5 "-" "t"`+"\n")
 	e.poll()
 	e.expect(4)
 	// Deleting a file forgets nothing already counted.
-	os.Remove(other)
+	if err := os.Remove(other); err != nil {
+		t.Fatal(err)
+	}
 	e.poll()
 	e.expect(4)
 	st := e.f.States()
@@ -201,6 +198,23 @@ func TestRunStopsWithContext(t *testing.T) {
 	}
 }
 
+// writeTo appends s to path, creating it if missing.
+func writeTo(t *testing.T, path, s string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString(s)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// gzipFile replaces path by path.gz, as logrotate's compress does.
 func gzipFile(t *testing.T, path string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -212,8 +226,35 @@ func gzipFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	zw := newGzip(f)
-	zw.Write(b)
-	zw.Close()
-	f.Close()
-	os.Remove(path)
+	_, err = zw.Write(b)
+	for _, c := range []func() error{zw.Close, f.Close} {
+		if cerr := c(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStateBroken(t *testing.T) {
+	t0 := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		s    State
+		want string
+	}{
+		{"never polled", State{Log: "/var/log/a.log"}, ""},
+		{"reads fine", State{Log: "/var/log/a.log", Files: 1, LastPoll: t0, LastData: t0}, ""},
+		{"no file matches", State{Log: "/var/log/a.log", LastPoll: t0}, "no file matches /var/log/a.log"},
+		{"failing since its data", State{Log: "a", Files: 1, LastPoll: t0, LastData: t0, LastError: "permission denied", LastErrorAt: t0.Add(time.Second)}, "permission denied"},
+		{"failed before its last data", State{Log: "a", Files: 1, LastPoll: t0, LastData: t0.Add(time.Second), LastError: "permission denied", LastErrorAt: t0}, ""},
+	} {
+		if got := tc.s.Broken(); got != tc.want {
+			t.Errorf("%s: Broken() = %q, want %q", tc.name, got, tc.want)
+		}
+	}
 }
