@@ -71,13 +71,13 @@ type Runner struct {
 
 // RunnerOptions configure a Runner.
 type RunnerOptions struct {
-	Config      *config.Config // the SLOs and alerting policies
-	Measurer    Measurer
-	Store       Store
-	Notifier    Notifier // nil: none
+	Config   *config.Config // the SLOs and alerting policies
+	Measurer Measurer
+	Store    Store
+	Notifier Notifier // nil: none
 	// Sources says, for no-data alerts, whether each log can be read now
 	// (nil: no no-data alerts).
-	Sources func() []SourceHealth
+	Sources     func() []SourceHealth
 	ExternalURL string
 	Log         *slog.Logger
 	// Interval is how often Run evaluates (default: the config's
