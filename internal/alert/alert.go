@@ -42,7 +42,8 @@ type Policy struct {
 }
 
 // Measure is what an SLO looked like at an instant: its events over every
-// window its tiers use, and its budget.
+// window its tiers use (a window missing from Windows could not be measured,
+// and the tiers that use it are left as they are), and its budget.
 type Measure struct {
 	SLO             string
 	Period          time.Duration // the SLO window's full length
@@ -165,6 +166,11 @@ func (e *Evaluator) Step(at time.Time, measures []Measure, sources []Source) []T
 		sort.SliceStable(tiers, func(i, j int) bool { return tiers[i].Long < tiers[j].Long })
 		hot := map[string]bool{} // severity → a faster tier fires
 		for _, t := range tiers {
+			_, hasLong := m.Windows[t.Long]
+			_, hasShort := m.Windows[t.Short]
+			if !hasLong || !hasShort {
+				continue // pruned history: this tier cannot be judged, so it stays as it is
+			}
 			long, short := m.Burn(t.Long), m.Burn(t.Short)
 			th := t.Threshold(m.Period)
 			cond := long > th && short > th && m.Windows[t.Long].Total >= p.MinEvents

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/headroom-slo/headroom/internal/slo"
 )
 
 func TestPhaseText(t *testing.T) {
@@ -79,6 +81,42 @@ func TestKindAlertName(t *testing.T) {
 	for k, want := range map[Kind]string{KindBurn: "SLOBurnRate", KindExhausted: "SLOBudgetExhausted", KindNoData: "SLONoData"} {
 		if got := k.AlertName(); got != want {
 			t.Errorf("%s.AlertName() = %q, want %q", k, got, want)
+		}
+	}
+}
+
+// TestUnmeasuredWindowsLeaveTiersAsTheyAre: a window the store cannot
+// answer any more (pruned history) is missing from a Measure; the tiers that
+// need it neither fire nor resolve on a made-up zero.
+func TestUnmeasuredWindowsLeaveTiersAsTheyAre(t *testing.T) {
+	p := defaultPolicy()
+	e := NewEvaluator([]Policy{p}, nil)
+	at := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	all := Measure{SLO: "web", Period: 30 * 24 * time.Hour, Objective: 0.999, Windows: map[time.Duration]slo.Counts{}, BudgetRemaining: 0.5, WindowEvents: 1e6}
+	for _, w := range Windows([]Policy{p}) {
+		all.Windows[w] = slo.Counts{Total: 1000, Good: 500} // burning at 500×
+	}
+	fired := map[string]bool{}
+	for _, tr := range e.Step(at, []Measure{all}, nil) {
+		fired[tr.State.Key] = tr.To == Firing
+	}
+	if !fired["burn/web/page-1h"] {
+		t.Fatalf("page-1h did not fire at 500×: %v", fired)
+	}
+	// The short windows are gone: nothing moves.
+	pruned := all
+	pruned.Windows = map[time.Duration]slo.Counts{}
+	for w, c := range all.Windows {
+		if w >= 24*time.Hour {
+			pruned.Windows[w] = c
+		}
+	}
+	if trs := e.Step(at.Add(time.Minute), []Measure{pruned}, nil); len(trs) != 0 {
+		t.Errorf("unmeasured windows moved alerts: %+v", trs)
+	}
+	for _, s := range e.States() {
+		if s.Key == "burn/web/page-1h" && s.Phase != Firing {
+			t.Errorf("page-1h is %v after a step without its windows, want still firing", s.Phase)
 		}
 	}
 }

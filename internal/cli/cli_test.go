@@ -129,7 +129,7 @@ func TestImportStatusAndRetroactiveSLO(t *testing.T) {
 		t.Errorf("budget remaining %v, want %v", got, want)
 	}
 	// The last hour (11:00-12:00) has 600 requests, 30 of them 503.
-	if got, want := avail.BurnRates["1h"], (30.0/600)/0.01; abs(got-want) > 1e-9 {
+	if got, want := avail.BurnRates["1h"], (30.0/600)/0.01; got == nil || abs(*got-want) > 1e-9 {
 		t.Errorf("1h burn %v, want %v", got, want)
 	}
 	if len(rep.Sources) != 1 || rep.Sources[0].Lines != int64(lines) || rep.Sources[0].Malformed != 0 {

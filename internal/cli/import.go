@@ -119,6 +119,9 @@ func runImport(ctx context.Context, args []string, stdio Stdio) error {
 	if !*quiet {
 		sum.print(stdio.Out)
 	}
+	if sum.firstTS != 0 {
+		warnRetention(stdio.Err, cfg, time.UnixMilli(sum.firstTS), time.Now())
+	}
 	if sum.failed > 0 {
 		return fmt.Errorf("%d file%s could not be read", sum.failed, plural(sum.failed))
 	}

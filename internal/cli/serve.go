@@ -117,7 +117,9 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	g := rungroup.Group{Log: log}
 	g.Add("http", srv.Serve)
 	g.Add("tail", f.Run)
-	g.Add("retention", func(ctx context.Context) error { p.pruneLoop(ctx, log); return nil })
+	if pinned.IsZero() { // history is looked at, never pruned
+		g.Add("retention", func(ctx context.Context) error { p.pruneLoop(ctx, log); return nil })
+	}
 	g.AddTask("cache warm-up", func(ctx context.Context) error {
 		at := time.Now()
 		if !pinned.IsZero() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,7 +13,6 @@ import (
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/ingest"
 	"github.com/headroom-slo/headroom/internal/report"
-	"github.com/headroom-slo/headroom/internal/sli"
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
 )
@@ -26,21 +26,24 @@ type StatusReport struct {
 
 // SLOStatus is one SLO in a StatusReport.
 type SLOStatus struct {
-	Name                 string                `json:"name"`
-	Service              string                `json:"service"`
-	Type                 string                `json:"type"`
-	Objective            float64               `json:"objective"` // percent, as configured
-	Window               string                `json:"window"`
-	WindowStart          time.Time             `json:"window_start"`
-	WindowEnd            time.Time             `json:"window_end"`
-	Total                float64               `json:"total"`
-	Good                 float64               `json:"good"`
-	Bad                  float64               `json:"bad"`
-	SLI                  float64               `json:"sli"`
-	ErrorBudget          float64               `json:"error_budget"`
-	ErrorBudgetRemaining float64               `json:"error_budget_remaining"`
-	BurnRates            map[string]float64    `json:"burn_rates"`
-	Events               map[string]slo.Counts `json:"events"`
+	Name                 string    `json:"name"`
+	Service              string    `json:"service"`
+	Type                 string    `json:"type"`
+	Objective            float64   `json:"objective"` // percent, as configured
+	Window               string    `json:"window"`
+	WindowStart          time.Time `json:"window_start"`
+	WindowEnd            time.Time `json:"window_end"`
+	Total                float64   `json:"total"`
+	Good                 float64   `json:"good"`
+	Bad                  float64   `json:"bad"`
+	SLI                  float64   `json:"sli"`
+	ErrorBudget          float64   `json:"error_budget"`
+	ErrorBudgetRemaining float64   `json:"error_budget_remaining"`
+	// BurnRates and Events are by window; null for a window the store
+	// cannot answer exactly any more, with the reason in Unavailable.
+	BurnRates   map[string]*float64    `json:"burn_rates"`
+	Events      map[string]*slo.Counts `json:"events"`
+	Unavailable map[string]string      `json:"unavailable,omitempty"`
 }
 
 // SourceStatus is one configured log in a StatusReport.
@@ -91,35 +94,42 @@ func runStatus(ctx context.Context, args []string, stdio Stdio) error {
 	return nil
 }
 
+// buildStatus evaluates every SLO as of now with the report engine, the
+// one source of the numbers the dashboard, the API and the review show.
 func buildStatus(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) (*StatusReport, error) {
-	specs := sli.CompileAll(cfg)
-	floor := time.Time{}
-	if r := cfg.Storage.Retention.Minutes; r != config.Forever {
-		floor = time.Now().Add(-time.Duration(r))
-	}
-	sts, err := sli.Evaluate(ctx, st, specs, now, floor, slo.StatusWindows)
+	eng, err := report.New(cfg, st)
 	if err != nil {
 		return nil, err
 	}
-	if err := compositeStatus(ctx, cfg, st, now, sts); err != nil {
+	slos, err := eng.SLOs(ctx, now, "")
+	if err != nil {
 		return nil, err
 	}
-	rep := &StatusReport{At: now, SLOs: make([]SLOStatus, 0, len(sts))}
-	for _, s := range sts {
-		o := SLOStatus{
-			Name: s.Spec.Name, Service: s.Spec.Service, Type: s.Spec.Config.SLI.Type,
-			Objective: s.Spec.Config.Objective, Window: s.Spec.Window.String(),
-			WindowStart: s.From, WindowEnd: s.To,
-			Total: s.Counts.Total, Good: report.Round(s.Counts.Good), Bad: report.Round(s.Counts.Bad()),
-			SLI: s.Counts.SLI(), ErrorBudget: slo.ErrorBudget(s.Spec.Objective),
-			ErrorBudgetRemaining: s.Remaining,
-			BurnRates:            map[string]float64{}, Events: map[string]slo.Counts{},
+	byName := map[string]report.SLO{}
+	for _, o := range slos {
+		byName[o.Name] = o
+	}
+	rep := &StatusReport{At: now, SLOs: make([]SLOStatus, 0, len(slos))}
+	for _, c := range cfg.SLOs { // in the config's order
+		o := byName[c.Name]
+		s := SLOStatus{
+			Name: o.Name, Service: o.Service, Type: o.Type, Objective: o.Objective, Window: o.Window,
+			WindowStart: o.WindowStart, WindowEnd: o.WindowEnd,
+			Total: o.Total, Good: o.Good, Bad: o.Bad, SLI: o.SLI,
+			ErrorBudget: o.ErrorBudget, ErrorBudgetRemaining: o.BudgetRemaining,
+			BurnRates: map[string]*float64{}, Events: map[string]*slo.Counts{},
 		}
-		for w, b := range s.BurnRates {
-			o.BurnRates[slo.FormatDuration(w)] = b
-			o.Events[slo.FormatDuration(w)] = s.Burn[w]
+		for _, d := range slo.StatusWindows {
+			w := slo.FormatDuration(d)
+			s.BurnRates[w], s.Events[w] = o.BurnRates[w], o.Events[w]
+			if why, ok := o.Unavailable[w]; ok {
+				if s.Unavailable == nil {
+					s.Unavailable = map[string]string{}
+				}
+				s.Unavailable[w] = why
+			}
 		}
-		rep.SLOs = append(rep.SLOs, o)
+		rep.SLOs = append(rep.SLOs, s)
 	}
 	if rep.Sources, err = sourceStatus(ctx, cfg, st, now); err != nil {
 		return nil, err
@@ -201,11 +211,28 @@ func printStatus(w io.Writer, rep *StatusReport) {
 			thousands(int64(s.Total)), thousands(int64(math.Round(s.Good))), pct(s.SLI, s.Total), fmt.Sprintf("%.1f%%", s.ErrorBudgetRemaining*100),
 		}
 		for _, d := range slo.StatusWindows {
-			row = append(row, fmt.Sprintf("%.2f", s.BurnRates[slo.FormatDuration(d)]))
+			if b := s.BurnRates[slo.FormatDuration(d)]; b != nil {
+				row = append(row, fmt.Sprintf("%.2f", *b))
+			} else {
+				row = append(row, "-") // pruned: see the JSON's unavailable
+			}
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}
 	tw.Flush()
+	// Why a window shows "-": said once per reason.
+	var whys []string
+	for _, o := range rep.SLOs {
+		for _, why := range o.Unavailable {
+			if !slices.Contains(whys, why) {
+				whys = append(whys, why)
+			}
+		}
+	}
+	slices.Sort(whys)
+	for _, why := range whys {
+		fmt.Fprintf(w, "  -: not answerable exactly any more: %s\n", why)
+	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tSERVICE\tFILES\tLINES\tMALFORMED\tEXCLUDED\tLAST EVENT\tLAG\tBEHIND")
@@ -235,36 +262,4 @@ func pct(f, total float64) string {
 		return "no data"
 	}
 	return fmt.Sprintf("%.3f%%", f*100)
-}
-
-// compositeStatus fills in composite SLOs, which sli.Evaluate leaves empty:
-// their counts combine their components'.
-func compositeStatus(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time, sts []sli.Status) error {
-	var eng *report.Engine
-	for i := range sts {
-		s := &sts[i]
-		if !s.Spec.IsComposite() {
-			continue
-		}
-		if eng == nil {
-			var err error
-			if eng, err = report.New(cfg, st); err != nil {
-				return err
-			}
-		}
-		c, err := eng.Counts(ctx, s.Spec.Name, s.From, s.To)
-		if err != nil {
-			return err
-		}
-		s.Counts, s.Remaining = c, slo.BudgetRemaining(c, s.Spec.Objective)
-		end := slo.EndMinute(now)
-		for w := range s.Burn {
-			b, err := eng.Counts(ctx, s.Spec.Name, end.Add(-w), end)
-			if err != nil {
-				return err
-			}
-			s.Burn[w], s.BurnRates[w] = b, slo.BurnRate(b, s.Spec.Objective)
-		}
-	}
-	return nil
 }

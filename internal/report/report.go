@@ -33,8 +33,6 @@ type Engine struct {
 	src    sli.Cells
 	specs  []*sli.Spec
 	byName map[string]*sli.Spec
-	// now is the clock, for the minute retention floor only.
-	now func() time.Time
 	// counts keeps per-cell counts between requests when the store reports
 	// its changes (nil otherwise).
 	counts  *countCache
@@ -111,7 +109,7 @@ func sloAlert(states []alert.State, name string) SLOAlert {
 // New compiles the SLOs of cfg.
 func New(cfg *config.Config, src sli.Cells) (*Engine, error) {
 	specs := sli.CompileAll(cfg)
-	e := &Engine{cfg: cfg, src: src, specs: specs, byName: map[string]*sli.Spec{}, now: time.Now, dims: map[int64]cachedDims{}}
+	e := &Engine{cfg: cfg, src: src, specs: specs, byName: map[string]*sli.Spec{}, dims: map[int64]cachedDims{}}
 	for _, s := range specs {
 		e.byName[s.Name] = s
 	}
@@ -145,7 +143,7 @@ func (e *Engine) query(ctx context.Context, service string) (*sli.Query, []*sli.
 		}
 		src = dimsCells{Cells: e.src, e: e}
 	}
-	q, err := sli.NewQuery(ctx, src, specs, e.minuteFloor())
+	q, err := sli.NewQuery(ctx, src, specs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -165,14 +163,6 @@ func (e *Engine) Spec(name string) (*sli.Spec, error) {
 		return nil, fmt.Errorf("slo %q: %w", name, ErrNotFound)
 	}
 	return s, nil
-}
-
-// minuteFloor is where minute cells may have been pruned.
-func (e *Engine) minuteFloor() time.Time {
-	if r := e.cfg.Storage.Retention.Minutes; r != config.Forever && r > 0 {
-		return e.now().Add(-time.Duration(r))
-	}
-	return time.Time{}
 }
 
 // Tier is an alert tier as it applies to one SLO now.
@@ -223,13 +213,17 @@ type SLO struct {
 	// BudgetRequests is what it means in requests: the bad requests it would
 	// absorb over a window of traffic at the last 24 hours' rate,
 	// remaining × error budget × (requests in 24h) × period/24h.
-	BudgetRequests float64               `json:"budget_remaining_requests"`
-	Requests24h    float64               `json:"requests_24h"`
-	BurnRates      map[string]float64    `json:"burn_rates"`
-	Events         map[string]slo.Counts `json:"events"`
-	Tiers          []Tier                `json:"tiers"`
-	Sparkline      []SparkPoint          `json:"sparkline"`
-	Alert          SLOAlert              `json:"alert"`
+	BudgetRequests float64 `json:"budget_remaining_requests"`
+	Requests24h    float64 `json:"requests_24h"`
+	// BurnRates and Events are by burn-rate window; null for a window
+	// the store cannot answer exactly any more, with the reason in
+	// Unavailable.
+	BurnRates   map[string]*float64    `json:"burn_rates"`
+	Events      map[string]*slo.Counts `json:"events"`
+	Unavailable map[string]string      `json:"unavailable,omitempty"`
+	Tiers       []Tier                 `json:"tiers"`
+	Sparkline   []SparkPoint           `json:"sparkline"`
+	Alert       SLOAlert               `json:"alert"`
 }
 
 // sparkSpan and sparkStep shape the sparkline: 7 days of 6-hour buckets.
@@ -320,6 +314,8 @@ func (e *Engine) status(ctx context.Context, at time.Time, specs []*sli.Spec) ([
 			s := specs[i]
 			j := pos[s.Name]
 			from, to := s.Window.Bounds(at, time.UTC)
+			win := q.Floors().Covered(sli.Range{From: from, To: to})
+			from, to = win.From, win.To
 			// The spec's counts over the window, each burn window and each
 			// sparkline bucket: from this query, or from its components'.
 			var counts []slo.Counts
@@ -351,9 +347,14 @@ func (e *Engine) status(ctx context.Context, at time.Time, specs []*sli.Spec) ([
 			st := sli.Status{
 				Spec: s, From: from, To: to, Period: s.Window.Period(at, time.UTC), Counts: counts[0],
 				Burn: map[time.Duration]slo.Counts{}, BurnRates: map[time.Duration]float64{},
+				Unavailable: map[time.Duration]string{},
 			}
 			st.Remaining = slo.BudgetRemaining(st.Counts, s.Objective)
 			for k, w := range windows {
+				if why := q.Floors().Why(sli.Range{From: end.Add(-w), To: end}); why != "" {
+					st.Unavailable[w] = why
+					continue
+				}
 				st.Burn[w] = counts[1+k]
 				st.BurnRates[w] = slo.BurnRate(counts[1+k], s.Objective)
 			}
@@ -387,15 +388,22 @@ func summary(st sli.Status) SLO {
 		NoData: st.Counts.Total == 0, SLI: st.Counts.SLI(),
 		ErrorBudget:     slo.ErrorBudget(s.Objective),
 		BudgetRemaining: finite(st.Remaining),
-		BurnRates:       map[string]float64{}, Events: map[string]slo.Counts{},
+		BurnRates:       map[string]*float64{}, Events: map[string]*slo.Counts{},
 		Alert: SLOAlert{State: alert.Unknown},
 	}
 	if s.Config.SLI.Type == config.Latency {
 		o.Threshold = slo.FormatDuration(time.Duration(s.Config.SLI.Threshold))
 	}
 	for w, b := range st.BurnRates {
-		o.BurnRates[slo.FormatDuration(w)] = finite(b)
-		o.Events[slo.FormatDuration(w)] = st.Burn[w]
+		b, c := finite(b), st.Burn[w]
+		o.BurnRates[slo.FormatDuration(w)], o.Events[slo.FormatDuration(w)] = &b, &c
+	}
+	for w, why := range st.Unavailable {
+		o.BurnRates[slo.FormatDuration(w)], o.Events[slo.FormatDuration(w)] = nil, nil
+		if o.Unavailable == nil {
+			o.Unavailable = map[string]string{}
+		}
+		o.Unavailable[slo.FormatDuration(w)] = why
 	}
 	left := max(st.Remaining, 0)
 	o.BudgetMinutes = left * o.ErrorBudget * st.Period.Minutes()
@@ -453,11 +461,11 @@ func Round(f float64) float64 { return math.Round(f*1e6) / 1e6 }
 
 // scanner reads the cells of one service, with its dimension dictionary.
 type scanner struct {
-	ctx   context.Context
-	src   sli.Cells
-	svc   int64
-	dims  []store.DimValue
-	floor int64
+	ctx    context.Context
+	src    sli.Cells
+	svc    int64
+	dims   []store.DimValue
+	floors sli.Floors
 }
 
 // scanner returns a scanner for service name, or nil when it has no data.
@@ -470,7 +478,11 @@ func (e *Engine) scanner(ctx context.Context, name string) (*scanner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &scanner{ctx: ctx, src: e.src, svc: id, dims: dims, floor: e.minuteFloor().Unix()}, nil
+	floors, err := sli.ReadFloors(ctx, e.src)
+	if err != nil {
+		return nil, err
+	}
+	return &scanner{ctx: ctx, src: e.src, svc: id, dims: dims, floors: floors}, nil
 }
 
 func (sc *scanner) dim(id uint32) (store.DimValue, bool) {
@@ -512,12 +524,10 @@ func (sc *scanner) scan(from, to time.Time, step time.Duration, fn func(bucket i
 	f -= mod(f, store.Minute)
 	t -= mod(t, store.Minute)
 	for b, start := 0, f; start < t; b, start = b+1, start+stepS {
-		end := min(start+stepS, t)
-		s := start
-		if s < sc.floor {
-			s -= mod(s, store.Hour) // minutes pruned: start at the hour
-		}
-		for _, p := range sli.Cover(s, end) {
+		// Where finer cells were pruned, the step is answered from whole
+		// hours or days.
+		c := sc.floors.Covered(sli.Range{From: time.Unix(start, 0), To: time.Unix(min(start+stepS, t), 0)})
+		for _, p := range sli.Cover(c.From.Unix(), c.To.Unix()) {
 			pieces[p.Res] = append(pieces[p.Res], piece{p.From, p.To, b})
 		}
 	}
@@ -611,6 +621,8 @@ func (e *Engine) Measures(ctx context.Context, at time.Time, windows []time.Dura
 		for j := range idx {
 			s := all[j]
 			from, to := s.Window.Bounds(at, time.UTC)
+			win := q.Floors().Covered(sli.Range{From: from, To: to})
+			from, to = win.From, win.To
 			m := alert.Measure{SLO: s.Name, Period: s.Window.Period(at, time.UTC), Objective: s.Objective,
 				Windows: map[time.Duration]slo.Counts{}}
 			var window slo.Counts
@@ -625,16 +637,20 @@ func (e *Engine) Measures(ctx context.Context, at time.Time, windows []time.Dura
 				}
 				window = cs[0]
 				for k, w := range windows {
-					m.Windows[w] = cs[1+k]
+					if q.Floors().Exact(sli.Range{From: end.Add(-w), To: end}) {
+						m.Windows[w] = cs[1+k]
+					}
 				}
 			} else {
-				win, err := q.Sum(sli.Range{From: from, To: to})
+				inWin, err := q.Sum(sli.Range{From: from, To: to})
 				if err != nil {
 					return nil, err
 				}
-				window = win[j]
+				window = inWin[j]
 				for _, w := range windows {
-					m.Windows[w] = sums[w][j]
+					if q.Floors().Exact(sli.Range{From: end.Add(-w), To: end}) {
+						m.Windows[w] = sums[w][j]
+					}
 				}
 			}
 			m.WindowEvents = window.Total

@@ -249,7 +249,9 @@ func (c *collector) collectSLOs(now time.Time, ch chan<- prometheus.Metric) bool
 		gauge(descErrorBudget, decimal(s.ErrorBudget), s.Name, s.Service)
 		gauge(descBudgetRemaining, s.BudgetRemaining, s.Name, s.Service)
 		for w, b := range s.BurnRates {
-			gauge(descBurnRate, b, s.Name, s.Service, w)
+			if b != nil { // a window the store cannot answer exactly has no sample
+				gauge(descBurnRate, *b, s.Name, s.Service, w)
+			}
 		}
 		gauge(descWindowEvents, s.Total, s.Name, s.Service, "total")
 		gauge(descWindowEvents, s.Good, s.Name, s.Service, "good")

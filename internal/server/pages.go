@@ -250,12 +250,17 @@ func apiURL(path string, p params) template.URL {
 
 // funcs are the templates' helpers.
 var funcs = template.FuncMap{
-	"pct":      fmtPct,
-	"pct1":     func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
-	"num":      fmtNum,
-	"whole":    func(f float64) string { return fmtNum(math.Round(f)) },
-	"float":    func(f float64) string { return fmt.Sprintf("%.4g", f) },
-	"burn":     func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"pct":   fmtPct,
+	"pct1":  func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
+	"num":   fmtNum,
+	"whole": func(f float64) string { return fmtNum(math.Round(f)) },
+	"float": func(f float64) string { return fmt.Sprintf("%.4g", f) },
+	"burn": func(v any) string {
+		if f, ok := number(v); ok {
+			return fmt.Sprintf("%.2f", f)
+		}
+		return "–" // the store cannot answer the window exactly any more
+	},
 	"ms":       fmtMs,
 	"minutes":  fmtMinutes,
 	"time":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
@@ -266,9 +271,14 @@ var funcs = template.FuncMap{
 	"spark":    sparkPath,
 	"meter":    func(f float64) float64 { return math.Max(0, math.Min(100, f*100)) },
 	"query":    withQuery,
-	"rawValue": func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) },
-	"ranges":   func() []string { return Ranges },
-	"windows":  func() []string { return []string{"1h", "6h", "3d"} },
+	"rawValue": func(v any) string {
+		if f, ok := number(v); ok {
+			return strconv.FormatFloat(f, 'g', -1, 64)
+		}
+		return ""
+	},
+	"ranges":  func() []string { return Ranges },
+	"windows": func() []string { return []string{"1h", "6h", "3d"} },
 	"anyActive": func(states []alert.State) bool {
 		return slices.ContainsFunc(states, func(s alert.State) bool { return s.Phase.Active() })
 	},
@@ -357,7 +367,10 @@ func fmtMinutes(m float64) string {
 // window it is: "page" or "ticket" above their threshold, "over" above 1
 // (spending faster than the budget allows), else "ok".
 func burnClass(o report.SLO, w string) string {
-	b := o.BurnRates[w]
+	b, ok := number(o.BurnRates[w])
+	if !ok {
+		return "unknown"
+	}
 	for _, sev := range []string{"page", "ticket"} {
 		for _, t := range o.Tiers {
 			if t.Long == w && t.Severity == sev && b > t.Threshold {
@@ -369,6 +382,20 @@ func burnClass(o report.SLO, w string) string {
 		return "over"
 	}
 	return "ok"
+}
+
+// number is a template value as a number: a float64, or a *float64 that
+// is not nil (a window that cannot be answered is nil).
+func number(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, true
+	case *float64:
+		if v != nil {
+			return *v, true
+		}
+	}
+	return 0, false
 }
 
 // tierFor returns the tier whose long window is w, if any.

@@ -75,7 +75,7 @@ func TestPagesWithoutJavaScript(t *testing.T) {
 		if row == "" {
 			t.Fatalf("no row for %s", o.Name)
 		}
-		for field, want := range map[string]float64{"sli": o.SLI, "budget": o.BudgetRemaining, "burn-1h": o.BurnRates["1h"]} {
+		for field, want := range map[string]float64{"sli": o.SLI, "budget": o.BudgetRemaining, "burn-1h": *o.BurnRates["1h"]} {
 			m := regexp.MustCompile(`data-field="` + field + `" data-value="([^"]+)"`).FindStringSubmatch(row)
 			if m == nil {
 				t.Fatalf("%s: no %s in %s", o.Name, field, row)

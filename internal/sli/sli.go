@@ -9,6 +9,7 @@ package sli
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"time"
 
@@ -186,6 +187,9 @@ type Cells interface {
 	ServiceID(ctx context.Context, name string, create bool) (int64, error)
 	Dims(ctx context.Context, serviceID int64) ([]store.DimValue, error)
 	ReadCells(ctx context.Context, serviceID, res, from, to int64, fn func(*store.Span) error) error
+	// PrunedBefore is the instant (Unix seconds) before which cells of a
+	// resolution may have been deleted by retention (0: none were).
+	PrunedBefore(ctx context.Context, res int64) (int64, error)
 }
 
 var _ Cells = (*store.Store)(nil)
@@ -203,7 +207,7 @@ type Query struct {
 	svc       int64
 	dims      []store.DimValue
 	match     []bool // match[dim*len(specs)+i]
-	oldest    int64  // minute cells before this are pruned
+	floors    Floors
 	cache     map[cellKey][]slo.Counts
 	fetched   map[int64][][2]int64 // per resolution, fetched [from, to) spans
 	CellsRead int
@@ -225,15 +229,73 @@ type CountCache interface {
 
 type cellKey struct{ res, start int64 }
 
+// Floors are where the store's finer cells end: minute cells before Minute
+// and hour cells before Hour (Unix seconds) may have been deleted by
+// retention; everything at or after them is there.
+type Floors struct{ Minute, Hour int64 }
+
+// ReadFloors reads the floors from the store.
+func ReadFloors(ctx context.Context, src Cells) (Floors, error) {
+	var f Floors
+	var err error
+	if f.Minute, err = src.PrunedBefore(ctx, store.Minute); err != nil {
+		return f, err
+	}
+	f.Hour, err = src.PrunedBefore(ctx, store.Hour)
+	return f, err
+}
+
+// Covered returns the range that answers r from the cells still stored: r
+// itself where minute cells exist, else r widened to whole hours, or to
+// whole days where hour cells are gone too. A range equal to r is exact.
+func (f Floors) Covered(r Range) Range {
+	from, to := r.From.Unix(), r.To.Unix()
+	from -= mod(from, store.Minute)
+	to -= mod(to, store.Minute)
+	for _, l := range []struct{ floor, unit int64 }{{f.Minute, store.Hour}, {f.Hour, store.Day}} {
+		// The finer cells a range needs are at its ends, within a unit of
+		// coarser cells: widen an end whose finer cells may be gone.
+		if from < l.floor {
+			from -= mod(from, l.unit)
+		}
+		if to-mod(to, l.unit) < l.floor {
+			to = ceil(to, l.unit)
+		}
+	}
+	return Range{From: time.Unix(from, 0).UTC(), To: time.Unix(to, 0).UTC()}
+}
+
+// Exact reports whether r can be answered exactly from the cells stored.
+func (f Floors) Exact(r Range) bool {
+	c := f.Covered(r)
+	return c.From.Equal(r.From.Truncate(time.Minute)) && c.To.Equal(r.To.Truncate(time.Minute))
+}
+
+// Why says why r is not exact ("" when it is): which cells were pruned,
+// and the setting that keeps them.
+func (f Floors) Why(r Range) string {
+	if f.Exact(r) {
+		return ""
+	}
+	if byMinutes := (Floors{Minute: f.Minute}).Covered(r); !byMinutes.From.Equal(f.Covered(r).From) || !byMinutes.To.Equal(f.Covered(r).To) {
+		return fmt.Sprintf("hour cells before %s were pruned (storage.retention.hours)", time.Unix(f.Hour, 0).UTC().Format(time.RFC3339))
+	}
+	return fmt.Sprintf("minute cells before %s were pruned (storage.retention.minutes)", time.Unix(f.Minute, 0).UTC().Format(time.RFC3339))
+}
+
 // NewQuery prepares a query for specs, which must all be of one service.
-// Minute cells before minuteFloor are assumed pruned by retention: a range
-// starting earlier starts at the hour instead.
-func NewQuery(ctx context.Context, src Cells, specs []*Spec, minuteFloor time.Time) (*Query, error) {
-	q := &Query{ctx: ctx, src: src, specs: specs, cache: map[cellKey][]slo.Counts{}, fetched: map[int64][][2]int64{}, oldest: minuteFloor.Unix()}
+// It reads where the store's finer cells were pruned (Floors): a range is
+// answered from minute cells wherever they are kept, and widened to hours
+// or days only where they are not.
+func NewQuery(ctx context.Context, src Cells, specs []*Spec) (*Query, error) {
+	q := &Query{ctx: ctx, src: src, specs: specs, cache: map[cellKey][]slo.Counts{}, fetched: map[int64][][2]int64{}}
 	if len(specs) == 0 {
 		return q, nil
 	}
 	var err error
+	if q.floors, err = ReadFloors(ctx, src); err != nil {
+		return nil, err
+	}
 	if q.svc, err = src.ServiceID(ctx, specs[0].Service, false); err != nil {
 		return nil, err
 	}
@@ -252,18 +314,18 @@ func NewQuery(ctx context.Context, src Cells, specs []*Spec, minuteFloor time.Ti
 	return q, nil
 }
 
-// Sum returns the events of every spec over r, in the order of the specs.
+// Floors returns where the query's store has pruned finer cells.
+func (q *Query) Floors() Floors { return q.floors }
+
+// Sum returns the events of every spec over r, in the order of the specs:
+// over q.Floors().Covered(r), which is r when it is exact.
 func (q *Query) Sum(r Range) ([]slo.Counts, error) {
 	out := make([]slo.Counts, len(q.specs))
 	if q.svc == 0 {
 		return out, nil
 	}
-	from, to := r.From.Unix(), r.To.Unix()
-	from -= mod(from, store.Minute)
-	to -= mod(to, store.Minute)
-	if from < q.oldest {
-		from -= mod(from, store.Hour)
-	}
+	c := q.floors.Covered(r)
+	from, to := c.From.Unix(), c.To.Unix()
 	for _, p := range Cover(from, to) {
 		if err := q.ensure(p.Res, p.From, p.To); err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,7 +138,7 @@ func TestSumMatchesBruteForce(t *testing.T) {
 		specs = append(specs, Compile(c))
 	}
 	ctx := context.Background()
-	q, err := NewQuery(ctx, st, specs, time.Time{})
+	q, err := NewQuery(ctx, st, specs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestSumMatchesBruteForce(t *testing.T) {
 		}
 	}
 	// A 40-day range reads about 40 day cells plus edges, not 57,600 minutes.
-	q2, err := NewQuery(ctx, st, specs, time.Time{})
+	q2, err := NewQuery(ctx, st, specs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestEvaluate(t *testing.T) {
 	st, events := fill(t, 35)
 	specs := CompileAll(testConfig(t))
 	now := start.Add(33*24*time.Hour + 7*time.Hour + 12*time.Minute + 30*time.Second)
-	got, err := Evaluate(context.Background(), st, specs, now, time.Time{}, slo.StatusWindows)
+	got, err := Evaluate(context.Background(), st, specs, now, slo.StatusWindows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +210,43 @@ func TestEvaluate(t *testing.T) {
 			if b := slo.BurnRate(wc, specs[i].Objective); math.Abs(s.BurnRates[w]-b) > 1e-12 {
 				t.Errorf("%s: burn %v = %v, want %v", s.Spec.Name, w, s.BurnRates[w], b)
 			}
+		}
+	}
+}
+
+func TestFloors(t *testing.T) {
+	d := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	at := func(h, m int) time.Time { return d.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	// Minutes kept from 10:00 on, hours from day 10 on.
+	f := Floors{Minute: at(10, 0).Unix(), Hour: d.Unix()}
+	for _, tc := range []struct {
+		name     string
+		r, want  Range
+		exact    bool
+		whyWords string
+	}{
+		{"all minutes kept", Range{at(10, 5), at(11, 7)}, Range{at(10, 5), at(11, 7)}, true, ""},
+		{"seconds dropped", Range{at(10, 5).Add(30 * time.Second), at(11, 7).Add(time.Second)}, Range{at(10, 5), at(11, 7)}, true, ""},
+		{"start in pruned minutes", Range{at(9, 5), at(11, 7)}, Range{at(9, 0), at(11, 7)}, false, "minute cells before 2026-03-10T10:00:00Z"},
+		{"end's minutes pruned", Range{at(3, 0), at(9, 30)}, Range{at(3, 0), at(10, 0)}, false, "storage.retention.minutes"},
+		{"end's hour straddles the floor", Range{at(3, 0), at(10, 30)}, Range{at(3, 0), at(10, 30)}, true, ""},
+		{"whole hours in pruned minutes", Range{at(3, 0), at(9, 0)}, Range{at(3, 0), at(9, 0)}, true, ""},
+		{"start in pruned hours", Range{at(-5, 10), at(11, 0)}, Range{d.Add(-24 * time.Hour), at(11, 0)}, false, "hour cells before 2026-03-10T00:00:00Z"},
+		{"nothing pruned", Range{at(-5, 10), at(-1, 1)}, Range{at(-5, 10), at(-1, 1)}, true, ""},
+	} {
+		ff := f
+		if tc.name == "nothing pruned" {
+			ff = Floors{}
+		}
+		got := ff.Covered(tc.r)
+		if !got.From.Equal(tc.want.From) || !got.To.Equal(tc.want.To) {
+			t.Errorf("%s: Covered = [%v, %v), want [%v, %v)", tc.name, got.From, got.To, tc.want.From, tc.want.To)
+		}
+		if ff.Exact(tc.r) != tc.exact {
+			t.Errorf("%s: Exact = %v, want %v", tc.name, !tc.exact, tc.exact)
+		}
+		if why := ff.Why(tc.r); (why == "") != tc.exact || !strings.Contains(why, tc.whyWords) {
+			t.Errorf("%s: Why = %q, want it to say %q", tc.name, why, tc.whyWords)
 		}
 	}
 }

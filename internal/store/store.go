@@ -359,14 +359,26 @@ func (s *Store) ReadCells(ctx context.Context, serviceID, res, from, to int64, f
 	return rows.Err()
 }
 
+// Pruned is what one Prune deleted, by resolution.
+type Pruned struct {
+	Res     int64     // Minute, Hour or Day
+	Cells   int64     // cells deleted
+	Cutoff  time.Time // cells starting before it were deleted
+	Through time.Time // the end of the newest cell deleted
+}
+
 // Prune deletes cells older than their resolution's retention as of now; a
-// zero retention keeps that resolution forever.
-func (s *Store) Prune(ctx context.Context, now time.Time, minutes, hours, days time.Duration) (total int64, err error) {
+// zero retention keeps that resolution forever. It records, with the
+// deletion, the instant before which each resolution may now miss cells
+// (PrunedBefore), so that queries use coarser cells exactly where finer ones
+// are gone, and nowhere else.
+func (s *Store) Prune(ctx context.Context, now time.Time, minutes, hours, days time.Duration) ([]Pruned, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("prune: %w", err)
+		return nil, fmt.Errorf("prune: %w", err)
 	}
 	defer tx.Rollback()
+	var out []Pruned
 	for _, r := range []struct {
 		res  int64
 		keep time.Duration
@@ -374,23 +386,67 @@ func (s *Store) Prune(ctx context.Context, now time.Time, minutes, hours, days t
 		if r.keep <= 0 {
 			continue
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM cells WHERE res = ? AND start < ?`, r.res, now.Add(-r.keep).Unix())
+		cutoff := now.Add(-r.keep).Unix()
+		var newest sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(start) FROM cells WHERE res = ? AND start < ?`, r.res, cutoff).Scan(&newest); err != nil {
+			return nil, fmt.Errorf("prune: %w", err)
+		}
+		if !newest.Valid {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM cells WHERE res = ? AND start < ?`, r.res, cutoff)
 		if err != nil {
-			return total, fmt.Errorf("prune: %w", err)
+			return nil, fmt.Errorf("prune: %w", err)
 		}
 		n, _ := res.RowsAffected()
-		total += n
+		through := newest.Int64 + r.res
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))`,
+			prunedKey(r.res), through); err != nil {
+			return nil, fmt.Errorf("prune: %w", err)
+		}
+		out = append(out, Pruned{Res: r.res, Cells: n, Cutoff: time.Unix(cutoff, 0).UTC(), Through: time.Unix(through, 0).UTC()})
 	}
-	if total == 0 {
-		return 0, nil
+	if len(out) == 0 {
+		return nil, nil
 	}
 	commits, err := bumpCommits(ctx, tx)
 	if err != nil {
-		return total, err
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
-		return total, fmt.Errorf("prune: %w", err)
+		return nil, fmt.Errorf("prune: %w", err)
 	}
 	s.notify([]Change{{All: true, Commits: commits}})
-	return total, nil
+	return out, nil
+}
+
+// ResolutionName names a resolution: "minute", "hour" or "day".
+func ResolutionName(res int64) string {
+	switch res {
+	case Minute:
+		return "minute"
+	case Hour:
+		return "hour"
+	case Day:
+		return "day"
+	}
+	return fmt.Sprintf("%ds", res)
+}
+
+func prunedKey(res int64) string { return fmt.Sprintf("pruned_before_%d", res) }
+
+// PrunedBefore returns the instant (Unix seconds) before which cells of
+// resolution res may have been deleted by Prune; 0 when none ever were.
+// Cells at or after it are all there.
+func (s *Store) PrunedBefore(ctx context.Context, res int64) (int64, error) {
+	var v sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?`, prunedKey(res)).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pruned before: %w", err)
+	}
+	return v.Int64, nil
 }

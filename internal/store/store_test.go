@@ -137,13 +137,44 @@ func TestPrune(t *testing.T) {
 	if err := s.Commit(ctx, &b); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Prune(ctx, now, 24*time.Hour, 0, 0); err != nil {
+	before := func(res int64) int64 {
+		t.Helper()
+		v, err := s.PrunedBefore(ctx, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if before(Minute) != 0 {
+		t.Fatal("a new store says minutes were pruned")
+	}
+	// Nothing older than a week: nothing deleted, nothing recorded.
+	if pr, err := s.Prune(ctx, now, 7*24*time.Hour, 0, 0); err != nil || len(pr) != 0 || before(Minute) != 0 {
+		t.Fatalf("prune of nothing: %+v %v, pruned before %d", pr, err, before(Minute))
+	}
+	pr, err := s.Prune(ctx, now, 24*time.Hour, 0, 0)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The watermark is the end of the newest minute deleted, not the
+	// cutoff: minutes between them were never stored, and are not missing.
+	deleted := now.Add(-48 * time.Hour).Add(time.Minute)
+	if len(pr) != 1 || pr[0].Res != Minute || pr[0].Cells != 1 || !pr[0].Through.Equal(deleted) || before(Minute) != deleted.Unix() || before(Hour) != 0 {
+		t.Errorf("prune: %+v, minutes pruned before %d, hours %d; want 1 minute cell through %v", pr, before(Minute), before(Hour), deleted)
+	}
+	// A later prune that deletes older cells does not move it back.
+	var old Batch
+	old.Add("web", now.Add(-30*24*time.Hour).Unix(), DimValue{Route: "/"}, 1, 1)
+	if err := s.Commit(ctx, &old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Prune(ctx, now, 24*time.Hour, 0, 0); err != nil || before(Minute) != deleted.Unix() {
+		t.Errorf("second prune: %v, pruned before %d, want %d", err, before(Minute), deleted.Unix())
 	}
 	if got := sum(t, s, "web", Minute, 0, now.Unix())[DimValue{Route: "/"}]; got != 1 {
 		t.Errorf("minutes left = %d, want 1", got)
 	}
-	if got := sum(t, s, "web", Day, 0, now.Unix())[DimValue{Route: "/"}]; got != 2 {
-		t.Errorf("day rollups = %d, want 2 (kept forever)", got)
+	if got := sum(t, s, "web", Day, 0, now.Unix())[DimValue{Route: "/"}]; got != 3 {
+		t.Errorf("day rollups = %d, want 3 (kept forever)", got)
 	}
 }
