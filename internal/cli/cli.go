@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -224,11 +223,7 @@ func plural(n int) string {
 }
 
 // printJSON writes v as indented JSON: the --json output of every command.
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+func printJSON(w io.Writer, v any) error { return report.WriteJSON(w, v, true) }
 
 // openStore loads the config and opens its store (read-only for commands
 // that only read, so they work next to a running serve).

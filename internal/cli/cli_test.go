@@ -198,7 +198,7 @@ func TestImportStdinAndHumanStatus(t *testing.T) {
 		t.Fatalf("import after stdin: %d\n%s", r.code, r.stdout)
 	}
 	r = run(t, "", "status", "--config", cfg, "--at", "2026-11-20T12:00:00Z")
-	for _, want := range []string{"avail", "api-latency", "95.000%", "-400.0%", "access.log*"} {
+	for _, want := range []string{"avail", "api-latency", "95.00%", "-400.0%", "access.log*"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("status output lacks %q:\n%s", want, r.stdout)
 		}

@@ -208,7 +208,7 @@ func printStatus(w io.Writer, rep *StatusReport) {
 	for _, s := range rep.SLOs {
 		row := []string{
 			s.Name, s.Service, fmt.Sprintf("%g%%", s.Objective), s.Window,
-			thousands(int64(s.Total)), thousands(int64(math.Round(s.Good))), pct(s.SLI, s.Total), fmt.Sprintf("%.1f%%", s.ErrorBudgetRemaining*100),
+			thousands(int64(s.Total)), thousands(int64(math.Round(s.Good))), sliText(s.SLI, s.Objective, s.Total), fmt.Sprintf("%.1f%%", s.ErrorBudgetRemaining*100),
 		}
 		for _, d := range slo.StatusWindows {
 			if b := s.BurnRates[slo.FormatDuration(d)]; b != nil {
@@ -257,9 +257,10 @@ func printStatus(w io.Writer, rep *StatusReport) {
 	}
 }
 
-func pct(f, total float64) string {
+// sliText is an SLI as every view shows it (report.FormatSLI).
+func sliText(sli, objective, total float64) string {
 	if total == 0 {
 		return "no data"
 	}
-	return fmt.Sprintf("%.3f%%", f*100)
+	return report.FormatSLI(sli, objective)
 }

@@ -210,9 +210,8 @@ type SLO struct {
 	// complete outage (every request bad) it would absorb,
 	// remaining × error budget × period.
 	BudgetMinutes float64 `json:"budget_remaining_minutes"`
-	// BudgetRequests is what it means in requests: the bad requests it would
-	// absorb over a window of traffic at the last 24 hours' rate,
-	// remaining × error budget × (requests in 24h) × period/24h.
+	// BudgetRequests is what it means in requests: the bad events the
+	// window's budget still allows, ε × total − bad (at least 0).
 	BudgetRequests float64 `json:"budget_remaining_requests"`
 	Requests24h    float64 `json:"requests_24h"`
 	// BurnRates and Events are by burn-rate window; null for a window
@@ -408,7 +407,7 @@ func summary(st sli.Status) SLO {
 	left := max(st.Remaining, 0)
 	o.BudgetMinutes = left * o.ErrorBudget * st.Period.Minutes()
 	o.Requests24h = st.Burn[24*time.Hour].Total
-	o.BudgetRequests = left * o.ErrorBudget * o.Requests24h * st.Period.Hours() / 24
+	o.BudgetRequests = BudgetRequests(o.ErrorBudget, o.Total, o.Bad)
 	for _, t := range slo.DefaultTiers() {
 		tt := Tier{
 			Name: t.Name, Severity: t.Severity, BudgetShare: t.BudgetShare,

@@ -229,5 +229,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	_ = report.WriteJSON(w, v, false) // the status is sent: a failure here is the client's going away
 }

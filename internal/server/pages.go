@@ -251,6 +251,7 @@ func apiURL(path string, p params) template.URL {
 // funcs are the templates' helpers.
 var funcs = template.FuncMap{
 	"pct":   fmtPct,
+	"sli":   report.FormatSLI,
 	"pct1":  func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"num":   fmtNum,
 	"whole": func(f float64) string { return fmtNum(math.Round(f)) },

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/headroom-slo/headroom/internal/report"
 )
 
 // pagesServer is a server over a day of web traffic, with some 5xx on
@@ -84,8 +86,8 @@ func TestPagesWithoutJavaScript(t *testing.T) {
 				t.Errorf("%s: %s %q in the page (%v), %v in the API", o.Name, field, m[1], err, want)
 			}
 		}
-		if !o.NoData && !strings.Contains(row, fmtPct(o.SLI)) {
-			t.Errorf("%s: the SLI %s is not written in the row", o.Name, fmtPct(o.SLI))
+		if !o.NoData && !strings.Contains(row, report.FormatSLI(o.SLI, o.Objective)) {
+			t.Errorf("%s: the SLI %s is not written in the row", o.Name, report.FormatSLI(o.SLI, o.Objective))
 		}
 	}
 	for _, path := range []string{"/", "/slo/checkout", "/slo/web-avail?range=7d", "/service/web", "/service/api?range=1h"} {

@@ -8,6 +8,7 @@ package tail
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -62,6 +63,24 @@ type Options struct {
 	// Wake, when not nil, replaces Run's ticker: tests drive polls
 	// through it.
 	Wake <-chan time.Time
+}
+
+// MarshalJSON encodes the state with the times it has not seen yet
+// (no poll, no data, no error) as null, not as year 1.
+func (s State) MarshalJSON() ([]byte, error) {
+	type plain State
+	at := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	return json.Marshal(struct {
+		plain
+		LastPoll    *time.Time `json:"last_poll"`
+		LastData    *time.Time `json:"last_data"`
+		LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+	}{plain(s), at(s.LastPoll), at(s.LastData), at(s.LastErrorAt)})
 }
 
 // Broken says why the log cannot be read now: its last poll failed (after

@@ -2,6 +2,7 @@ package tail
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -256,5 +257,25 @@ func TestStateBroken(t *testing.T) {
 		if got := tc.s.Broken(); got != tc.want {
 			t.Errorf("%s: Broken() = %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestStateJSON(t *testing.T) {
+	b, err := json.Marshal(State{Log: "/var/log/a.log", Service: "web", Files: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"last_poll":null`, `"last_data":null`, `"log":"/var/log/a.log"`, `"files":1`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s: want %s", b, want)
+		}
+	}
+	if strings.Contains(string(b), "0001-01-01") || strings.Contains(string(b), "last_error_at") {
+		t.Errorf("%s: a zero time is encoded", b)
+	}
+	at := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	b, _ = json.Marshal(State{LastData: at})
+	if !strings.Contains(string(b), `"last_data":"2026-11-02T10:00:00Z"`) {
+		t.Errorf("%s: want the time", b)
 	}
 }
