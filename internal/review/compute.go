@@ -79,10 +79,7 @@ type Inputs struct {
 // A sprint in progress is reviewed up to now.
 func Build(ctx context.Context, in Inputs, sp Sprint, service string, now time.Time) (*Review, error) {
 	cfg := in.Config
-	end := sp.End
-	if now.Before(end) {
-		end = slo.EndMinute(now)
-	}
+	end := reviewEnd(sp, now)
 	r := &Review{Service: service, Sprint: sp, At: now, ChangeWindow: DefaultChangeWindow, FailedShare: DefaultFailedShare}
 	if w := time.Duration(cfg.Changes.Window); w > 0 {
 		r.ChangeWindow = w
@@ -114,6 +111,10 @@ func Build(ctx context.Context, in Inputs, sp Sprint, service string, now time.T
 			v := c.SLI()
 			sr.SprintSLI = &v
 			sr.Met = v >= spec.Objective
+		}
+		sr.Period = spec.Window.Period(end.Add(-time.Nanosecond), time.UTC) // as report evaluates windows
+		if spec.Window.Kind != slo.Rolling {
+			sr.Resets = o.WindowStart.Add(sr.Period)
 		}
 		budgets[o.Name] = o.ErrorBudget * o.Total
 		if b := budgets[o.Name]; b > 0 {
@@ -178,6 +179,15 @@ func Build(ctx context.Context, in Inputs, sp Sprint, service string, now time.T
 	}
 	r.Findings, r.Suggestions = findings(r)
 	return r, nil
+}
+
+// reviewEnd is where a review of a sprint stops: the sprint's end, or for a
+// sprint in progress now, rounded up to the minute.
+func reviewEnd(sp Sprint, now time.Time) time.Time {
+	if !now.IsZero() && now.Before(sp.End) {
+		return slo.EndMinute(now)
+	}
+	return sp.End
 }
 
 // BurnAround returns an SLO's burn in the window after a change and in the
