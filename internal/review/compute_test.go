@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -167,7 +168,7 @@ func TestReviewFromDataGolden(t *testing.T) {
 	// deploy 10 minutes before the outage has all of it in its 3 h; the
 	// sprint spent 3,600 of the 7-day window's 0.01 × 1,008,000 = 10,080.
 	s := r.SLOs[0]
-	if s.SprintBad != 3600 || s.SprintTotal != 14*1440*100 || !s.Met || math.Abs(s.BudgetSpent-3600.0/10080) > 1e-12 {
+	if s.SprintBad != 3600 || s.SprintTotal != 14*1440*100 || !s.Met || math.Abs(s.BudgetSpent-3600.0/10080) > 1e-12 || s.Period != 7*24*time.Hour || !s.Resets.IsZero() {
 		t.Errorf("SLO over the sprint: %+v", s)
 	}
 	var v142 *Change
@@ -181,5 +182,66 @@ func TestReviewFromDataGolden(t *testing.T) {
 	}
 	if r.Toil.Hours != 12 || !r.Toil.OverCap || len(r.Toil.Recurring) != 1 || r.Toil.Recurring[0].Name != "db-restart" {
 		t.Errorf("toil: %+v", r.Toil)
+	}
+	// W: the page first, then the failed deploy. 36% of the budget in a
+	// sprint of two 7-day windows is under half of it, and with the
+	// outage out of the window at the sprint's end the whole budget is
+	// left: neither overspent nor at risk. T: never keep the pace.
+	var kinds []FindingKind
+	for _, f := range r.Findings {
+		kinds = append(kinds, f.Kind)
+	}
+	want := []FindingKind{FindingPagesFired, FindingChangeFailed, FindingChangeBurn, FindingOutageRoute, FindingToilOverCap, FindingSpareUsed, FindingToilRecurring}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("findings %v, want %v", kinds, want)
+	}
+	if f := r.Findings[0]; f.SLO != "avail" || f.Count != 1 || f.Duration != 92*time.Minute {
+		t.Errorf("the page: %+v", f)
+	}
+	if slices.ContainsFunc(r.Suggestions, func(s Suggestion) bool { return s.Kind == SuggestionKeepGoing }) ||
+		!slices.ContainsFunc(r.Suggestions, func(s Suggestion) bool { return s.Kind == SuggestionPostmortem && s.SLO == "avail" }) {
+		t.Errorf("suggestions: %+v", r.Suggestions)
+	}
+}
+
+// TestWindowLengthAndReset: the review knows each SLO's window length and,
+// for calendar and sprint windows, when the window holding the sprint's
+// end is over — what the budget rules measure the sprint against.
+func TestWindowLengthAndReset(t *testing.T) {
+	cfg, st, eng := headroomtest.Open(t, `
+storage: {retention: {minutes: forever}}
+sprints: {start: 2025-03-03, length: 14d}
+services: [{name: web, logs: [{path: /dev/null}]}]
+slos:
+  - {name: rolling, service: web, objective: 99, window: 7d, sli: {type: availability}}
+  - {name: monthly, service: web, objective: 99, window: month, sli: {type: availability}}
+  - {name: sprintly, service: web, objective: 99, window: sprint, sli: {type: availability}}
+`)
+	headroomtest.Traffic(t, st, "web", day0, 60, 100, func(time.Time) int { return 1 })
+	sprints := NewSprints(cfg)
+	sp := sprints.At(day0)
+	for _, c := range []struct {
+		name   string
+		now    time.Time
+		period time.Duration
+		resets time.Time
+	}{
+		{"rolling", sp.End, 7 * 24 * time.Hour, time.Time{}},
+		{"monthly", sp.End, 31 * 24 * time.Hour, time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)},
+		{"sprintly", sp.End, 14 * 24 * time.Hour, sp.End},
+		// In progress on 2025-03-10: still March, still sprint 1.
+		{"monthly", day0.Add(7 * 24 * time.Hour), 31 * 24 * time.Hour, time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		r, err := Build(context.Background(), Inputs{Config: cfg, Engine: eng, Store: st, Sprints: sprints}, sp, "", c.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(r.SLOs, func(s SLOReview) bool { return s.Name == c.name })
+		if i < 0 {
+			t.Fatalf("no SLO %s in the review", c.name)
+		}
+		if s := r.SLOs[i]; s.Period != c.period || !s.Resets.Equal(c.resets) {
+			t.Errorf("%s as of %v: period %v, resets %v; want %v, %v", s.Name, c.now, s.Period, s.Resets, c.period, c.resets)
+		}
 	}
 }

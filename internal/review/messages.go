@@ -95,6 +95,21 @@ type messages interface {
 
 	// W: findings (see FindingKind).
 	NoFindings() string
+	// PagesFired and TicketsFired say how many alerts of the severity
+	// fired for an SLO, their tiers, how long one was firing within the
+	// sprint, and whether one still was at its end (open).
+	PagesFired(slo string, count int, tiers rich, firing string, open bool) rich
+	TicketsFired(slo string, count int, tiers rich, firing string, open bool) rich
+	// ChangeFailed says why a change failed: a page in the window after it
+	// (paged), and the largest burn there above the failed share (slo ""
+	// without).
+	ChangeFailed(change string, paged bool, slo string, share float64, window string) rich
+	// BudgetOverspent: an SLO spent more than limit of its budget in the
+	// sprint (limit: half, or less for the even share of a short sprint).
+	BudgetOverspent(slo string, spent, limit float64) rich
+	// BudgetAtRisk: an SLO's budget left is spent (left ≤ 0), runs out
+	// around a date at the sprint's pace (runsOut "" when not), or is low.
+	BudgetAtRisk(slo string, left float64, runsOut string) rich
 	ChangeBurn(slo, change, route string, share float64, window string) rich // route "" unknown
 	// OutageRoute says where an SLO's bad events came from: route or
 	// status "" when unknown; most: more than half of them.
@@ -113,6 +128,9 @@ type messages interface {
 	ReduceToil(hours, share float64) rich
 	FixRoute(route, slo string) rich
 	ReviewChange(change string) rich
+	Postmortem(slo string, pages int) rich
+	GuardChanges(service string, failed, changes int) rich
+	ReliabilityWork(slo string, spent, left float64) rich
 	KeepGoing() rich
 }
 

@@ -36,11 +36,14 @@ func (english) HoursMinutes(h, m int64) string {
 	return fmt.Sprintf("%d h %d min", h, m)
 }
 func (english) UnderAMinute() string { return "< 1 min" }
-func (english) Entries(n int) string {
+func (english) Entries(n int) string { return plural(n, "entry", "entries") }
+
+// plural is a count of things in English: 1 entry, 2 entries.
+func plural(n int, one, many string) string {
 	if n == 1 {
-		return "1 entry"
+		return "1 " + one
 	}
-	return strconv.Itoa(n) + " entries"
+	return strconv.Itoa(n) + " " + many
 }
 func (english) PolicyWhen(below float64, freeze bool) string {
 	s := " (budget left below " + fmtFloat(below) + "%"
@@ -148,6 +151,47 @@ func (english) ThisSprint() string { return "this sprint" }
 // W: findings.
 
 func (english) NoFindings() string { return "No findings." }
+func (e english) PagesFired(slo string, count int, tiers rich, firing string, open bool) rich {
+	return e.fired(plural(count, "page", "pages"), slo, tiers, firing, open)
+}
+func (e english) TicketsFired(slo string, count int, tiers rich, firing string, open bool) rich {
+	return e.fired(plural(count, "ticket", "tickets"), slo, tiers, firing, open)
+}
+func (english) fired(alerts, slo string, tiers rich, firing string, open bool) rich {
+	out := append(append(rich{txt(alerts + " fired for "), code(slo), txt(" (")}, tiers...), txt("), firing for "+firing+" of the sprint"))
+	if open {
+		out = append(out, txt(" and still firing at its end"))
+	}
+	return out
+}
+func (english) ChangeFailed(change string, paged bool, slo string, share float64, window string) rich {
+	out := rich{code(change), txt(" failed")}
+	switch {
+	case paged && slo != "":
+		return append(out, txt(": a page fired in the "+window+" after it, and it burned "+pct(share)+" of "), code(slo), txt("'s budget"))
+	case paged:
+		return append(out, txt(": a page fired in the "+window+" after it"))
+	case slo != "":
+		return append(out, txt(": it burned "+pct(share)+" of "), code(slo), txt("'s budget in the "+window+" after it"))
+	}
+	return out
+}
+func (english) BudgetOverspent(slo string, spent, limit float64) rich {
+	out := rich{code(slo), txt(" spent " + pct(spent) + " of its error budget in the sprint, more than ")}
+	if limit >= 0.5 {
+		return append(out, txt("half of it"))
+	}
+	return append(out, txt("its even share ("+pct(limit)+", the sprint's length over the window's)"))
+}
+func (english) BudgetAtRisk(slo string, left float64, runsOut string) rich {
+	switch {
+	case left <= 0:
+		return rich{code(slo), txt(" has spent all its error budget (" + pct(left) + " left)")}
+	case runsOut != "":
+		return rich{txt("At the sprint's pace, "), code(slo), txt(" runs out of error budget around " + runsOut + " (" + pct(left) + " left)")}
+	}
+	return rich{code(slo), txt(" has only " + pct(left) + " of its error budget left")}
+}
 func (english) ChangeBurn(slo, change, route string, share float64, window string) rich {
 	out := rich{txt(pct(share) + " of the sprint's burn of "), code(slo), txt(" was in the " + window + " after "), code(change)}
 	if route != "" {
@@ -217,5 +261,19 @@ func (english) FixRoute(route, slo string) rich {
 }
 func (english) ReviewChange(change string) rich {
 	return rich{txt("Review "), code(change), txt(", which failed")}
+}
+func (english) Postmortem(slo string, pages int) rich {
+	if pages == 1 {
+		return rich{txt("Hold a postmortem of the page of "), code(slo)}
+	}
+	return rich{txt("Hold a postmortem of the " + strconv.Itoa(pages) + " pages of "), code(slo)}
+}
+func (english) GuardChanges(service string, failed, changes int) rich {
+	return rich{txt("Review how changes to "), code(service), txt(" ship, and add a canary or a staged rollout: " +
+		strconv.Itoa(failed) + " of " + plural(changes, "change", "changes") + " failed")}
+}
+func (english) ReliabilityWork(slo string, spent, left float64) rich {
+	return rich{txt("Put reliability work on "), code(slo), txt(" ahead of features next sprint: the sprint spent " +
+		pct(spent) + " of its error budget, " + pct(left) + " is left")}
 }
 func (english) KeepGoing() rich { return rich{txt("All SLOs met: keep the current pace")} }

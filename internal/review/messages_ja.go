@@ -142,6 +142,47 @@ func (japanese) ThisSprint() string { return "今回" }
 // W: findings.
 
 func (japanese) NoFindings() string { return "特になし" }
+func (j japanese) PagesFired(slo string, count int, tiers rich, firing string, open bool) rich {
+	return j.fired("ページ", slo, count, tiers, firing, open)
+}
+func (j japanese) TicketsFired(slo string, count int, tiers rich, firing string, open bool) rich {
+	return j.fired("チケット", slo, count, tiers, firing, open)
+}
+func (japanese) fired(alerts, slo string, count int, tiers rich, firing string, open bool) rich {
+	out := append(append(rich{code(slo), txt(" で" + alerts + "が" + strconv.Itoa(count) + "回発火（")}, tiers...), txt("）：スプリント中の発火時間は計"+firing))
+	if open {
+		out = append(out, txt("、スプリント終了時点でも発火中"))
+	}
+	return out
+}
+func (japanese) ChangeFailed(change string, paged bool, slo string, share float64, window string) rich {
+	out := rich{code(change), txt(" は失敗")}
+	switch {
+	case paged && slo != "":
+		return append(out, txt("：変更後"+window+"以内にページが発火し、"), code(slo), txt(" のエラーバジェットの"+pct(share)+"を消費"))
+	case paged:
+		return append(out, txt("：変更後"+window+"以内にページが発火"))
+	case slo != "":
+		return append(out, txt("：変更後"+window+"で "), code(slo), txt(" のエラーバジェットの"+pct(share)+"を消費"))
+	}
+	return out
+}
+func (japanese) BudgetOverspent(slo string, spent, limit float64) rich {
+	out := rich{code(slo), txt(" は今スプリントでエラーバジェットの" + pct(spent) + "を消費し、")}
+	if limit >= 0.5 {
+		return append(out, txt("半分を超過"))
+	}
+	return append(out, txt("均等配分（スプリント長÷ウィンドウ長＝"+pct(limit)+"）を超過"))
+}
+func (japanese) BudgetAtRisk(slo string, left float64, runsOut string) rich {
+	switch {
+	case left <= 0:
+		return rich{code(slo), txt(" はエラーバジェットを使い切り（残り" + pct(left) + "）")}
+	case runsOut != "":
+		return rich{txt("今スプリントのペースが続くと、"), code(slo), txt(" の残りのエラーバジェット（" + pct(left) + "）は" + runsOut + "ごろに尽きる")}
+	}
+	return rich{code(slo), txt(" の残りのエラーバジェットはわずか" + pct(left))}
+}
 func (japanese) ChangeBurn(slo, change, route string, share float64, window string) rich {
 	out := rich{code(slo), txt(" のスプリント中のバジェット消費の" + pct(share) + "が "), code(change), txt(" 後の" + window + "に集中")}
 	if route != "" {
@@ -210,5 +251,19 @@ func (japanese) FixRoute(route, slo string) rich {
 }
 func (japanese) ReviewChange(change string) rich {
 	return rich{txt("失敗した変更 "), code(change), txt(" を振り返る")}
+}
+func (japanese) Postmortem(slo string, pages int) rich {
+	if pages == 1 {
+		return rich{code(slo), txt(" のページについてポストモーテムを実施")}
+	}
+	return rich{code(slo), txt(" のページ（" + strconv.Itoa(pages) + "回）についてポストモーテムを実施")}
+}
+func (japanese) GuardChanges(service string, failed, changes int) rich {
+	return rich{code(service), txt(" の変更のリリース手順を見直し、カナリアか段階的ロールアウトを導入：" +
+		strconv.Itoa(changes) + "件中" + strconv.Itoa(failed) + "件の変更が失敗")}
+}
+func (japanese) ReliabilityWork(slo string, spent, left float64) rich {
+	return rich{txt("次のスプリントは "), code(slo), txt(" の信頼性改善を機能開発より優先：今スプリントでエラーバジェットの" +
+		pct(spent) + "を消費、残り" + pct(left))}
 }
 func (japanese) KeepGoing() rich { return rich{txt("全 SLO 達成：現在のペースを維持")} }

@@ -67,12 +67,22 @@ func (p *printer) learned() []block {
 func (p *printer) finding(f Finding) rich {
 	m := p.m
 	switch f.Kind {
-	case FindingChangeBurn:
-		w := f.Window
-		if w == 0 {
-			w = p.r.ChangeWindow
+	case FindingPagesFired:
+		return m.PagesFired(f.SLO, f.Count, p.codes(f.Tiers), p.dur(f.Duration), f.Firing)
+	case FindingTicketsFired:
+		return m.TicketsFired(f.SLO, f.Count, p.codes(f.Tiers), p.dur(f.Duration), f.Firing)
+	case FindingChangeFailed:
+		return m.ChangeFailed(f.Change, f.Paged, f.SLO, f.Share, p.changeWindow(f.Window))
+	case FindingBudgetOverspent:
+		return m.BudgetOverspent(f.SLO, f.Share, f.Limit)
+	case FindingBudgetAtRisk:
+		var runsOut string
+		if !f.At.IsZero() {
+			runsOut = p.date(f.At)
 		}
-		return m.ChangeBurn(f.SLO, f.Change, f.Route, f.Share, p.dur(w))
+		return m.BudgetAtRisk(f.SLO, f.Share, runsOut)
+	case FindingChangeBurn:
+		return m.ChangeBurn(f.SLO, f.Change, f.Route, f.Share, p.changeWindow(f.Window))
 	case FindingOutageRoute:
 		return m.OutageRoute(f.SLO, f.Route, f.Status, f.Share, f.Share > 0.5)
 	case FindingSLOMissed:
@@ -138,10 +148,16 @@ func (p *printer) suggestion(s Suggestion) rich {
 		return m.FixRoute(s.Route, s.SLO)
 	case SuggestionReviewChange:
 		return m.ReviewChange(s.Change)
+	case SuggestionPostmortem:
+		return m.Postmortem(s.SLO, s.Count)
+	case SuggestionGuardChanges:
+		return m.GuardChanges(s.Service, s.Count, s.Total)
+	case SuggestionReliabilityWork:
+		return m.ReliabilityWork(s.SLO, s.Share, s.Left)
 	case SuggestionKeepGoing:
 		return m.KeepGoing()
 	}
-	return p.unknown(string(s.Kind), map[string]string{"slo": s.SLO, "route": s.Route, "tag": s.Tag, "action": s.Action, "change": s.Change}, 0, s.Hours)
+	return p.unknown(string(s.Kind), map[string]string{"slo": s.SLO, "route": s.Route, "tag": s.Tag, "action": s.Action, "change": s.Change, "service": s.Service}, 0, s.Hours)
 }
 
 // unknown prints a finding or suggestion of a kind this renderer does not
@@ -165,6 +181,32 @@ func (p *printer) unknown(kind string, fields map[string]string, share, hours fl
 		out = append(out, txt(" "+p.m.Hours(hours)))
 	}
 	return out
+}
+
+// changeWindow formats the window after a change a finding speaks of (the
+// review's, when the finding does not say).
+func (p *printer) changeWindow(w time.Duration) string {
+	if w == 0 {
+		w = p.r.ChangeWindow
+	}
+	return p.dur(w)
+}
+
+// join runs items together, separated by commas.
+func (p *printer) join(items []rich) rich {
+	var out rich
+	for i, it := range items {
+		if i > 0 {
+			out = append(out, txt(p.m.Comma()))
+		}
+		out = append(out, it...)
+	}
+	return out
+}
+
+// codes is names as code, separated by commas.
+func (p *printer) codes(names []string) rich {
+	return p.join(each(names, func(n string) rich { return rich{code(n)} }))
 }
 
 func (p *printer) slo(name string) *SLOReview {

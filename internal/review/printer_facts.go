@@ -101,14 +101,7 @@ func (p *printer) slos() []block {
 }
 
 func (p *printer) offenders(os []Offender) rich {
-	var out rich
-	for i, o := range os {
-		if i > 0 {
-			out = append(out, txt(p.m.Comma()))
-		}
-		out = append(out, code(o.Key), txt(" "+pct(o.Share)))
-	}
-	return out
+	return p.join(each(os, func(o Offender) rich { return rich{code(o.Key), txt(" " + pct(o.Share))} }))
 }
 
 func (p *printer) alerts() []block {
@@ -247,13 +240,9 @@ func (p *printer) toil() []block {
 			bs = append(bs, tableBlock(p.amounts(tl.ByTag, m.ColTag(), codeCell)))
 		}
 		if len(tl.Recurring) > 0 {
-			var tags rich
-			for i, a := range tl.Recurring {
-				if i > 0 {
-					tags = append(tags, txt(m.Comma()))
-				}
-				tags = append(tags, code(a.Name), txt(" "+m.Hours(a.Hours)+m.Paren(m.Entries(a.Count))))
-			}
+			tags := p.join(each(tl.Recurring, func(a Amount) rich {
+				return rich{code(a.Name), txt(" " + m.Hours(a.Hours) + m.Paren(m.Entries(a.Count)))}
+			}))
 			bs = append(bs, para(m.Recurring(tags)...))
 		}
 	}

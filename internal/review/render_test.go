@@ -19,8 +19,9 @@ func at(day, hour, minute int) time.Time { return time.Date(2025, 3, day, hour, 
 func ptr(f float64) *float64 { return &f }
 
 // sampleReview is sprint 5 of a team with two SLOs on web: availability
-// missed its objective after a deploy that paged, latency was met; toil
-// went over the 50% cap with a recurring tag.
+// missed its objective after a deploy that paged, overspent its budget and
+// has little left, latency was met; toil went over the 50% cap with a
+// recurring tag. Its W and T are what Build finds in such a sprint.
 func sampleReview() *Review {
 	return &Review{
 		Service: "web",
@@ -28,7 +29,7 @@ func sampleReview() *Review {
 		At:      at(17, 9, 0),
 		SLOs: []SLOReview{
 			{
-				Name: "web-availability", Service: "web", Objective: 99.9, Window: "28d",
+				Name: "web-availability", Service: "web", Objective: 99.9, Window: "28d", Period: 28 * 24 * time.Hour,
 				SprintSLI: ptr(0.998120), SprintTotal: 1254300, SprintBad: 2358, Met: false,
 				WindowSLI: 0.99887, BudgetRemaining: 0.12, BudgetSpent: 0.67,
 				Alerts: []Alert{
@@ -42,7 +43,7 @@ func sampleReview() *Review {
 				Policy:      &PolicyState{Below: 25, Action: "reliability work first"},
 			},
 			{
-				Name: "web-latency", Service: "web", Objective: 95, Window: "28d",
+				Name: "web-latency", Service: "web", Objective: 95, Window: "28d", Period: 28 * 24 * time.Hour,
 				SprintSLI: ptr(0.97120), SprintTotal: 1254300, SprintBad: 36124, Met: true,
 				WindowSLI: 0.9698, BudgetRemaining: 0.40, BudgetSpent: 0.29,
 			},
@@ -81,20 +82,26 @@ func sampleReview() *Review {
 			Entries: 46,
 		},
 		Findings: []Finding{
+			{Kind: FindingPagesFired, SLO: "web-availability", Count: 1, Tiers: []string{"page-1h"}, Duration: 87 * time.Minute},
+			{Kind: FindingSLOMissed, SLO: "web-availability"},
+			{Kind: FindingBudgetAtRisk, SLO: "web-availability", Share: 0.12, At: at(19, 12, 10)},
+			{Kind: FindingBudgetOverspent, SLO: "web-availability", Share: 0.67, Limit: 0.5},
+			{Kind: FindingChangeFailed, Change: "v1.4.2", Paged: true, SLO: "web-availability", Share: 0.415, Window: 3 * time.Hour},
+			{Kind: FindingTicketsFired, SLO: "web-availability", Count: 1, Tiers: []string{"ticket-1d"}, Duration: 12*time.Hour + 10*time.Minute},
 			{Kind: FindingChangeBurn, SLO: "web-availability", Change: "v1.4.2", Route: "POST /api/deals", Share: 0.62, Window: 3 * time.Hour},
 			{Kind: FindingOutageRoute, SLO: "web-availability", Route: "POST /api/deals", Status: "503", Share: 0.62},
-			{Kind: FindingSLOMissed, SLO: "web-availability"},
-			{Kind: FindingToilRecurring, Tag: "db-restart", Hours: 18.5},
 			{Kind: FindingToilOverCap, Share: 136.5 / 240},
 			{Kind: FindingSpareUsed},
+			{Kind: FindingToilRecurring, Tag: "db-restart", Hours: 18.5},
 		},
 		Suggestions: []Suggestion{
 			{Kind: SuggestionPolicyAction, SLO: "web-availability", Action: "reliability work first"},
+			{Kind: SuggestionPostmortem, SLO: "web-availability", Count: 1},
 			{Kind: SuggestionFixRoute, SLO: "web-availability", Route: "POST /api/deals"},
 			{Kind: SuggestionReviewChange, Change: "v1.4.2"},
+			{Kind: SuggestionGuardChanges, Service: "web", Count: 1, Total: 3},
 			{Kind: SuggestionAutomateToil, Tag: "db-restart", Hours: 18.5},
 			{Kind: SuggestionReduceToil, Hours: 136.5},
-			{Kind: SuggestionKeepGoing},
 		},
 	}
 }
@@ -378,6 +385,64 @@ func TestPolicyAndFindingVariants(t *testing.T) {
 			"- [ ] `batch-availability`：feature freeze except fixes（残バジェット0%未満）",
 		},
 	}
+	hasLines(t, r, want)
+}
+
+// TestAlertChangeBudgetVariants: the sentences of the findings and
+// suggestions on alerts, failed changes and budgets the golden sample does
+// not show, in both languages.
+func TestAlertChangeBudgetVariants(t *testing.T) {
+	r := quietReview()
+	r.Findings = []Finding{
+		{Kind: FindingPagesFired, SLO: "batch-availability", Count: 3, Tiers: []string{"page-1h", "page-6h"}, Duration: 70 * time.Minute, Firing: true},
+		{Kind: FindingTicketsFired, SLO: "batch-availability", Count: 2, Tiers: []string{"ticket-3d"}, Duration: 9*time.Hour + 5*time.Minute},
+		{Kind: FindingChangeFailed, Change: "v2", Paged: true},
+		{Kind: FindingChangeFailed, Change: "v3", SLO: "batch-availability", Share: 0.12, Window: time.Hour},
+		{Kind: FindingBudgetOverspent, SLO: "batch-availability", Share: 0.6, Limit: 0.25},
+		{Kind: FindingBudgetAtRisk, SLO: "batch-availability", Share: -0.05},
+		{Kind: FindingBudgetAtRisk, SLO: "batch-availability", Share: 0.2},
+	}
+	r.Suggestions = []Suggestion{
+		{Kind: SuggestionPostmortem, SLO: "batch-availability", Count: 3},
+		{Kind: SuggestionGuardChanges, Service: "batch", Count: 2, Total: 2},
+		{Kind: SuggestionReliabilityWork, SLO: "batch-availability", Share: 0.6, Left: -0.05},
+		{Kind: SuggestionKeepGoing},
+	}
+	want := map[string][]string{
+		"en": {
+			"- 3 pages fired for `batch-availability` (`page-1h`, `page-6h`), firing for 1 h 10 min of the sprint and still firing at its end",
+			"- 2 tickets fired for `batch-availability` (`ticket-3d`), firing for 9 h 5 min of the sprint",
+			"- `v2` failed: a page fired in the 3 h after it",
+			"- `v3` failed: it burned 12% of `batch-availability`'s budget in the 1 h after it",
+			"- `batch-availability` spent 60% of its error budget in the sprint, more than its even share (25%, the sprint's length over the window's)",
+			"- `batch-availability` has spent all its error budget (-5% left)",
+			"- `batch-availability` has only 20% of its error budget left",
+			"- [ ] Hold a postmortem of the 3 pages of `batch-availability`",
+			"- [ ] Review how changes to `batch` ship, and add a canary or a staged rollout: 2 of 2 changes failed",
+			"- [ ] Put reliability work on `batch-availability` ahead of features next sprint: the sprint spent 60% of its error budget, -5% is left",
+			"- [ ] All SLOs met: keep the current pace",
+		},
+		"ja": {
+			"- `batch-availability` でページが3回発火（`page-1h`、`page-6h`）：スプリント中の発火時間は計1時間10分、スプリント終了時点でも発火中",
+			"- `batch-availability` でチケットが2回発火（`ticket-3d`）：スプリント中の発火時間は計9時間5分",
+			"- `v2` は失敗：変更後3時間以内にページが発火",
+			"- `v3` は失敗：変更後1時間で `batch-availability` のエラーバジェットの12%を消費",
+			"- `batch-availability` は今スプリントでエラーバジェットの60%を消費し、均等配分（スプリント長÷ウィンドウ長＝25%）を超過",
+			"- `batch-availability` はエラーバジェットを使い切り（残り-5%）",
+			"- `batch-availability` の残りのエラーバジェットはわずか20%",
+			"- [ ] `batch-availability` のページ（3回）についてポストモーテムを実施",
+			"- [ ] `batch` の変更のリリース手順を見直し、カナリアか段階的ロールアウトを導入：2件中2件の変更が失敗",
+			"- [ ] 次のスプリントは `batch-availability` の信頼性改善を機能開発より優先：今スプリントでエラーバジェットの60%を消費、残り-5%",
+			"- [ ] 全 SLO 達成：現在のペースを維持",
+		},
+	}
+	hasLines(t, r, want)
+}
+
+// hasLines checks that the review's Markdown in each language has each of
+// the wanted lines.
+func hasLines(t *testing.T, r *Review, want map[string][]string) {
+	t.Helper()
 	for lang, lines := range want {
 		md, err := Markdown(r, lang)
 		if err != nil {

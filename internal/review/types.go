@@ -48,6 +48,11 @@ type SLOReview struct {
 	// BudgetSpent is the share of the window's error budget the sprint's
 	// bad events used: sprint bad ÷ (ε × the window's events).
 	BudgetSpent float64
+	// Period is the window's whole length (a calendar window's week, month
+	// or quarter) and Resets, for a calendar or sprint window, when the
+	// window holding the sprint's end is over (zero for a rolling window).
+	Period      time.Duration
+	Resets      time.Time
 	Alerts      []Alert      // alerts of this SLO that fired in the sprint
 	TopRoutes   []Offender   // where the sprint's bad events came from
 	TopStatuses []Offender   //
@@ -138,22 +143,53 @@ type Finding struct {
 	SLO, Route, Status, Change, Tag string
 	Share, Hours                    float64
 	Window                          time.Duration
+	// Alerts: how many fired, their tiers in the order they first fired,
+	// the time at least one was firing within the sprint, and whether one
+	// was still firing at its end.
+	Count    int
+	Tiers    []string
+	Duration time.Duration
+	Firing   bool
+	Paged    bool      // a failed change: a page fired after it
+	Limit    float64   // an overspent budget: the share it spent more than
+	At       time.Time // a budget at risk: when it runs out at the sprint's pace (zero: not projected)
 }
 
 // Suggestion is a T: what the team could do next, marked as a suggestion
 // for the team to edit.
 type Suggestion struct {
-	Kind                            SuggestionKind
-	SLO, Route, Tag, Action, Change string
-	Hours                           float64
+	Kind                                     SuggestionKind
+	SLO, Route, Tag, Action, Change, Service string
+	Hours                                    float64
+	Count, Total                             int     // pages of an SLO; failed changes of a service and all its changes
+	Share, Left                              float64 // the sprint's budget spent and the budget left
 }
 
 // FindingKind is what a Finding says; the renderers phrase each kind in
 // every language, and print a kind they do not know with its data.
 type FindingKind string
 
-// The kinds of findings.
+// The kinds of findings (FindingKind.rank orders them by severity).
 const (
+	// FindingPagesFired: pages fired for an SLO in the sprint (SLO, Count,
+	// Tiers, Duration, Firing).
+	FindingPagesFired FindingKind = "pages_fired"
+	// FindingTicketsFired: tickets fired for an SLO in the sprint (SLO,
+	// Count, Tiers, Duration, Firing).
+	FindingTicketsFired FindingKind = "tickets_fired"
+	// FindingChangeFailed: a change failed: a page fired in the window
+	// after it (Paged), or it burned more than the failed share of an
+	// SLO's budget there (SLO, Share: the largest such burn) (Change,
+	// Window).
+	FindingChangeFailed FindingKind = "change_failed"
+	// FindingBudgetOverspent: the sprint spent more of an SLO's window
+	// budget than it could afford (SLO, Share: spent, Limit: the even
+	// share or half the budget, the lower).
+	FindingBudgetOverspent FindingKind = "budget_overspent"
+	// FindingBudgetAtRisk: an SLO's budget left at the sprint's end is
+	// spent, low, or runs out at the sprint's pace before its window
+	// ends (SLO, Share: the budget left, At: when it runs out).
+	FindingBudgetAtRisk FindingKind = "budget_at_risk"
 	// FindingChangeBurn: a change was followed by a large share of an
 	// SLO's sprint burn (SLO, Change, Route, Share, Window).
 	FindingChangeBurn FindingKind = "change_burn"
@@ -186,6 +222,16 @@ const (
 	SuggestionFixRoute SuggestionKind = "fix_route"
 	// SuggestionReviewChange: look back at a change that failed (Change).
 	SuggestionReviewChange SuggestionKind = "review_change"
-	// SuggestionKeepGoing: every SLO was met and nothing else came up.
+	// SuggestionPostmortem: hold a postmortem of the pages of an SLO (SLO,
+	// Count).
+	SuggestionPostmortem SuggestionKind = "postmortem"
+	// SuggestionGuardChanges: review how a service's changes ship and add a
+	// canary or a staged rollout (Service, Count: failed, Total: changes).
+	SuggestionGuardChanges SuggestionKind = "guard_changes"
+	// SuggestionReliabilityWork: put reliability work on an SLO ahead of
+	// features, as an error budget policy would (SLO, Share: the sprint's
+	// budget spent, Left: the budget left).
+	SuggestionReliabilityWork SuggestionKind = "reliability_work"
+	// SuggestionKeepGoing: nothing was found and nothing else is suggested.
 	SuggestionKeepGoing SuggestionKind = "keep_going"
 )
