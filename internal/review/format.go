@@ -32,25 +32,6 @@ func pct(f float64) string {
 	return "-<0.01%"
 }
 
-// sliDigits is the decimals an SLI is shown with next to an objective: one
-// more than the objective has, at least 2 (99.9 → 99.87%).
-func sliDigits(objective float64) int {
-	s := fmtFloat(objective)
-	d := 0
-	if i := strings.IndexByte(s, '.'); i >= 0 {
-		d = len(s) - i - 1
-	}
-	return max(2, d+1)
-}
-
-// fmtSLI formats an SLI (a ratio) as a percentage with digits decimals,
-// rounded down so that an SLI below its objective never shows as meeting it.
-func fmtSLI(f float64, digits int) string {
-	scale := math.Pow10(digits)
-	v := math.Floor(f*100*scale+1e-6) / scale
-	return strconv.FormatFloat(v, 'f', digits, 64) + "%"
-}
-
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // fmtHours formats hours with at most one decimal: 6, 12.5.

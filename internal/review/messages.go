@@ -3,7 +3,7 @@ package review
 // messages is the text of the review in one language: every word the
 // renderers print that is not data, and every sentence made of data.
 // Numbers come in raw and each language formats them (with the shared
-// pct, fmtHours, fmtSLI…). Each language is a type that implements all of
+// pct, fmtHours, report.FormatSLI…). Each language is a type that implements all of
 // it (english, japanese), so a message missing in one language does not
 // compile, and nothing falls back to another language.
 type messages interface {

@@ -1,6 +1,8 @@
 package review
 
 import (
+	"github.com/headroom-slo/headroom/internal/report"
+
 	"errors"
 	"fmt"
 	"slices"
@@ -88,7 +90,7 @@ func (p *printer) finding(f Finding) rich {
 	case FindingSLOMissed:
 		var sli, obj string
 		if s := p.slo(f.SLO); s != nil && s.SprintSLI != nil {
-			sli, obj = fmtSLI(*s.SprintSLI, sliDigits(s.Objective)), fmtFloat(s.Objective)+"%"
+			sli, obj = report.FormatSLI(*s.SprintSLI, s.Objective), fmtFloat(s.Objective)+"%"
 		}
 		return m.SLOMissed(f.SLO, sli, obj)
 	case FindingToilRecurring:

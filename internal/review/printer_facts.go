@@ -1,6 +1,8 @@
 package review
 
 import (
+	"github.com/headroom-slo/headroom/internal/report"
+
 	"slices"
 	"strconv"
 	"strings"
@@ -37,11 +39,10 @@ func (p *printer) slos() []block {
 		{Head: m.ColWindowSLI(), Align: alignNum},
 	}}
 	for _, s := range r.SLOs {
-		digits := sliDigits(s.Objective)
 		sli, met := cell{R: rich{txt(m.NoData())}, Class: "review-muted"}, plain("—")
 		events := plain("—")
 		if s.SprintSLI != nil {
-			sli = plain(fmtSLI(*s.SprintSLI, digits))
+			sli = plain(report.FormatSLI(*s.SprintSLI, s.Objective))
 			met = classed(plain("✓"), "review-ok")
 			if !s.Met {
 				met = classed(plain("✗"), "review-bad")
@@ -54,7 +55,7 @@ func (p *printer) slos() []block {
 		if s.BudgetRemaining <= 0 {
 			left.Class = "review-bad"
 		}
-		window := fmtSLI(s.WindowSLI, digits)
+		window := report.FormatSLI(s.WindowSLI, s.Objective)
 		if s.Window != "" {
 			window += m.Paren(s.Window)
 		}
