@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# screenshots.sh regenerates the dashboard screenshots the README shows: it
-# runs the browser test (internal/browser), which serves the quickstart sample
-# and saves a full-page PNG of each page it checks (overview.png, slo.png,
-# slo-latency.png, service.png) into HEADROOM_SCREENSHOTS (default docs/img/),
-# then lists the PNGs it wrote. It exits with the test's status: a page that
-# failed a check still gets its screenshot, for a look at what went wrong.
+# screenshots.sh regenerates the dashboard screenshots the README and docs
+# show: it runs the browser tests (internal/browser), which serve the
+# quickstart sample and a frontend app fed by real browsers and save a
+# full-page PNG of each page they check (overview.png, overview-phone.png,
+# slo.png, slo-latency.png, service.png, alerts.png, review.png,
+# service-browser.png, slo-browser.png) into HEADROOM_SCREENSHOTS (default
+# docs/img/), then lists the PNGs it wrote. It exits with the tests' status: a
+# page that failed a check still gets its screenshot, for a look at what went
+# wrong.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,7 +24,7 @@ trap 'rm -f "$stamp"' EXIT
 
 status=0
 HEADROOM_INTEGRATION=1 HEADROOM_SCREENSHOTS="$out" \
-	"$GO" test -count=1 -run '^TestDashboard$' -v ./internal/browser/ || status=$?
+	"$GO" test -count=1 -run '^(TestDashboard|TestRUM)$' -v ./internal/browser/ || status=$?
 
 written=()
 while IFS= read -r -d '' f; do

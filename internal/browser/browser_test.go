@@ -32,10 +32,12 @@ import (
 // at this instant, so the numbers do not depend on the wall clock.
 const at = "2026-11-19T15:00:10Z"
 
-// The browser's window, and so the screenshots' width.
+// The browser's window, and so the screenshots' width; and a phone's.
 const (
 	windowWidth  = 1366
 	windowHeight = 900
+	phoneWidth   = 375
+	phoneHeight  = 812
 )
 
 // Environment variables the test reads besides itest.EnvIntegration.
@@ -108,16 +110,23 @@ func TestDashboard(t *testing.T) {
 			check: checkOverview,
 		},
 		{
+			name: "overview-phone", path: "/", title: "SLOs · headroom", shot: "overview-phone.png", width: phoneWidth,
+			check: func(t *testing.T, ctx context.Context, srv *serveProc) {
+				checkOverview(t, ctx, srv)
+				checkPhoneOverview(t, ctx)
+			},
+		},
+		{
 			name: "slo", path: "/slo/web-availability", title: "web-availability · headroom", shot: "slo.png",
-			minCharts: 4, check: checkSLOPage("web-availability"),
+			minCharts: 4, partial: true, check: checkSLOPage("web-availability"),
 		},
 		{
 			name: "slo-latency", path: "/slo/api-latency", title: "api-latency · headroom", shot: "slo-latency.png",
-			minCharts: 5, check: checkSLOPage("api-latency"),
+			minCharts: 5, partial: true, check: checkSLOPage("api-latency"),
 		},
 		{
 			name: "service", path: "/service/web", title: "Service web · headroom", shot: "service.png",
-			minCharts: 2, check: checkServicePage("web"),
+			minCharts: 2, partial: true, check: checkServicePage("web"),
 		},
 		{
 			name: "alerts", path: "/alerts", title: "Alerts · headroom", shot: "alerts.png",
@@ -142,6 +151,12 @@ type pageCase struct {
 	shot  string // the screenshot's file name
 	// minCharts is how many div.chart the page must have; each must draw.
 	minCharts int
+	// partial: the page's range ends inside a step (at= is not on a step
+	// boundary), so its charts must mark their last step partial.
+	partial bool
+	// width is the viewport's width (default windowWidth); a phone's is
+	// phoneWidth.
+	width int64
 	// check compares the page's numbers with the API's.
 	check func(t *testing.T, tab context.Context, srv *serveProc)
 }
@@ -154,6 +169,11 @@ func runPage(t *testing.T, bctx context.Context, srv *serveProc, shots string, p
 	tab, console := openTab(t, bctx)
 	ctx, cancel := context.WithTimeout(tab, pageTimeout)
 	defer cancel()
+	if pc.width != 0 {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(pc.width, phoneHeight)); err != nil {
+			t.Fatalf("viewport %d px wide: %v", pc.width, err)
+		}
+	}
 
 	u := srv.url(pc.path, nil)
 	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(u))
@@ -182,6 +202,9 @@ func runPage(t *testing.T, bctx context.Context, srv *serveProc, shots string, p
 
 	pc.check(t, ctx, srv)
 	checkCharts(t, ctx, pc.minCharts)
+	if pc.partial {
+		checkPartialSteps(t, ctx, "http://"+srv.addr, true)
+	}
 }
 
 // screenshot saves a PNG of the whole page.
@@ -422,6 +445,181 @@ func checkServicePage(name string) func(t *testing.T, ctx context.Context, srv *
 		}
 		compareFields(t, "#numbers", got.Fields, want)
 	}
+}
+
+// phoneJS reads, at the page's width, how wide the document is and where
+// each row of table#slos shows its SLI and its error budget left.
+const phoneJS = `(() => {
+	const de = document.documentElement, table = document.querySelector('table#slos');
+	const box = (tr, sel) => {
+		const e = tr.querySelector(sel);
+		if (!e) return {shown: false, left: 0, right: 0};
+		const b = e.getBoundingClientRect();
+		return {shown: b.width > 0 && b.height > 0 && getComputedStyle(e).visibility === 'visible', left: b.left, right: b.right};
+	};
+	return {
+		viewport: de.clientWidth, document: de.scrollWidth, body: document.body.scrollWidth,
+		table: table ? table.scrollWidth : 0, tableBox: table ? table.clientWidth : 0,
+		rows: Array.from(document.querySelectorAll('table#slos tr[data-slo]')).map(tr => ({
+			slo: tr.dataset.slo, sli: box(tr, '[data-field="sli"]'), budget: box(tr, '[data-field="budget"]')})),
+	};
+})()`
+
+// checkPhoneOverview checks the overview at a phone's width: nothing
+// scrolls sideways (the document nor table#slos), and every SLO's SLI and
+// budget left are on screen.
+func checkPhoneOverview(t *testing.T, ctx context.Context) {
+	t.Helper()
+	type box struct {
+		Shown       bool
+		Left, Right float64
+	}
+	type layout struct {
+		Viewport, Document, Body, Table, TableBox int
+		Rows                                      []struct {
+			SLO         string
+			SLI, Budget box
+		}
+	}
+	l, err := chromedp.Run(ctx, chromedp.Evaluate[layout](phoneJS))
+	if err != nil {
+		t.Fatalf("read the layout: %v", err)
+	}
+	if l.Viewport > phoneWidth || l.Viewport < phoneWidth-20 {
+		t.Errorf("viewport %d px wide, want about %d", l.Viewport, phoneWidth)
+	}
+	if l.Document > l.Viewport || l.Body > l.Viewport {
+		t.Errorf("the overview scrolls sideways at %d px: the document is %d px wide, its body %d", l.Viewport, l.Document, l.Body)
+	}
+	if l.Table > l.TableBox {
+		t.Errorf("table#slos scrolls sideways: %d px of content in %d", l.Table, l.TableBox)
+	}
+	if len(l.Rows) == 0 {
+		t.Errorf("no SLO rows at %d px", l.Viewport)
+	}
+	for _, r := range l.Rows {
+		for name, b := range map[string]box{"SLI": r.SLI, "budget left": r.Budget} {
+			if !b.Shown || b.Left < 0 || b.Right > float64(l.Viewport) {
+				t.Errorf("%s: its %s is not on screen at %d px: %+v", r.SLO, name, l.Viewport, b)
+			}
+		}
+	}
+	t.Logf("overview at %d px: document %d px wide, %d rows with SLI and budget on screen", l.Viewport, l.Document, len(l.Rows))
+}
+
+// partialJS reads every chart's kind, data source and the partial step it
+// marks.
+const partialJS = `Array.from(document.querySelectorAll('div.chart[data-src]')).map(d => ({
+	chart: d.dataset.chart, src: d.dataset.src, partial: d.dataset.partial || ''}))`
+
+// checkPartialSteps checks, for every chart of the page that draws a series
+// step by step (drawn: run it after checkCharts), that the API marks partial exactly the last step
+// when the range ends inside it (computed here from the step and the
+// chart's to=), and that the chart marks that step. With wantPartial, at
+// least one chart must have a partial step (the test's range ends inside
+// a step).
+func checkPartialSteps(t *testing.T, ctx context.Context, base string, wantPartial bool) {
+	t.Helper()
+	type chartSrc struct {
+		Chart, Src, Partial string
+	}
+	charts, err := chromedp.Run(ctx, chromedp.Evaluate[[]chartSrc](partialJS))
+	if err != nil {
+		t.Fatalf("read the charts: %v", err)
+	}
+	partials := 0
+	for _, c := range charts {
+		if c.Chart == "burndown" { // the window's burn-down, not the range's steps
+			continue
+		}
+		u, err := url.Parse(c.Src)
+		if err != nil {
+			t.Fatalf("chart %s: data-src %q: %v", c.Chart, c.Src, err)
+		}
+		to, err := time.Parse(time.RFC3339, u.Query().Get("to"))
+		if err != nil {
+			t.Fatalf("chart %s: data-src %q: to: %v", c.Chart, c.Src, err)
+		}
+		var api struct {
+			Step        string `json:"step"`
+			StepSeconds int64  `json:"step_seconds"`
+			Points      []struct {
+				T       time.Time `json:"t"`
+				Partial *bool     `json:"partial"`
+			} `json:"points"`
+			Browser *struct {
+				Points []struct {
+					T       time.Time `json:"t"`
+					Partial *bool     `json:"partial"`
+				} `json:"points"`
+			} `json:"browser"`
+		}
+		resp, err := client.Get(base + c.Src)
+		if err != nil {
+			t.Fatalf("GET %s: %v", c.Src, err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&api)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("GET %s: %v", c.Src, err)
+		}
+		points := api.Points
+		if c.Chart == "pageviews" || c.Chart == "apicalls" {
+			if api.Browser == nil {
+				t.Errorf("chart %s: %s has no browser", c.Chart, c.Src)
+				continue
+			}
+			points = api.Browser.Points
+		}
+		step := time.Duration(api.StepSeconds) * time.Second
+		if step == 0 {
+			step = parseStep(t, api.Step)
+		}
+		if len(points) == 0 {
+			t.Errorf("chart %s: no points", c.Chart)
+			continue
+		}
+		last := points[len(points)-1]
+		want := last.T.Add(step).After(to) // the last step reaches past the range's end
+		for i, p := range points {
+			if p.Partial == nil {
+				t.Errorf("chart %s: the API's points have no partial (%s)", c.Chart, c.Src)
+				break
+			}
+			if *p.Partial != (want && i == len(points)-1) {
+				t.Errorf("chart %s: point %d of %d (%v, step %v, to %v) partial %v", c.Chart, i, len(points), p.T, step, to, *p.Partial)
+			}
+		}
+		wantMark := ""
+		if want {
+			wantMark = last.T.UTC().Format("2006-01-02T15:04:05.000Z")
+			partials++
+		}
+		if c.Partial != wantMark {
+			t.Errorf("chart %s marks the partial step %q, want %q", c.Chart, c.Partial, wantMark)
+		}
+	}
+	if wantPartial && partials == 0 {
+		t.Errorf("no chart has a partial last step, want some (the range ends inside a step)")
+	}
+	t.Logf("%d charts have a partial last step (checked against the API and the chart's mark)", partials)
+}
+
+// parseStep reads a step as the API writes it: 5m, 1h, 1d.
+func parseStep(t *testing.T, s string) time.Duration {
+	t.Helper()
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			t.Fatalf("step %q: %v", s, err)
+		}
+		return time.Duration(n) * 24 * time.Hour
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		t.Fatalf("step %q: %v", s, err)
+	}
+	return d
 }
 
 // checkAlertsPage compares the alert history on the page with the API's:

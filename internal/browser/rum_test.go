@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -179,6 +180,7 @@ func TestRUM(t *testing.T) {
 		}
 	}
 	t.Logf("distinct events rum.js sent, by page: %v", perPage)
+	checkBrowserServicePage(t, bctx, srv, tap)
 	if len(csp) > 0 {
 		t.Errorf("%d Content-Security-Policy violations on the test pages:\n\t%s", len(csp), strings.Join(csp, "\n\t"))
 	}
@@ -730,4 +732,178 @@ func checkRUMConsole(t *testing.T, console *consoleLog, rc *rumConsole, siteOrig
 		t.Errorf("rum.js wrote to the console %d times:\n\t%s", len(lines), strings.Join(lines, "\n\t"))
 	}
 	t.Logf("console errors: %d (the page's 'boom' and its /api/fail 503); rum.js wrote nothing", len(errs))
+}
+
+// ---- headroom's dashboard of the app ----
+
+// rumPage is the template headroom stores both test pages under: a number
+// in a path becomes :id (docs/frontend.md).
+const rumPage = "/app/:id"
+
+// beaconCounts are what the beacons said, counted here from the distinct
+// event ids the tap saw: page views, those with an error, by device; API
+// calls and failed calls, by path.
+type beaconCounts struct {
+	views, errors float64
+	devices       map[string]float64
+	calls, failed map[string]float64 // by API path
+}
+
+// counts recounts the tapped beacons' events (each id once).
+func (tap *beaconTap) counts(t *testing.T) beaconCounts {
+	t.Helper()
+	c := beaconCounts{devices: map[string]float64{}, calls: map[string]float64{}, failed: map[string]float64{}}
+	seen := map[string]bool{}
+	for _, b := range tap.list() {
+		var bc rumBeacon
+		if err := json.Unmarshal(b.body, &bc); err != nil {
+			continue // tap.check reported it
+		}
+		for _, e := range bc.Ev {
+			if seen[e.ID] {
+				continue
+			}
+			seen[e.ID] = true
+			switch {
+			case e.T == "pageview":
+				c.views++
+				c.devices[bc.Dev]++
+			case e.T == "error":
+				c.errors++
+			case e.T == "api" && e.OK != nil:
+				c.calls[e.Route]++
+				if !*e.OK {
+					c.failed[e.Route]++
+				}
+			}
+		}
+	}
+	return c
+}
+
+// checkBrowserServicePage loads the app's service page (live) and checks its
+// numbers against the beacons rum.js sent, counted by the tap: page views
+// and JavaScript errors, API calls and failures by path, page views by
+// device; that it shows nothing of Nginx; that its charts draw and mark
+// their partial step; and that the JS errors SLO's page names the event it
+// counts bad. It saves the pages' screenshots as service-browser.png and
+// slo-browser.png.
+func checkBrowserServicePage(t *testing.T, bctx context.Context, srv *serveProc, tap *beaconTap) {
+	t.Helper()
+	want := tap.counts(t)
+	var calls, failed float64
+	for path, n := range want.calls {
+		calls += n
+		failed += want.failed[path]
+	}
+	if want.views != 2 || want.errors != 1 || calls != 3 || failed != 1 {
+		t.Errorf("the tap counted %v page views, %v errors, %v API calls, %v failed; the pages make 2, 1, 3, 1", want.views, want.errors, calls, failed)
+	}
+
+	tab, console := openTab(t, bctx)
+	ctx, cancel := context.WithTimeout(tab, pageTimeout)
+	defer cancel()
+	u := "http://" + srv.addr + "/service/" + rumApp
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(u))
+	if err != nil {
+		t.Fatalf("load %s: %v", u, err)
+	}
+	defer console.check(t, ctx)
+	shots := screenshotDir(t)
+	if resp.Status != http.StatusOK {
+		t.Fatalf("load %s: HTTP %d", u, resp.Status)
+	}
+
+	got := readNumbers(t, ctx)
+	if got.Service != rumApp {
+		t.Errorf("#numbers: data-service %q, want %q", got.Service, rumApp)
+	}
+	fields := map[string]float64{
+		"page-views": want.views, "error-page-views": want.errors, "js-error-rate": want.errors / want.views,
+		"api-calls": calls, "api-failed": failed, "api-failure-rate": failed / calls,
+	}
+	for dev, n := range want.devices {
+		fields["device-"+dev] = n
+	}
+	var vitals []string
+	for _, fv := range got.Fields {
+		if strings.HasPrefix(fv.Field, "vital-") {
+			vitals = append(vitals, fv.Field)
+			fields[fv.Field], _ = strconv.ParseFloat(fv.Value, 64) // measured by the browser: present is enough
+		}
+		for _, nginx := range []string{"requests", "error-rate", "class-"} {
+			if strings.HasPrefix(fv.Field, nginx) {
+				t.Errorf("#numbers of a frontend app shows Nginx's %s", fv.Field)
+			}
+		}
+	}
+	if !slices.Contains(vitals, "vital-LCP") || !slices.Contains(vitals, "vital-CLS") {
+		t.Errorf("#numbers: web vitals %v, want LCP and CLS at least", vitals)
+	}
+	compareFields(t, "#numbers", got.Fields, fields)
+
+	type row struct {
+		Key    string       `json:"key"`
+		Fields []fieldValue `json:"fields"`
+	}
+	rows := func(sel, key string) map[string][]fieldValue {
+		t.Helper()
+		list, err := chromedp.Run(ctx, chromedp.Evaluate[[]row](`Array.from(document.querySelectorAll('`+sel+` tbody tr[`+key+`]'))
+			.map(tr => ({key: tr.getAttribute('`+key+`'), fields: `+fmt.Sprintf(fieldsJS, "tr")+`}))`))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		out := map[string][]fieldValue{}
+		for _, r := range list {
+			out[r.Key] = r.Fields
+		}
+		return out
+	}
+	pages := rows("table#pages", "data-page")
+	if len(pages) != 1 {
+		t.Errorf("table#pages: pages %v, want only %s", slices.Collect(maps.Keys(pages)), rumPage)
+	}
+	pageFields := map[string]float64{"page-views": want.views, "error-page-views": want.errors}
+	for _, fv := range pages[rumPage] {
+		if _, ok := pageFields[fv.Field]; !ok {
+			pageFields[fv.Field], _ = strconv.ParseFloat(fv.Value, 64) // a vital
+		}
+	}
+	compareFields(t, "table#pages "+rumPage, pages[rumPage], pageFields)
+	apis := rows("table#api-paths", "data-path")
+	if len(apis) != len(want.calls) {
+		t.Errorf("table#api-paths: paths %v, want %v", slices.Collect(maps.Keys(apis)), want.calls)
+	}
+	for path, n := range want.calls {
+		compareFields(t, "table#api-paths "+path, apis[path], map[string]float64{"calls": n, "failed": want.failed[path]})
+	}
+
+	nginx, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(
+		'div.chart[data-chart="classes"], div.chart[data-chart="latency"], table.classes td'))
+		.map(e => e.dataset.chart || e.textContent.trim()).filter(s => /^(classes|latency|[1-5]xx|-)$/.test(s))`))
+	if err != nil {
+		t.Fatalf("look for Nginx's charts: %v", err)
+	}
+	if len(nginx) > 0 {
+		t.Errorf("the page of a frontend app shows Nginx's status classes or latency: %v", nginx)
+	}
+	checkCharts(t, ctx, 2)
+	checkPartialSteps(t, ctx, "http://"+srv.addr, false)
+	screenshot(t, ctx, filepath.Join(shots, "service-browser.png"))
+
+	// The JS errors SLO's "where the budget went" names its bad event.
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+srv.addr+"/slo/"+sloJSErrors)); err != nil {
+		t.Fatalf("load /slo/%s: %v", sloJSErrors, err)
+	}
+	keys, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(
+		'table.breakdown[data-by="status"] tbody td.key')).map(td => td.textContent.trim())`))
+	if err != nil {
+		t.Fatalf("read the breakdown by status: %v", err)
+	}
+	if !slices.Equal(keys, []string{"js error"}) {
+		t.Errorf("/slo/%s: bad events by status %q, want [js error]", sloJSErrors, keys)
+	}
+	checkCharts(t, ctx, 4)
+	screenshot(t, ctx, filepath.Join(shots, "slo-browser.png"))
+	t.Logf("service page of %s: %v page views (%v with an error), %v API calls (%v failed), as the beacons said", rumApp, want.views, want.errors, calls, failed)
 }

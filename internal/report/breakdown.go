@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/cells"
@@ -19,6 +18,10 @@ var Dimensions = []string{"route", "status", "host", "method"}
 
 // Row is one group of a breakdown.
 type Row struct {
+	// Key is the group's value of the dimension: a route, a status, a host
+	// or a method. A frontend app's statuses are named for the events they
+	// stand for (EventName: "js error", "api failed", "LCP"), so alerts,
+	// reviews and the dashboard show those names.
 	Key   string  `json:"key"`
 	Bad   float64 `json:"bad"`
 	Total float64 `json:"total"`
@@ -56,7 +59,7 @@ func (e *Engine) Breakdown(ctx context.Context, name string, from, to time.Time,
 	if s.IsComposite() {
 		return nil, fmt.Errorf("slo %s is a composite: its components have the breakdowns: %w", name, ErrBadRequest)
 	}
-	key, err := dimKeyFunc(by)
+	key, err := dimKeyFunc(by, e.isBrowser(s.Service))
 	if err != nil {
 		return nil, err
 	}
@@ -136,12 +139,14 @@ func pointers(rows []Row) []*Row {
 	return out
 }
 
-func dimKeyFunc(by string) (func(store.DimValue) string, error) {
+// dimKeyFunc returns the key of a dimension's groups: its value, and for
+// the status of a frontend app's events, the event's name ("js error").
+func dimKeyFunc(by string, browser bool) (func(store.DimValue) string, error) {
 	switch by {
 	case "route":
 		return func(d store.DimValue) string { return d.Route }, nil
 	case "status":
-		return func(d store.DimValue) string { return strconv.Itoa(d.Status) }, nil
+		return func(d store.DimValue) string { return statusName(d.Status, browser) }, nil
 	case "host":
 		return func(d store.DimValue) string { return d.Host }, nil
 	case "method":

@@ -168,7 +168,7 @@ func TestBreakdownAddsUpToBadEvents(t *testing.T) {
 			}
 		}
 		// Against the raw events, group by group.
-		key, err := dimKeyFunc("route")
+		key, err := dimKeyFunc("route", false)
 		if err != nil {
 			t.Fatal(err)
 		}

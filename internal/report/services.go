@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/cells"
+	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/slo"
+	"github.com/headroom-slo/headroom/internal/store"
 )
 
 // ErrBadRequest reports a malformed question (an unknown dimension, say).
@@ -27,21 +29,32 @@ type RouteStat struct {
 
 // ServicePoint is one step of a service's traffic, by status class.
 type ServicePoint struct {
-	T       time.Time          `json:"t"`
-	Seconds float64            `json:"seconds"` // as in Point`
+	T       time.Time `json:"t"`
+	Seconds float64   `json:"seconds"` // as in Point
+	// Partial is set on a step that does not lie wholly before the range's
+	// end: cut short by it, or still filling (see Partial).
+	Partial bool               `json:"partial"`
 	Classes map[string]float64 `json:"classes"` // "2xx" → requests
 	P50     *float64           `json:"p50_ms"`
 	P90     *float64           `json:"p90_ms"`
 	P99     *float64           `json:"p99_ms"`
 }
 
-// Service is a service's traffic over a range.
+// Service is a service's traffic over a range: its Nginx requests (Traffic,
+// for a service with logs) and its browsers' events (Browser, for a
+// frontend app: a service with a rum block).
 type Service struct {
-	Name      string             `json:"name"`
-	SLOs      []string           `json:"slos"`
-	From      time.Time          `json:"from"`
-	To        time.Time          `json:"to"`
-	Step      string             `json:"step"`
+	Name string    `json:"name"`
+	SLOs []string  `json:"slos"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	Step string    `json:"step"`
+	*Traffic
+	Browser *Browser `json:"browser,omitempty"`
+}
+
+// Traffic is a service's requests from its logs, by status class and route.
+type Traffic struct {
 	Requests  float64            `json:"requests"`
 	PerSecond float64            `json:"requests_per_second"`
 	Classes   map[string]float64 `json:"classes"`    // requests by status class
@@ -52,6 +65,13 @@ type Service struct {
 	TopRoutes []RouteStat        `json:"top_routes"`       // by requests
 	TopErrors []RouteStat        `json:"top_error_routes"` // by 5xx
 	Points    []ServicePoint     `json:"points"`
+}
+
+// Partial reports whether the step [start, start+step) of a range asked to
+// end at to does not lie wholly before to: the range cut it short, or (to
+// being now) it is still filling. Its counts are of less than a step.
+func Partial(start time.Time, step time.Duration, to time.Time) bool {
+	return start.Add(step).After(to)
 }
 
 // Classes are the status classes a service's traffic is split into; "-"
@@ -75,31 +95,29 @@ func (e *Engine) ServiceNames() []string {
 }
 
 // Service returns a service's traffic over [from, to) by step (see Range),
-// with its top routes (topN of each kind).
+// with its top routes, pages and API paths (topN of each kind).
 func (e *Engine) Service(ctx context.Context, name string, from, to time.Time, step time.Duration, topN int) (*Service, error) {
-	if !slices.Contains(e.ServiceNames(), name) {
+	i := slices.IndexFunc(e.cfg.Services, func(s config.Service) bool { return s.Name == name })
+	if i < 0 {
 		return nil, fmt.Errorf("service %q: %w", name, ErrNotFound)
 	}
+	cfg := e.cfg.Services[i]
+	asked := to
 	from, to, step = Range(from, to, step)
-	out := &Service{Name: name, From: from, To: to, Step: slo.FormatDuration(step), Classes: map[string]float64{}, SLOs: []string{},
-		TopRoutes: []RouteStat{}, TopErrors: []RouteStat{}}
+	out := &Service{Name: name, From: from, To: to, Step: slo.FormatDuration(step), SLOs: []string{}}
 	for _, s := range e.specs {
 		if s.Service == name {
 			out.SLOs = append(out.SLOs, s.Name)
 		}
 	}
 	n := bucketsIn(from, to, step)
-	out.Points = make([]ServicePoint, n)
-	hists := make([]cells.Hist, n)
-	var all cells.Hist
-	type routeAcc struct {
-		RouteStat
-		hist cells.Hist
+	var logs *trafficAcc
+	if len(cfg.Logs) > 0 {
+		logs = newTrafficAcc(n)
 	}
-	routes := map[string]*routeAcc{}
-	for i := range out.Points {
-		t := from.Add(time.Duration(i) * step)
-		out.Points[i] = ServicePoint{T: t, Seconds: stepEnd(t, step, to).Sub(t).Seconds(), Classes: map[string]float64{}}
+	var browser *browserAcc
+	if cfg.RUM != nil {
+		browser = newBrowserAcc(make([]BrowserPoint, n))
 	}
 	sc, err := e.scanner(ctx, name)
 	if err != nil {
@@ -108,31 +126,90 @@ func (e *Engine) Service(ctx context.Context, name string, from, to time.Time, s
 	if sc != nil {
 		err = sc.scan(from, to, step, func(b int, dim uint32, en *cells.Entry) {
 			d, ok := sc.dim(dim)
-			if !ok {
-				return
+			switch {
+			case !ok:
+			case browser != nil && browser.add(b, d, en):
+			case logs != nil:
+				logs.add(b, d, en)
 			}
-			n := float64(en.Count)
-			cl := statusClass(d.Status)
-			out.Points[b].Classes[cl] += n
-			out.Classes[cl] += n
-			out.Requests += n
-			hists[b] = mergeHist(hists[b], en.Hist)
-			r := routes[d.Route]
-			if r == nil {
-				r = &routeAcc{RouteStat: RouteStat{Route: d.Route}}
-				routes[d.Route] = r
-			}
-			r.Requests += n
-			if cl == "5xx" {
-				r.Errors += n
-			}
-			r.hist = mergeHist(r.hist, en.Hist)
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	for i, h := range hists {
+	if logs != nil {
+		out.Traffic = logs.traffic(topN)
+		out.PerSecond = out.Requests / to.Sub(from).Seconds()
+		for i := range out.Points {
+			p := &out.Points[i]
+			p.T, p.Seconds, p.Partial = stepSpan(from, i, step, to, asked)
+		}
+	}
+	if browser != nil {
+		out.Browser = browser.browser(topN)
+		for i := range out.Browser.Points {
+			p := &out.Browser.Points[i]
+			p.T, p.Seconds, p.Partial = stepSpan(from, i, step, to, asked)
+		}
+	}
+	return out, nil
+}
+
+// stepSpan returns the start of the i-th step of a range from from to to,
+// how many seconds of the range it covers, and whether it is Partial
+// against the end asked for.
+func stepSpan(from time.Time, i int, step time.Duration, to, asked time.Time) (time.Time, float64, bool) {
+	t := from.Add(time.Duration(i) * step)
+	return t, stepEnd(t, step, to).Sub(t).Seconds(), Partial(t, step, asked)
+}
+
+// trafficAcc sums a service's requests from its logs.
+type trafficAcc struct {
+	out    *Traffic
+	hists  []cells.Hist // by bucket
+	routes map[string]*routeAcc
+}
+
+type routeAcc struct {
+	RouteStat
+	hist cells.Hist
+}
+
+func newTrafficAcc(buckets int) *trafficAcc {
+	a := &trafficAcc{out: &Traffic{Classes: map[string]float64{}, TopRoutes: []RouteStat{}, TopErrors: []RouteStat{},
+		Points: make([]ServicePoint, buckets)}, hists: make([]cells.Hist, buckets), routes: map[string]*routeAcc{}}
+	for i := range a.out.Points {
+		a.out.Points[i].Classes = map[string]float64{}
+	}
+	return a
+}
+
+// add counts a cell entry of dimension d into bucket b.
+func (a *trafficAcc) add(b int, d store.DimValue, en *cells.Entry) {
+	n := float64(en.Count)
+	cl := statusClass(d.Status)
+	a.out.Points[b].Classes[cl] += n
+	a.out.Classes[cl] += n
+	a.out.Requests += n
+	a.hists[b] = mergeHist(a.hists[b], en.Hist)
+	r := a.routes[d.Route]
+	if r == nil {
+		r = &routeAcc{RouteStat: RouteStat{Route: d.Route}}
+		a.routes[d.Route] = r
+	}
+	r.Requests += n
+	if cl == "5xx" {
+		r.Errors += n
+	}
+	r.hist = mergeHist(r.hist, en.Hist)
+}
+
+// traffic returns what a counted, with the topN routes by requests and by
+// 5xx.
+func (a *trafficAcc) traffic(topN int) *Traffic {
+	out := a.out
+	var all cells.Hist
+	for i, h := range a.hists {
 		p := &out.Points[i]
 		p.P50, p.P90, p.P99 = quantile(h, 0.5), quantile(h, 0.9), quantile(h, 0.99)
 		all = mergeHist(all, h)
@@ -141,9 +218,8 @@ func (e *Engine) Service(ctx context.Context, name string, from, to time.Time, s
 	if out.Requests > 0 {
 		out.ErrorRate = out.Classes["5xx"] / out.Requests
 	}
-	out.PerSecond = out.Requests / to.Sub(from).Seconds()
 	var stats []RouteStat
-	for _, r := range routes {
+	for _, r := range a.routes {
 		if r.Requests > 0 {
 			r.ErrorRate = r.Errors / r.Requests
 		}
@@ -169,5 +245,5 @@ func (e *Engine) Service(ctx context.Context, name string, from, to time.Time, s
 	}
 	out.TopRoutes = append(out.TopRoutes, top(func(r RouteStat) float64 { return r.Requests })...)
 	out.TopErrors = append(out.TopErrors, top(func(r RouteStat) float64 { return r.Errors })...)
-	return out, nil
+	return out
 }

@@ -1,12 +1,9 @@
 package report
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"time"
 
-	"github.com/headroom-slo/headroom/internal/beacon"
 	"github.com/headroom-slo/headroom/internal/cells"
 )
 
@@ -34,53 +31,21 @@ func (e *Engine) Vitals(ctx context.Context, service string, from, to time.Time)
 	if err != nil || sc == nil {
 		return nil, err
 	}
-	type acc struct {
-		views float64
-		hists map[beacon.Vital]cells.Hist
-	}
-	pages := map[string]*acc{}
+	acc := newBrowserAcc(nil)
 	from, to = from.Truncate(time.Minute), ceilTime(to, time.Minute)
-	err = sc.scan(from, to, to.Sub(from), func(_ int, dim uint32, en *cells.Entry) {
-		d, ok := sc.dim(dim)
-		if !ok {
-			return
+	err = sc.scan(from, to, to.Sub(from), func(b int, dim uint32, en *cells.Entry) {
+		if d, ok := sc.dim(dim); ok {
+			acc.add(b, d, en)
 		}
-		vital, isVital := beacon.ForCode(d.Status)
-		if !isVital && d.Status != beacon.CodePageView {
-			return
-		}
-		a := pages[d.Route]
-		if a == nil {
-			a = &acc{hists: map[beacon.Vital]cells.Hist{}}
-			pages[d.Route] = a
-		}
-		if !isVital {
-			a.views += float64(en.Count)
-			return
-		}
-		a.hists[vital] = mergeHist(a.hists[vital], en.Hist)
 	})
 	if err != nil {
 		return nil, err
 	}
 	var out []PageVitals
-	for page, a := range pages {
-		pv := PageVitals{Page: page, PageViews: a.views, Vitals: map[string]Vital{}}
-		for vital, h := range a.hists {
-			q := quantile(h, 0.75)
-			if q == nil {
-				continue
-			}
-			v := *q / vital.Scale
-			pv.Vitals[vital.Name] = Vital{P75: v, Count: float64(h.Timed()), Rating: vital.Rate(v)}
+	for _, p := range acc.pageList() {
+		if p.PageViews > 0 || len(p.Vitals) > 0 { // not a page with errors only
+			out = append(out, p.PageVitals)
 		}
-		out = append(out, pv)
 	}
-	slices.SortFunc(out, func(a, b PageVitals) int {
-		if c := cmp.Compare(b.PageViews, a.PageViews); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Page, b.Page)
-	})
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strings"
 	"testing"
@@ -229,5 +230,188 @@ func TestSampling(t *testing.T) {
 	}
 	if o.Total < 900 || o.Total > 1100 {
 		t.Errorf("sample_rate 0.5 kept %v of 2000 page views", o.Total)
+	}
+}
+
+// TestServiceCountsBeacons checks what a frontend app's service page and
+// /api/v1/services/{name} show against the beacons sent, recounted here: page
+// views and those with an error, API calls and failures by path, page views
+// by device, vitals by page; a service with logs as well keeps its requests
+// apart from its beacons. Breakdowns and alerts name the browser events.
+func TestServiceCountsBeacons(t *testing.T) {
+	cfg, st, eng := headroomtest.Open(t, fmt.Sprintf(`
+services:
+  - name: web-frontend
+    rum: {origins: [%[1]q]}
+  - name: shop
+    logs: [{path: /dev/null}]
+    rum: {origins: [%[1]q]}
+slos:
+  - {name: frontend-errors, service: web-frontend, objective: 99, window: 28d, sli: {type: js_errors}}
+  - {name: frontend-api, service: web-frontend, objective: 99, window: 28d, sli: {type: browser_api}}
+  - {name: frontend-lcp, service: web-frontend, objective: 75, window: 28d, sli: {type: web_vital, vital: LCP, threshold: 2.5s}}
+`, origin))
+	c := rum.New(cfg, st, nil)
+	ctx := context.Background()
+
+	// 24 page views over three pages, two devices and two navigations;
+	// errors on every fifth; each calls /api/deals/N (failing on every
+	// third) and the even ones /api/cart too (always ok).
+	type pageCount struct{ views, errors, lcps float64 }
+	type apiCount struct{ calls, failed float64 }
+	pages := map[string]*pageCount{}
+	apis := map[string]*apiCount{}
+	devices := map[string]float64{}
+	var views, errs, calls, failed float64
+	for i := range 24 {
+		path, tmpl := fmt.Sprintf("/deals/%d", 100+i), "/deals/:id"
+		switch i % 4 {
+		case 1:
+			path, tmpl = "/", "/"
+		case 2:
+			path, tmpl = "/help", "/help"
+		}
+		dev := []string{"desktop", "mobile"}[i%2]
+		pv := fmt.Sprintf("c%d", i)
+		ev := []string{
+			fmt.Sprintf(`{"t":"pageview","id":%q}`, pv),
+			fmt.Sprintf(`{"t":"vital","id":"%s-lcp","n":"LCP","v":%d}`, pv, 1000+200*i),
+			fmt.Sprintf(`{"t":"api","id":"%s-a","route":"/api/deals/%d?x=1","ok":%v,"status":%d}`, pv, i, i%3 != 0, []int{503, 200, 200}[i%3]),
+		}
+		if pages[tmpl] == nil {
+			pages[tmpl] = &pageCount{}
+		}
+		pages[tmpl].views++
+		pages[tmpl].lcps++
+		views++
+		devices[dev]++
+		count := func(route string, ok bool) {
+			if apis[route] == nil {
+				apis[route] = &apiCount{}
+			}
+			apis[route].calls++
+			calls++
+			if !ok {
+				apis[route].failed++
+				failed++
+			}
+		}
+		count("/api/deals/:id", i%3 != 0)
+		if i%2 == 0 {
+			ev = append(ev, fmt.Sprintf(`{"t":"api","id":"%s-b","route":"/api/cart","ok":true,"status":200}`, pv))
+			count("/api/cart", true)
+		}
+		if i%5 == 0 {
+			ev = append(ev, fmt.Sprintf(`{"t":"error","id":"%s:err"}`, pv))
+			pages[tmpl].errors++
+			errs++
+		}
+		body := fmt.Sprintf(`{"v":1,"app":"web-frontend","page":%q,"nav":%q,"dev":%q,"pv":%q,"ev":[%s]}`,
+			path, []string{"navigate", "reload"}[i%3/2], dev, pv, strings.Join(ev, ","))
+		if err := c.Accept([]byte(body), origin, fmt.Sprintf("10.4.0.%d", i)); err != nil {
+			t.Fatalf("beacon %d: %v", i, err)
+		}
+	}
+	// The shop takes beacons and has Nginx logs: 3 page views, 2 API
+	// calls (1 failed), and 50 requests a minute (5 of them 503) for 10
+	// minutes.
+	for i := range 3 {
+		body := fmt.Sprintf(`{"v":1,"app":"shop","page":"/","nav":"navigate","dev":"tablet","pv":"s%d","ev":[{"t":"pageview","id":"s%d"}%s]}`,
+			i, i, []string{"", `,{"t":"api","id":"s-a","route":"/api/pay","ok":false,"status":0}`, `,{"t":"api","id":"s-b","route":"/api/pay","ok":true,"status":200}`}[i])
+		if err := c.Accept([]byte(body), origin, "10.5.0.1"); err != nil {
+			t.Fatalf("shop beacon %d: %v", i, err)
+		}
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	headroomtest.Traffic(t, st, "shop", now.Truncate(time.Minute).Add(-20*time.Minute), 10, 50, func(time.Time) int { return 5 })
+
+	from, to := now.Add(-time.Hour), now.Add(time.Minute)
+	s, err := eng.Service(ctx, "web-frontend", from, to, 5*time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Traffic != nil {
+		t.Errorf("a frontend app without logs has Nginx traffic: %+v", *s.Traffic)
+	}
+	b := s.Browser
+	if b == nil {
+		t.Fatal("a frontend app has no browser traffic")
+	}
+	if b.PageViews != views || b.ErrorViews != errs || b.ErrorRate != errs/views ||
+		b.APICalls != calls || b.APIFailed != failed || b.APIFailureRate != failed/calls {
+		t.Errorf("page views %v (errors %v, %v), API calls %v (failed %v, %v); want %v (%v), %v (%v)",
+			b.PageViews, b.ErrorViews, b.ErrorRate, b.APICalls, b.APIFailed, b.APIFailureRate, views, errs, calls, failed)
+	}
+	if len(b.Devices) != len(devices) || b.Devices["desktop"] != devices["desktop"] || b.Devices["mobile"] != devices["mobile"] {
+		t.Errorf("page views by device %v, want %v", b.Devices, devices)
+	}
+	if b.PageCount != len(pages) || len(b.Pages) != len(pages) || b.Pages[0].Page != "/deals/:id" {
+		t.Errorf("pages %+v (of %d), want %d, /deals/:id (the most viewed) first", b.Pages, b.PageCount, len(pages))
+	}
+	for _, p := range b.Pages {
+		w := pages[p.Page]
+		if w == nil || p.PageViews != w.views || p.ErrorViews != w.errors || p.Vitals["LCP"].Count != w.lcps {
+			t.Errorf("page %s: %v views, %v with errors, %v LCPs; want %+v", p.Page, p.PageViews, p.ErrorViews, p.Vitals["LCP"].Count, w)
+		}
+	}
+	if b.APIPathCount != len(apis) || len(b.API) != len(apis) || b.API[0].Path != "/api/deals/:id" {
+		t.Errorf("API paths %+v (of %d), want %d, /api/deals/:id (with failures) first", b.API, b.APIPathCount, len(apis))
+	}
+	for _, a := range b.API {
+		w := apis[a.Path]
+		if w == nil || a.Calls != w.calls || a.Failed != w.failed || a.FailureRate != w.failed/w.calls {
+			t.Errorf("API path %s: %v calls, %v failed (%v); want %+v", a.Path, a.Calls, a.Failed, a.FailureRate, w)
+		}
+	}
+	if v := b.Vitals["LCP"]; v.Count != views || v.Rating == "" {
+		t.Errorf("LCP of all pages %+v, want %v page views rated", v, views)
+	}
+	var sum [4]float64
+	for i, p := range b.Points {
+		sum[0] += p.PageViews
+		sum[1] += p.ErrorViews
+		sum[2] += p.APICalls
+		sum[3] += p.APIFailed
+		if last := i == len(b.Points)-1; p.Partial != last {
+			t.Errorf("point %d of %d (%v): partial %v", i, len(b.Points), p.T, p.Partial)
+		}
+	}
+	if sum != [4]float64{views, errs, calls, failed} {
+		t.Errorf("the points add up to %v, want %v", sum, [4]float64{views, errs, calls, failed})
+	}
+
+	// Breakdowns, and so alerts, name the events.
+	for _, tc := range []struct {
+		slo, by string
+		want    map[string]float64
+	}{
+		{"frontend-errors", "status", map[string]float64{"js error": errs}},
+		{"frontend-api", "status", map[string]float64{"api failed": failed}},
+		{"frontend-errors", "host", map[string]float64{"desktop": 3, "mobile": 2}},
+	} {
+		top, err := eng.TopBad(ctx, tc.slo, from, to, tc.by, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, r := range top {
+			got[r.Key] = r.Bad
+		}
+		if len(got) != len(tc.want) || !maps.Equal(got, tc.want) {
+			t.Errorf("%s by %s: top bad %v, want %v", tc.slo, tc.by, got, tc.want)
+		}
+	}
+
+	// The shop's requests and beacons, apart.
+	shop, err := eng.Service(ctx, "shop", from, to, 5*time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shop.Traffic == nil || shop.Requests != 500 || shop.Classes["5xx"] != 50 || shop.Classes["-"] != 0 || shop.Browser == nil ||
+		shop.Browser.PageViews != 3 || shop.Browser.APICalls != 2 || shop.Browser.APIFailed != 1 || shop.Browser.Devices["tablet"] != 3 {
+		t.Errorf("shop: traffic %+v, browser %+v; want 500 requests (50 5xx), 3 page views and 2 API calls (1 failed)", shop.Traffic, shop.Browser)
 	}
 }

@@ -146,7 +146,7 @@ func (s *Server) apiSeries(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := seriesResponse{Series: ser, Changes: []store.ChangeEvent{}}
+	out := seriesResponse{Series: ser, Points: partialPoints(ser, p.to), Changes: []store.ChangeEvent{}}
 	if s.opts.Journal != nil {
 		spec, _ := s.opts.Engine.Spec(ser.SLO)
 		changes, err := s.opts.Journal.Changes(r.Context(), spec.Service, ser.From, ser.To)
@@ -159,10 +159,31 @@ func (s *Server) apiSeries(r *http.Request) (any, error) {
 }
 
 // seriesResponse is a series with the changes of its SLO's service in its
-// range, which the charts mark.
+// range, which the charts mark, and its points marked partial where they
+// are (its Points, in JSON, are these).
 type seriesResponse struct {
 	*report.Series
+	Points  []seriesPoint       `json:"points"`
 	Changes []store.ChangeEvent `json:"changes"`
+}
+
+// seriesPoint is a point of a series, marked partial (report.Partial) when
+// its step does not lie wholly before the range's end: the charts then do
+// not draw its short count as a drop.
+type seriesPoint struct {
+	report.Point
+	Partial bool `json:"partial"`
+}
+
+// partialPoints returns the series' points, marked against the end the
+// range was asked to have (to, before it was rounded up to the minute).
+func partialPoints(ser *report.Series, to time.Time) []seriesPoint {
+	step := time.Duration(ser.StepSeconds) * time.Second
+	out := make([]seriesPoint, len(ser.Points))
+	for i, pt := range ser.Points {
+		out[i] = seriesPoint{Point: pt, Partial: report.Partial(pt.T, step, to)}
+	}
+	return out
 }
 
 func (s *Server) apiBreakdown(r *http.Request) (any, error) {
@@ -195,7 +216,13 @@ func (s *Server) apiServices(r *http.Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		svc.Points = nil // the list is a summary; /services/{name} has the series
+		// The list is a summary; /services/{name} has the series.
+		if svc.Traffic != nil {
+			svc.Points = nil
+		}
+		if svc.Browser != nil {
+			svc.Browser.Points = nil
+		}
 		out.Services = append(out.Services, *svc)
 	}
 	return out, nil

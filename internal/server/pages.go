@@ -192,7 +192,6 @@ func (s *Server) pageSLO(r *http.Request) (*view, error) {
 type serviceData struct {
 	Service *report.Service
 	SLOs    []report.SLO
-	Vitals  []report.PageVitals // a frontend app's pages
 	Range   string
 	Src     template.URL // the traffic the charts draw
 }
@@ -211,11 +210,7 @@ func (s *Server) pageService(r *http.Request) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	vitals, err := s.opts.Engine.Vitals(r.Context(), name, p.from, p.to)
-	if err != nil {
-		return nil, err
-	}
-	d := serviceData{Service: svc, SLOs: list, Vitals: vitals, Range: pickedRange(r)}
+	d := serviceData{Service: svc, SLOs: list, Range: pickedRange(r)}
 	d.Src = apiURL("/api/v1/services/"+url.PathEscape(name), p)
 	pg := s.newPage(r, "Service "+name, p)
 	pg.Data = d
@@ -252,6 +247,7 @@ func apiURL(path string, p params) template.URL {
 var funcs = template.FuncMap{
 	"pct":   fmtPct,
 	"sli":   report.FormatSLI,
+	"rate":  func(f float64) string { return fmt.Sprintf("%.2f%%", f*100) },
 	"pct1":  func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"num":   fmtNum,
 	"whole": func(f float64) string { return fmtNum(math.Round(f)) },
@@ -286,12 +282,16 @@ var funcs = template.FuncMap{
 	"classes":    func() []string { return report.Classes },
 	"list":       func(s ...string) []string { return s },
 	"vitalNames": beacon.Names,
-	"vital": func(pv report.PageVitals, name string) *report.Vital {
-		if v, ok := pv.Vitals[name]; ok {
+	"vital": func(vitals map[string]report.Vital, name string) *report.Vital {
+		if v, ok := vitals[name]; ok {
 			return &v
 		}
 		return nil
 	},
+	"events":  eventsNoun,
+	"rating":  func(r string) string { return strings.ReplaceAll(r, "-", " ") },
+	"chart":   chart,
+	"dimName": dimName,
 	"vitalValue": func(name string, v float64) string {
 		if name == beacon.CLS {
 			return fmt.Sprintf("%.3f", v)
@@ -305,6 +305,78 @@ var funcs = template.FuncMap{
 		return a / b
 	},
 	"tierFor": tierFor,
+}
+
+// chartDiv is a chart's place on a page (the "chart" template): app.js
+// draws the chart of Kind from the JSON at Src, and shows the loading note
+// until it has.
+type chartDiv struct {
+	Kind      string
+	Src       template.URL
+	Threshold string // a latency chart's threshold line ("300ms")
+	Unit      string // what a volume chart counts ("requests")
+}
+
+// chart returns a chartDiv; opts are key/value pairs: "threshold", "unit".
+func chart(kind string, src template.URL, opts ...string) (chartDiv, error) {
+	c := chartDiv{Kind: kind, Src: src}
+	for i := 0; i+1 < len(opts); i += 2 {
+		switch opts[i] {
+		case "threshold":
+			c.Threshold = opts[i+1]
+		case "unit":
+			c.Unit = opts[i+1]
+		default:
+			return c, fmt.Errorf("chart %s: unknown option %q", kind, opts[i])
+		}
+	}
+	return c, nil
+}
+
+// browserSLI reports whether an SLI type counts browser events.
+func browserSLI(sliType string) bool {
+	switch sliType {
+	case config.WebVital, config.JSErrors, config.BrowserAPI:
+		return true
+	}
+	return false
+}
+
+// eventsNoun is what an SLO of sliType counts, in the plural.
+func eventsNoun(sliType string) string {
+	switch sliType {
+	case config.WebVital, config.JSErrors:
+		return "page views"
+	case config.BrowserAPI:
+		return "API calls"
+	case config.Composite:
+		return "events"
+	}
+	return "requests"
+}
+
+// dimName names a breakdown's dimension for an SLO of sliType: a frontend
+// app's events are stored with the page or API path as the route, the event
+// as the status, the device class as the host and the navigation type as
+// the method.
+func dimName(sliType, by string) string {
+	if !browserSLI(sliType) {
+		return by
+	}
+	switch by {
+	case "route":
+		if sliType == config.BrowserAPI {
+			return "API path"
+		}
+		return "page"
+	case "status":
+		return "event"
+	case "host":
+		return "device"
+	case "method":
+		return "navigation"
+	}
+	return by
 }
 
 func fmtPct(f float64) string {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/report"
+	"github.com/headroom-slo/headroom/internal/headroomtest"
+	"github.com/headroom-slo/headroom/internal/rum"
 )
 
 // pagesServer is a server over a day of web traffic, with some 5xx on
@@ -108,6 +111,16 @@ func TestPagesWithoutJavaScript(t *testing.T) {
 		`class="breakdown" data-by="route"`, `data-by="status"`, `data-by="host"`, `data-by="method"`, "Show the math", "/checkout", "503"} {
 		if !strings.Contains(slo, want) {
 			t.Errorf("SLO page lacks %s", want)
+		}
+	}
+	// Until app.js draws them, charts say they are loading.
+	charts := regexp.MustCompile(`<div class="chart"[^>]*>(<p[^>]*>[^<]*</p>)?`).FindAllStringSubmatch(slo, -1)
+	if len(charts) != 4 {
+		t.Errorf("SLO page: %d charts, want 4", len(charts))
+	}
+	for _, c := range charts {
+		if !strings.Contains(c[0], `aria-busy="true"`) || !strings.Contains(c[1], "Loading the chart") {
+			t.Errorf("a chart without its loading state: %s", c[0])
 		}
 	}
 	// The refresh asks for <main> only.
@@ -220,5 +233,143 @@ func TestPinnedServerDoesNotRefresh(t *testing.T) {
 	body := get(s.Handler(), "/").Body.String()
 	if !strings.Contains(body, `data-refresh-ms="0"`) || !strings.Contains(body, fmt.Sprintf(`datetime="%s"`, at.Format(time.RFC3339))) {
 		t.Errorf("pinned page refreshes or is not as of %v", at)
+	}
+}
+
+// TestPartialStep: the last step of a series is marked partial when the
+// range asked for ends inside it (at= between step boundaries: the step is
+// still filling), and no step is when the range ends on a boundary.
+func TestPartialStep(t *testing.T) {
+	h, at := pagesServer(t, Options{})
+	type point struct {
+		T       time.Time `json:"t"`
+		Total   float64   `json:"total"`
+		Partial *bool     `json:"partial"`
+	}
+	var body struct {
+		Points []point `json:"points"`
+	}
+	for _, tc := range []struct {
+		name, path string
+		at         time.Time
+		partial    bool
+	}{
+		{"series within a step", "/api/v1/slos/web-avail/series", at.Add(-9*time.Minute - 30*time.Second), true},
+		{"series on a boundary", "/api/v1/slos/web-avail/series", at.Add(-10 * time.Minute), false},
+		{"service within a step", "/api/v1/services/web", at.Add(-9*time.Minute - 30*time.Second), true},
+		{"service on a boundary", "/api/v1/services/web", at.Add(-10 * time.Minute), false},
+	} {
+		rec := get(h, tc.path+"?range=1h&step=5m&at="+tc.at.Format(time.RFC3339))
+		body.Points = nil
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != 200 || len(body.Points) == 0 {
+			t.Fatalf("%s: %d %.300s", tc.name, rec.Code, rec.Body)
+		}
+		for i, p := range body.Points {
+			last := i == len(body.Points)-1
+			switch {
+			case p.Partial == nil:
+				t.Errorf("%s: point %v has no partial", tc.name, p.T)
+			case *p.Partial != (last && tc.partial):
+				t.Errorf("%s: point %d of %d (%v–%v, at %v) partial %v", tc.name, i, len(body.Points), p.T, p.T.Add(5*time.Minute), tc.at, *p.Partial)
+			}
+		}
+	}
+}
+
+// TestBrowserServicePage: a frontend app's service page and API show its
+// page views, JavaScript errors and API calls as its beacons said, and
+// nothing of Nginx; its SLOs' breakdowns name the events.
+func TestBrowserServicePage(t *testing.T) {
+	cfg, st, eng := headroomtest.Open(t, `
+services:
+  - name: web-frontend
+    rum: {origins: ["*"]}
+slos:
+  - {name: frontend-errors, service: web-frontend, objective: 99, window: 28d, sli: {type: js_errors}}
+  - {name: frontend-api, service: web-frontend, objective: 99, window: 28d, sli: {type: browser_api}}
+`)
+	c := rum.New(cfg, st, nil)
+	// 4 page views of /app/:id, one with an error; 6 calls to /api/fail
+	// (all 503) and 3 to /api/ok.
+	for i := range 4 {
+		ev := fmt.Sprintf(`{"t":"pageview","id":"p%d"}`, i)
+		for k := range 3 {
+			ok := i == 0
+			ev += fmt.Sprintf(`,{"t":"api","id":"p%d-%d","route":"/api/%s","ok":%v,"status":%d}`, i, k, map[bool]string{true: "ok", false: "fail"}[ok], ok, map[bool]int{true: 200, false: 503}[ok])
+		}
+		if i == 3 {
+			ev += `,{"t":"error","id":"p3:err"},{"t":"vital","id":"p3-lcp","n":"LCP","v":1800}`
+		}
+		body := fmt.Sprintf(`{"v":1,"app":"web-frontend","page":"/app/%d","nav":"navigate","dev":"desktop","pv":"p%d","ev":[%s]}`, 100+i, i, ev)
+		if err := c.Accept([]byte(body), "https://app.example.com", "10.0.0.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	s, err := New(Options{Listen: "127.0.0.1:0", Engine: eng, Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.ln.Close() })
+	h := s.Handler()
+
+	var api map[string]any
+	rec := get(h, "/api/v1/services/web-frontend")
+	if err := json.Unmarshal(rec.Body.Bytes(), &api); err != nil || rec.Code != 200 {
+		t.Fatalf("GET /api/v1/services/web-frontend: %d %s", rec.Code, rec.Body)
+	}
+	for _, k := range []string{"requests", "classes", "error_rate", "p50_ms", "top_routes", "points"} {
+		if _, ok := api[k]; ok {
+			t.Errorf("a frontend app's service has Nginx's %q", k)
+		}
+	}
+	b, _ := api["browser"].(map[string]any)
+	want := map[string]float64{"page_views": 4, "error_page_views": 1, "error_rate": 0.25, "api_calls": 12, "api_failed": 9, "api_failure_rate": 0.75}
+	for k, w := range want {
+		if b[k] != w {
+			t.Errorf("browser.%s = %v, want %v", k, b[k], w)
+		}
+	}
+	if rec := get(h, "/api/v1/services"); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"page_views":4`) {
+		t.Errorf("GET /api/v1/services: %d %.300s", rec.Code, rec.Body)
+	}
+
+	page := get(h, "/service/web-frontend")
+	html := page.Body.String()
+	if page.Code != 200 {
+		t.Fatalf("GET /service/web-frontend: %d %s", page.Code, html)
+	}
+	for _, w := range []string{`data-field="page-views" data-value="4"`, `data-field="error-page-views" data-value="1"`,
+		`data-field="api-calls" data-value="12"`, `data-field="api-failed" data-value="9"`, `data-field="device-desktop" data-value="4"`,
+		`data-chart="pageviews"`, `data-chart="apicalls"`, `<tr data-page="/app/:id">`, `<tr data-path="/api/fail">`, `data-field="vital-LCP" data-value="`} {
+		if !strings.Contains(html, w) {
+			t.Errorf("the service page lacks %s", w)
+		}
+	}
+	for _, nginx := range []string{"By status class", "<h2>5xx</h2>", "Top routes by 5xx", `data-chart="classes"`, `data-chart="latency"`, "p99"} {
+		if strings.Contains(html, nginx) {
+			t.Errorf("a frontend app's service page shows Nginx's %q", nginx)
+		}
+	}
+
+	var bd struct {
+		Rows []struct {
+			Key string  `json:"key"`
+			Bad float64 `json:"bad"`
+		} `json:"rows"`
+	}
+	rec = get(h, "/api/v1/slos/frontend-api/breakdown?by=status")
+	if err := json.Unmarshal(rec.Body.Bytes(), &bd); err != nil || len(bd.Rows) != 1 || bd.Rows[0].Key != "api failed" || bd.Rows[0].Bad != 9 {
+		t.Errorf("frontend-api by status: %s", rec.Body)
+	}
+	slo := get(h, "/slo/frontend-api").Body.String()
+	for _, w := range []string{`<td class="key">api failed</td>`, `<th>event</th>`, `<th>API path</th>`, `<th>device</th>`, `<th>navigation</th>`,
+		"share of bad", "of range budget", "Good and bad API calls"} {
+		if !strings.Contains(slo, w) {
+			t.Errorf("the SLO page of frontend-api lacks %s", w)
+		}
 	}
 }

@@ -170,7 +170,9 @@
 
   function num(v) { return typeof v === 'number' && isFinite(v) ? v : null; }
 
-  // pointsTimes returns the points' times in Unix seconds and the step.
+  // pointTimes returns the points' times in Unix seconds, the step, and the
+  // index of the last point when the API marks it partial (its step is
+  // still filling, or cut short by the range's end), else -1.
   function pointTimes(j) {
     var pts = j.points || [];
     var xs = pts.map(function (p) { return toSec(p.t); });
@@ -181,7 +183,8 @@
       var f = toSec(j.from), t = toSec(j.to);
       step = f != null && t != null && pts.length ? (t - f) / pts.length : 0;
     }
-    return { xs: xs, step: step };
+    var last = pts.length - 1;
+    return { xs: xs, step: step, partial: last >= 0 && pts[last].partial === true ? last : -1 };
   }
 
   // Each builder turns a response into a chart spec: {series, axes, scales,
@@ -197,12 +200,12 @@
       var series = [{ label: 'SLI', stroke: COLORS.blue, width: 1.5, value: function (u, v) { return fmtPct(v); } }];
       var data = [tx.xs, sli];
       if (obj != null) {
-        series.push({ label: 'objective', stroke: COLORS.grey, width: 1, dash: [6, 4], points: { show: false },
+        series.push({ label: 'objective', stroke: COLORS.grey, width: 1, dash: [6, 4], points: { show: false }, partialAs: 'none',
           value: function (u, v) { return fmtPct(v); } });
         data.push(constant(pts.length, obj));
       }
       return {
-        step: tx.step, data: data, series: series,
+        step: tx.step, partial: tx.partial, data: data, series: series,
         scales: { y: { range: function (u, min, max) {
           if (min == null) return [0, 100];
           var hi = Math.max(max, 100);
@@ -257,14 +260,14 @@
         if (th == null || th > 1e12) return;
         var n = bySev[t.severity] = (bySev[t.severity] || 0) + 1;
         series.push({
-          label: t.name || t.severity, width: 1, dash: dashes[(n - 1) % dashes.length], points: { show: false },
+          label: t.name || t.severity, width: 1, dash: dashes[(n - 1) % dashes.length], points: { show: false }, partialAs: 'none',
           stroke: t.severity === 'page' ? COLORS.red : t.severity === 'ticket' ? COLORS.amber : COLORS.grey,
           value: function (u, v) { return fmtBurn(v); }
         });
         data.push(constant(pts.length, th));
       });
       return {
-        step: tx.step, data: data, series: series,
+        step: tx.step, partial: tx.partial, data: data, series: series,
         scales: { y: { range: function (u, min, max) { return [0, niceMax(max, 1)]; } } },
         axes: [{ values: function (u, splits, ai, space, incr) {
           var d = decimals(incr);
@@ -273,27 +276,27 @@
       };
     },
 
-    volume: function (j) {
-      var pts = j.points || [];
-      var tx = pointTimes(j);
-      var good = pts.map(function (p) { return perMinute(num(p.good) || 0, p, tx.step); });
-      var bad = pts.map(function (p) { return perMinute(num(p.bad) || 0, p, tx.step); });
-      var total = good.map(function (g, i) { return g + bad[i]; });
-      if (!pts.length || total.every(function (v) { return v === 0; })) return { empty: 'No requests in this range.' };
-      var bars = uPlot.paths.bars({ size: [0.9, 80], align: 1 });
-      // Stacked: "good" is drawn as good+bad, "bad" is painted over its foot.
-      return {
-        step: tx.step, data: [tx.xs, total, bad],
-        series: [
-          { label: 'good', stroke: alpha(COLORS.blue, 0.9), fill: alpha(COLORS.blue, 0.35), width: 1, paths: bars, points: { show: false },
-            value: function (u, v, si, i) { return i == null || v == null ? '–' : fmtNum(v - (u.data[2][i] || 0)); } },
-          { label: 'bad', stroke: COLORS.red, fill: alpha(COLORS.red, 0.85), width: 1, paths: bars, points: { show: false },
-            value: function (u, v) { return fmtNum(v); } }
-        ],
-        scales: { y: { range: function (u, min, max) { return [0, niceMax(max, 1)]; } } },
-        axes: [{ label: 'requests / min',
-          values: function (u, splits) { return splits.map(fmtShort); } }]
-      };
+    volume: function (j, el) {
+      var unit = el.getAttribute('data-unit') || 'requests';
+      return goodBad(j.points || [], pointTimes(j),
+        function (p) { return num(p.good) || 0; }, function (p) { return num(p.bad) || 0; },
+        { main: 'good', bad: 'bad', unit: unit, empty: 'No ' + unit + ' in this range.' });
+    },
+
+    // A frontend app's page views and errored page views, and its API calls
+    // and failed calls (a service's `browser`).
+    pageviews: function (j) {
+      var b = j.browser || {};
+      return goodBad(b.points || [], pointTimes({ points: b.points, step: j.step, from: j.from, to: j.to }),
+        function (p) { return num(p.page_views) || 0; }, function (p) { return num(p.error_page_views) || 0; },
+        { main: 'page views', bad: 'with a JS error', unit: 'page views', badUnit: 'errors', empty: 'No page views in this range.' });
+    },
+
+    apicalls: function (j) {
+      var b = j.browser || {};
+      return goodBad(b.points || [], pointTimes({ points: b.points, step: j.step, from: j.from, to: j.to }),
+        function (p) { return num(p.api_calls) || 0; }, function (p) { return num(p.api_failed) || 0; },
+        { main: 'API calls', bad: 'failed', unit: 'calls', badUnit: 'failed', empty: 'No API calls in this range.' });
     },
 
     latency: function (j, el) {
@@ -311,11 +314,11 @@
       var th = parseDuration(el.getAttribute('data-threshold'));
       if (th != null && th > 0) {
         series.push({ label: 'threshold ' + el.getAttribute('data-threshold'), stroke: COLORS.red, width: 1, dash: [6, 4],
-          points: { show: false }, value: function (u, v) { return fmtMs(v); } });
+          points: { show: false }, partialAs: 'none', value: function (u, v) { return fmtMs(v); } });
         data.push(constant(pts.length, th));
       }
       return {
-        step: tx.step, data: data, series: series,
+        step: tx.step, partial: tx.partial, data: data, series: series,
         scales: { y: { range: function (u, min, max) { return [0, niceMax(max, 1)]; } } },
         axes: [{ values: function (u, splits, ai, space, incr) {
           var top = splits.length ? Math.max.apply(null, splits.map(Math.abs)) : 0;
@@ -346,13 +349,49 @@
           value: function (u, v) { return fmtNum(v); } });
       });
       return {
-        step: tx.step, data: data, series: series,
+        step: tx.step, partial: tx.partial, data: data, series: series,
         scales: { y: { range: function (u, min, max) { return [0, niceMax(max, 1)]; } } },
         axes: [{ label: 'requests / min',
           values: function (u, splits) { return splits.map(fmtShort); } }]
       };
     }
   };
+
+  // goodBad charts a count and its bad part, per minute: the count as bars
+  // against the left axis, the bad part as a red line on its own scale
+  // against the right axis, so that one or two bad events a minute show
+  // next to hundreds of good ones instead of vanishing at the bars' foot.
+  // main and bad read a point's counts; names holds the series' labels
+  // (main, bad), the axes' units (unit, badUnit) and the note without data
+  // (empty).
+  function goodBad(pts, tx, main, bad, names) {
+    var a = pts.map(function (p) { return perMinute(main(p), p, tx.step); });
+    var b = pts.map(function (p) { return perMinute(bad(p), p, tx.step); });
+    var zero = function (v) { return v === 0; };
+    if (!pts.length || (a.every(zero) && b.every(zero))) return { empty: names.empty };
+    var rate = function (u, v) { return v == null ? '–' : fmtNum(v) + ' / min'; };
+    return {
+      step: tx.step, partial: tx.partial, data: [tx.xs, a, b],
+      series: [
+        { label: names.main, stroke: alpha(COLORS.blue, 0.9), fill: alpha(COLORS.blue, 0.3), width: 1,
+          paths: uPlot.paths.bars({ size: [0.9, 80], align: 1 }), points: { show: false }, partialAs: 'bars', value: rate },
+        { label: names.bad, scale: 'bad', stroke: COLORS.red, fill: alpha(COLORS.red, 0.12), width: 2,
+          paths: uPlot.paths.stepped({ align: 1 }), points: { show: false }, partialAs: 'point', value: rate }
+      ],
+      scales: {
+        y: { range: function (u, min, max) { return [0, niceMax(max, 1)]; } },
+        bad: { range: function (u, min, max) { return [0, niceMax(max, 1)]; } }
+      },
+      axes: [
+        { label: names.unit + ' / min', values: function (u, splits) { return splits.map(fmtShort); } },
+        { scale: 'bad', side: 1, stroke: COLORS.red, grid: { show: false }, label: (names.badUnit || names.bad) + ' / min',
+          values: function (u, splits, ai, space, incr) {
+            var d = decimals(incr);
+            return splits.map(function (v) { return v.toFixed(d); });
+          } }
+      ]
+    };
+  }
 
   // perMinute turns a step's count into a rate per minute over the time the
   // step covers (`seconds`: the last step of a range may be cut short), so
@@ -371,10 +410,14 @@
     var s = b(j, el);
     if (s.empty) return s;
     var xs = s.data[0];
+    var k = s.partial == null ? -1 : s.partial;
+    if (k >= 0) splitPartial(s, k);
     var meta = {
       step: s.step || 0,
       xRange: s.xRange || [xs[0], xs[xs.length - 1] + (s.step || 0)],
       zoomed: false,
+      // The partial last step: shaded on the chart, with a note under it.
+      partial: k >= 0 ? { t: xs[k], end: xs[k] + (s.step || 0) } : null,
       // Change events (deploys…) of the SLO's service, marked on the chart.
       changes: (j.changes || []).map(function (c) {
         return { t: Date.parse(c.at) / 1000, label: c.version || c.kind || 'change' };
@@ -386,6 +429,75 @@
       sig: sig, meta: meta, data: s.data,
       opts: function (el, meta) { return makeOpts(el, s, meta); }
     };
+  }
+
+  // splitPartial takes the partial step k (the last) out of each series of
+  // spec s and draws it apart, so that a step still filling does not read as
+  // a drop: a hollow dashed bar for bars, a dashed last segment for lines, a
+  // hollow point for a stepped line. The copies' legend rows are hidden
+  // (class u-partial); the series' own legend shows the partial value, so
+  // marked. Series with partialAs 'none' (objectives, thresholds) are left
+  // whole.
+  function splitPartial(s, k) {
+    var n = s.series.length;
+    for (var i = 0; i < n; i++) {
+      var ser = s.series[i], col = s.data[i + 1];
+      var as = ser.partialAs || 'line';
+      delete ser.partialAs;
+      if (as === 'none' || col[k] == null) continue;
+      var part = constant(col.length, null);
+      part[k] = col[k];
+      if (as === 'line' && k > 0) part[k - 1] = col[k - 1];
+      var main = col.slice();
+      main[k] = null;
+      s.data[i + 1] = main;
+      s.data.push(part);
+      var copy = Object.assign({}, ser, {
+        label: ser.label + ' (partial)', class: 'u-partial', dash: [4, 3],
+        // a hollow point at the partial step only
+        points: { show: false, size: 7, width: 1.5, fill: cssVar('--panel', '#fff'),
+          filter: as === 'bars' ? null : function () { return [k]; } }
+      });
+      if (as === 'bars') copy.fill = alpha(COLORS.blue, 0.06);
+      s.series.push(copy);
+      ser.value = partialValue(ser.value, s.series.length);
+    }
+  }
+
+  // partialValue wraps a legend value formatter so that the partial step,
+  // drawn by the copy of the series at index ci of the chart's data, shows
+  // its value marked "so far". It reads the chart's data, which a refresh
+  // replaces.
+  function partialValue(fmt, ci) {
+    var show = fmt || function (u, x) { return fmtNum(x); };
+    return function (u, x, si, i) {
+      var part = u.data[ci];
+      if (i != null && part && i === part.length - 1 && part[i] != null) return show(u, part[i], si, i) + ' so far';
+      return show(u, x, si, i);
+    };
+  }
+
+  // drawPartial shades the partial step (partialNote says what it is).
+  function drawPartial(u, part) {
+    if (!part) return;
+    var b = u.bbox;
+    var x0 = Math.max(b.left, u.valToPos(part.t, 'x', true));
+    var x1 = Math.min(b.left + b.width, u.valToPos(part.end, 'x', true));
+    if (!(x1 > x0)) return;
+    u.ctx.save();
+    u.ctx.fillStyle = cssVar('--chart-partial', 'rgba(100, 116, 139, 0.12)');
+    u.ctx.fillRect(x0, b.top, x1 - x0, b.height);
+    u.ctx.restore();
+  }
+
+  // partialNote puts under a chart the note on its partial step, if any.
+  function partialNote(el, part) {
+    if (!part) return;
+    var p = document.createElement('p');
+    p.className = 'chart-partial';
+    p.textContent = 'Shaded, dashed, hollow: the last step (' + fmtSpan(part.t, part.end - part.t) +
+      ') is partial, still being counted, not a drop.';
+    el.appendChild(p);
   }
 
   function makeOpts(el, s, meta) {
@@ -422,6 +534,7 @@
           var sc = u.scales.x;
           meta.zoomed = sc.min > meta.xRange[0] + 0.5 || sc.max < meta.xRange[1] - 0.5;
         }],
+        drawAxes: [function (u) { drawPartial(u, meta.partial); }],
         draw: [function (u) { drawChanges(u, meta.changes, axisColor, font); }]
       }
     };
@@ -465,6 +578,7 @@
   // ---- chart lifecycle ----------------------------------------------------
 
   function note(el, text, isError) {
+    el.removeAttribute('aria-busy');
     while (el.firstChild) el.removeChild(el.firstChild);
     var p = document.createElement('p');
     p.className = 'chart-note' + (isError ? ' chart-error' : '');
@@ -491,15 +605,21 @@
       el.setAttribute('data-points', '0');
       return null;
     }
-    // How many values the chart plots (tests check that data was drawn).
+    // How many values the chart plots (tests check that data was drawn), and
+    // the start of the partial step it marks.
     el.setAttribute('data-points', String(countValues(s.data)));
+    if (s.meta.partial) el.setAttribute('data-partial', new Date(s.meta.partial.t * 1000).toISOString());
+    else el.removeAttribute('data-partial');
+    el.removeAttribute('aria-busy');
     if (old && !old.dead && old.sig === s.sig) {
       var zoom = old.meta.zoomed ? { min: old.u.scales.x.min, max: old.u.scales.x.max } : null;
       old.meta.step = s.meta.step;
       old.meta.xRange = s.meta.xRange;
       old.meta.changes = s.meta.changes;
+      old.meta.partial = s.meta.partial;
       while (el.firstChild) el.removeChild(el.firstChild);
       el.appendChild(old.u.root);
+      partialNote(el, old.meta.partial);
       old.el = el;
       var w = chartWidth(el);
       if (w !== old.u.width) old.u.setSize({ width: w, height: HEIGHT });
@@ -515,6 +635,7 @@
     while (el.firstChild) el.removeChild(el.firstChild);
     var meta = s.meta;
     var u = new uPlot(s.opts(el, meta), s.data, el);
+    partialNote(el, meta.partial);
     return { el: el, u: u, sig: s.sig, meta: meta, dead: false };
   }
 
