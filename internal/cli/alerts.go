@@ -2,68 +2,86 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/alert"
 	"github.com/headroom-slo/headroom/internal/slo"
-	"github.com/headroom-slo/headroom/internal/store"
 )
 
-// AlertsReport is the `alerts --json` document: the alerts' states as of the
-// last evaluation of `serve`, and their recent history.
+// AlertsReport is the `alerts --json` document: the alerts' states as of
+// At, and the changes in the --since before it, newest first.
 type AlertsReport struct {
+	At     time.Time          `json:"at"`
 	States []alert.State      `json:"states"`
 	Events []alert.Transition `json:"events"`
 }
 
-func runAlerts(ctx context.Context, args []string, stdio Stdio) error {
-	if len(args) > 0 && args[0] == "backtest" {
-		return runBacktest(ctx, args[1:], stdio)
-	}
-	fs := newFlags("alerts", stdio)
-	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
-	since := fs.String("since", "7d", "history to show, before now")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	d, err := slo.ParseDuration(*since)
-	if err != nil || d <= 0 {
-		return usagef("--since %q: want a duration like 7d", *since)
-	}
-	_, st, err := openStore(*cfgPath, true)
+// alertsCmd is `headroom alerts`.
+type alertsCmd struct {
+	config string
+	at     instant
+	since  duration
+	json   bool
+}
+
+func (c *alertsCmd) flags(fs *flag.FlagSet) {
+	configFlag(fs, &c.config)
+	atFlag(fs, &c.at, "show the states as of")
+	c.since = duration{d: 7 * 24 * time.Hour, min: time.Minute}
+	fs.Var(&c.since, "since", "show the changes in the `DURATION` before --at")
+	jsonFlag(fs, &c.json)
+}
+
+func (c *alertsCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
+	at := c.at.or(time.Now())
+	_, st, err := openStore(c.config, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	rep, err := loadAlerts(ctx, st, time.Now().Add(-d), time.Now().Add(time.Minute), 0)
+	h := alert.NewHistory(st, alert.HistoryOptions{})
+	to := at.Add(time.Millisecond) // the changes at at count
+	if c.at.t.IsZero() {
+		to = at.Add(time.Minute) // and a serve a little ahead of this clock
+	}
+	states, err := h.StatesAt(ctx, at)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	events, err := h.Events(ctx, at.Add(-c.since.d), to, 0)
+	if err != nil {
+		return err
+	}
+	rep := &AlertsReport{At: at, States: states, Events: events}
+	if c.json {
 		return printJSON(stdio.Out, rep)
 	}
 	printAlerts(stdio.Out, rep)
+	if len(events) > 0 {
+		return nil
+	}
+	// Nothing changed in the range shown: say when something last did.
+	last, err := h.Events(ctx, time.Time{}, to, 1)
+	if err != nil {
+		return err
+	}
+	hint := hints{prog: progName(stdio.Prog), config: c.config}
+	switch {
+	case len(last) == 0:
+		fmt.Fprintf(stdio.Out, "\nNo alert has changed state yet: serve evaluates the alerts as it runs, and `%s` replays them over history.\n",
+			hint.command("alerts backtest", "--from", "TIME", "--to", "TIME"))
+	default:
+		fmt.Fprintf(stdio.Out, "\nThe last change was at %s, before the %s shown. To see it:\n  %s\n",
+			last[0].At.UTC().Format(time.RFC3339), slo.FormatDuration(c.since.d),
+			hint.command("alerts", "--at", atArg(last[0].At)))
+	}
 	return nil
-}
-
-// loadAlerts reads the states as of the last evaluation and the events in
-// [from, to).
-func loadAlerts(ctx context.Context, st *store.Store, from, to time.Time, limit int) (*AlertsReport, error) {
-	h := alert.NewHistory(st, alert.HistoryOptions{})
-	states, err := h.Current(ctx)
-	if err != nil {
-		return nil, err
-	}
-	events, err := h.Events(ctx, from, to, limit)
-	if err != nil {
-		return nil, err
-	}
-	return &AlertsReport{States: states, Events: events}, nil
 }
 
 func printAlerts(w io.Writer, rep *AlertsReport) {
@@ -102,33 +120,38 @@ type BacktestReport struct {
 	Episodes    []alert.Episode    `json:"episodes"`
 }
 
-func runBacktest(ctx context.Context, args []string, stdio Stdio) error {
-	fs := newFlags("alerts backtest", stdio)
-	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
-	name := fs.String("slo", "", "only this SLO")
-	fromS := fs.String("from", "", "start (RFC 3339), required")
-	toS := fs.String("to", "", "end (RFC 3339), required")
-	stepS := fs.String("step", "1m", "evaluate every this long (serve: alerting.interval)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	from, err := time.Parse(time.RFC3339, *fromS)
-	if err != nil {
-		return usagef("--from %q: want RFC 3339, like 2026-11-01T00:00:00Z", *fromS)
-	}
-	to, err := time.Parse(time.RFC3339, *toS)
-	if err != nil || !to.After(from) {
-		return usagef("--to %q: want RFC 3339, after --from", *toS)
-	}
-	step, err := slo.ParseDuration(*stepS)
-	if err != nil || step < time.Second {
-		return usagef("--step %q: want a duration of at least 1s", *stepS)
+// backtestCmd is `headroom alerts backtest`.
+type backtestCmd struct {
+	config, slo string
+	from, to    instant
+	step        duration
+	json        bool
+}
+
+func (c *backtestCmd) flags(fs *flag.FlagSet) {
+	configFlag(fs, &c.config)
+	fs.StringVar(&c.slo, "slo", "", "replay only SLO `NAME`'s alerts")
+	fs.Var(&c.from, "from", "start at `TIME` (RFC 3339), required")
+	fs.Var(&c.to, "to", "end at `TIME` (RFC 3339), required")
+	c.step = duration{d: time.Minute, min: time.Second}
+	fs.Var(&c.step, "step", "evaluate every `DURATION`, as serve does every alerting.interval")
+	jsonFlag(fs, &c.json)
+}
+
+func (c *backtestCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
+	from, to, step := c.from.t, c.to.t, c.step.d
+	switch {
+	case from.IsZero():
+		return usagef("--from is required")
+	case to.IsZero():
+		return usagef("--to is required")
+	case !to.After(from):
+		return usagef("--to %s: want a time after --from %s", c.to.String(), c.from.String())
 	}
 	if n := to.Sub(from) / step; n > 2_000_000 {
 		return usagef("%d evaluations: use a longer --step or a shorter range", n)
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(c.config)
 	if err != nil {
 		return err
 	}
@@ -136,17 +159,21 @@ func runBacktest(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	if *name != "" {
-		var keep []alert.Policy
+	if c.slo != "" {
+		var kept []alert.Policy
+		var alerting []string // the SLOs with alerting
 		for _, p := range policies {
-			if p.SLO == *name {
-				keep = append(keep, p)
+			if p.SLO == c.slo {
+				kept = append(kept, p)
+			}
+			if !slices.Contains(alerting, p.SLO) {
+				alerting = append(alerting, p.SLO)
 			}
 		}
-		if len(keep) == 0 {
-			return usagef("--slo %q: no such SLO with alerting", *name)
+		if len(kept) == 0 {
+			return usagef("--slo %q: no such SLO with alerting%s (those with alerting: %s)", c.slo, didYouMean(c.slo, alerting), strings.Join(alerting, ", "))
 		}
-		policies = keep
+		policies = kept
 	}
 	st, eng, err := openEngine(cfg)
 	if err != nil {
@@ -164,7 +191,7 @@ func runBacktest(ctx context.Context, args []string, stdio Stdio) error {
 	if rep.Episodes == nil {
 		rep.Episodes = []alert.Episode{}
 	}
-	if *asJSON {
+	if c.json {
 		return printJSON(stdio.Out, rep)
 	}
 	fmt.Fprintf(stdio.Out, "Backtest %s → %s, every %s: %d firing%s\n\n", rep.From.Format(time.RFC3339), rep.To.Format(time.RFC3339),

@@ -10,7 +10,7 @@ import (
 // TestAlertsAndBacktest: quickstart replays the alerts over the sample
 // every 5 minutes and stores them; `alerts --json` shows that history, and
 // `alerts backtest` over the same span at the same step finds the same
-// firings.
+// firings; `alerts --at` shows them as of an instant.
 func TestAlertsAndBacktest(t *testing.T) {
 	dir := t.TempDir()
 	if r := run(t, "", "quickstart", "--dir", dir); r.code != 0 || !strings.Contains(r.stdout, "replayed the alerts over the sample") {
@@ -68,4 +68,5 @@ func TestAlertsAndBacktest(t *testing.T) {
 	if r := run(t, "", "alerts", "backtest", "--config", cfg, "--from", "2026-11-15T00:00:00Z"); r.code != 2 {
 		t.Errorf("backtest without --to: exit %d, want 2", r.code)
 	}
+	checkAlertsAt(t, cfg)
 }

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 type result struct {
@@ -213,7 +216,7 @@ func TestValidate(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	writeFile(t, bad, "services:\n  - name: web\n    logz: []\nslos:\n  - {name: x, service: y, objective: 120, window: 28d, sli: {type: availability}}\n")
 	r := run(t, "", "validate", "--config", bad)
-	if r.code != 1 || !strings.Contains(r.stderr, "bad.yaml:3: field logz not found") {
+	if r.code != 1 || !strings.Contains(r.stderr, "bad.yaml:3: services[0]: unknown key `logz` (did you mean `logs`?)") {
 		t.Errorf("validate unknown key: %d %q", r.code, r.stderr)
 	}
 	writeFile(t, bad, "services:\n  - name: web\nslos:\n  - {name: x, service: y, objective: 120, window: 28d, sli: {type: availability}}\n")
@@ -240,22 +243,88 @@ func TestUsageAndVersion(t *testing.T) {
 	}
 }
 
-func TestQuickstart(t *testing.T) {
-	dir := t.TempDir()
-	r := run(t, "", "quickstart", "--dir", dir)
-	if r.code != 0 {
-		t.Fatalf("quickstart: %d\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
-	for _, want := range []string{"web-availability", "api-latency", "imported 1 file", "headroom serve --config"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("quickstart output lacks %q:\n%s", want, r.stdout)
-		}
-	}
-}
-
 func abs(f float64) float64 {
 	if f < 0 {
 		return -f
 	}
 	return f
+}
+
+// TestBadInputSaysWhatAndWhere: every command-line mistake exits 2 with
+// the command, the flag or argument, and what was wanted.
+func TestBadInputSaysWhatAndWhere(t *testing.T) {
+	cfg, _ := writeFixture(t, baseSLOs)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"evnt", "add"}, `headroom: unknown command "evnt" (did you mean "event"?)`},
+		{[]string{"event"}, "headroom: event: want a subcommand: add or import"},
+		{[]string{"event", "ad"}, `headroom: event: unknown subcommand "ad" (did you mean "add"?) (want add or import)`},
+		{[]string{"status", "--at", "yesterday"}, `headroom status: --at "yesterday": want RFC 3339, like 2026-11-20T12:00:00Z`},
+		{[]string{"status", "--jsn"}, "headroom status: unknown flag --jsn (did you mean --json?)"},
+		{[]string{"status", "--config"}, "headroom status: --config needs a value"},
+		{[]string{"status", "--config", cfg, "now"}, `headroom status: unexpected argument "now": status takes flags only`},
+		{[]string{"serve", "-v=maybe"}, `headroom serve: -v "maybe": want true or false`},
+		{[]string{"alerts", "--since", "0s"}, `headroom alerts: --since "0s": want a duration of at least 1m, like 7d`},
+		{[]string{"alerts", "backtest", "--from", "2026-11-15T00:00:00Z"}, "headroom alerts backtest: --to is required"},
+		{[]string{"alerts", "backtest", "--config", cfg, "--slo", "avial", "--from", "2026-11-15T00:00:00Z", "--to", "2026-11-16T00:00:00Z"},
+			`headroom alerts backtest: --slo "avial": no such SLO with alerting (did you mean "avail"?) (those with alerting: avail, api-latency)`},
+		{[]string{"review", "--format", "pdf"}, `headroom review: --format "pdf": want md or html`},
+		{[]string{"event", "import", "--format", "csv", "x"}, `headroom event import: --format "csv": want jsonl or git`},
+		{[]string{"event", "import", "--format", "git", "-"}, "headroom event import: --format git: --service is required"},
+		{[]string{"completion"}, "headroom completion: want one shell: bash, zsh or fish"},
+		{[]string{"completion", "tcsh"}, `headroom completion: shell "tcsh": want bash, zsh or fish`},
+		{[]string{"help", "frob"}, `headroom help: unknown command "frob"`},
+		{[]string{"help", "import", "frob"}, `headroom help: import has no subcommand "frob"`},
+		// An unknown service names the configured ones, wherever it is given.
+		{[]string{"policy", "check", "--config", cfg, "--service", "wbe"}, `headroom policy check: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
+		{[]string{"review", "--config", cfg, "--service", "wbe"}, `headroom review: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
+		{[]string{"event", "add", "--config", cfg, "--service", "wbe", "v2"}, `headroom event add: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
+		{[]string{"import", "--config", cfg, "--service", "wbe", filepath.Join(filepath.Dir(cfg), "access.log")}, `headroom import: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
+	} {
+		name := strings.Join(tc.args, " ")
+		r := run(t, "", tc.args...)
+		if r.code != ExitUsage || !strings.HasPrefix(r.stderr, tc.want+"\n") {
+			t.Errorf("%s: exit %d, stderr:\n%s\nwant exit 2 and:\n%s", name, r.code, r.stderr, tc.want)
+		}
+		if !strings.Contains(r.stderr, "-h` for") {
+			t.Errorf("%s: no pointer to -h:\n%s", name, r.stderr)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	modified := true
+	bi := &debug.BuildInfo{
+		GoVersion: "go1.26.8",
+		Main:      debug.Module{Path: "github.com/headroom-slo/headroom", Version: "v1.2.3"},
+		Settings: []debug.BuildSetting{
+			{Key: "GOOS", Value: "linux"}, {Key: "GOARCH", Value: "amd64"},
+			{Key: "vcs.revision", Value: "fabb87e0c0ffee"}, {Key: "vcs.time", Value: "2026-11-30T09:00:00Z"}, {Key: "vcs.modified", Value: "true"},
+		},
+	}
+	got := readBuildInfo(bi)
+	want := BuildInfo{Module: "github.com/headroom-slo/headroom", Version: "v1.2.3", Commit: "fabb87e0c0ffee",
+		CommitTime: "2026-11-30T09:00:00Z", Modified: &modified, Go: "go1.26.8", Platform: "linux/amd64"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("readBuildInfo (-want +got):\n%s", diff)
+	}
+	var b strings.Builder
+	got.print(&b)
+	if want := `headroom v1.2.3
+  module:      github.com/headroom-slo/headroom
+  commit:      fabb87e0c0ffee
+  commit time: 2026-11-30T09:00:00Z
+  modified:    true
+  go:          go1.26.8 linux/amd64
+`; b.String() != want {
+		t.Errorf("version prints:\n%s\nwant:\n%s", b.String(), want)
+	}
+	// What this test binary recorded.
+	r := run(t, "", "version", "--json")
+	var v BuildInfo
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || r.code != 0 || v.Module == "" || !strings.HasPrefix(v.Go, "go1.") {
+		t.Errorf("version --json: %d %v\n%s", r.code, err, r.stdout)
+	}
 }

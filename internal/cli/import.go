@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -69,7 +70,10 @@ func (p *pipeline) sourceFor(path, service string) (*ingest.Source, error) {
 	}
 	switch {
 	case service != "" && len(candidates) == 0:
-		return nil, usagef("unknown service %q", service)
+		if err := p.cfg.CheckService(service); err != nil {
+			return nil, usagef("--service: %v", err)
+		}
+		return nil, usagef("--service %q: the service has no logs", service)
 	case len(candidates) == 1 || service != "":
 		return candidates[0], nil
 	}
@@ -82,18 +86,22 @@ type importFile struct {
 	size int64
 }
 
-func runImport(ctx context.Context, args []string, stdio Stdio) error {
-	fs := newFlags("import", stdio)
-	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
-	service := fs.String("service", "", "service the given paths belong to (when their paths match no configured log)")
-	quiet := fs.Bool("quiet", false, "no progress bar and no summary")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
-	paths, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+// importCmd is `headroom import`.
+type importCmd struct {
+	config, service, cpuprofile string
+	quiet                       bool
+}
+
+func (c *importCmd) flags(fs *flag.FlagSet) {
+	configFlag(fs, &c.config)
+	fs.StringVar(&c.service, "service", "", "read the paths given as logs of service `NAME` (when they match no configured log)")
+	fs.BoolVar(&c.quiet, "quiet", false, "print no progress bar and no summary")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile to `FILE` (for performance work)")
+}
+
+func (c *importCmd) run(ctx context.Context, paths []string, stdio Stdio) error {
+	if c.cpuprofile != "" {
+		f, err := os.Create(c.cpuprofile)
 		if err != nil {
 			return err
 		}
@@ -103,7 +111,7 @@ func runImport(ctx context.Context, args []string, stdio Stdio) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(c.config)
 	if err != nil {
 		return err
 	}
@@ -112,11 +120,11 @@ func runImport(ctx context.Context, args []string, stdio Stdio) error {
 		return err
 	}
 	defer p.st.Close()
-	sum, err := p.importPaths(ctx, paths, *service, stdio, !*quiet)
+	sum, err := p.importPaths(ctx, paths, c.service, stdio, !c.quiet)
 	if err != nil {
 		return err
 	}
-	if !*quiet {
+	if !c.quiet {
 		sum.print(stdio.Out)
 	}
 	if sum.firstTS != 0 {

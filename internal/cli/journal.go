@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,74 +18,95 @@ import (
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
-// parseAt reads --at (RFC 3339; default now).
-func parseAt(s string) (time.Time, error) {
-	if s == "" {
-		return time.Now().UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return t, usagef("--at %q: want RFC 3339, like 2026-11-20T12:00:00Z", s)
-	}
-	return t.UTC(), nil
+// eventAddCmd is `headroom event add`.
+type eventAddCmd struct {
+	config, service, kind, version string
+	at                             instant
 }
 
-// runEvent is `headroom event add|import`.
-func runEvent(ctx context.Context, args []string, stdio Stdio) error {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "import") {
-		return usagef("event: want `event add` or `event import`")
+func (c *eventAddCmd) flags(fs *flag.FlagSet) {
+	configFlag(fs, &c.config)
+	fs.StringVar(&c.service, "service", "", "the service `NAME` changed (required)")
+	fs.StringVar(&c.kind, "kind", review.DefaultChangeKind, "what changed, a `KIND`: deploy, config, flag, …")
+	fs.StringVar(&c.version, "version", "", "the `VERSION` deployed")
+	atFlag(fs, &c.at, "record it as of")
+}
+
+func (c *eventAddCmd) run(ctx context.Context, words []string, stdio Stdio) error {
+	t := c.at.or(time.Now())
+	if c.service == "" {
+		return usagef("--service is required")
 	}
-	sub, args := args[0], args[1:]
-	fs := newFlags("event "+sub, stdio)
-	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
-	service := fs.String("service", "", "the service changed (required for add and git imports)")
-	kind := fs.String("kind", review.DefaultChangeKind, "what changed: deploy, config, flag, …")
-	version := fs.String("version", "", "the version deployed")
-	at := fs.String("at", "", "when (RFC 3339); default now")
-	format := fs.String("format", "jsonl", "import: jsonl (one {service, kind, version, description, at} a line) or git (`git log --format='%H %cI %s'`)")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	cfg, st, err := openStore(*cfgPath, false)
+	cfg, st, err := openStore(c.config, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	var events []store.ChangeEvent
-	switch sub {
-	case "add":
-		t, err := parseAt(*at)
-		if err != nil {
-			return err
-		}
-		e, err := review.CheckChange(cfg, store.ChangeEvent{Service: *service, Kind: *kind, Version: *version, Description: strings.Join(rest, " "), At: t}, t)
-		if err != nil {
-			return usageError{err}
-		}
-		events = append(events, e)
-	case "import":
-		if len(rest) != 1 {
-			return usagef("event import: want one file (or - for stdin)")
-		}
-		var r io.Reader = stdio.In
-		if rest[0] != "-" {
-			f, err := os.Open(rest[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			r = f
-		}
-		if events, err = parseChanges(r, *format, *service, *kind); err != nil {
-			return err
-		}
-		for i, e := range events { // each says when (parseChanges sees to it)
-			if events[i], err = review.CheckChange(cfg, e, e.At); err != nil {
-				return err
-			}
+	if err := cfg.CheckService(c.service); err != nil {
+		return usagef("--service: %v", err)
+	}
+	e, err := review.CheckChange(cfg, store.ChangeEvent{Service: c.service, Kind: c.kind, Version: c.version, Description: strings.Join(words, " "), At: t}, t)
+	if err != nil {
+		return usageError{err}
+	}
+	return addChanges(ctx, st, []store.ChangeEvent{e}, stdio)
+}
+
+// eventImportCmd is `headroom event import`.
+type eventImportCmd struct {
+	config, service, kind string
+	format                choice
+}
+
+func (c *eventImportCmd) flags(fs *flag.FlagSet) {
+	configFlag(fs, &c.config)
+	c.format = choice{value: "jsonl", options: []string{"jsonl", "git"}}
+	fs.Var(&c.format, "format", "read the file as `FORMAT`: jsonl, a JSON object a line, or git, the output of git log --format='%H %cI %s'")
+	fs.StringVar(&c.service, "service", "", "with --format git: the service `NAME` the commits changed (required)")
+	fs.StringVar(&c.kind, "kind", review.DefaultChangeKind, "the `KIND` of the changes that do not say")
+}
+
+func (c *eventImportCmd) run(ctx context.Context, args []string, stdio Stdio) error {
+	if len(args) != 1 {
+		return usagef("want one file (or - for stdin), got %d arguments", len(args))
+	}
+	if c.format.value == "git" && c.service == "" {
+		return usagef("--format git: --service is required")
+	}
+	cfg, st, err := openStore(c.config, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if c.service != "" {
+		if err := cfg.CheckService(c.service); err != nil {
+			return usagef("--service: %v", err)
 		}
 	}
+	var r io.Reader = stdio.In
+	name := "stdin"
+	if args[0] != "-" {
+		f, err := os.Open(args[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r, name = f, args[0]
+	}
+	events, err := parseChanges(r, c.format.value, c.service, c.kind)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	for i, e := range events { // each says when (parseChanges sees to it)
+		if events[i], err = review.CheckChange(cfg, e, e.At); err != nil {
+			return fmt.Errorf("%s: change %d: %w", name, i+1, err)
+		}
+	}
+	return addChanges(ctx, st, events, stdio)
+}
+
+// addChanges records events and says how many were new.
+func addChanges(ctx context.Context, st *store.Store, events []store.ChangeEvent, stdio Stdio) error {
 	n, err := st.AddChanges(ctx, events)
 	if err != nil {
 		return err
@@ -123,9 +145,6 @@ func parseChanges(r io.Reader, format, service, kind string) ([]store.ChangeEven
 			}
 			out = append(out, e)
 		case "git":
-			if service == "" {
-				return nil, usagef("event import --format git: --service is required")
-			}
 			m := gitLine.FindStringSubmatch(text)
 			if m == nil {
 				return nil, fmt.Errorf("line %d: want `<hash> <ISO date> <subject>` (git log --format='%%H %%cI %%s')", line)
@@ -142,31 +161,29 @@ func parseChanges(r io.Reader, format, service, kind string) ([]store.ChangeEven
 	return out, sc.Err()
 }
 
-// runToil is `headroom toil add`.
-func runToil(ctx context.Context, args []string, stdio Stdio) error {
-	if len(args) == 0 || args[0] != "add" {
-		return usagef("toil: want `toil add --minutes N --category C [--tag T] [description]`")
-	}
-	fs := newFlags("toil add", stdio)
-	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
-	minutes := fs.Float64("minutes", 0, "time spent (required)")
-	category := fs.String("category", review.DefaultToilCategory, "interrupt, manual, oncall, …")
-	tag := fs.String("tag", "", "what it was, to spot recurring toil (db-restart)")
-	service := fs.String("service", "", "the service it was for")
-	at := fs.String("at", "", "when (RFC 3339); default now")
-	rest, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	t, err := parseAt(*at)
-	if err != nil {
-		return err
-	}
-	e, err := review.CheckToil(store.ToilEntry{At: t, Minutes: *minutes, Category: *category, Tag: *tag, Service: *service, Description: strings.Join(rest, " ")}, t)
+// toilAddCmd is `headroom toil add`.
+type toilAddCmd struct {
+	config, category, tag, service string
+	minutes                        float64
+	at                             instant
+}
+
+func (c *toilAddCmd) flags(fs *flag.FlagSet) {
+	configFlag(fs, &c.config)
+	fs.Float64Var(&c.minutes, "minutes", 0, "the time spent, `N` minutes (required)")
+	fs.StringVar(&c.category, "category", review.DefaultToilCategory, "the toil's `CATEGORY`: interrupt, manual, oncall, …")
+	fs.StringVar(&c.tag, "tag", "", "what it was, a `TAG` to spot recurring toil (db-restart)")
+	fs.StringVar(&c.service, "service", "", "the service `NAME` it was for")
+	atFlag(fs, &c.at, "record it as of")
+}
+
+func (c *toilAddCmd) run(ctx context.Context, words []string, stdio Stdio) error {
+	t := c.at.or(time.Now())
+	e, err := review.CheckToil(store.ToilEntry{At: t, Minutes: c.minutes, Category: c.category, Tag: c.tag, Service: c.service, Description: strings.Join(words, " ")}, t)
 	if err != nil {
 		return usageError{err}
 	}
-	_, st, err := openStore(*cfgPath, false)
+	_, st, err := openStore(c.config, false)
 	if err != nil {
 		return err
 	}
@@ -184,41 +201,42 @@ type errFreeze struct{ service string }
 
 func (e errFreeze) Error() string { return "error budget policy: freeze for " + e.service }
 
-// runPolicy is `headroom policy check`: exit 0 when deploys may go, 1 on a
-// freeze.
-func runPolicy(ctx context.Context, args []string, stdio Stdio) error {
-	if len(args) == 0 || args[0] != "check" {
-		return usagef("policy: want `policy check [--service NAME]`")
-	}
-	fs := newFlags("policy check", stdio)
-	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
-	service := fs.String("service", "", "the service (default: all)")
-	at := fs.String("at", "", "evaluate as of (RFC 3339); default now")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	t, err := parseAt(*at)
+// policyCheckCmd is `headroom policy check`: exit 0 when deploys may go,
+// 1 on a freeze.
+type policyCheckCmd struct {
+	config, service string
+	at              instant
+	json            bool
+}
+
+func (c *policyCheckCmd) flags(fs *flag.FlagSet) {
+	configFlag(fs, &c.config)
+	fs.StringVar(&c.service, "service", "", "check only service `NAME` (default: all)")
+	atFlag(fs, &c.at, "evaluate as of")
+	jsonFlag(fs, &c.json)
+}
+
+func (c *policyCheckCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
+	t := c.at.or(time.Now())
+	cfg, err := loadConfig(c.config)
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	if *service != "" && cfg.Service(*service) == nil {
-		return usagef("--service %q: not a configured service", *service)
+	if c.service != "" {
+		if err := cfg.CheckService(c.service); err != nil {
+			return usagef("--service: %v", err)
+		}
 	}
 	st, eng, err := openEngine(cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	p, err := review.Policy(ctx, cfg, eng, *service, t)
+	p, err := review.Policy(ctx, cfg, eng, c.service, t)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if c.json {
 		if err := printJSON(stdio.Out, p); err != nil {
 			return err
 		}
@@ -243,7 +261,7 @@ func runPolicy(ctx context.Context, args []string, stdio Stdio) error {
 		fmt.Fprintln(stdio.Out, p.Status)
 	}
 	if p.Freeze {
-		name := *service
+		name := c.service
 		if name == "" {
 			name = "all services"
 		}
@@ -252,50 +270,53 @@ func runPolicy(ctx context.Context, args []string, stdio Stdio) error {
 	return nil
 }
 
-// runReview is `headroom review`.
-func runReview(ctx context.Context, args []string, stdio Stdio) error {
-	fs := newFlags("review", stdio)
-	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
-	which := fs.String("sprint", "current", "current, previous, or a date in the sprint (2025-03-17)")
-	service := fs.String("service", "", "one service (default: all)")
-	format := fs.String("format", "md", "md or html")
-	lang := fs.String("lang", "en", "en or ja")
-	at := fs.String("at", "", "review as of (RFC 3339); default now")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	now, err := parseAt(*at)
+// reviewCmd is `headroom review`.
+type reviewCmd struct {
+	config, sprint, service string
+	format, lang            choice
+	at                      instant
+}
+
+func (c *reviewCmd) flags(fs *flag.FlagSet) {
+	configFlag(fs, &c.config)
+	fs.StringVar(&c.sprint, "sprint", "current", "the `SPRINT`: current, previous, or a date in it (2025-03-17)")
+	fs.StringVar(&c.service, "service", "", "review only service `NAME` (default: all)")
+	c.format = choice{value: "md", options: []string{"md", "html"}}
+	fs.Var(&c.format, "format", "print `FORMAT`: md (Markdown) or html")
+	c.lang = choice{value: "en", options: []string{"en", "ja"}}
+	fs.Var(&c.lang, "lang", "write in `LANG`: en (English) or ja (Japanese)")
+	atFlag(fs, &c.at, "review as of")
+}
+
+func (c *reviewCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
+	now := c.at.or(time.Now())
+	cfg, err := loadConfig(c.config)
 	if err != nil {
 		return err
 	}
-	if *format != "md" && *format != "html" {
-		return usagef("--format %q: want md or html", *format)
-	}
-	if *lang != "en" && *lang != "ja" {
-		return usagef("--lang %q: want en or ja", *lang)
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
+	if c.service != "" {
+		if err := cfg.CheckService(c.service); err != nil {
+			return usagef("--service: %v", err)
+		}
 	}
 	st, eng, err := openEngine(cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	sp, err := review.NewSprints(cfg).Resolve(*which, now)
+	sp, err := review.NewSprints(cfg).Resolve(c.sprint, now)
 	if err != nil {
 		return usageError{err}
 	}
-	r, err := reviews{cfg: cfg, eng: eng, st: st}.Review(ctx, sp, *service, now)
+	r, err := reviews{cfg: cfg, eng: eng, st: st}.Review(ctx, sp, c.service, now)
 	if err != nil {
 		return err
 	}
 	var out []byte
-	if *format == "html" {
-		out, err = review.HTML(r, *lang)
+	if c.format.value == "html" {
+		out, err = review.HTML(r, c.lang.value)
 	} else {
-		out, err = review.Markdown(r, *lang)
+		out, err = review.Markdown(r, c.lang.value)
 	}
 	if err != nil {
 		return err

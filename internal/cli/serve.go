@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -22,31 +23,30 @@ import (
 // reads lines commits them, so data is durable within about this long.
 const PollInterval = tail.DefaultInterval
 
-func runServe(ctx context.Context, args []string, stdio Stdio) error {
-	fs := newFlags("serve", stdio)
-	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
-	listen := fs.String("listen", "", "HTTP address (default server.listen, 127.0.0.1:8080)")
-	verbose := fs.Bool("v", false, "debug logging")
-	atFlag := fs.String("at", "", "show the dashboard as of this instant (RFC 3339), e.g. the end of a sample; default now, live")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	var pinned time.Time
-	if *atFlag != "" {
-		t, err := time.Parse(time.RFC3339, *atFlag)
-		if err != nil {
-			return usagef("--at %q: want RFC 3339, like 2026-11-20T12:00:00Z", *atFlag)
-		}
-		pinned = t.UTC()
-	}
-	cfg, err := loadConfig(*cfgPath)
+// serveCmd is `headroom serve`.
+type serveCmd struct {
+	config, listen string
+	verbose        bool
+	at             instant
+}
+
+func (c *serveCmd) flags(fs *flag.FlagSet) {
+	configFlag(fs, &c.config)
+	fs.StringVar(&c.listen, "listen", "", "serve HTTP on `ADDR` (default server.listen, "+config.DefaultListen+")")
+	fs.BoolVar(&c.verbose, "v", false, "log debug messages")
+	fs.Var(&c.at, "at", "show the dashboard as of `TIME` (RFC 3339), such as a sample's end, and send no alerts; default now, live")
+}
+
+func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
+	pinned := c.at.t
+	cfg, err := loadConfig(c.config)
 	if err != nil {
 		return err
 	}
-	if *listen != "" {
-		cfg.Server.Listen = *listen
+	if c.listen != "" {
+		cfg.Server.Listen = c.listen
 	}
-	log := logger(stdio.Err, *verbose)
+	log := logger(stdio.Err, c.verbose)
 	p, err := openPipeline(ctx, cfg)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -62,23 +63,22 @@ type SourceStatus struct {
 	Samples     []store.MalformedLine `json:"malformed_samples"`
 }
 
-func runStatus(ctx context.Context, args []string, stdio Stdio) error {
-	fs := newFlags("status", stdio)
-	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
-	at := fs.String("at", "", "evaluate as of this instant (RFC 3339); default now")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	now := time.Now().UTC()
-	if *at != "" {
-		t, err := time.Parse(time.RFC3339, *at)
-		if err != nil {
-			return usagef("--at %q: want RFC 3339, like 2026-11-20T12:00:00Z", *at)
-		}
-		now = t.UTC()
-	}
-	cfg, st, err := openStore(*cfgPath, true)
+// statusCmd is `headroom status`.
+type statusCmd struct {
+	config string
+	at     instant
+	json   bool
+}
+
+func (c *statusCmd) flags(fs *flag.FlagSet) {
+	configFlag(fs, &c.config)
+	atFlag(fs, &c.at, "evaluate as of")
+	jsonFlag(fs, &c.json)
+}
+
+func (c *statusCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
+	now := c.at.or(time.Now())
+	cfg, st, err := openStore(c.config, true)
 	if err != nil {
 		return err
 	}
@@ -87,10 +87,10 @@ func runStatus(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if c.json {
 		return printJSON(stdio.Out, rep)
 	}
-	printStatus(stdio.Out, rep)
+	printStatus(stdio.Out, rep, hints{prog: progName(stdio.Prog), config: c.config})
 	return nil
 }
 
@@ -197,7 +197,11 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 	return out, nil
 }
 
-func printStatus(w io.Writer, rep *StatusReport) {
+// staleAfter is how long before the instant evaluated the data may end
+// before status says so.
+const staleAfter = 24 * time.Hour
+
+func printStatus(w io.Writer, rep *StatusReport, h hints) {
 	fmt.Fprintf(w, "SLO status as of %s\n\n", rep.At.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := []string{"SLO", "SERVICE", "OBJECTIVE", "WINDOW", "TOTAL", "GOOD", "SLI", "BUDGET LEFT"}
@@ -240,7 +244,7 @@ func printStatus(w io.Writer, rep *StatusReport) {
 		last, lag := "never", "-"
 		if s.LastEvent != nil {
 			last = s.LastEvent.Format(time.RFC3339)
-			lag = (time.Duration(*s.LagSeconds) * time.Second).String()
+			lag = lagString(time.Duration(*s.LagSeconds * float64(time.Second)))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Log, s.Service, s.FilesRead, s.Files,
 			thousands(s.Lines), thousands(s.Malformed), thousands(s.Excluded), last, lag, bytesHuman(s.BytesBehind))
@@ -249,12 +253,62 @@ func printStatus(w io.Writer, rep *StatusReport) {
 	for _, s := range rep.Sources {
 		for i, m := range s.Samples {
 			if i == 3 {
-				fmt.Fprintf(w, "  … %d more malformed samples in `headroom status --json`\n", len(s.Samples)-3)
+				fmt.Fprintf(w, "  … %d more malformed samples in `%s`\n", len(s.Samples)-3, h.command("status", "--json"))
 				break
 			}
 			fmt.Fprintf(w, "  malformed %s:%d: %s: %q\n", m.Path, m.Line, m.Reason, m.Excerpt)
 		}
 	}
+	printDataEnds(w, rep, h)
+}
+
+// printDataEnds says when the data ends long before the instant
+// evaluated, and how to see it as of its end.
+func printDataEnds(w io.Writer, rep *StatusReport, h hints) {
+	end, ok := dataEnd(rep.Sources)
+	if !ok || rep.At.Sub(end) <= staleAfter {
+		return
+	}
+	fmt.Fprintf(w, "\nThe data ends at %s, %s before %s: the burn rates above see none of it. To see the data as of its end:\n  %s\n",
+		end.Format(time.RFC3339), lagString(rep.At.Sub(end)), rep.At.Format(time.RFC3339),
+		h.command("status", "--at", atArg(end)))
+}
+
+// dataEnd is the time of the last event read from any source.
+func dataEnd(sources []SourceStatus) (time.Time, bool) {
+	var end time.Time
+	for _, s := range sources {
+		if s.LastEvent != nil && s.LastEvent.After(end) {
+			end = *s.LastEvent
+		}
+	}
+	return end, !end.IsZero()
+}
+
+// atArg is the --at value that includes t: t rounded up to the second,
+// in RFC 3339.
+func atArg(t time.Time) string { return ceilSecond(t).Format(time.RFC3339) }
+
+// ceilSecond is t rounded up to the second, in UTC.
+func ceilSecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); r.Before(t) {
+		t = r.Add(time.Second)
+	}
+	return t.UTC()
+}
+
+// lagString is a lag to the second, to the minute past an hour, and to the
+// hour past a day.
+func lagString(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour:
+		d = d.Truncate(time.Hour)
+	case d >= time.Hour:
+		d = d.Truncate(time.Minute)
+	default:
+		d = d.Truncate(time.Second)
+	}
+	return slo.FormatDuration(d)
 }
 
 // sliText is an SLI as every view shows it (report.FormatSLI).

@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +41,9 @@ type Config struct {
 	Path string `yaml:"-"`
 	// lines maps field paths such as "slos[1].objective" to their line.
 	lines map[string]int
+	// undecoded are the fields whose values did not decode: reported once,
+	// as what they are, not again as the zero value they were left with.
+	undecoded map[string]bool
 }
 
 // Storage says where and how long data is kept.
@@ -283,17 +288,37 @@ func Parse(b []byte, path string) (*Config, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	var errs []error
+	var problems []decodeProblem
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		// Unknown keys and bad values; the rest decoded, so validate it too
-		// and report everything at once.
+		// and report everything at once, in the config's words.
+		k := &keyChecker{unknown: map[lineKey]bool{}, seen: map[walked]bool{}}
+		k.walk(&root, reflect.TypeFor[Config](), "")
+		problems = k.problems
 		for _, m := range te.Errors {
-			errs = append(errs, fmt.Errorf("%s:%s", path, strings.TrimPrefix(m, "line ")))
+			if p, ok := k.rewrite(m); ok {
+				problems = append(problems, p)
+			}
 		}
+		slices.SortStableFunc(problems, func(a, b decodeProblem) int { return a.line - b.line })
+	}
+	var errs []error
+	for _, p := range problems {
+		if p.field != "" {
+			if c.undecoded == nil {
+				c.undecoded = map[string]bool{}
+			}
+			c.undecoded[p.field] = true
+		}
+		if p.line == 0 {
+			errs = append(errs, fmt.Errorf("%s: %s", path, p.msg))
+			continue
+		}
+		errs = append(errs, fmt.Errorf("%s:%d: %s", path, p.line, p.msg))
 	}
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
@@ -394,6 +419,34 @@ func (c *Config) Service(name string) *Service {
 		}
 	}
 	return nil
+}
+
+// ServiceNames lists the configured services' names, in order, each once.
+func (c *Config) ServiceNames() []string {
+	out := make([]string, 0, len(c.Services))
+	for _, s := range c.Services {
+		if !slices.Contains(out, s.Name) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// CheckService returns nil when name is a configured service, else an
+// error that lists the configured ones (and the one meant, when name looks
+// like a typo of it).
+func (c *Config) CheckService(name string) error {
+	if c.Service(name) != nil {
+		return nil
+	}
+	names := c.ServiceNames()
+	if len(names) == 0 {
+		return fmt.Errorf("unknown service %q (no services are configured)", name)
+	}
+	if s, ok := Closest(name, names); ok {
+		return fmt.Errorf("unknown service %q (did you mean %q? configured: %s)", name, s, strings.Join(names, ", "))
+	}
+	return fmt.Errorf("unknown service %q (configured: %s)", name, strings.Join(names, ", "))
 }
 
 // SLOsOf returns the SLOs of a service.

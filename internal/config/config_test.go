@@ -46,8 +46,8 @@ func TestLoadBadListsEveryProblem(t *testing.T) {
 	// The decoder's problems (unknown keys, bad values) come first, then
 	// every problem of what did decode.
 	for _, want := range []string{
-		"testdata/bad.yaml:3: \"soon\" is not a duration",
-		"testdata/bad.yaml:9: field colour not found",
+		"testdata/bad.yaml:3: storage.retention.minutes: \"soon\" is not a duration",
+		"testdata/bad.yaml:9: services[0].logs[0]: unknown key `colour` (known keys: path, format, log_format, escape)",
 		`testdata/bad.yaml:19: slos[0].service: unknown service "nope"`,
 		`testdata/bad.yaml:32: slos[2].sli.type: "speed": want availability, latency, web_vital, js_errors, browser_api or composite`,
 	} {
@@ -75,7 +75,7 @@ func TestValidateListsEveryProblemWithLines(t *testing.T) {
 		`bad.yaml:11: services[1].logs[0].log_format: the format has no time: add $time_local, $time_iso8601 or $msec`,
 		"bad.yaml:13: services[1].exclude[0].route: bad regexp: error parsing regexp: missing closing ): `^/health(`",
 		`bad.yaml:14: services[1].exclude[1]: empty rule: set route, user_agent, host, method or status`,
-		`bad.yaml:17: slos[0].service: unknown service "nope"`,
+		`bad.yaml:17: slos[0].service: unknown service "nope" (configured: web)`,
 		`bad.yaml:18: slos[0].objective: 100: want a percentage above 0 and below 100, like 99.9`,
 		`bad.yaml:19: slos[0].window: window "5m": must be at least 1h`,
 		`bad.yaml:21: slos[1].name: duplicate SLO "a"`,

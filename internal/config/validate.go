@@ -104,7 +104,7 @@ func (c *Config) Validate() error {
 		case o.Service == "":
 			v.add(p+".service", "required")
 		case svc == nil:
-			v.add(p+".service", "unknown service %q", o.Service)
+			v.add(p+".service", "%v", c.CheckService(o.Service))
 		}
 		if o.Objective <= 0 || o.Objective >= 100 {
 			v.add(p+".objective", "%v: want a percentage above 0 and below 100, like 99.9", o.Objective)
@@ -232,6 +232,9 @@ type validator struct {
 }
 
 func (v *validator) add(field, format string, args ...any) {
+	if v.c.undecoded[field] {
+		return // its decode problem says what is wrong
+	}
 	loc := v.c.Path
 	if loc == "" {
 		loc = "config"
@@ -364,8 +367,8 @@ func (v *validator) alerting() {
 			}
 		}
 		for _, s := range n.Services {
-			if c.Service(s) == nil {
-				v.add(p+".services", "unknown service %q", s)
+			if err := c.CheckService(s); err != nil {
+				v.add(p+".services", "%v", err)
 			}
 		}
 	}

@@ -120,7 +120,7 @@ func TestBadValues(t *testing.T) {
 // error, as it is for a plain string field.
 func TestValueOfTheWrongKind(t *testing.T) {
 	_, err := Parse([]byte("services: [{name: web, logs: [{path: /x.log}], exclude: [{route: [a, b]}]}]\n"), "c.yaml")
-	if want := "c.yaml:1: cannot unmarshal !!seq into string"; err == nil || !strings.Contains(err.Error(), want) {
+	if want := "c.yaml:1: services[0].exclude[0].route: want text, not a list"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v, want %q", err, want)
 	}
 }
