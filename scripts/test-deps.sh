@@ -17,6 +17,8 @@ cd "$(dirname "$0")/.."
 # that internal/itest starts to check alert delivery over its v2 API.
 # wrk: the HTTP load generator scripts/bench-rum.sh (make bench) drives
 # POST /api/v1/rum with, through scripts/rum-bench.lua.
+# zsh, fish: the completion tests check `headroom completion zsh|fish` with
+# the shells' own syntax check (bash is always there).
 APT_PACKAGES=(
 	nginx
 	gcc
@@ -25,6 +27,8 @@ APT_PACKAGES=(
 	fonts-liberation
 	prometheus-alertmanager
 	wrk
+	zsh
+	fish
 )
 
 STATICCHECK_VERSION=v0.8.2

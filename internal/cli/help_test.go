@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"flag"
+	"github.com/headroom-slo/headroom/internal/itest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -278,9 +279,10 @@ func commandAt(path string) *command {
 func TestCompletionScriptsParse(t *testing.T) {
 	for sh, args := range map[string][]string{"bash": {"-n"}, "zsh": {"-n"}, "fish": {"--no-execute"}} {
 		t.Run(sh, func(t *testing.T) {
-			path, err := exec.LookPath(sh)
+			itest.Require(t, sh) // fails under HEADROOM_INTEGRATION=1 when missing
+			path, err := itest.LookPath(sh)
 			if err != nil {
-				t.Skipf("%s is not installed", sh)
+				t.Fatal(err)
 			}
 			r := run(t, "", "completion", sh)
 			cmd := exec.Command(path, args...)
@@ -294,9 +296,10 @@ func TestCompletionScriptsParse(t *testing.T) {
 
 // TestBashCompletion drives the bash script as bash would on TAB.
 func TestBashCompletion(t *testing.T) {
-	bash, err := exec.LookPath("bash")
+	itest.Require(t, "bash")
+	bash, err := itest.LookPath("bash")
 	if err != nil {
-		t.Skip("bash is not installed")
+		t.Fatal(err)
 	}
 	script := run(t, "", "completion", "bash").stdout
 	for _, tc := range []struct {
