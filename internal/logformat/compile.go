@@ -38,10 +38,13 @@ type step struct {
 
 // program is a compiled text format: a leading literal, then steps.
 type program struct {
-	lead     []byte
-	errLead  *ParseError
-	steps    []step
-	trimLast bool // ignore trailing spaces after the last variable
+	lead    []byte
+	errLead *ParseError
+	steps   []step
+	// line is set for a whole line's format (not a JSON value's): the line
+	// must end where the format does, but for trailing spaces.
+	line        bool
+	errTrailing *ParseError // text after the end of the format
 }
 
 // Compile compiles an nginx log_format for parsing lines written with it.
@@ -104,10 +107,24 @@ func compileSource(src source, esc Escape) (*Parser, error) {
 	if prog == nil {
 		return nil, &CompileError{Pos: src.at(0), Msg: "format has no variables"}
 	}
-	prog.trimLast = true
+	prog.line = true
+	prog.errTrailing = newParseError(VarNone, "unexpected text after the end of the format (it ends with "+strings.TrimSpace(formatEnd(items))+")")
 	p.text = *prog
 	p.has = has
 	return p, nil
+}
+
+// formatEnd returns how a format's items end, for errors: its last variable
+// and the literal after it.
+func formatEnd(items []item) string {
+	end := ""
+	for i := len(items) - 1; i >= 0; i-- {
+		if items[i].name != "" {
+			return "$" + items[i].name + end
+		}
+		end = items[i].lit
+	}
+	return end
 }
 
 // tokenize splits src.text[start:end] into literals and variables.
