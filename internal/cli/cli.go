@@ -153,7 +153,7 @@ func logger(w io.Writer, verbose bool) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-func runValidate(_ context.Context, args []string, stdio Stdio) error {
+func runValidate(ctx context.Context, args []string, stdio Stdio) error {
 	fs := newFlags("validate", stdio)
 	cfgPath := fs.String("config", "", "config file (default "+DefaultConfig+")")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -174,6 +174,9 @@ func runValidate(_ context.Context, args []string, stdio Stdio) error {
 	}
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(stdio.Err, "warning:", w)
+	}
+	if err := validateLogs(ctx, cfg, stdio.Err); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdio.Out, "%s: ok (%d services, %d SLOs)\n", cfg.Path, len(cfg.Services), len(cfg.SLOs))
 	return nil
