@@ -49,6 +49,7 @@ func commands() []command {
 		{"event", "record a change (deploy, config, flag): `event add`, or `event import` history", runEvent},
 		{"toil", "log toil: `toil add --minutes 45 --category interrupt --tag db-restart \"...\"`", runToil},
 		{"policy", "`policy check`: the error budget policy; exit 1 on a freeze (for CI gates)", runPolicy},
+		{"reset", "forget a service's imported data (after fixing its log format), to import it again", runReset},
 		{"validate", "check a config and list every problem", runValidate},
 		{"version", "print the version", runVersion},
 	}

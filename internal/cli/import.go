@@ -300,6 +300,9 @@ func (s *importSummary) print(w io.Writer) {
 		fmt.Fprintf(w, " (%d already fully imported: nothing added)", s.complete)
 	}
 	fmt.Fprintln(w)
+	if s.complete > 0 && s.lines == 0 {
+		fmt.Fprintln(w, "  (changed the log format or the exclusions? `headroom reset --service NAME` forgets what was imported)")
+	}
 	secs := max(el.Seconds(), 1e-9)
 	fmt.Fprintf(w, "  lines      %s (%s lines/s, %.1f MB/s)\n", thousands(s.lines), thousands(int64(float64(s.lines)/secs)), float64(s.bytes)/1e6/secs)
 	fmt.Fprintf(w, "  parsed     %s\n", thousands(s.lines-s.malformed-s.excluded))
