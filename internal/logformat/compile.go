@@ -28,6 +28,7 @@ type step struct {
 	v      Var
 	kind   scanKind
 	quoted bool   // lit starts with '"' and a backslash-escaped '"' does not end the value
+	shaped bool   // the value has a shape (time, status, number, list): text after it shows
 	lit    []byte // the literal after the variable; empty for the last variable
 	stop   byte   // for scanList: first byte of lit, which also ends an element
 
@@ -245,6 +246,7 @@ func newStep(v Var, name, lit string, esc Escape) step {
 			s.stop = lit[0]
 		}
 	}
+	s.shaped = s.kind != scanDelim || quoteFree(v)
 	dollar := "$" + name
 	s.errValue = newParseError(v, dollar+": "+valueProblem(v))
 	s.errMissing = newParseError(v, "line too short: missing "+dollar)

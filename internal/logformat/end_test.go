@@ -44,6 +44,8 @@ func TestLineEnd(t *testing.T) {
 		{"escaped quote at the end of a cut line", "combined", 0, head + ` "-" "x\"`, `expected "\"" after $http_user_agent`},
 		{"escape=none: a raw quote in the user agent", "combined", EscapeNone, head + ` "-" "say "hi""`, trailing + ` (it ends with $http_user_agent")`},
 		{"custom", custom, 0, customOK, ""},
+		{"custom, groups of upstreams", custom, 0, head + ` "http://r" "curl/8" 0.031 0.004, - : 0.010`, ""},
+		{"custom, an extra field after the groups", custom, 0, head + ` "http://r" "curl/8" 0.031 0.004 : 0.010 x`, trailing + ` (it ends with $upstream_response_time)`},
 		{"custom, an extra field after the list", custom, 0, customOK + ` example.com`, trailing + ` (it ends with $upstream_response_time)`},
 		{"custom, an extra dash", custom, 0, customOK + ` -`, trailing + ` (it ends with $upstream_response_time)`},
 		{"custom, cut in the list", custom, 0, head + ` "http://r" "curl/8" 0.031 0.004,`, ""}, // "0.004," is one element: not checked unless needed

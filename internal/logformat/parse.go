@@ -241,8 +241,16 @@ func (p *Parser) runSteps(prog *program, from, to int, line []byte, pos int, r *
 				for n > 0 && (rest[n-1] == ' ' || rest[n-1] == '\t') {
 					n--
 				}
-				if s.overruns(rest[:n]) {
-					return pos, prog.errTrailing
+				if s.shaped {
+					// A blank before the value's last word may be text
+					// after the value: the shape tells.
+					k := n - 1
+					for k >= 0 && rest[k] != ' ' && rest[k] != '\t' {
+						k--
+					}
+					if k >= 0 && s.overruns(rest[:n], k) {
+						return pos, prog.errTrailing
+					}
 				}
 			}
 			if n == 0 && needsValue(s.v) && !p.emptyUnset {
@@ -270,28 +278,18 @@ func (p *Parser) runSteps(prog *program, from, to int, line []byte, pos int, r *
 }
 
 // overruns reports whether val, the rest of the line given to the format's
-// last variable, holds more than a value of it: text after the end of the
-// format. Only values with a shape (times, statuses, numbers, lists) tell;
-// free text runs to the end of the line.
-func (s *step) overruns(val []byte) bool {
-	n := -1
+// last variable, holds more than a value of it (text after the end of the
+// format), knowing that its last blank is val[k]. Only values with a shape
+// (times, statuses, numbers, lists) tell; free text runs to the end of the
+// line.
+func (s *step) overruns(val []byte, k int) bool {
 	switch s.kind {
-	case scanTimeLocal:
-		n = 26
-	case scanTimeISO:
-		n = isoLen(val)
-	case scanStatus:
-		n = 3
-	case scanList:
-		n = listLen(val, 0, false)
-	default:
-		if !quoteFree(s.v) {
-			return false
-		}
-		for n = 0; n < len(val) && val[n] != ' ' && val[n] != '\t'; n++ {
-		}
+	case scanTimeLocal: // "10/Oct/2000:13:55:36 -0700": one blank, at 20
+		return k > 20
+	case scanList: // blanks only in ", " and " : "
+		return k > 0 && val[k-1] != ',' && val[k-1] != ':'
 	}
-	return n >= 0 && n < len(val) && (val[n] == ' ' || val[n] == '\t')
+	return true // times in ISO 8601, statuses and numbers have no blank
 }
 
 // valueLen returns the length of the value at the start of rest, which is
