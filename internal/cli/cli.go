@@ -232,6 +232,18 @@ func commands() []command {
 			new: func() runner { return &completionCmd{} },
 		},
 		{
+			name: "reset", summary: "forget a service's imported data (after fixing its log format), to import it again",
+			about: "Forget what was imported for --service: its minute, hour and day cells, its dimensions, the read " +
+				"positions of its files and its malformed-line samples. Alert history, change events and toil are kept. " +
+				"Then `headroom import` reads its logs again: the way back from a wrong log_format. It asks first on a " +
+				"terminal; elsewhere it needs --yes. Stop serve first.",
+			examples: []string{
+				"headroom reset --service web",
+				"headroom reset --service web --yes && headroom import",
+			},
+			new: func() runner { return &resetCmd{} },
+		},
+		{
 			name: "version", summary: "print the version, commit and Go version",
 			about: "Print the module version headroom was built as, the VCS commit it was built from, the commit's time, " +
 				"whether the tree had uncommitted changes, and the Go version: what the binary recorded when it was built.",
@@ -464,7 +476,7 @@ type validateCmd struct{ config string }
 
 func (c *validateCmd) flags(fs *flag.FlagSet) { configFlag(fs, &c.config) }
 
-func (c *validateCmd) run(_ context.Context, _ []string, stdio Stdio) error {
+func (c *validateCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 	cfg, err := loadConfig(c.config)
 	if err != nil {
 		var ue usageError
@@ -480,6 +492,9 @@ func (c *validateCmd) run(_ context.Context, _ []string, stdio Stdio) error {
 	}
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(stdio.Err, "warning:", w)
+	}
+	if err := validateLogs(ctx, cfg, stdio.Err); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdio.Out, "%s: ok (%d services, %d SLOs)\n", cfg.Path, len(cfg.Services), len(cfg.SLOs))
 	return nil

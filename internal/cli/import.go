@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,7 @@ type pipeline struct {
 	cfg     *config.Config
 	st      *store.Store
 	sources []*ingest.Source
+	refs    map[*ingest.Source]logRef // where each source is configured
 }
 
 func openPipeline(ctx context.Context, cfg *config.Config) (*pipeline, error) {
@@ -31,20 +33,21 @@ func openPipeline(ctx context.Context, cfg *config.Config) (*pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline{cfg: cfg, st: st}
+	p := &pipeline{cfg: cfg, st: st, refs: map[*ingest.Source]logRef{}}
 	for i := range cfg.Services {
 		svc, err := ingest.NewService(ctx, cfg, &cfg.Services[i], st)
 		if err != nil {
 			st.Close()
 			return nil, err
 		}
-		for _, l := range cfg.Services[i].Logs {
+		for j, l := range cfg.Services[i].Logs {
 			src, err := ingest.NewSource(svc, l, 0)
 			if err != nil {
 				st.Close()
 				return nil, err
 			}
 			p.sources = append(p.sources, src)
+			p.refs[src] = logRef{i, j}
 		}
 	}
 	return p, nil
@@ -130,23 +133,46 @@ func (c *importCmd) run(ctx context.Context, paths []string, stdio Stdio) error 
 	if sum.firstTS != 0 {
 		warnRetention(stdio.Err, cfg, time.UnixMilli(sum.firstTS), time.Now())
 	}
-	if sum.failed > 0 {
-		return fmt.Errorf("%d file%s could not be read", sum.failed, plural(sum.failed))
-	}
-	return nil
+	return sum.err()
 }
 
+// err sums up what went wrong, if anything: the exit status is then 1.
+func (s *importSummary) err() error {
+	var parts []string
+	if s.missing > 0 {
+		parts = append(parts, fmt.Sprintf("%d path%s matched no file", s.missing, plural(s.missing)))
+	}
+	if s.refused > 0 {
+		parts = append(parts, fmt.Sprintf("%d file%s refused: lines that do not fit the format", s.refused, plural(s.refused)))
+	}
+	if s.failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d file%s could not be read", s.failed, plural(s.failed)))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(parts, "; "))
+}
+
+// importPaths imports the given paths, or every configured log. A path
+// matching no file and a file whose lines do not fit the format are
+// reported, counted in the summary, and do not stop the other files.
 func (p *pipeline) importPaths(ctx context.Context, paths []string, service string, stdio Stdio, progress bool) (*importSummary, error) {
 	var files []importFile
 	stdin := false
+	sum := &importSummary{start: time.Now()}
 	if len(paths) == 0 {
 		for _, s := range p.sources {
-			if service != "" && s.Service.Name != service {
+			if service != "" && s.Service.Name != service || s.Log == "-" {
 				continue
 			}
 			m, err := ingest.Expand(s.Log)
 			if err != nil {
 				return nil, err
+			}
+			if len(m) == 0 {
+				sum.missing++
+				fmt.Fprintf(stdio.Err, "headroom import: %s\n", p.refs[s].noFile(p.cfg))
 			}
 			for _, f := range m {
 				files = append(files, importFile{path: f, src: s})
@@ -163,7 +189,9 @@ func (p *pipeline) importPaths(ctx context.Context, paths []string, service stri
 			return nil, usagef("bad glob %q: %v", arg, err)
 		}
 		if len(m) == 0 {
-			return nil, usagef("%s: no such file", arg)
+			sum.missing++
+			fmt.Fprintf(stdio.Err, "headroom import: %s: no such file\n", arg)
+			continue
 		}
 		for _, f := range m {
 			src, err := p.sourceFor(f, service)
@@ -180,7 +208,6 @@ func (p *pipeline) importPaths(ctx context.Context, paths []string, service stri
 			total += fi.Size()
 		}
 	}
-	sum := &importSummary{start: time.Now()}
 	var bar *progressBar
 	if f, ok := stdio.Err.(*os.File); ok && progress && term.IsTerminal(int(f.Fd())) {
 		bar = newProgressBar(stdio.Err, total)
@@ -201,7 +228,7 @@ func (p *pipeline) importPaths(ctx context.Context, paths []string, service stri
 			bar.done.Store(done + f.size)
 			bar.lines.Store(lines + res.Lines)
 		}
-		sum.add(res, err, stdio.Err)
+		p.add(sum, f.src, res, err, stdio.Err)
 		if ctx.Err() != nil {
 			return sum, ctx.Err()
 		}
@@ -212,15 +239,28 @@ func (p *pipeline) importPaths(ctx context.Context, paths []string, service stri
 			return nil, err
 		}
 		res, err := ingest.IngestStdin(ctx, p.st, src, stdio.In, ingest.Options{})
-		sum.add(res, err, stdio.Err)
+		p.add(sum, src, res, err, stdio.Err)
 	}
 	return sum, nil
+}
+
+// add counts what reading a file of src did, reporting a refused file with
+// the config field of its format and its first malformed lines.
+func (p *pipeline) add(sum *importSummary, src *ingest.Source, r ingest.FileResult, err error, w io.Writer) {
+	var fe *ingest.FormatError
+	if !errors.As(err, &fe) {
+		sum.add(r, err, w)
+		return
+	}
+	sum.refused++
+	fmt.Fprintf(w, "headroom import: %s: refused, nothing imported: %s\n  fix the format, then run `headroom import` again\n",
+		fe.Path, p.refs[src].refused(p.cfg, fe))
 }
 
 type importSummary struct {
 	start                                time.Time
 	files, known, complete, failed, busy int
-	notReady                             int
+	notReady, missing, refused           int
 	lines, malformed, excluded, partial  int64
 	bytes                                int64
 	firstTS, lastTS                      int64
@@ -271,6 +311,9 @@ func (s *importSummary) print(w io.Writer) {
 		fmt.Fprintf(w, " (%d already fully imported: nothing added)", s.complete)
 	}
 	fmt.Fprintln(w)
+	if s.complete > 0 && s.lines == 0 {
+		fmt.Fprintln(w, "  (changed the log format or the exclusions? `headroom reset --service NAME` forgets what was imported)")
+	}
 	secs := max(el.Seconds(), 1e-9)
 	fmt.Fprintf(w, "  lines      %s (%s lines/s, %.1f MB/s)\n", thousands(s.lines), thousands(int64(float64(s.lines)/secs)), float64(s.bytes)/1e6/secs)
 	fmt.Fprintf(w, "  parsed     %s\n", thousands(s.lines-s.malformed-s.excluded))

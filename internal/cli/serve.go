@@ -52,6 +52,15 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 		return err
 	}
 	defer p.st.Close() // after every part of the group has returned
+	// A log that is not there yet is not an error: it may appear later (a
+	// new host, a first request); the tailer picks it up then.
+	missing, err := missingLogs(cfg)
+	if err != nil {
+		return err
+	}
+	for _, m := range missing {
+		log.Warn("waiting for a log file to appear", "log", m)
+	}
 	f := tail.New(p.st, p.sources, tail.Options{Log: log, Interval: PollInterval})
 	eng, err := report.New(cfg, p.st)
 	if err != nil {

@@ -54,6 +54,22 @@ func (w *hostageWriter) Write(p []byte) (int, error) {
 
 func (w *hostageWriter) String() string { return w.buf.String() }
 
+// startServe runs serve with cfg until ctx is done, and returns once it
+// writes w's trap to its stderr (w); the channel then gets its exit status.
+func startServe(ctx context.Context, t *testing.T, cfg string, w *hostageWriter) <-chan int {
+	t.Helper()
+	ret := make(chan int, 1)
+	go func() {
+		ret <- Run(ctx, []string{"serve", "--config", cfg}, Stdio{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: w})
+	}()
+	select {
+	case <-w.caught:
+	case code := <-ret:
+		t.Fatalf("serve exited (%d) before writing %q: %s", code, w.trap, w.String())
+	}
+	return ret
+}
+
 // TestServeStopsEveryPartBeforeTheStore: serve, told to stop while a
 // notify worker is in the middle of a delivery (held inside its log line
 // about a failed attempt, right after it wrote the delivery log), waits for
@@ -97,15 +113,7 @@ notify:
 	stderr := &hostageWriter{trap: "notify delivery failed; retrying", caught: make(chan struct{}), release: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ret := make(chan int, 1)
-	go func() {
-		ret <- Run(ctx, []string{"serve", "--config", cfg}, Stdio{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: stderr})
-	}()
-	select {
-	case <-stderr.caught: // a worker attempted, wrote the delivery log, and is logging
-	case code := <-ret:
-		t.Fatalf("serve exited (%d) before any delivery: %s", code, stderr.String())
-	}
+	ret := startServe(ctx, t, cfg, stderr) // returns once a worker attempted, wrote the delivery log, and is logging
 	cancel()
 	select {
 	case code := <-ret:

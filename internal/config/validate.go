@@ -235,23 +235,27 @@ func (v *validator) add(field, format string, args ...any) {
 	if v.c.undecoded[field] {
 		return // its decode problem says what is wrong
 	}
-	loc := v.c.Path
+	v.errs = append(v.errs, fmt.Errorf("%s: %s: %s", v.c.Where(field), field, fmt.Sprintf(format, args...)))
+}
+
+// Where returns where field (a path such as "services[0].logs[1].path") is
+// written: "file:line", the line being the field's or, when it is not
+// written, its closest parent's.
+func (c *Config) Where(field string) string {
+	loc := c.Path
 	if loc == "" {
 		loc = "config"
 	}
-	// Report the line of the field, or of its closest parent that has one.
 	for p := field; ; {
-		if n, ok := v.c.lines[p]; ok {
-			loc += ":" + strconv.Itoa(n)
-			break
+		if n, ok := c.lines[p]; ok {
+			return loc + ":" + strconv.Itoa(n)
 		}
 		i := strings.LastIndexAny(p, ".[")
 		if i < 0 {
-			break
+			return loc
 		}
 		p = p[:i]
 	}
-	v.errs = append(v.errs, fmt.Errorf("%s: %s: %s", loc, field, fmt.Sprintf(format, args...)))
 }
 
 // name checks a name is present, well formed and unique among seen.

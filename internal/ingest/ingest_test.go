@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -291,35 +292,124 @@ func TestFingerprint(t *testing.T) {
 	}
 }
 
-func TestWrongFormatIsMalformedWithSamples(t *testing.T) {
-	dir := t.TempDir()
-	log := filepath.Join(dir, "access.log")
-	// A JSON log read with the custom text format: every line is malformed.
-	var b strings.Builder
-	for i := range 50 {
-		fmt.Fprintf(&b, `{"time":"2026-11-20T10:00:%02d+00:00","status":"200","request":"GET / HTTP/1.1"}`+"\n", i)
+// TestProbe checks the rule that refuses a file whose first lines do not fit
+// the format: refused whole (nothing stored, offset unmoved) when more than
+// half of its first ProbeLines complete lines are malformed; otherwise
+// imported with the malformed lines counted and sampled.
+func TestProbe(t *testing.T) {
+	good := func(i int) string { return line(t0.Add(time.Duration(i)*time.Second), "GET", "/a", 200, "0.010") }
+	jsonLine := func(i int) string {
+		return fmt.Sprintf(`{"time":"2026-11-20T10:00:%02d+00:00","status":"200","request":"GET / HTTP/1.1"}`+"\n", i%60)
 	}
-	write(t, log, b.String())
+	// A line whose last quoted field is cut short, like line 8,899 of the
+	// apache_logs sample.
+	cut := func(i int) string { l := good(i); return l[:strings.LastIndexByte(l, '"')-8] + "\n" }
+	// A main-like line: one field more than the format.
+	extra := func(i int) string { return strings.TrimSuffix(good(i), "\n") + ` "10.0.0.9"` + "\n" }
+	gen := func(parts ...any) string {
+		var b strings.Builder
+		i := 0
+		for k := 0; k < len(parts); k += 2 {
+			for range parts[k].(int) {
+				b.WriteString(parts[k+1].(func(int) string)(i))
+				i++
+			}
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name      string
+		content   string
+		refused   bool
+		probed    int   // lines tried, when refused
+		firstBad  int64 // line number of the first malformed line, when refused
+		lines     int64 // when imported
+		malformed int64
+	}{
+		{"a JSON log read as text", gen(50, jsonLine), true, 50, 1, 0, 0},
+		{"extra fields on every line", gen(300, extra), true, 100, 1, 0, 0},
+		{"60 of the first 100 malformed", gen(40, good, 60, cut), true, 100, 41, 0, 0},
+		{"half of the first 100 malformed", gen(50, cut, 50, good), false, 0, 0, 100, 50},
+		{"good start, bad end", gen(100, good, 200, jsonLine), false, 0, 0, 300, 200},
+		{"a few cut lines among good ones", gen(10, good, 1, cut, 10, good, 1, cut), false, 0, 0, 22, 2},
+		{"a short file, 2 of 3 bad", gen(1, good, 2, cut), true, 3, 2, 0, 0},
+		{"a short file, 1 of 3 bad", gen(1, cut, 2, good), false, 0, 0, 3, 1},
+		{"empty lines", gen(1, good) + "\n\n", true, 3, 2, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			log := filepath.Join(t.TempDir(), "access.log")
+			write(t, log, tc.content)
+			e := newEnv(t, log)
+			ctx := context.Background()
+			r, err := IngestFile(ctx, e.st, e.src, log, Options{CommitBytes: 2048, ChunkSize: 1024})
+			if !tc.refused {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Lines != tc.lines || r.Malformed != tc.malformed || r.To != int64(len(tc.content)) {
+					t.Fatalf("lines=%d malformed=%d offset=%d, want %d, %d, %d", r.Lines, r.Malformed, r.To, tc.lines, tc.malformed, len(tc.content))
+				}
+				if n := min(tc.malformed, store.SamplesKept); int64(len(r.Samples)) != n {
+					t.Errorf("%d samples, want %d", len(r.Samples), n)
+				}
+				return
+			}
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("err = %v, want a *FormatError", err)
+			}
+			if fe.Lines != tc.probed || fe.Path != log || !fe.Refused() || fe.Malformed[0].Line != tc.firstBad || fe.Malformed[0].Reason == "" ||
+				!strings.Contains(err.Error(), log+": refused, nothing imported") || !strings.Contains(err.Error(), fmt.Sprintf("; line %d: ", tc.firstBad)) {
+				t.Errorf("refused with %v (%d lines tried, first bad %+v); want %d tried, the first bad on line %d",
+					err, fe.Lines, fe.Malformed[0], tc.probed, tc.firstBad)
+			}
+			if r.Lines != 0 || r.To != 0 || r.Commits != 0 {
+				t.Errorf("result %+v, want nothing read", r.Result)
+			}
+			if _, known, err := e.st.Source(ctx, r.Fingerprint); err != nil || known {
+				t.Errorf("the refused file is known to the store (%v): its offset moved", err)
+			}
+			if c := e.counts(); len(c) != 0 {
+				t.Errorf("counts = %v, want none", c)
+			}
+			// ProbeFile, what validate uses, says the same.
+			pr, err := e.src.ProbeFile(log)
+			if err != nil || !pr.Refused() || pr.Lines != tc.probed {
+				t.Errorf("ProbeFile: %+v, %v", pr, err)
+			}
+		})
+	}
+}
+
+// TestProbeOnlyAtStart checks that a file already read is not probed again:
+// lines appended to it count as malformed, as before.
+func TestProbeOnlyAtStart(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "access.log")
+	first := line(t0, "GET", "/a", 200, "0.010")
+	write(t, log, first)
 	e := newEnv(t, log)
-	r, err := IngestFile(context.Background(), e.st, e.src, log, Options{})
-	if err != nil {
-		t.Fatal(err)
+	ctx := context.Background()
+	if r, err := IngestFile(ctx, e.st, e.src, log, Options{}); err != nil || r.Lines != 1 {
+		t.Fatalf("first read: %+v, %v", r, err)
 	}
-	if r.Lines != 50 || r.Malformed != 50 || len(r.Samples) != store.SamplesKept {
-		t.Fatalf("lines=%d malformed=%d samples=%d, want 50, 50, %d", r.Lines, r.Malformed, len(r.Samples), store.SamplesKept)
+	write(t, log, first+"junk\njunk\n")
+	r, err := IngestFile(ctx, e.st, e.src, log, Options{})
+	if err != nil || r.Lines != 2 || r.Malformed != 2 {
+		t.Fatalf("appended junk: %+v, %v; want 2 malformed lines", r.Result, err)
 	}
-	if s := r.Samples[0]; s.Line != 1 || s.Path != log || !strings.Contains(s.Excerpt, `{"time"`) || s.Reason == "" {
-		t.Errorf("first sample = %+v", s)
+	if r.Samples[0].Line != 2 {
+		t.Errorf("first sample on line %d, want 2", r.Samples[0].Line)
 	}
-	if r.To != int64(b.Len()) {
-		t.Errorf("offset %d, want %d: malformed lines are consumed", r.To, b.Len())
-	}
-	if c := e.counts(); len(c) != 0 {
-		t.Errorf("counts = %v, want none", c)
-	}
-	samples, err := e.st.Samples(context.Background(), r.Fingerprint)
-	if err != nil || len(samples) != store.SamplesKept {
-		t.Errorf("stored samples = %d, %v", len(samples), err)
+}
+
+// TestProbeStdin checks that a refused stream says so too.
+func TestProbeStdin(t *testing.T) {
+	e := newEnv(t, filepath.Join(t.TempDir(), "access.log"))
+	_, err := IngestStdin(context.Background(), e.st, e.src, strings.NewReader("a\nb\nc\n"), Options{})
+	var fe *FormatError
+	if !errors.As(err, &fe) || fe.Lines != 3 || len(fe.Malformed) != 3 || !strings.HasPrefix(err.Error(), "stdin: refused") {
+		t.Fatalf("err = %v, want stdin refused after 3 lines", err)
 	}
 }
 

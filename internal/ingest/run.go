@@ -97,7 +97,9 @@ const (
 
 // Run reads st to its end, committing cells and the new offset every
 // CommitBytes and at the end. On error the last commit stands: the caller can
-// resume from the stored offset.
+// resume from the stored offset. A stream read from its start is refused
+// whole, with a *FormatError and before anything is committed, when its
+// first lines do not fit the format (see ProbeLines).
 func Run(ctx context.Context, c Committer, src *Source, st Stream, opts Options) (Result, error) {
 	src.mu.Lock()
 	defer src.mu.Unlock()
@@ -112,8 +114,28 @@ func Run(ctx context.Context, c Committer, src *Source, st Stream, opts Options)
 	}
 	r := &run{ctx: ctx, c: c, src: src, st: st, opts: opts, committed: st.From, line: st.Line}
 	r.res.To = st.From
+	if st.From == 0 {
+		if err := r.probe(); err != nil {
+			return r.res, err
+		}
+	}
 	err := r.read()
 	return r.res, err
+}
+
+// probe reads the first ChunkSize bytes of a stream read from its start and
+// refuses the stream, a *FormatError, when its first lines do not fit the
+// format (see ProbeLines); otherwise the run reads them again.
+func (r *run) probe() error {
+	head, eof, err := readHead(r.st.R, ChunkSize)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", r.st.Path, err)
+	}
+	if pr := r.src.probe(r.st.Path, head, eof && r.st.Final, r.st.Line); pr.Refused() {
+		return &FormatError{*pr}
+	}
+	r.st.R = io.MultiReader(bytes.NewReader(head), r.st.R)
+	return nil
 }
 
 type run struct {
@@ -245,7 +267,7 @@ func (r *run) next(buf []byte) *chunk {
 		default:
 			// A full buffer without a newline: a line longer than MaxLine.
 			r.pending = append(r.pending, &chunk{lines: 1, malformed: 1, samples: []sample{{
-				line: 1, reason: fmt.Sprintf("line longer than %d bytes", r.opts.MaxLine), excerpt: excerpt(buf),
+				line: 1, reason: fmt.Sprintf("line longer than %d bytes", r.opts.MaxLine), excerpt: excerpt(buf[:min(len(buf), excerptBytes)]),
 			}}})
 			r.consumed += int64(len(buf))
 			r.skipping = true
@@ -354,9 +376,14 @@ func (r *run) wait() error {
 	return nil
 }
 
+// excerpt returns a line as its sample shows it, as valid UTF-8: whole up to
+// excerptBytes, else its start and its end, where a line cut short or one
+// with more fields than the format shows.
 func excerpt(b []byte) string {
-	if len(b) > excerptBytes {
-		b = b[:excerptBytes]
+	valid := func(b []byte) string { return string(bytes.ToValidUTF8(b, []byte("\uFFFD"))) }
+	if len(b) <= excerptBytes {
+		return valid(b)
 	}
-	return string(bytes.ToValidUTF8(b, []byte("\uFFFD")))
+	const tail = excerptBytes / 3
+	return valid(b[:excerptBytes-tail]) + "…" + valid(b[len(b)-tail:])
 }

@@ -169,10 +169,6 @@ func (w *worker) process(c *chunk) {
 		if n := len(l); n > 0 && l[n-1] == '\r' {
 			l = l[:n-1]
 		}
-		if len(l) == 0 {
-			w.malformed(c, line, l, "empty line")
-			continue
-		}
 		w.line(c, line, l)
 	}
 	c.lines = line
@@ -184,12 +180,8 @@ func (w *worker) line(c *chunk, n int64, l []byte) {
 	var rec logformat.Record
 	r := &rec
 	// Parse resets r.
-	if err := w.parser.Parse(l, r); err != nil {
-		w.malformed(c, n, l, err.Error())
-		return
-	}
-	if r.Time <= 0 {
-		w.malformed(c, n, l, "no time")
+	if why := parse(w.parser, l, r); why != "" {
+		w.malformed(c, n, l, why)
 		return
 	}
 	if c.firstTS == 0 || r.Time < c.firstTS {

@@ -28,6 +28,7 @@ type step struct {
 	v      Var
 	kind   scanKind
 	quoted bool   // lit starts with '"' and a backslash-escaped '"' does not end the value
+	shaped bool   // the value has a shape (time, status, number, list): text after it shows
 	lit    []byte // the literal after the variable; empty for the last variable
 	stop   byte   // for scanList: first byte of lit, which also ends an element
 
@@ -38,10 +39,13 @@ type step struct {
 
 // program is a compiled text format: a leading literal, then steps.
 type program struct {
-	lead     []byte
-	errLead  *ParseError
-	steps    []step
-	trimLast bool // ignore trailing spaces after the last variable
+	lead    []byte
+	errLead *ParseError
+	steps   []step
+	// line is set for a whole line's format (not a JSON value's): the line
+	// must end where the format does, but for trailing spaces.
+	line        bool
+	errTrailing *ParseError // text after the end of the format
 }
 
 // Compile compiles an nginx log_format for parsing lines written with it.
@@ -104,10 +108,24 @@ func compileSource(src source, esc Escape) (*Parser, error) {
 	if prog == nil {
 		return nil, &CompileError{Pos: src.at(0), Msg: "format has no variables"}
 	}
-	prog.trimLast = true
+	prog.line = true
+	prog.errTrailing = newParseError(VarNone, "unexpected text after the end of the format (it ends with "+strings.TrimSpace(formatEnd(items))+")")
 	p.text = *prog
 	p.has = has
 	return p, nil
+}
+
+// formatEnd returns how a format's items end, for errors: its last variable
+// and the literal after it.
+func formatEnd(items []item) string {
+	end := ""
+	for i := len(items) - 1; i >= 0; i-- {
+		if items[i].name != "" {
+			return "$" + items[i].name + end
+		}
+		end = items[i].lit
+	}
+	return end
 }
 
 // tokenize splits src.text[start:end] into literals and variables.
@@ -228,6 +246,7 @@ func newStep(v Var, name, lit string, esc Escape) step {
 			s.stop = lit[0]
 		}
 	}
+	s.shaped = s.kind != scanDelim || quoteFree(v)
 	dollar := "$" + name
 	s.errValue = newParseError(v, dollar+": "+valueProblem(v))
 	s.errMissing = newParseError(v, "line too short: missing "+dollar)

@@ -16,10 +16,14 @@
 // or ${name}. Preset returns the well-known formats (combined, main, common,
 // json). A format compiles to a sequence of literals and variables; each
 // variable's value ends where the literal after it next occurs, so two
-// variables must be separated by a literal. The last variable runs to the end
-// of the line (trailing spaces ignored); bytes after the format's last
-// literal are ignored. When the literal after a value starts with '"', a '"'
-// escaped with a backslash does not end the value (except with escape=none).
+// variables must be separated by a literal. A line must end where the format
+// does, trailing spaces and tabs aside: text after the format's last literal,
+// or after the value of its last variable when that value has a shape (a
+// time, a status, a number, an upstream list), is an error, so a log with
+// more fields than its format (a main log read as combined) does not parse;
+// a last variable of free text runs to the end of the line. When the literal
+// after a value starts with '"', a '"' escaped with a backslash does not end
+// the value (except with escape=none).
 //
 // A value that contains the literal after it is ambiguous and will be cut
 // short: with escape=none, a '"' inside a quoted value; with any escaping, a

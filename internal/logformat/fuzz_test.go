@@ -32,13 +32,23 @@ func fuzzParse(t *testing.T, p *Parser, line []byte) {
 		t.Fatalf("warm parser disagrees with a fresh one (-fresh +warm):\n%s", diff)
 	}
 	// What ingest parses: only some variables, maybe jumping to the last '"'.
+	// A line that parses whole parses so too, to the same fields.
 	q := p.Clone()
-	q.Need(VarTimeLocal, VarTimeISO8601, VarMsec, VarRequest, VarStatus, VarRequestTime)
+	q.Need(ingestNeeds...)
 	var r3 Record
 	if err := q.Parse(line, &r3); err != nil {
-		var pe *ParseError
-		if !errors.As(err, &pe) {
-			t.Fatalf("Parse with Need returned %T %v, want a *ParseError", err, err)
+		t.Fatalf("Parse with Need: %v; without: ok", err)
+	}
+	if r3.Time != r1.Time || r3.Status != r1.Status || r3.RequestTime != r1.RequestTime ||
+		string(r3.URI) != string(r1.URI) || string(r3.Method) != string(r1.Method) || string(r3.Host) != string(r1.Host) {
+		t.Fatalf("with Need %+v, without %+v", toView(&r3), toView(&r1))
+	}
+	// A text line must end where its format does: text after a format
+	// ending with a literal is an error, both ways.
+	if steps := p.text.steps; p.root == nil && len(steps) > 0 && len(steps[len(steps)-1].lit) > 0 {
+		longer := append(line[:len(line):len(line)], " x"...)
+		if p.Parse(longer, &r1) == nil || q.Parse(longer, &r3) == nil {
+			t.Fatalf("text after the end of the format accepted: %q", longer)
 		}
 	}
 }
@@ -49,6 +59,11 @@ func FuzzParseCombined(f *testing.F) {
 	f.Add([]byte(`1.2.3.4 - - [29/Feb/2024:00:00:00 +1400] "GET /a\x22b?c#d HTTP/2.0" 000 0 "" "\xE2\x82\xAC"`))
 	f.Add([]byte(`1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 2`))
 	f.Add([]byte("\x00\xff\"\\"))
+	f.Add([]byte(`1.2.3.4 - - [20/May/2015:12:05:17 +0000] "GET /c.py HTTP/1.1" 200 235 "-" "Mozilla/5.0 (compatible; Googlebot/2.1`))
+	f.Add([]byte(combinedLine + ` "10.0.0.1"`))
+	f.Add([]byte(combinedLine + ` rt=0.123`))
+	f.Add([]byte(combinedLine + ` "-" rt=0.123`))
+	f.Add([]byte(`1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "x\"`))
 	combined := mustPreset(f, "combined")
 	main := mustPreset(f, "main")
 	f.Fuzz(func(t *testing.T, line []byte) {
@@ -66,6 +81,8 @@ func FuzzParseCustom(f *testing.F) {
 	f.Add([]byte(`- [-] "-" 499 0.000 - "-" - - "-" -`))
 	f.Add([]byte(`1 [2023-11-14T22:13:20Z] "" 400 1 -, - "" -, - 1 "" -`))
 	f.Add([]byte(`1 [2023-11-14T22:13:20.123456-12:00] "GET /" 204 99999999999 1.5`))
+	f.Add([]byte(`- [-] "-" 499 0.000 - "-" - - "-" - example.com`))
+	f.Add([]byte(`- [-] "-" 499 0.000 - "-" - - "-" 0.1, 0.2 : 0.3 rt=1`))
 	p := mustCompile(f, fuzzCustomFormat, EscapeDefault)
 	pj := mustCompile(f, fuzzCustomFormat, EscapeJSON)
 	f.Fuzz(func(t *testing.T, line []byte) {

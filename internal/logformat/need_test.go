@@ -26,9 +26,12 @@ func TestNeed(t *testing.T) {
 	if diff := cmp.Diff(want, some); diff != "" {
 		t.Errorf("with Need (-want +got):\n%s", diff)
 	}
-	// Bytes after the last needed variable are not checked.
-	if err := p.Parse([]byte(`10.0.0.1 - bob [20/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 x "r" "u" 0.250 junk junk`), &some); err != nil {
+	// Unneeded values are not checked, but the line must end with the format.
+	if err := p.Parse([]byte(`10.0.0.1 - bob [20/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 x "r" "u" 0.250 junk`), &some); err != nil {
 		t.Errorf("unneeded junk: %v", err)
+	}
+	if err := p.Parse([]byte(`10.0.0.1 - bob [20/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 1 "r" "u" 0.250 0.1 rt=1`), &some); err == nil {
+		t.Error("text after the end of the format accepted")
 	}
 	// Needed values are still checked.
 	if err := p.Parse([]byte(`10.0.0.1 - bob [20/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 2x0 1 "r" "u" 0.250 0.1`), &some); err == nil {

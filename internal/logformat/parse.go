@@ -27,14 +27,14 @@ type Parser struct {
 	lastLocal  lastTime
 
 	// need is the set of variables the caller uses (0: all). Others are
-	// delimited but not decoded, and a text format stops after the last
-	// needed one (stop).
+	// delimited but not decoded.
 	need uint64
-	stop int
 	// Steps jumpFrom up to jumpTo are unneeded and end with the line's last
 	// '"', the jumpQuote-th byte of step jumpTo-1's literal: runTop finds it
-	// from the end instead of scanning those values (-1: no jump).
-	jumpFrom, jumpTo, jumpQuote int
+	// from the end instead of scanning those values (-1: no jump), checking
+	// that the bytes jumped over hold the jumpQuotes '"' of the literals
+	// before it.
+	jumpFrom, jumpTo, jumpQuote, jumpQuotes int
 }
 
 // state tracks, during one Parse, which source filled the Record fields that
@@ -53,18 +53,20 @@ func (p *Parser) Clone() *Parser {
 }
 
 // Need restricts parsing to the variables the caller uses; the others are
-// still delimited but neither decoded nor checked, and a text format stops
-// after the last needed variable, so bytes after it are not checked either.
-// Record fields filled only by other variables stay unset. With no
-// arguments every variable is parsed again.
+// still delimited but neither decoded nor checked. Record fields filled only
+// by other variables stay unset. With no arguments every variable is parsed
+// again. Either way the line must have the format's shape to its end: a line
+// cut short or with text after the format's end is an error.
 //
 // When a run of unneeded variables ends with a literal holding '"' after
 // which only numbers and times follow (`"$http_referer" "$http_user_agent"
 // $request_time`), the parser finds the end of that run by the line's last
-// '"' instead of scanning every value in it: the literals inside the run
-// are then not checked either. Nginx escapes '"' in values, so on lines it
-// wrote both ways find the same fields; when the last '"' is not followed by
-// the literal, the line is scanned step by step.
+// '"' instead of scanning every value in it, and only counts the '"' in it:
+// the other literals inside the run are not checked. Nginx escapes '"' in
+// values, so on lines it wrote both ways find the same fields; when the last
+// '"' is not where the format puts it, or the run holds another number of
+// '"' than its literals, or anything after it fails, the line is scanned
+// step by step, which decides.
 func (p *Parser) Need(vars ...Var) {
 	p.need = 0
 	p.jumpFrom, p.jumpTo = -1, -1
@@ -73,23 +75,14 @@ func (p *Parser) Need(vars ...Var) {
 			p.need |= 1 << v
 		}
 	}
-	p.stop = len(p.text.steps)
-	if p.need == 0 {
-		return
+	if p.need != 0 {
+		p.planJump()
 	}
-	p.stop = 0
-	for i := len(p.text.steps) - 1; i >= 0; i-- {
-		if p.need&(1<<p.text.steps[i].v) != 0 {
-			p.stop = i + 1
-			break
-		}
-	}
-	p.planJump()
 }
 
-// planJump sets the jump of runTop for the needed steps, if there is one.
+// planJump sets the jump of runTop, if there is one.
 func (p *Parser) planJump() {
-	steps := p.text.steps[:p.stop]
+	steps := p.text.steps
 	last := -1 // the last step whose literal holds a '"'
 	for i := len(steps) - 1; i >= 0; i-- {
 		if q := bytes.LastIndexByte(steps[i].lit, '"'); q >= 0 {
@@ -107,7 +100,10 @@ func (p *Parser) planJump() {
 	for from > 0 && p.need&(1<<steps[from-1].v) == 0 {
 		from--
 	}
-	p.jumpFrom, p.jumpTo = from, last+1
+	p.jumpFrom, p.jumpTo, p.jumpQuotes = from, last+1, 0
+	for _, s := range steps[from:last] {
+		p.jumpQuotes += bytes.Count(s.lit, []byte{'"'})
+	}
 }
 
 // quoteFree reports whether a value of v can never hold a '"', whatever the
@@ -147,9 +143,9 @@ func (p *Parser) HasLatency() bool {
 // p's scratch buffer has grown to fit the longest line with escapes seen.
 //
 // A line that does not fit the format yields a *ParseError; r then holds the
-// fields parsed before the failure. Bytes after the last literal of the
-// format are ignored, so a format that is a prefix of the real one (combined
-// for a main log) still parses.
+// fields parsed before the failure. A line must end where the format does
+// (spaces and tabs aside): a line with more fields than the format (a main
+// log read as combined) or cut short is an error.
 func (p *Parser) Parse(line []byte, r *Record) error {
 	if n := len(line); n > 0 && line[n-1] == '\n' {
 		line = line[:n-1]
@@ -174,40 +170,56 @@ func (p *Parser) Parse(line []byte, r *Record) error {
 	return nil
 }
 
-// runTop parses line with the text program, up to the last needed step,
-// jumping over the unneeded steps before the last quote when it can (see
-// Need).
+// runTop parses line with the text program, jumping over unneeded steps
+// before the last quote when it can (see Need), and checks that the line ends
+// where the format does.
 func (p *Parser) runTop(line []byte, r *Record, st *state) error {
 	prog := &p.text
-	if p.need == 0 {
-		return p.run(prog, line, r, st)
-	}
 	if !hasPrefix(line, prog.lead) {
 		return prog.errLead
 	}
-	pos := len(prog.lead)
-	if p.jumpFrom < 0 {
-		_, err := p.runSteps(prog, 0, p.stop, line, pos, r, st)
-		return err
+	n := len(prog.steps)
+	if p.need != 0 && p.jumpFrom >= 0 {
+		pos, err := p.runSteps(prog, 0, p.jumpFrom, line, len(prog.lead), r, st)
+		if err != nil {
+			return err
+		}
+		// The last '"' of the line is the last one of the literal ending the
+		// skipped run, since no later literal or value holds one.
+		s := &prog.steps[p.jumpTo-1]
+		if q := bytes.LastIndexByte(line, '"') - p.jumpQuote; q >= pos && hasPrefix(line[q:], s.lit) &&
+			!(s.quoted && escaped(line, q)) && bytes.Count(line[pos:q], []byte{'"'}) == p.jumpQuotes {
+			if end, err := p.runSteps(prog, p.jumpTo, n, line, q+len(s.lit), r, st); err == nil && blank(line[end:]) {
+				return nil
+			}
+		}
+		// Not where it should be: the line is malformed or odd; the step by
+		// step scan decides, from a clean record.
+		r.Reset()
+		*st = state{}
+		p.scratch = p.scratch[:0]
 	}
-	pos, err := p.runSteps(prog, 0, p.jumpFrom, line, pos, r, st)
+	end, err := p.runSteps(prog, 0, n, line, len(prog.lead), r, st)
 	if err != nil {
 		return err
 	}
-	// The last '"' of the line is the last one of the literal ending the
-	// skipped run, since no later literal or value holds one.
-	lit := prog.steps[p.jumpTo-1].lit
-	if q := bytes.LastIndexByte(line, '"') - p.jumpQuote; q >= pos && hasPrefix(line[q:], lit) {
-		_, err = p.runSteps(prog, p.jumpTo, p.stop, line, q+len(lit), r, st)
-		return err
+	if !blank(line[end:]) {
+		return prog.errTrailing
 	}
-	// Not where it should be: the line is malformed or odd; the step by
-	// step scan decides.
-	_, err = p.runSteps(prog, p.jumpFrom, p.stop, line, pos, r, st)
-	return err
+	return nil
 }
 
-// run parses line with prog.
+// blank reports whether s holds only spaces and tabs.
+func blank(s []byte) bool {
+	for _, c := range s {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// run parses a JSON value with prog.
 func (p *Parser) run(prog *program, line []byte, r *Record, st *state) error {
 	if !hasPrefix(line, prog.lead) {
 		return prog.errLead
@@ -225,9 +237,20 @@ func (p *Parser) runSteps(prog *program, from, to int, line []byte, pos int, r *
 		var n int
 		if len(s.lit) == 0 {
 			n = len(rest)
-			if prog.trimLast {
+			if prog.line {
 				for n > 0 && (rest[n-1] == ' ' || rest[n-1] == '\t') {
 					n--
+				}
+				if s.shaped {
+					// A blank before the value's last word may be text
+					// after the value: the shape tells.
+					k := n - 1
+					for k >= 0 && rest[k] != ' ' && rest[k] != '\t' {
+						k--
+					}
+					if k >= 0 && s.overruns(rest[:n], k) {
+						return pos, prog.errTrailing
+					}
 				}
 			}
 			if n == 0 && needsValue(s.v) && !p.emptyUnset {
@@ -252,6 +275,21 @@ func (p *Parser) runSteps(prog *program, from, to int, line []byte, pos int, r *
 		pos += n + len(s.lit)
 	}
 	return pos, nil
+}
+
+// overruns reports whether val, the rest of the line given to the format's
+// last variable, holds more than a value of it (text after the end of the
+// format), knowing that its last blank is val[k]. Only values with a shape
+// (times, statuses, numbers, lists) tell; free text runs to the end of the
+// line.
+func (s *step) overruns(val []byte, k int) bool {
+	switch s.kind {
+	case scanTimeLocal: // "10/Oct/2000:13:55:36 -0700": one blank, at 20
+		return k > 20
+	case scanList: // blanks only in ", " and " : "
+		return k > 0 && val[k-1] != ',' && val[k-1] != ':'
+	}
+	return true // times in ISO 8601, statuses and numbers have no blank
 }
 
 // valueLen returns the length of the value at the start of rest, which is

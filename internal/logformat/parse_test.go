@@ -35,7 +35,7 @@ func TestParsePresets(t *testing.T) {
 			*v = combinedView()
 			v.XForwardedFor = "198.51.100.1, 10.0.0.1"
 		})},
-		{"combined on a main line ignores the extra field", "combined", combinedLine + ` "198.51.100.1"`, combinedView()},
+		{"combined with trailing spaces", "combined", combinedLine + " \t ", combinedView()},
 		{"common", "common", `127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326`,
 			with(func(v *view) {
 				v.Time = ms(2000, time.October, 10, 20, 55, 36, 0)

@@ -27,9 +27,10 @@ type Follower struct {
 	interval time.Duration
 	wake     <-chan time.Time
 
-	mu     sync.Mutex
-	done   map[string]fileStamp // compressed files fully read: skip until they change
-	states map[string]*State    // by configured log
+	mu      sync.Mutex
+	done    map[string]fileStamp // compressed files fully read: skip until they change
+	refused map[string]fileStamp // files whose lines do not fit the format: skip until they change
+	states  map[string]*State    // by configured log
 }
 
 type fileStamp struct {
@@ -104,7 +105,7 @@ func New(st ingest.StateStore, sources []*ingest.Source, opts Options) *Follower
 		opts.Interval = DefaultInterval
 	}
 	f := &Follower{store: st, sources: sources, log: opts.Log, interval: opts.Interval, wake: opts.Wake,
-		done: map[string]fileStamp{}, states: map[string]*State{}}
+		done: map[string]fileStamp{}, refused: map[string]fileStamp{}, states: map[string]*State{}}
 	for _, s := range sources {
 		f.states[s.Log] = &State{Log: s.Log, Service: s.Service.Name}
 	}
@@ -157,13 +158,26 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 		stamp := fileStamp{fi.Size(), fi.ModTime()}
 		f.mu.Lock()
 		seen, ok := f.done[p]
+		refused, wasRefused := f.refused[p]
 		f.mu.Unlock()
-		if ok && seen == stamp {
+		if ok && seen == stamp || wasRefused && refused == stamp {
 			continue
 		}
 		res, err := ingest.IngestFile(ctx, f.store, s, p, ingest.Options{})
+		var fe *ingest.FormatError
 		switch {
 		case errors.Is(err, ingest.ErrNotReady), errors.Is(err, fs.ErrNotExist):
+			continue
+		case errors.As(err, &fe):
+			// Refused whole, nothing stored: said once per file, tried
+			// again when it changes (a fixed format needs a restart).
+			if !wasRefused {
+				f.log.Warn("log file refused: its first lines do not fit the format", "path", p, "err", err)
+			}
+			f.mu.Lock()
+			f.refused[p] = stamp
+			f.mu.Unlock()
+			f.fail(st, now, err)
 			continue
 		case err != nil:
 			if ctx.Err() == nil {
@@ -172,11 +186,12 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 			}
 			continue
 		}
+		f.mu.Lock()
+		delete(f.refused, p)
 		if res.Gzip {
-			f.mu.Lock()
 			f.done[p] = stamp
-			f.mu.Unlock()
 		}
+		f.mu.Unlock()
 		behind += res.Partial
 		f.mu.Lock()
 		if res.Lines > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -277,5 +278,36 @@ func TestStateJSON(t *testing.T) {
 	b, _ = json.Marshal(State{LastData: at})
 	if !strings.Contains(string(b), `"last_data":"2026-11-02T10:00:00Z"`) {
 		t.Errorf("%s: want the time", b)
+	}
+}
+
+// TestRefusedFile: a file whose first lines do not fit the format is
+// refused whole (nothing stored), said once in the log and in the source's
+// state, skipped while it does not change, and tried again when it does.
+func TestRefusedFile(t *testing.T) {
+	e := newEnv(t, "access.log")
+	var logged strings.Builder
+	e.f = New(e.st, e.f.sources, Options{Log: slog.New(slog.NewTextHandler(&logged, nil))})
+	writeTo(t, e.log, strings.Repeat(`{"status":200}`+"\n", 5))
+	refusals := func() int { return strings.Count(logged.String(), "log file refused") }
+	for i := range 3 {
+		if i == 2 {
+			writeTo(t, e.log, `{"status":500}`+"\n") // changed: tried again, not said again
+		}
+		e.f.Poll(context.Background(), time.Now())
+		st := e.f.States()[0]
+		if !strings.Contains(st.LastError, "refused, nothing imported: ") || !strings.Contains(st.Broken(), "do not fit the format") {
+			t.Fatalf("poll %d: state %+v, want the refusal", i, st)
+		}
+		if n := refusals(); n != 1 {
+			t.Fatalf("poll %d: refusal logged %d times, want once:\n%s", i, n, logged.String())
+		}
+		e.expect(0)
+	}
+	e.append(e.log, 20) // now mostly good: read, the 6 bad lines count as malformed
+	e.f.Poll(context.Background(), time.Now())
+	e.expect(20)
+	if st := e.f.States()[0]; st.Lines != 26 || st.Malformed != 6 || st.Broken() != "" {
+		t.Errorf("state %+v, want 26 lines, 6 malformed, not broken", st)
 	}
 }
