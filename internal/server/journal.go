@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -44,6 +45,15 @@ func decodeJSON(r *http.Request, limit int64, what string, v any) error {
 	return nil
 }
 
+// checkBodyTime refuses a body's "at" outside the times a request may name
+// (unset is now).
+func checkBodyTime(at time.Time) error {
+	if at.IsZero() {
+		return nil
+	}
+	return checkTime("at", at.Format(time.RFC3339Nano), at)
+}
+
 // eventRequest is the body of POST /api/v1/events.
 type eventRequest struct {
 	Service     string    `json:"service"`
@@ -59,6 +69,9 @@ func (s *Server) apiAddEvent(r *http.Request) (any, error) {
 	}
 	var req eventRequest
 	if err := decodeJSON(r, 64<<10, "a change event", &req); err != nil {
+		return nil, err
+	}
+	if err := checkBodyTime(req.At); err != nil {
 		return nil, err
 	}
 	e, err := review.CheckChange(s.opts.Engine.Config(), store.ChangeEvent{
@@ -114,7 +127,7 @@ func decodeToilForm(r *http.Request) (toilRequest, error) {
 	}
 	f := r.PostForm
 	m, err := strconv.ParseFloat(f.Get("minutes"), 64)
-	if err != nil {
+	if err != nil || math.IsNaN(m) || math.IsInf(m, 0) {
 		return toilRequest{}, badParam("minutes", f.Get("minutes"), "a number of minutes")
 	}
 	return toilRequest{Minutes: m, Category: f.Get("category"), Tag: f.Get("tag"), Service: f.Get("service"), Description: f.Get("description")}, nil
@@ -132,6 +145,9 @@ func (s *Server) apiAddToil(r *http.Request) (any, error) {
 		req, err = decodeToilForm(r)
 	} else {
 		err = decodeJSON(r, 16<<10, "a toil entry", &req)
+	}
+	if err == nil {
+		err = checkBodyTime(req.At)
 	}
 	if err != nil {
 		return nil, err

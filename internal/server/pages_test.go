@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/headroomtest"
+	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/rum"
 )
 
