@@ -73,8 +73,9 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	history := alert.NewHistory(p.st, alert.HistoryOptions{Fresh: 2 * interval})
 	eng.SetAlerts(history)
 	opts := server.Options{
-		Listen: cfg.Server.Listen,
-		Log:    log,
+		Listen:      cfg.Server.Listen,
+		ExternalURL: cfg.Server.ExternalURL,
+		Log:         log,
 		Health: func(context.Context) (any, error) {
 			return map[string]any{"sources": f.States(), "store_bytes": p.st.Size()}, nil
 		},

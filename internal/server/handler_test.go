@@ -246,7 +246,7 @@ func TestWrites(t *testing.T) {
 			j := &fakeJournal{err: tc.journalErr}
 			s, _, _ := fakeServer(t, Options{Engine: fakeEngine{}, Journal: j})
 			req := httptest.NewRequest(http.MethodPost, tc.path, strings.NewReader(tc.body))
-			req.RemoteAddr = "127.0.0.1:4000"
+			req.RemoteAddr, req.Host = "127.0.0.1:4000", "127.0.0.1:8080"
 			if tc.form {
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}

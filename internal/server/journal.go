@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,25 +12,6 @@ import (
 	"github.com/headroom-slo/headroom/internal/review"
 	"github.com/headroom-slo/headroom/internal/store"
 )
-
-// checkWrite refuses a write it should not take. Writes (change events,
-// toil) need credentials when server.auth is set (the auth middleware
-// checks them); without auth they are taken only from this machine. Forms
-// must come from headroom's own pages (Origin).
-func (s *Server) checkWrite(r *http.Request) error {
-	if !s.opts.Auth.enabled() {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			return forbidden("writes need server.auth (a bearer token or basic auth) from other machines")
-		}
-	}
-	if o := r.Header.Get("Origin"); o != "" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			return forbidden("cross-origin write refused")
-		}
-	}
-	return nil
-}
 
 // decodeJSON reads a request body of at most limit bytes into v, refusing
 // fields v does not have; what names the body in an error.
@@ -64,7 +43,7 @@ type eventRequest struct {
 }
 
 func (s *Server) apiAddEvent(r *http.Request) (any, error) {
-	if err := s.checkWrite(r); err != nil {
+	if err := s.guard.check(r); err != nil {
 		return nil, err
 	}
 	var req eventRequest
@@ -136,7 +115,7 @@ func decodeToilForm(r *http.Request) (toilRequest, error) {
 // apiAddToil takes a toil entry as JSON, or as the dashboard's form (then
 // it redirects back to the review page).
 func (s *Server) apiAddToil(r *http.Request) (any, error) {
-	if err := s.checkWrite(r); err != nil {
+	if err := s.guard.check(r); err != nil {
 		return nil, err
 	}
 	var req toilRequest

@@ -4,8 +4,9 @@
 //
 // It is safe by default: it binds what it is told (127.0.0.1 unless
 // configured), can require a bearer token or basic auth on everything but
-// /healthz, sends a Content-Security-Policy that allows only its own assets
-// (no inline scripts or styles), and bounds every request in time.
+// /healthz, takes writes only from where they are allowed (origin.go),
+// sends a Content-Security-Policy that allows only its own assets (no
+// inline scripts or styles), and bounds every request in time.
 package server
 
 import (
@@ -80,8 +81,11 @@ type Beacons interface {
 // Options configure a Server.
 type Options struct {
 	Listen string
-	Health Health
-	Log    *slog.Logger
+	// ExternalURL is where people reach the dashboard (server.external_url):
+	// writes are taken under its host name, and forms from its origin.
+	ExternalURL string
+	Health      Health
+	Log         *slog.Logger
 	// Engine answers the dashboard's and the API's questions; without one
 	// only /healthz is served.
 	Engine Engine
@@ -118,6 +122,7 @@ type Server struct {
 	opts    Options
 	srv     *http.Server
 	ln      net.Listener
+	guard   writeGuard
 	pages   *pages
 	metrics *metrics
 	rumJS   *rumScript
@@ -142,7 +147,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Refresh == 0 {
 		opts.Refresh = 3 * time.Second
 	}
-	s := &Server{opts: opts}
+	s := &Server{opts: opts, guard: newWriteGuard(opts)}
 	var err error
 	if s.pages, err = newPages(); err != nil {
 		return nil, err
