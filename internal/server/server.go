@@ -12,8 +12,8 @@ package server
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -27,10 +27,36 @@ import (
 	"github.com/headroom-slo/headroom/internal/sli"
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
+	"github.com/headroom-slo/headroom/internal/tail"
 )
 
-// Health reports whether the process is working; it returns details to show.
-type Health func(ctx context.Context) (any, error)
+// health is what /healthz shows of the process.
+type health struct {
+	Sources    []tail.State `json:"sources"`
+	StoreBytes int64        `json:"store_bytes"`
+}
+
+// MaxBytesBehind is how many bytes of a log may wait unread before
+// /healthz says degraded. Polled every 250 ms, a log that keeps up has
+// little more than a partial line waiting.
+const MaxBytesBehind = 16 << 20
+
+// problems say why the process is degraded: a log it cannot read or commit
+// (tail.State.Broken: its last poll failed, or no file matches it), or one
+// more than MaxBytesBehind behind; none when it is healthy.
+func (h health) problems() []string {
+	var out []string
+	for _, st := range h.Sources {
+		if why := st.Broken(); why != "" {
+			out = append(out, fmt.Sprintf("log %s (service %s): %s", st.Log, st.Service, why))
+		}
+		if st.Behind > MaxBytesBehind {
+			out = append(out, fmt.Sprintf("log %s (service %s): %.1f MiB behind, more than %d MiB",
+				st.Log, st.Service, float64(st.Behind)/(1<<20), MaxBytesBehind>>20))
+		}
+	}
+	return out
+}
 
 // Auth is what a request must carry, besides to /healthz. Empty: nothing.
 type Auth struct {
@@ -84,14 +110,15 @@ type Options struct {
 	// ExternalURL is where people reach the dashboard (server.external_url):
 	// writes are taken under its host name, and forms from its origin.
 	ExternalURL string
-	Health      Health
 	Log         *slog.Logger
 	// Engine answers the dashboard's and the API's questions; without one
 	// only /healthz is served.
 	Engine Engine
-	// Sources reports the tailer's state per log, for /metrics.
+	// Sources reports each configured log's state, for /healthz and
+	// /metrics.
 	Sources SourcesFunc
-	// StoreSize reports the store's size in bytes, for /metrics.
+	// StoreSize reports the store's size in bytes, for /healthz and
+	// /metrics.
 	StoreSize func() int64
 	Auth      Auth
 	// Timeout bounds every request (default 10 s).
@@ -317,19 +344,32 @@ func (s *Server) Serve(ctx context.Context) error {
 	return err
 }
 
+// healthz is /healthz, never behind auth: 200 "ok"; 503 "degraded" with
+// the reasons when a log cannot be read or committed or is far behind; 503
+// "unhealthy" with the error when the logs' states cannot be told (the
+// store cannot be read).
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	body := map[string]any{"status": "ok"}
-	code := http.StatusOK
-	if s.opts.Health != nil {
-		details, err := s.opts.Health(r.Context())
-		body["details"] = details
-		if err != nil {
-			code = http.StatusServiceUnavailable
-			body["status"] = "unhealthy"
-			body["error"] = err.Error()
+	h := health{Sources: []tail.State{}}
+	if s.opts.StoreSize != nil {
+		h.StoreBytes = s.opts.StoreSize()
+	}
+	var err error
+	if s.opts.Sources != nil {
+		if h.Sources, err = s.opts.Sources(r.Context()); h.Sources == nil {
+			h.Sources = []tail.State{}
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(body)
+	body := map[string]any{"status": "ok", "details": h}
+	code := http.StatusOK
+	if reasons := h.problems(); len(reasons) > 0 {
+		code = http.StatusServiceUnavailable
+		body["status"] = "degraded"
+		body["reasons"] = reasons
+	}
+	if err != nil {
+		code = http.StatusServiceUnavailable
+		body["status"] = "unhealthy"
+		body["error"] = err.Error()
+	}
+	s.writeJSON(w, r, code, body)
 }
