@@ -116,6 +116,40 @@ func (m *metrics) instrument(pattern string, h http.Handler) http.Handler {
 	return promhttp.InstrumentHandlerDuration(m.duration.MustCurryWith(prometheus.Labels{"handler": pattern}), h)
 }
 
+// connections exposes the listener's connection counts.
+func (m *metrics) connections(l *connLimit) {
+	m.reg.MustRegister(connCollector{l})
+}
+
+// connCollector reads the listener's counts, once per scrape.
+type connCollector struct{ l *connLimit }
+
+var (
+	descConnsOpen = prometheus.NewDesc("headroom_http_connections_open",
+		"Connections to headroom's HTTP server open now; bounded (1024 by default).", nil, nil)
+	descConnsIdle = prometheus.NewDesc("headroom_http_connections_idle",
+		"Open connections waiting idle between requests (keep-alive); bounded (256 by default).", nil, nil)
+	descConnsRefused = prometheus.NewDesc("headroom_http_connections_refused_total",
+		"New connections closed at once because every open connection was busy with a request.", nil, nil)
+	descConnsEvicted = prometheus.NewDesc("headroom_http_connections_evicted_total",
+		"Quiet connections (idle, or without a request yet) closed to make room, at the bound of open or of idle connections.", nil, nil)
+)
+
+func (c connCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descConnsOpen
+	ch <- descConnsIdle
+	ch <- descConnsRefused
+	ch <- descConnsEvicted
+}
+
+func (c connCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.l.stats()
+	ch <- prometheus.MustNewConstMetric(descConnsOpen, prometheus.GaugeValue, float64(st.open))
+	ch <- prometheus.MustNewConstMetric(descConnsIdle, prometheus.GaugeValue, float64(st.idle))
+	ch <- prometheus.MustNewConstMetric(descConnsRefused, prometheus.CounterValue, float64(st.refused))
+	ch <- prometheus.MustNewConstMetric(descConnsEvicted, prometheus.CounterValue, float64(st.evicted))
+}
+
 // promLogger sends promhttp's errors to the server's log.
 type promLogger struct{ log *slog.Logger }
 

@@ -6,7 +6,8 @@
 // configured), can require a bearer token or basic auth on everything but
 // /healthz, takes writes only from where they are allowed (origin.go),
 // sends a Content-Security-Policy that allows only its own assets (no
-// inline scripts or styles), and bounds every request in time.
+// inline scripts or styles), bounds every request in time and the
+// connections it keeps open (conns.go).
 package server
 
 import (
@@ -110,7 +111,11 @@ type Options struct {
 	// ExternalURL is where people reach the dashboard (server.external_url):
 	// writes are taken under its host name, and forms from its origin.
 	ExternalURL string
-	Log         *slog.Logger
+	// MaxConns bounds the connections kept open (default
+	// DefaultMaxConns), MaxIdleConns those of them idle between requests
+	// (default DefaultMaxIdleConns).
+	MaxConns, MaxIdleConns int
+	Log                    *slog.Logger
 	// Engine answers the dashboard's and the API's questions; without one
 	// only /healthz is served.
 	Engine Engine
@@ -149,6 +154,7 @@ type Server struct {
 	opts    Options
 	srv     *http.Server
 	ln      net.Listener
+	conns   *connLimit
 	guard   writeGuard
 	pages   *pages
 	metrics *metrics
@@ -174,6 +180,12 @@ func New(opts Options) (*Server, error) {
 	if opts.Refresh == 0 {
 		opts.Refresh = 3 * time.Second
 	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	if opts.MaxIdleConns <= 0 {
+		opts.MaxIdleConns = DefaultMaxIdleConns
+	}
 	s := &Server{opts: opts, guard: newWriteGuard(opts)}
 	var err error
 	if s.pages, err = newPages(); err != nil {
@@ -187,14 +199,17 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.ln = ln
+	s.conns = newConnLimit(ln, opts.MaxConns, opts.MaxIdleConns)
+	s.ln = s.conns
+	s.metrics.connections(s.conns)
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      opts.Timeout + 5*time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         s.conns.track,
 		ErrorLog:          slog.NewLogLogger(opts.Log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
