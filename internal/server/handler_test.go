@@ -57,10 +57,12 @@ func TestStatusOf(t *testing.T) {
 }
 
 // fakeEngine answers every question with err, after blocking until the
-// request's context ends when block is set.
+// request's context ends when block is set. Its config is cfg, or one
+// service, web.
 type fakeEngine struct {
 	err   error
 	block bool
+	cfg   *config.Config
 }
 
 func (f fakeEngine) fail(ctx context.Context) error {
@@ -71,6 +73,9 @@ func (f fakeEngine) fail(ctx context.Context) error {
 }
 
 func (f fakeEngine) Config() *config.Config {
+	if f.cfg != nil {
+		return f.cfg
+	}
 	return &config.Config{Services: []config.Service{{Name: "web"}}}
 }
 func (f fakeEngine) ServiceNames() []string              { return []string{"web"} }

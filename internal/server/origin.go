@@ -99,3 +99,26 @@ func isLoopbackIP(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// rumOrigins are the origins browsers may send beacons from: every frontend
+// app's rum.origins; "*" allows any.
+type rumOrigins []string
+
+func newRUMOrigins(opts Options) rumOrigins {
+	var o rumOrigins
+	if opts.RUM == nil || opts.Engine == nil {
+		return o
+	}
+	for _, svc := range opts.Engine.Config().Services {
+		if svc.RUM != nil {
+			o = append(o, svc.RUM.Origins...)
+		}
+	}
+	return o
+}
+
+// allow says whether a page on origin may send beacons; the collector
+// checks each beacon against its own app's origins as well.
+func (o rumOrigins) allow(origin string) bool {
+	return origin != "" && (slices.Contains(o, "*") || slices.Contains(o, origin))
+}

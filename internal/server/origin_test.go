@@ -5,6 +5,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/rum"
 )
 
 // TestWriteRules: a write (here a change event) is taken only from where
@@ -117,5 +120,55 @@ func TestWriteGuardNames(t *testing.T) {
 	req.Header.Set("Origin", "https://headroom.example.com:8443")
 	if err := g.check(req); err != nil {
 		t.Errorf("a form from server.external_url's origin: %v", err)
+	}
+}
+
+// fakeBeacons takes every beacon.
+type fakeBeacons struct{}
+
+func (fakeBeacons) Accept(body []byte, origin, client string) error { return nil }
+func (fakeBeacons) Stats() rum.Stats                                { return rum.Stats{} }
+
+// TestRUMCORS: /api/v1/rum answers a preflight only for the frontend
+// apps' rum.origins, and tells no other origin it may read an answer.
+func TestRUMCORS(t *testing.T) {
+	app := func(origins ...string) config.Service {
+		return config.Service{Name: "shop", RUM: &config.RUM{Origins: origins}}
+	}
+	for _, tc := range []struct {
+		name    string
+		apps    []config.Service
+		method  string
+		origin  string
+		status  int
+		allowed bool // Access-Control-Allow-Origin is the origin
+	}{
+		{"preflight from the app", []config.Service{app("https://shop.example.com")}, http.MethodOptions, "https://shop.example.com", 204, true},
+		{"preflight from another app's page", []config.Service{{Name: "web"}, app("https://shop.example.com"), {Name: "blog", RUM: &config.RUM{Origins: []string{"https://blog.example.com"}}}},
+			http.MethodOptions, "https://blog.example.com", 204, true},
+		{"preflight from elsewhere", []config.Service{app("https://shop.example.com")}, http.MethodOptions, "https://evil.example", 403, false},
+		{"preflight from a lookalike", []config.Service{app("https://shop.example.com")}, http.MethodOptions, "https://shop.example.com.evil.example", 403, false},
+		{"preflight without an origin", []config.Service{app("https://shop.example.com")}, http.MethodOptions, "", 403, false},
+		{"preflight, any origin", []config.Service{app("*")}, http.MethodOptions, "https://anywhere.example", 204, true},
+		{"beacon from the app", []config.Service{app("https://shop.example.com")}, http.MethodPost, "https://shop.example.com", 204, true},
+		{"beacon from elsewhere", []config.Service{app("https://shop.example.com")}, http.MethodPost, "https://evil.example", 204, false}, // the collector refuses it
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _, _ := fakeServer(t, Options{Engine: fakeEngine{cfg: &config.Config{Services: tc.apps}}, RUM: fakeBeacons{}})
+			req := httptest.NewRequest(tc.method, "/api/v1/rum", strings.NewReader(`{}`))
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
+			}
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			acao := rec.Header().Get("Access-Control-Allow-Origin")
+			if rec.Code != tc.status || (acao == tc.origin && acao != "") != tc.allowed || (!tc.allowed && acao != "") {
+				t.Errorf("%s from %q = %d, Access-Control-Allow-Origin %q: want %d, allowed %v; %s", tc.method, tc.origin, rec.Code, acao, tc.status, tc.allowed, rec.Body)
+			}
+			if rec.Header().Get("Vary") != "Origin" {
+				t.Errorf("Vary %q, want Origin", rec.Header().Get("Vary"))
+			}
+		})
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/config"
@@ -156,6 +157,7 @@ type Server struct {
 	ln      net.Listener
 	conns   *connLimit
 	guard   writeGuard
+	origins rumOrigins
 	pages   *pages
 	metrics *metrics
 	rumJS   *rumScript
@@ -186,7 +188,7 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxIdleConns <= 0 {
 		opts.MaxIdleConns = DefaultMaxIdleConns
 	}
-	s := &Server{opts: opts, guard: newWriteGuard(opts)}
+	s := &Server{opts: opts, guard: newWriteGuard(opts), origins: newRUMOrigins(opts)}
 	var err error
 	if s.pages, err = newPages(); err != nil {
 		return nil, err
@@ -314,14 +316,12 @@ func (s *Server) auth(h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.BearerToken != "" {
-			const prefix = "Bearer "
-			if v := r.Header.Get("Authorization"); len(v) > len(prefix) && v[:len(prefix)] == prefix &&
-				subtle.ConstantTimeCompare([]byte(v[len(prefix):]), []byte(a.BearerToken)) == 1 {
+			if token, ok := bearerToken(r); ok && subtle.ConstantTimeCompare([]byte(token), []byte(a.BearerToken)) == 1 {
 				h.ServeHTTP(w, r)
 				return
 			}
 		}
-		if a.Username != "" {
+		if a.Username != "" { // r.BasicAuth reads the scheme in any case
 			if u, p, ok := r.BasicAuth(); ok &&
 				subtle.ConstantTimeCompare([]byte(u), []byte(a.Username)) == 1 &&
 				subtle.ConstantTimeCompare([]byte(p), []byte(a.Password)) == 1 {
@@ -334,6 +334,15 @@ func (s *Server) auth(h http.Handler) http.Handler {
 		}
 		s.apiError(w, r, clientErrorf(errUnauthorized, "credentials required"))
 	})
+}
+
+// bearerToken is the token of an Authorization: Bearer header. The scheme
+// is case-insensitive (RFC 7235: "bearer", "BEARER"), and spaces may
+// follow it.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimLeft(token, " ")
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
 }
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC() }
