@@ -9,6 +9,7 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/alert"
 	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/ingest"
 	"github.com/headroom-slo/headroom/internal/notify"
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/review"
@@ -82,13 +83,13 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 	history := alert.NewHistory(p.st, alert.HistoryOptions{Fresh: 2 * interval})
 	eng.SetAlerts(history)
 	opts := server.Options{
-		Listen: cfg.Server.Listen,
-		Log:    log,
-		Health: func(context.Context) (any, error) {
-			return map[string]any{"sources": f.States(), "store_bytes": p.st.Size()}, nil
+		Listen:      cfg.Server.Listen,
+		ExternalURL: cfg.Server.ExternalURL,
+		Log:         log,
+		Engine:      eng,
+		Sources: func(ctx context.Context) ([]tail.State, error) {
+			return committedStates(ctx, p.st, f.States())
 		},
-		Engine:    eng,
-		Sources:   f.States,
 		StoreSize: p.st.Size,
 		Auth:      auth,
 		Pinned:    pinned,
@@ -159,6 +160,28 @@ func sourceHealth(f *tail.Follower) func() []alert.SourceHealth {
 		}
 		return out
 	}
+}
+
+// committedStates are the tailer's states with each log's bytes behind
+// counted as `status` counts them: every byte of its files past the offset
+// committed to the store. (The tailer counts only the partial lines it
+// read, so a log whose commits fail would show nothing behind.)
+func committedStates(ctx context.Context, st *store.Store, states []tail.State) ([]tail.State, error) {
+	all, err := st.Sources(ctx)
+	if err != nil {
+		return states, err
+	}
+	for i, s := range states {
+		offsets := map[string]int64{}
+		for _, src := range all {
+			if src.Service == s.Service && src.Log == s.Log {
+				offsets[src.Fingerprint] = src.Offset
+			}
+		}
+		paths, _ := ingest.Expand(s.Log)
+		states[i].Behind = unreadBytes(paths, offsets)
+	}
+	return states, nil
 }
 
 // The server's backends are the engine, the store and the beacon collector.

@@ -3,11 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -146,5 +149,108 @@ notify:
 	r := run(t, "", "alerts", "--config", cfg, "--json")
 	if r.code != 0 || !strings.Contains(r.stdout, `"phase": "firing"`) {
 		t.Errorf("alerts after serve: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestServeHealthzFailingCommits: while the store refuses to commit a
+// log's progress (a trigger stands in for a full or broken disk), /healthz
+// says degraded (503) with the log and the error, and counts every byte of
+// the log not stored as behind, as `status` does; once commits work again
+// it says ok, nothing behind.
+func TestServeHealthzFailingCommits(t *testing.T) {
+	dir := t.TempDir()
+	line := func(i int) string {
+		ts := time.Now().UTC().Add(-time.Duration(100-i) * time.Second)
+		return fmt.Sprintf("10.0.0.1 - - [%s] \"GET /api/items/%d HTTP/1.1\" 200 10 \"-\" \"Mozilla\" 0.010 0.010\n", ts.Format("02/Jan/2006:15:04:05 -0700"), i)
+	}
+	logPath := filepath.Join(dir, "access.log")
+	var b strings.Builder
+	for i := range 10 {
+		b.WriteString(line(i))
+	}
+	writeFile(t, logPath, b.String())
+	cfg := filepath.Join(dir, "headroom.yaml")
+	writeFile(t, cfg, fmt.Sprintf(`storage: {dir: ./data}
+services:
+  - name: web
+    logs: [{path: ./access.log, log_format: '%s'}]
+`, logFormat))
+	if r := run(t, "", "import", "--config", cfg, "--quiet"); r.code != 0 {
+		t.Fatalf("import: %d %s", r.code, r.stderr)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "data", "headroom.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const failing = `CREATE TRIGGER no_insert BEFORE INSERT ON sources BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END;
+		CREATE TRIGGER no_update BEFORE UPDATE ON sources BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END;`
+	if _, err := db.Exec(failing); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unread int64
+	for i := 10; i < 60; i++ {
+		n, _ := f.WriteString(line(i))
+		unread += int64(n)
+	}
+	f.Close()
+
+	logs := &itest.SyncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	ret := make(chan int, 1)
+	go func() {
+		ret <- Run(ctx, []string{"serve", "--config", cfg, "--listen", "127.0.0.1:0"}, Stdio{In: strings.NewReader(""), Out: logs, Err: logs})
+	}()
+	defer func() {
+		cancel()
+		if code := <-ret; code != 0 {
+			t.Errorf("serve: exit %d: %s", code, logs)
+		}
+	}()
+	addr := regexp.MustCompile(`Dashboard: http://([^/]+)/`)
+	waitFor(t, func() bool { return addr.MatchString(logs.String()) }, logs.String)
+	url := "http://" + addr.FindStringSubmatch(logs.String())[1] + "/healthz"
+	type healthz struct {
+		Status  string
+		Reasons []string
+		Details struct {
+			Sources []struct {
+				Log    string
+				Behind int64 `json:"bytes_behind"`
+			}
+		}
+	}
+	var h healthz
+	var code int
+	get := func() {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		code, h = resp.StatusCode, healthz{}
+		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+			t.Fatalf("GET /healthz: %v", err)
+		}
+	}
+	waitFor(t, func() bool { get(); return h.Status == "degraded" }, func() string { return fmt.Sprintf("GET /healthz: %d %+v", code, h) })
+	if code != 503 || len(h.Reasons) != 1 || !strings.Contains(h.Reasons[0], "log "+logPath+" (service web)") || !strings.Contains(h.Reasons[0], "disk I/O error (test)") {
+		t.Errorf("GET /healthz while commits fail: %d %+v, want 503 with the log and its error", code, h)
+	}
+	if len(h.Details.Sources) != 1 || h.Details.Sources[0].Behind != unread {
+		t.Errorf("GET /healthz while commits fail: sources %+v, want %d bytes behind", h.Details.Sources, unread)
+	}
+
+	if _, err := db.Exec(`DROP TRIGGER no_insert; DROP TRIGGER no_update;`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { get(); return h.Status == "ok" }, func() string { return fmt.Sprintf("GET /healthz: %d %+v", code, h) })
+	if code != 200 || len(h.Details.Sources) != 1 || h.Details.Sources[0].Behind != 0 {
+		t.Errorf("GET /healthz once commits work: %d %+v, want 200, nothing behind", code, h)
 	}
 }

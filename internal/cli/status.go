@@ -172,16 +172,7 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 			if n := len(s.Samples); n > store.SamplesKept {
 				s.Samples = s.Samples[n-store.SamplesKept:]
 			}
-			for _, p := range paths {
-				f, err := ingest.OpenFile(p)
-				if err != nil {
-					continue
-				}
-				if !f.Gzip { // compressed files are complete
-					s.BytesBehind += max(f.Size-offsets[f.Fingerprint], 0)
-				}
-				f.Close()
-			}
+			s.BytesBehind = unreadBytes(paths, offsets)
 			if last > 0 {
 				t := time.UnixMilli(last).UTC()
 				lag := now.Sub(t).Seconds()
@@ -195,6 +186,23 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 		}
 	}
 	return out, nil
+}
+
+// unreadBytes is how many bytes of the files at paths lie past the offsets
+// committed for them (by fingerprint).
+func unreadBytes(paths []string, offsets map[string]int64) int64 {
+	var n int64
+	for _, p := range paths {
+		f, err := ingest.OpenFile(p)
+		if err != nil {
+			continue
+		}
+		if !f.Gzip { // compressed files are complete
+			n += max(f.Size-offsets[f.Fingerprint], 0)
+		}
+		f.Close()
+	}
+	return n
 }
 
 // staleAfter is how long before the instant evaluated the data may end

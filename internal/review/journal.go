@@ -18,8 +18,12 @@ const DefaultChangeKind = "deploy"
 // DefaultToilCategory is a toil entry's category when it names none.
 const DefaultToilCategory = "interrupt"
 
-// MaxToilMinutes is the most one toil entry may take: a day.
-const MaxToilMinutes = 24 * 60
+// MinToilMinutes and MaxToilMinutes bound what one toil entry may take:
+// from a minute to a day.
+const (
+	MinToilMinutes = 1
+	MaxToilMinutes = 24 * 60
+)
 
 // CheckChange checks a change event against the config and fills in its
 // defaults: its service must be configured, its kind is DefaultChangeKind
@@ -38,13 +42,13 @@ func CheckChange(cfg *config.Config, e store.ChangeEvent, now time.Time) (store.
 	return e, nil
 }
 
-// CheckToil checks a toil entry and fills in its defaults: it took more
-// than nothing and at most MaxToilMinutes, its category is
+// CheckToil checks a toil entry and fills in its defaults: it took from
+// MinToilMinutes to MaxToilMinutes (a number: not NaN), its category is
 // DefaultToilCategory unless it names one, and it happened at now unless it
 // says when. It returns the entry to store.
 func CheckToil(e store.ToilEntry, now time.Time) (store.ToilEntry, error) {
-	if e.Minutes <= 0 || e.Minutes > MaxToilMinutes {
-		return e, fmt.Errorf("minutes %v: want 1 to %d", e.Minutes, MaxToilMinutes)
+	if !(e.Minutes >= MinToilMinutes && e.Minutes <= MaxToilMinutes) { // NaN compares false
+		return e, fmt.Errorf("minutes %v: want %d to %d", e.Minutes, MinToilMinutes, MaxToilMinutes)
 	}
 	if e.Category == "" {
 		e.Category = DefaultToilCategory

@@ -1,6 +1,7 @@
 package review
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -64,5 +65,10 @@ func TestCheckToil(t *testing.T) {
 		{"no minutes", store.ToilEntry{}, store.ToilEntry{}, "minutes 0: want 1 to 1440"},
 		{"negative", store.ToilEntry{Minutes: -5}, store.ToilEntry{}, "minutes -5: want 1 to 1440"},
 		{"over a day", store.ToilEntry{Minutes: 1441}, store.ToilEntry{}, "minutes 1441: want 1 to 1440"},
+		{"a minute and a half", store.ToilEntry{Minutes: 1.5}, store.ToilEntry{Minutes: 1.5, Category: "interrupt", At: checkNow}, ""},
+		{"not a number", store.ToilEntry{Minutes: math.NaN()}, store.ToilEntry{}, "minutes NaN: want 1 to 1440"},
+		{"infinite", store.ToilEntry{Minutes: math.Inf(1)}, store.ToilEntry{}, "minutes +Inf: want 1 to 1440"},
+		{"next to nothing", store.ToilEntry{Minutes: 1e-300}, store.ToilEntry{}, "minutes 1e-300: want 1 to 1440"},
+		{"under a minute", store.ToilEntry{Minutes: 0.5}, store.ToilEntry{}, "minutes 0.5: want 1 to 1440"},
 	})
 }

@@ -30,20 +30,21 @@ func (s *Server) params(r *http.Request) (params, error) {
 // parseParams reads at, from, to, range and step. Times are RFC 3339 or Unix
 // seconds; from and to may also be relative to at ("-7d", "now"); range is a
 // duration (1h, 7d) ending at to; step is a duration (5m). defRange is the
-// range when neither from nor range is given.
+// range when neither from nor range is given. A time given outside
+// [minTime, maxTime) is refused.
 func parseParams(r *http.Request, now time.Time, defRange time.Duration) (params, error) {
 	q := r.URL.Query()
 	p := params{at: now}
 	var err error
 	if v := q.Get("at"); v != "" {
-		if p.at, err = parseTime(v, now); err != nil {
-			return p, badParam("at", v, "an RFC 3339 time or Unix seconds")
+		if p.at, err = timeParam("at", v, now, "an RFC 3339 time or Unix seconds"); err != nil {
+			return p, err
 		}
 	}
 	p.to = p.at
 	if v := q.Get("to"); v != "" {
-		if p.to, err = parseTime(v, p.at); err != nil {
-			return p, badParam("to", v, "an RFC 3339 time, Unix seconds or a duration before at (-1h)")
+		if p.to, err = timeParam("to", v, p.at, "an RFC 3339 time, Unix seconds or a duration before at (-1h)"); err != nil {
+			return p, err
 		}
 	}
 	p.rangeLen = defRange
@@ -56,8 +57,8 @@ func parseParams(r *http.Request, now time.Time, defRange time.Duration) (params
 	}
 	p.from = p.to.Add(-p.rangeLen)
 	if v := q.Get("from"); v != "" {
-		if p.from, err = parseTime(v, p.at); err != nil {
-			return p, badParam("from", v, "an RFC 3339 time, Unix seconds or a duration before at (-7d)")
+		if p.from, err = timeParam("from", v, p.at, "an RFC 3339 time, Unix seconds or a duration before at (-7d)"); err != nil {
+			return p, err
 		}
 		p.rangeLen = p.to.Sub(p.from)
 	}
@@ -69,12 +70,41 @@ func parseParams(r *http.Request, now time.Time, defRange time.Duration) (params
 	}
 	if v := q.Get("step"); v != "" {
 		d, err := slo.ParseDuration(v)
-		if err != nil || d < time.Minute {
-			return p, badParam("step", v, "a duration of at least 1m")
+		if err != nil || d < time.Minute || d > maxRange {
+			return p, badParam("step", v, "a duration of at least 1m and at most "+slo.FormatDuration(maxRange))
 		}
 		p.step = d
 	}
 	return p, nil
+}
+
+// The times a request may name. Nothing headroom counts lies outside them,
+// and some times past them (year 0, 9999) cannot be written as JSON.
+var (
+	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// wantTime says what checkTime accepts.
+const wantTime = "a time from 1970-01-01 to 2200-01-01"
+
+// checkTime refuses a time outside [minTime, maxTime); name and v are the
+// parameter or field it came from, as the client wrote it.
+func checkTime(name, v string, t time.Time) error {
+	if t.Before(minTime) || !t.Before(maxTime) {
+		return badParam(name, v, wantTime)
+	}
+	return nil
+}
+
+// timeParam reads parameter name (value v) with parseTime, relative to
+// base; want says what it takes when v is not a time.
+func timeParam(name, v string, base time.Time, want string) (time.Time, error) {
+	t, err := parseTime(v, base)
+	if err != nil {
+		return t, badParam(name, v, want)
+	}
+	return t, checkTime(name, v, t)
 }
 
 // parseTime reads an RFC 3339 time, Unix seconds, "now", or a negative

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -50,13 +51,13 @@ func (s *Server) api(f apiFunc) http.HandlerFunc {
 		}
 		switch v := v.(type) {
 		case created:
-			writeJSON(w, http.StatusCreated, v.v)
+			s.writeJSON(w, r, http.StatusCreated, v.v)
 		case seeOther:
 			http.Redirect(w, r, string(v), http.StatusSeeOther)
 		case noContent:
 			w.WriteHeader(http.StatusNoContent)
 		default:
-			writeJSON(w, http.StatusOK, v)
+			s.writeJSON(w, r, http.StatusOK, v)
 		}
 	}
 }
@@ -81,7 +82,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	if f.Status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1") // the beacons' rate limit is per second
 	}
-	writeJSON(w, f.Status, apiError{Error: f})
+	s.writeJSON(w, r, f.Status, apiError{Error: f})
 }
 
 // pageError writes err as the error page.
@@ -225,9 +226,20 @@ func notFound(format string, args ...any) error {
 
 func forbidden(msg string) error { return clientErrorf(errForbidden, "%s", msg) }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+// writeJSON answers v as JSON with status. It encodes v before it writes
+// anything, so a value that cannot be encoded (a NaN, a time past year
+// 9999) is a 500 in the error shape, logged, never an empty 200.
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	var b bytes.Buffer
+	if err := report.WriteJSON(&b, v, false); err != nil {
+		f := s.failureOf(r, fmt.Errorf("encode the answer: %w", err))
+		status = f.Status
+		b.Reset()
+		_ = report.WriteJSON(&b, apiError{Error: f}, false) // numbers and strings: cannot fail
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = report.WriteJSON(w, v, false) // the status is sent: a failure here is the client's going away
+	w.Write(b.Bytes()) // the status is sent: a failure here is the client's going away
 }

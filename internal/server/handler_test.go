@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -56,10 +57,12 @@ func TestStatusOf(t *testing.T) {
 }
 
 // fakeEngine answers every question with err, after blocking until the
-// request's context ends when block is set.
+// request's context ends when block is set. Its config is cfg, or one
+// service, web.
 type fakeEngine struct {
 	err   error
 	block bool
+	cfg   *config.Config
 }
 
 func (f fakeEngine) fail(ctx context.Context) error {
@@ -70,6 +73,9 @@ func (f fakeEngine) fail(ctx context.Context) error {
 }
 
 func (f fakeEngine) Config() *config.Config {
+	if f.cfg != nil {
+		return f.cfg
+	}
 	return &config.Config{Services: []config.Service{{Name: "web"}}}
 }
 func (f fakeEngine) ServiceNames() []string              { return []string{"web"} }
@@ -233,12 +239,19 @@ func TestWrites(t *testing.T) {
 			wantToil: []store.ToilEntry{{Minutes: 15, Category: "manual", Tag: "cert", At: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}}},
 		{name: "toil form without minutes", path: "/api/v1/toil", body: "minutes=soon", form: true, status: 400, inAnswer: `minutes=\"soon\": want a number of minutes`},
 		{name: "toil too long", path: "/api/v1/toil", body: `{"minutes": 2000}`, status: 400, inAnswer: "minutes 2000: want 1 to 1440"},
+		{name: "toil of next to nothing", path: "/api/v1/toil", body: `{"minutes": 1e-300}`, status: 400, inAnswer: "minutes 1e-300: want 1 to 1440"},
+		{name: "toil form of NaN minutes", path: "/api/v1/toil", body: "minutes=NaN", form: true, status: 400, inAnswer: `minutes=\"NaN\": want a number of minutes`},
+		{name: "toil form of infinite minutes", path: "/api/v1/toil", body: "minutes=-Inf", form: true, status: 400, inAnswer: `minutes=\"-Inf\": want a number of minutes`},
+		{name: "toil in year 9999", path: "/api/v1/toil", body: `{"minutes": 5, "at": "9999-12-31T23:59:59Z"}`, status: 400,
+			inAnswer: `at=\"9999-12-31T23:59:59Z\": want a time from 1970-01-01 to 2200-01-01`},
+		{name: "event in year 0", path: "/api/v1/events", body: `{"service": "web", "at": "0000-01-01T00:00:00Z"}`, status: 400,
+			inAnswer: `at=\"0000-01-01T00:00:00Z\": want a time from 1970-01-01 to 2200-01-01`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			j := &fakeJournal{err: tc.journalErr}
 			s, _, _ := fakeServer(t, Options{Engine: fakeEngine{}, Journal: j})
 			req := httptest.NewRequest(http.MethodPost, tc.path, strings.NewReader(tc.body))
-			req.RemoteAddr = "127.0.0.1:4000"
+			req.RemoteAddr, req.Host = "127.0.0.1:4000", "127.0.0.1:8080"
 			if tc.form {
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}
@@ -264,6 +277,35 @@ func TestWrites(t *testing.T) {
 			}
 			if d := cmp.Diff(tc.wantToil, j.toil); d != "" {
 				t.Errorf("toil stored (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestUnencodableAnswer: an answer that cannot be written as JSON (a NaN, a
+// time past year 9999) is a 500 in the error shape, logged with its request
+// id; never a 200 with an empty body.
+func TestUnencodableAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		v    any
+	}{
+		{"NaN", map[string]float64{"sli": math.NaN()}},
+		{"infinity", []float64{math.Inf(1)}},
+		{"year 10000", map[string]time.Time{"window_end": time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		{"created", created{map[string]float64{"minutes": math.NaN()}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, log, _ := fakeServer(t, Options{})
+			rec := httptest.NewRecorder()
+			s.api(func(*http.Request) (any, error) { return tc.v, nil }).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/x", nil))
+			var e apiError
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || rec.Code != 500 || e.Error.Code != "internal" {
+				t.Fatalf("answer %d %q, want 500 in the error shape", rec.Code, rec.Body)
+			}
+			id := regexp.MustCompile(`request id (\w+)`).FindStringSubmatch(e.Error.Message)
+			if id == nil || !strings.Contains(log.String(), "request_id="+id[1]) || !strings.Contains(log.String(), "encode the answer") {
+				t.Errorf("the failure is not logged under the answer's request id: %q\n%s", e.Error.Message, log)
 			}
 		})
 	}

@@ -3,9 +3,8 @@ package server
 import (
 	"encoding/json"
 	"io"
-	"net"
+	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -13,25 +12,6 @@ import (
 	"github.com/headroom-slo/headroom/internal/review"
 	"github.com/headroom-slo/headroom/internal/store"
 )
-
-// checkWrite refuses a write it should not take. Writes (change events,
-// toil) need credentials when server.auth is set (the auth middleware
-// checks them); without auth they are taken only from this machine. Forms
-// must come from headroom's own pages (Origin).
-func (s *Server) checkWrite(r *http.Request) error {
-	if !s.opts.Auth.enabled() {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			return forbidden("writes need server.auth (a bearer token or basic auth) from other machines")
-		}
-	}
-	if o := r.Header.Get("Origin"); o != "" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			return forbidden("cross-origin write refused")
-		}
-	}
-	return nil
-}
 
 // decodeJSON reads a request body of at most limit bytes into v, refusing
 // fields v does not have; what names the body in an error.
@@ -44,6 +24,15 @@ func decodeJSON(r *http.Request, limit int64, what string, v any) error {
 	return nil
 }
 
+// checkBodyTime refuses a body's "at" outside the times a request may name
+// (unset is now).
+func checkBodyTime(at time.Time) error {
+	if at.IsZero() {
+		return nil
+	}
+	return checkTime("at", at.Format(time.RFC3339Nano), at)
+}
+
 // eventRequest is the body of POST /api/v1/events.
 type eventRequest struct {
 	Service     string    `json:"service"`
@@ -54,11 +43,14 @@ type eventRequest struct {
 }
 
 func (s *Server) apiAddEvent(r *http.Request) (any, error) {
-	if err := s.checkWrite(r); err != nil {
+	if err := s.guard.check(r); err != nil {
 		return nil, err
 	}
 	var req eventRequest
 	if err := decodeJSON(r, 64<<10, "a change event", &req); err != nil {
+		return nil, err
+	}
+	if err := checkBodyTime(req.At); err != nil {
 		return nil, err
 	}
 	e, err := review.CheckChange(s.opts.Engine.Config(), store.ChangeEvent{
@@ -114,7 +106,7 @@ func decodeToilForm(r *http.Request) (toilRequest, error) {
 	}
 	f := r.PostForm
 	m, err := strconv.ParseFloat(f.Get("minutes"), 64)
-	if err != nil {
+	if err != nil || math.IsNaN(m) || math.IsInf(m, 0) {
 		return toilRequest{}, badParam("minutes", f.Get("minutes"), "a number of minutes")
 	}
 	return toilRequest{Minutes: m, Category: f.Get("category"), Tag: f.Get("tag"), Service: f.Get("service"), Description: f.Get("description")}, nil
@@ -123,7 +115,7 @@ func decodeToilForm(r *http.Request) (toilRequest, error) {
 // apiAddToil takes a toil entry as JSON, or as the dashboard's form (then
 // it redirects back to the review page).
 func (s *Server) apiAddToil(r *http.Request) (any, error) {
-	if err := s.checkWrite(r); err != nil {
+	if err := s.guard.check(r); err != nil {
 		return nil, err
 	}
 	var req toilRequest
@@ -132,6 +124,9 @@ func (s *Server) apiAddToil(r *http.Request) (any, error) {
 		req, err = decodeToilForm(r)
 	} else {
 		err = decodeJSON(r, 16<<10, "a toil entry", &req)
+	}
+	if err == nil {
+		err = checkBodyTime(req.At)
 	}
 	if err != nil {
 		return nil, err

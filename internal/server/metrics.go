@@ -18,8 +18,10 @@ import (
 	"github.com/headroom-slo/headroom/internal/tail"
 )
 
-// SourcesFunc returns the tailer's state per configured log.
-type SourcesFunc func() []tail.State
+// SourcesFunc returns the state of each configured log, its Behind
+// counting every byte not committed to the store; an error when it cannot
+// tell (the store cannot be read).
+type SourcesFunc func(ctx context.Context) ([]tail.State, error)
 
 // metrics is /metrics, the Prometheus exposition (documented in
 // docs/metrics.md). SLO and tailer numbers are computed when scraped, from
@@ -114,6 +116,40 @@ func (m *metrics) instrument(pattern string, h http.Handler) http.Handler {
 	return promhttp.InstrumentHandlerDuration(m.duration.MustCurryWith(prometheus.Labels{"handler": pattern}), h)
 }
 
+// connections exposes the listener's connection counts.
+func (m *metrics) connections(l *connLimit) {
+	m.reg.MustRegister(connCollector{l})
+}
+
+// connCollector reads the listener's counts, once per scrape.
+type connCollector struct{ l *connLimit }
+
+var (
+	descConnsOpen = prometheus.NewDesc("headroom_http_connections_open",
+		"Connections to headroom's HTTP server open now; bounded (1024 by default).", nil, nil)
+	descConnsIdle = prometheus.NewDesc("headroom_http_connections_idle",
+		"Open connections waiting idle between requests (keep-alive); bounded (256 by default).", nil, nil)
+	descConnsRefused = prometheus.NewDesc("headroom_http_connections_refused_total",
+		"New connections closed at once because every open connection was busy with a request.", nil, nil)
+	descConnsEvicted = prometheus.NewDesc("headroom_http_connections_evicted_total",
+		"Quiet connections (idle, or without a request yet) closed to make room, at the bound of open or of idle connections.", nil, nil)
+)
+
+func (c connCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descConnsOpen
+	ch <- descConnsIdle
+	ch <- descConnsRefused
+	ch <- descConnsEvicted
+}
+
+func (c connCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.l.stats()
+	ch <- prometheus.MustNewConstMetric(descConnsOpen, prometheus.GaugeValue, float64(st.open))
+	ch <- prometheus.MustNewConstMetric(descConnsIdle, prometheus.GaugeValue, float64(st.idle))
+	ch <- prometheus.MustNewConstMetric(descConnsRefused, prometheus.CounterValue, float64(st.refused))
+	ch <- prometheus.MustNewConstMetric(descConnsEvicted, prometheus.CounterValue, float64(st.evicted))
+}
+
 // promLogger sends promhttp's errors to the server's log.
 type promLogger struct{ log *slog.Logger }
 
@@ -179,7 +215,7 @@ var (
 		"Browser events dropped because their id had been counted already (a beacon sent twice).",
 		nil, nil)
 	descScrapeError = prometheus.NewDesc("headroom_scrape_error",
-		"1 if this scrape could not compute every SLO metric (the error is logged; the affected series are absent), else 0.",
+		"1 if this scrape could not compute every SLO or log metric (the error is logged; the affected series are absent), else 0.",
 		nil, nil)
 )
 
@@ -205,7 +241,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	if c.m.engine != nil {
 		ok = c.collectSLOs(now, ch)
 	}
-	c.collectSources(now, ch)
+	ok = c.collectSources(now, ch) && ok
 	if c.m.storeSize != nil {
 		ch <- prometheus.MustNewConstMetric(descStoreSize, prometheus.GaugeValue, float64(c.m.storeSize()))
 	}
@@ -280,13 +316,19 @@ func decimal(f float64) float64 {
 	return r
 }
 
-// collectSources sends the tailer's metrics per configured log.
-func (c *collector) collectSources(now time.Time, ch chan<- prometheus.Metric) {
+// collectSources sends the tailer's metrics per configured log; false if
+// the logs' states could not be read.
+func (c *collector) collectSources(now time.Time, ch chan<- prometheus.Metric) bool {
 	if c.m.sources == nil {
-		return
+		return true
+	}
+	states, err := c.m.sources(c.ctx)
+	if err != nil {
+		c.m.log.Error("metrics: read the logs' states", "err", err)
+		return false
 	}
 	seen := map[[2]string]bool{}
-	for _, st := range c.m.sources() {
+	for _, st := range states {
 		k := [2]string{st.Service, st.Log}
 		if seen[k] {
 			continue
@@ -304,6 +346,7 @@ func (c *collector) collectSources(now time.Time, ch chan<- prometheus.Metric) {
 				float64(st.LastPoll.UnixNano())/1e9, st.Service, st.Log)
 		}
 	}
+	return true
 }
 
 // allTime computes the all-time event counters of SLOs: the events of

@@ -223,11 +223,11 @@ func TestMetrics(t *testing.T) {
 	sources := []tail.State{
 		{Log: "/var/log/nginx/access.log*", Service: "web", Files: 2, Behind: 4096,
 			LastPoll: now.Add(-2 * time.Second), LastData: now.Add(-90 * time.Second), Lines: 1234, Malformed: 5},
-		{Log: "/var/log/nginx/api.log", Service: "api", LastPoll: now.Add(-time.Second), Lines: 0, Malformed: 0},
+		{Log: "/var/log/nginx/api.log", Service: "api", Files: 1, LastPoll: now.Add(-time.Second), Lines: 0, Malformed: 0},
 	}
 	s, err := New(Options{
 		Listen: "127.0.0.1:0", Engine: eng,
-		Sources:   func() []tail.State { return sources },
+		Sources:   func(context.Context) ([]tail.State, error) { return sources, nil },
 		StoreSize: func() int64 { return 123456 },
 		Now:       clk.now,
 	})
@@ -413,8 +413,10 @@ func TestMetricsScrapeError(t *testing.T) {
 	writeEvents(t, st, []testEvent{{time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), "/", 200, 1}})
 	s, err := New(Options{
 		Listen: "127.0.0.1:0", Engine: eng,
-		Sources: func() []tail.State { return []tail.State{{Log: "a.log", Service: "web", Lines: 3}} },
-		Now:     func() time.Time { return time.Date(2026, 3, 10, 12, 30, 0, 0, time.UTC) },
+		Sources: func(context.Context) ([]tail.State, error) {
+			return []tail.State{{Log: "a.log", Service: "web", Lines: 3}}, nil
+		},
+		Now: func() time.Time { return time.Date(2026, 3, 10, 12, 30, 0, 0, time.UTC) },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -182,15 +182,21 @@ func TestAPIErrorsAndParams(t *testing.T) {
 	}
 }
 
+// TestAuth: everything but /healthz needs the credentials; the scheme of
+// the Authorization header is case-insensitive (RFC 7235), for a bearer
+// token as for basic auth.
 func TestAuth(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		auth Auth
-		ok   []string // header name, value
-		bad  []string
+		name    string
+		auth    Auth
+		ok, bad []string // Authorization headers
 	}{
-		{"bearer", Auth{BearerToken: "s3cret"}, []string{"Authorization", "Bearer s3cret"}, []string{"Authorization", "Bearer nope"}},
-		{"basic", Auth{Username: "sre", Password: "pw"}, []string{"Authorization", basic("sre", "pw")}, []string{"Authorization", basic("sre", "no")}},
+		{"bearer", Auth{BearerToken: "s3cret"},
+			[]string{"Bearer s3cret", "bearer s3cret", "BEARER s3cret", "Bearer  s3cret"},
+			[]string{"Bearer nope", "Bearer", "Bearer ", "Bearers3cret", "Token s3cret", "s3cret", "Basic s3cret", "Bearer s3cret2"}},
+		{"basic", Auth{Username: "sre", Password: "pw"},
+			[]string{basic("sre", "pw"), strings.Replace(basic("sre", "pw"), "Basic", "basic", 1), strings.Replace(basic("sre", "pw"), "Basic", "BASIC", 1)},
+			[]string{basic("sre", "no"), basic("ops", "pw"), strings.Replace(basic("sre", "pw"), "Basic", "Bearer", 1)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, _ := pagesServer(t, Options{Auth: tc.auth})
@@ -198,11 +204,15 @@ func TestAuth(t *testing.T) {
 				if rec := get(h, path); rec.Code != 401 || rec.Header().Get("WWW-Authenticate") == "" {
 					t.Errorf("GET %s without credentials: %d", path, rec.Code)
 				}
-				if rec := get(h, path, tc.bad...); rec.Code != 401 {
-					t.Errorf("GET %s with wrong credentials: %d", path, rec.Code)
+				for _, a := range tc.bad {
+					if rec := get(h, path, "Authorization", a); rec.Code != 401 {
+						t.Errorf("GET %s with Authorization: %s: %d, want 401", path, a, rec.Code)
+					}
 				}
-				if rec := get(h, path, tc.ok...); rec.Code != 200 {
-					t.Errorf("GET %s with credentials: %d", path, rec.Code)
+				for _, a := range tc.ok {
+					if rec := get(h, path, "Authorization", a); rec.Code != 200 {
+						t.Errorf("GET %s with Authorization: %s: %d, want 200", path, a, rec.Code)
+					}
 				}
 			}
 			if rec := get(h, "/healthz"); rec.Code != 200 {

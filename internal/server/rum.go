@@ -56,18 +56,26 @@ func (s *Server) serveRumJS(w http.ResponseWriter, r *http.Request) {
 }
 
 // rumRoute is /api/v1/rum, for browsers on other origins: CORS, the
-// preflight, and POST a beacon.
+// preflight, and POST a beacon. Only the frontend apps' rum.origins are
+// allowed: a preflight from any other origin is refused (403), and no
+// answer tells another origin it may read it.
 func (s *Server) rumRoute() http.HandlerFunc {
 	accept := s.api(s.apiRUM)
 	return func(w http.ResponseWriter, r *http.Request) {
-		if origin := r.Header.Get("Origin"); origin != "" {
+		origin := r.Header.Get("Origin")
+		w.Header().Set("Vary", "Origin")
+		allowed := s.origins.allow(origin)
+		if allowed {
 			w.Header().Set("Access-Control-Allow-Origin", origin)
-			w.Header().Set("Vary", "Origin")
 		}
 		switch r.Method {
 		case http.MethodPost:
 			accept(w, r)
 		case http.MethodOptions: // a preflight, for senders that set application/json
+			if !allowed {
+				s.apiError(w, r, clientErrorf(errForbidden, "origin %q is not one of the frontend apps' rum.origins", origin))
+				return
+			}
 			w.Header().Set("Access-Control-Allow-Methods", "POST")
 			w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
 			w.Header().Set("Access-Control-Max-Age", "86400")

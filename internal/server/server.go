@@ -4,19 +4,22 @@
 //
 // It is safe by default: it binds what it is told (127.0.0.1 unless
 // configured), can require a bearer token or basic auth on everything but
-// /healthz, sends a Content-Security-Policy that allows only its own assets
-// (no inline scripts or styles), and bounds every request in time.
+// /healthz, takes writes only from where they are allowed (origin.go),
+// sends a Content-Security-Policy that allows only its own assets (no
+// inline scripts or styles), bounds every request in time and the
+// connections it keeps open (conns.go).
 package server
 
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/config"
@@ -26,10 +29,36 @@ import (
 	"github.com/headroom-slo/headroom/internal/sli"
 	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
+	"github.com/headroom-slo/headroom/internal/tail"
 )
 
-// Health reports whether the process is working; it returns details to show.
-type Health func(ctx context.Context) (any, error)
+// health is what /healthz shows of the process.
+type health struct {
+	Sources    []tail.State `json:"sources"`
+	StoreBytes int64        `json:"store_bytes"`
+}
+
+// MaxBytesBehind is how many bytes of a log may wait unread before
+// /healthz says degraded. Polled every 250 ms, a log that keeps up has
+// little more than a partial line waiting.
+const MaxBytesBehind = 16 << 20
+
+// problems say why the process is degraded: a log it cannot read or commit
+// (tail.State.Broken: its last poll failed, or no file matches it), or one
+// more than MaxBytesBehind behind; none when it is healthy.
+func (h health) problems() []string {
+	var out []string
+	for _, st := range h.Sources {
+		if why := st.Broken(); why != "" {
+			out = append(out, fmt.Sprintf("log %s (service %s): %s", st.Log, st.Service, why))
+		}
+		if st.Behind > MaxBytesBehind {
+			out = append(out, fmt.Sprintf("log %s (service %s): %.1f MiB behind, more than %d MiB",
+				st.Log, st.Service, float64(st.Behind)/(1<<20), MaxBytesBehind>>20))
+		}
+	}
+	return out
+}
 
 // Auth is what a request must carry, besides to /healthz. Empty: nothing.
 type Auth struct {
@@ -80,14 +109,22 @@ type Beacons interface {
 // Options configure a Server.
 type Options struct {
 	Listen string
-	Health Health
-	Log    *slog.Logger
+	// ExternalURL is where people reach the dashboard (server.external_url):
+	// writes are taken under its host name, and forms from its origin.
+	ExternalURL string
+	// MaxConns bounds the connections kept open (default
+	// DefaultMaxConns), MaxIdleConns those of them idle between requests
+	// (default DefaultMaxIdleConns).
+	MaxConns, MaxIdleConns int
+	Log                    *slog.Logger
 	// Engine answers the dashboard's and the API's questions; without one
 	// only /healthz is served.
 	Engine Engine
-	// Sources reports the tailer's state per log, for /metrics.
+	// Sources reports each configured log's state, for /healthz and
+	// /metrics.
 	Sources SourcesFunc
-	// StoreSize reports the store's size in bytes, for /metrics.
+	// StoreSize reports the store's size in bytes, for /healthz and
+	// /metrics.
 	StoreSize func() int64
 	Auth      Auth
 	// Timeout bounds every request (default 10 s).
@@ -118,6 +155,9 @@ type Server struct {
 	opts    Options
 	srv     *http.Server
 	ln      net.Listener
+	conns   *connLimit
+	guard   writeGuard
+	origins rumOrigins
 	pages   *pages
 	metrics *metrics
 	rumJS   *rumScript
@@ -142,7 +182,13 @@ func New(opts Options) (*Server, error) {
 	if opts.Refresh == 0 {
 		opts.Refresh = 3 * time.Second
 	}
-	s := &Server{opts: opts}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	if opts.MaxIdleConns <= 0 {
+		opts.MaxIdleConns = DefaultMaxIdleConns
+	}
+	s := &Server{opts: opts, guard: newWriteGuard(opts), origins: newRUMOrigins(opts)}
 	var err error
 	if s.pages, err = newPages(); err != nil {
 		return nil, err
@@ -155,14 +201,17 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.ln = ln
+	s.conns = newConnLimit(ln, opts.MaxConns, opts.MaxIdleConns)
+	s.ln = s.conns
+	s.metrics.connections(s.conns)
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      opts.Timeout + 5*time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         s.conns.track,
 		ErrorLog:          slog.NewLogLogger(opts.Log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
@@ -267,14 +316,12 @@ func (s *Server) auth(h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.BearerToken != "" {
-			const prefix = "Bearer "
-			if v := r.Header.Get("Authorization"); len(v) > len(prefix) && v[:len(prefix)] == prefix &&
-				subtle.ConstantTimeCompare([]byte(v[len(prefix):]), []byte(a.BearerToken)) == 1 {
+			if token, ok := bearerToken(r); ok && subtle.ConstantTimeCompare([]byte(token), []byte(a.BearerToken)) == 1 {
 				h.ServeHTTP(w, r)
 				return
 			}
 		}
-		if a.Username != "" {
+		if a.Username != "" { // r.BasicAuth reads the scheme in any case
 			if u, p, ok := r.BasicAuth(); ok &&
 				subtle.ConstantTimeCompare([]byte(u), []byte(a.Username)) == 1 &&
 				subtle.ConstantTimeCompare([]byte(p), []byte(a.Password)) == 1 {
@@ -287,6 +334,15 @@ func (s *Server) auth(h http.Handler) http.Handler {
 		}
 		s.apiError(w, r, clientErrorf(errUnauthorized, "credentials required"))
 	})
+}
+
+// bearerToken is the token of an Authorization: Bearer header. The scheme
+// is case-insensitive (RFC 7235: "bearer", "BEARER"), and spaces may
+// follow it.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimLeft(token, " ")
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
 }
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC() }
@@ -312,19 +368,32 @@ func (s *Server) Serve(ctx context.Context) error {
 	return err
 }
 
+// healthz is /healthz, never behind auth: 200 "ok"; 503 "degraded" with
+// the reasons when a log cannot be read or committed or is far behind; 503
+// "unhealthy" with the error when the logs' states cannot be told (the
+// store cannot be read).
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	body := map[string]any{"status": "ok"}
-	code := http.StatusOK
-	if s.opts.Health != nil {
-		details, err := s.opts.Health(r.Context())
-		body["details"] = details
-		if err != nil {
-			code = http.StatusServiceUnavailable
-			body["status"] = "unhealthy"
-			body["error"] = err.Error()
+	h := health{Sources: []tail.State{}}
+	if s.opts.StoreSize != nil {
+		h.StoreBytes = s.opts.StoreSize()
+	}
+	var err error
+	if s.opts.Sources != nil {
+		if h.Sources, err = s.opts.Sources(r.Context()); h.Sources == nil {
+			h.Sources = []tail.State{}
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(body)
+	body := map[string]any{"status": "ok", "details": h}
+	code := http.StatusOK
+	if reasons := h.problems(); len(reasons) > 0 {
+		code = http.StatusServiceUnavailable
+		body["status"] = "degraded"
+		body["reasons"] = reasons
+	}
+	if err != nil {
+		code = http.StatusServiceUnavailable
+		body["status"] = "unhealthy"
+		body["error"] = err.Error()
+	}
+	s.writeJSON(w, r, code, body)
 }
