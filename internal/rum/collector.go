@@ -50,7 +50,7 @@ type Event struct {
 // Rejection is why a beacon was refused: an HTTP status and a reason.
 type Rejection struct {
 	Status int
-	Reason string // a short key, counted: too_large, malformed, unknown_app, origin, rate_limited
+	Reason string // a short key, counted: too_large, malformed, unknown_app, origin, rate_limited, unavailable
 	Detail string
 }
 
@@ -78,17 +78,28 @@ type app struct {
 	maxPages int
 }
 
+// Committer stores what the collector aggregated (a *store.Store).
+type Committer interface {
+	Commit(ctx context.Context, b *store.Batch) error
+}
+
+var _ Committer = (*store.Store)(nil)
+
 // Collector validates beacons, counts each event id once, limits clients'
-// rates, and aggregates events in memory until Flush commits them.
+// rates, and aggregates events in memory until Flush commits them; what a
+// failed commit held is kept for the next.
 type Collector struct {
 	apps map[string]*app
-	st   *store.Store
+	st   Committer
 	log  *slog.Logger
 	now  func() time.Time
 
-	mu    sync.Mutex
-	batch store.Batch
-	ids   *seenIDs
+	mu       sync.Mutex
+	held     map[heldKey]uint64 // counts not committed yet
+	inflight int                // keys of held being committed
+	maxHeld  int
+	ids      *seenIDs
+	flushMu  sync.Mutex // one flush at a time
 
 	limiter *limiter
 
@@ -96,12 +107,24 @@ type Collector struct {
 	rejected                     sync.Map // reason → *atomic.Int64
 }
 
+// heldKey is what a count is aggregated by until it is committed.
+type heldKey struct {
+	app    string
+	minute int64
+	d      store.DimValue
+	le     uint32
+}
+
 // New returns a collector for the config's frontend apps.
-func New(cfg *config.Config, st *store.Store, log *slog.Logger) *Collector {
+func New(cfg *config.Config, st Committer, log *slog.Logger) *Collector {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Collector{apps: map[string]*app{}, st: st, log: log, now: time.Now, ids: newSeenIDs(1 << 18), limiter: newLimiter(1 << 16)}
+	c := &Collector{
+		apps: map[string]*app{}, st: st, log: log, now: time.Now,
+		held: map[heldKey]uint64{}, maxHeld: maxHeld,
+		ids: newSeenIDs(1 << 18), limiter: newLimiter(1 << 16),
+	}
 	thresholds := map[string][]uint32{}
 	for _, o := range cfg.SLOs {
 		if o.SLI.Type != config.WebVital {
@@ -173,6 +196,9 @@ func (c *Collector) Accept(body []byte, origin, client string) error {
 	minute := at.Unix() - at.Unix()%60
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.held)+c.inflight >= c.maxHeld {
+		return c.count(reject(503, "unavailable", "the store cannot take beacons now: retry later"))
+	}
 	for _, e := range b.Ev {
 		if !c.ids.add(b.App+"\x00"+e.ID, at) {
 			c.duplicates.Add(1)
@@ -196,11 +222,16 @@ func (c *Collector) Accept(body []byte, origin, client string) error {
 			d.Status = vital.Code
 			le = a.layout.Bucket(int64(math.Round(*e.V * vital.Scale * 1000)))
 		}
-		c.batch.Add(b.App, minute, d, le, 1)
-		c.events.Add(1)
+		c.add(b.App, minute, d, le)
 	}
 	c.accepted.Add(1)
 	return nil
+}
+
+// add counts one event. c.mu is held.
+func (c *Collector) add(app string, minute int64, d store.DimValue, le uint32) {
+	c.held[heldKey{app: app, minute: minute, d: d, le: le}]++
+	c.events.Add(1)
 }
 
 func (c *Collector) count(r *Rejection) error {
@@ -214,12 +245,14 @@ type Stats struct {
 	Accepted   int64            `json:"accepted"`
 	Events     int64            `json:"events"`
 	Duplicates int64            `json:"duplicates"`
-	Rejected   map[string]int64 `json:"rejected"` // by reason
+	Rejected   map[string]int64 `json:"rejected"` // beacons, by reason
+	// Held is the aggregated counts not committed yet.
+	Held int `json:"held"`
 }
 
 // Stats returns the counters.
 func (c *Collector) Stats() Stats {
-	s := Stats{Accepted: c.accepted.Load(), Events: c.events.Load(), Duplicates: c.duplicates.Load(), Rejected: map[string]int64{}}
+	s := Stats{Accepted: c.accepted.Load(), Events: c.events.Load(), Duplicates: c.duplicates.Load(), Rejected: map[string]int64{}, Held: c.heldCounts()}
 	c.rejected.Range(func(k, v any) bool {
 		s.Rejected[k.(string)] = v.(*atomic.Int64).Load()
 		return true
@@ -227,16 +260,42 @@ func (c *Collector) Stats() Stats {
 	return s
 }
 
-// Flush commits what was aggregated since the last flush.
-func (c *Collector) Flush(ctx context.Context) error {
+// heldCounts is how many aggregated counts wait for a commit.
+func (c *Collector) heldCounts() int {
 	c.mu.Lock()
-	b := c.batch
-	c.batch = store.Batch{}
+	defer c.mu.Unlock()
+	return len(c.held) + c.inflight
+}
+
+// Flush commits what was aggregated since the last successful flush. When
+// the commit fails, the counts are kept and go with the next flush.
+func (c *Collector) Flush(ctx context.Context) error {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	c.mu.Lock()
+	held := c.held
+	c.held, c.inflight = map[heldKey]uint64{}, len(held)
 	c.mu.Unlock()
-	if b.Empty() {
+	if len(held) == 0 {
 		return nil
 	}
-	return c.st.Commit(ctx, &b)
+	// A new batch for every attempt: a commit that failed may have taken
+	// part of its batch apart already.
+	var b store.Batch
+	for k, n := range held {
+		b.Add(k.app, k.minute, k.d, k.le, n)
+	}
+	err := c.st.Commit(ctx, &b)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inflight = 0
+	if err != nil {
+		for k, n := range held {
+			c.held[k] += n
+		}
+		return fmt.Errorf("commit %d counts: %w", len(held), err)
+	}
+	return nil
 }
 
 // FlushInterval is how often Run commits the beacons it took.
@@ -251,12 +310,12 @@ func (c *Collector) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			if err := c.Flush(context.WithoutCancel(ctx)); err != nil {
-				return fmt.Errorf("rum: last flush: %w", err)
+				return fmt.Errorf("rum: last flush, its counts lost: %w", err)
 			}
 			return nil
 		case <-t.C:
 			if err := c.Flush(ctx); err != nil {
-				c.log.Error("rum: flush", "err", err)
+				c.log.Error("rum: flush failed; its counts are kept for the next", "held", c.heldCounts(), "err", err)
 			}
 		}
 	}

@@ -415,3 +415,38 @@ slos:
 		t.Errorf("shop: traffic %+v, browser %+v; want 500 requests (50 5xx), 3 page views and 2 API calls (1 failed)", shop.Traffic, shop.Browser)
 	}
 }
+
+// TestFailedCommitKeepsBeacons fails a flush (its context is cancelled, as
+// a full disk fails a commit): the beacons answered 204 before it are
+// committed by the next flush, none lost and none twice.
+func TestFailedCommitKeepsBeacons(t *testing.T) {
+	c, eng := setup(t, "")
+	for i := range 100 {
+		pv := fmt.Sprintf("k%d", i)
+		ev := []string{fmt.Sprintf(`{"t":"pageview","id":%q}`, pv), fmt.Sprintf(`{"t":"api","id":"%s:api:1","route":"/api/x","ok":true,"status":200}`, pv)}
+		if i%10 == 0 {
+			ev = append(ev, fmt.Sprintf(`{"t":"error","id":"%s:err"}`, pv))
+		}
+		if err := c.Accept(beacon(pv, ev...), origin, fmt.Sprintf("10.8.0.%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failing, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Flush(failing); err == nil {
+		t.Fatal("a flush with a cancelled context succeeded")
+	}
+	if got := rum.SLOCounts(t, eng, time.Now())["frontend-errors"]; got[0] != 0 {
+		t.Fatalf("a failed flush stored %v page views", got[0])
+	}
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := rum.SLOCounts(t, eng, time.Now())
+	if g := got["frontend-errors"]; g != [2]float64{100, 90} {
+		t.Errorf("js_errors after the store recovered: %v good of %v, want 90 of the 100 page views answered 204", g[1], g[0])
+	}
+	if g := got["frontend-api"]; g != [2]float64{100, 100} {
+		t.Errorf("browser_api after the store recovered: %v good of %v, want 100 of 100", g[1], g[0])
+	}
+}

@@ -6,6 +6,12 @@ import (
 	"time"
 )
 
+// maxHeld is the most aggregated counts (by minute, dimension and histogram
+// bucket) the collector holds before they are committed: about 30 MiB. It
+// holds more than a flush's worth only while commits fail; past it, beacons
+// are refused with 503 until one succeeds.
+const maxHeld = 1 << 18
+
 // seenIDs remembers event ids for 10 to 20 minutes, in two generations of
 // at most max each, so memory stays bounded whatever clients send: a beacon
 // repeated within that time counts once. It keeps a 64-bit hash of each id
