@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/beacon"
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/report"
@@ -55,8 +57,10 @@ func (f *flaky) Commit(ctx context.Context, b *store.Batch) error {
 // clock is a settable now.
 type clock struct{ t time.Time }
 
-func (c *clock) now() time.Time { return c.t }
-func newClock() *clock          { return &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)} }
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+func newClock() *clock                   { return &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)} }
+func (c *clock) minute() int64           { return c.t.Unix() - c.t.Unix()%60 }
 
 // end is a minute on: SLOs evaluated then count the current minute.
 func (c *clock) end() time.Time { return c.t.Add(time.Minute) }
@@ -89,6 +93,44 @@ func SLOCounts(t testing.TB, eng *report.Engine, at time.Time) map[string][2]flo
 	out := map[string][2]float64{}
 	for _, o := range slos {
 		out[o.Name] = [2]float64{o.Total, o.Good}
+	}
+	return out
+}
+
+// cellKey is a stored count's minute and dimension.
+type cellKey struct {
+	app    string
+	minute int64
+	d      store.DimValue
+}
+
+// stored returns the minute cells' counts of the apps, by minute and
+// dimension.
+func stored(t testing.TB, st *store.Store, apps ...string) map[cellKey]uint64 {
+	t.Helper()
+	ctx := context.Background()
+	out := map[cellKey]uint64{}
+	for _, app := range apps {
+		id, err := st.ServiceID(ctx, app, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id == 0 {
+			continue
+		}
+		dims, err := st.Dims(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = st.ReadCells(ctx, id, store.Minute, 0, math.MaxInt64, func(sp *store.Span) error {
+			for _, e := range sp.Cell.Entries {
+				out[cellKey{app, sp.Start, dims[e.Dim]}] += e.Count
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	return out
 }
@@ -151,5 +193,54 @@ func TestFullStoreAnswers503(t *testing.T) {
 	got := SLOCounts(t, eng, clk.end())
 	if got["errors"] != [2]float64{50, 50} || got["lcp"] != [2]float64{50, 50} {
 		t.Errorf("stored page views and LCPs %v, %v; want the 49 beacons answered 204 and the one sent again", got["errors"], got["lcp"])
+	}
+}
+
+// TestPageViewsRemembered: a page view's error goes where the page view
+// was counted (its minute, page, device and navigation), whatever the later
+// beacon says; a page view is remembered 30 to 60 minutes after its last
+// beacon, and its events after that are ignored.
+func TestPageViewsRemembered(t *testing.T) {
+	cfg := headroomtest.Config(t, testConfig)
+	dir := t.TempDir()
+	c, _, clk, eng := open(t, cfg, dir)
+	send := func(b []byte) {
+		t.Helper()
+		if err := c.Accept(b, testOrigin, clk.t.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := clk.minute()
+	send(body("a", "/a", `{"t":"pageview","id":"a"}`))
+	send(body("b", "/b", `{"t":"pageview","id":"b"}`))
+	send(body("c", "/c", `{"t":"pageview","id":"c"}`))
+	// 5 minutes later, a's error from another page and navigation.
+	clk.advance(5 * time.Minute)
+	send([]byte(`{"v":1,"app":"web","page":"/elsewhere","nav":"reload","dev":"mobile","pv":"a","ev":[{"t":"error","id":"a:err"}]}`))
+	// b sends a beacon every 25 minutes, c none.
+	for i := range 4 {
+		clk.advance(25 * time.Minute)
+		send(body("b", "/b", fmt.Sprintf(`{"t":"api","id":"b:api:%d","route":"/api/x","ok":true,"status":200}`, i)))
+	}
+	// 105 minutes in: b is remembered, c is not.
+	send(body("b", "/b", `{"t":"error","id":"b:err"}`))
+	send(body("c", "/c", `{"t":"error","id":"c:err"}`))
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Stats(); s.Ignored["no_page_view"] != 1 || s.Events != 3+1+4+1 {
+		t.Errorf("stats %+v: want 9 events counted, c's error ignored", s)
+	}
+	errorView := func(page string) store.DimValue {
+		return store.DimValue{Host: "desktop", Route: page, Method: "navigate", Status: beacon.CodeErrorView}
+	}
+	got := stored(t, c.st.(*flaky).st, "web")
+	for _, k := range []cellKey{{"web", start, errorView("/a")}, {"web", start, errorView("/b")}} {
+		if got[k] != 1 {
+			t.Errorf("no error of %s at the minute of its page view (%v): %v", k.d.Route, k.minute, got)
+		}
+	}
+	if g := SLOCounts(t, eng, clk.end())["errors"]; g != [2]float64{3, 1} {
+		t.Errorf("js_errors %v good of %v, want 1 of 3", g[1], g[0])
 	}
 }
