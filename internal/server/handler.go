@@ -79,8 +79,10 @@ func (s *Server) page(f pageFunc) http.HandlerFunc {
 // apiError writes err in the API's error shape.
 func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	f := s.failureOf(r, err)
-	if f.Status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1") // the beacons' rate limit is per second
+	if f.Status == http.StatusTooManyRequests || f.Status == http.StatusServiceUnavailable {
+		// The beacons' rate limit is per second, the collector retries its
+		// commits every second, and a timed-out query may pass in a second.
+		w.Header().Set("Retry-After", "1")
 	}
 	s.writeJSON(w, r, f.Status, apiError{Error: f})
 }
@@ -131,11 +133,12 @@ func (s *Server) failureOf(r *http.Request, err error) failure {
 		err = fmt.Errorf("%w: %w", errTimeout, err)
 	}
 	status := statusOf(err)
+	if rej := (*rum.Rejection)(nil); errors.As(err, &rej) {
+		// A refused beacon says why, whatever its status (a 503 while
+		// the store cannot commit); it is the client's answer, not a fault.
+		return failure{Status: status, Code: rej.Reason, Message: rej.Detail}
+	}
 	if status < 500 {
-		var rej *rum.Rejection
-		if errors.As(err, &rej) {
-			return failure{Status: status, Code: rej.Reason, Message: rej.Detail}
-		}
 		return failure{Status: status, Code: codes[status], Message: err.Error()}
 	}
 	id := requestID()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -170,5 +171,35 @@ func TestRUMCORS(t *testing.T) {
 				t.Errorf("Vary %q, want Origin", rec.Header().Get("Vary"))
 			}
 		})
+	}
+}
+
+// refusingBeacons refuses every beacon with its rejection.
+type refusingBeacons struct{ rej *rum.Rejection }
+
+func (b refusingBeacons) Accept(body []byte, origin, client string) error { return b.rej }
+func (refusingBeacons) Stats() rum.Stats                                  { return rum.Stats{} }
+
+// TestBeaconRefusalsSayWhy: a refused beacon is answered with the
+// collector's reason at its status, 5xx included (a store that cannot commit
+// answers 503 unavailable, not a timeout), and the statuses a client should
+// come back from carry Retry-After.
+func TestBeaconRefusalsSayWhy(t *testing.T) {
+	for _, rej := range []*rum.Rejection{
+		{Status: 503, Reason: "unavailable", Detail: "the store cannot commit; try again"},
+		{Status: 429, Reason: "rate_limited", Detail: "too many beacons"},
+		{Status: 400, Reason: "malformed", Detail: "two page views"},
+	} {
+		s, _, _ := fakeServer(t, Options{Engine: fakeEngine{cfg: &config.Config{}}, RUM: refusingBeacons{rej}})
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/rum", strings.NewReader(`{}`)))
+		var body apiError
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+			t.Fatalf("%s: %v %s", rej.Reason, err, rec.Body)
+		}
+		retry := rec.Header().Get("Retry-After")
+		if rec.Code != rej.Status || body.Error.Code != rej.Reason || body.Error.Message != rej.Detail || (retry != "") != (rej.Status != 400) {
+			t.Errorf("%s: %d %+v, Retry-After %q: want %d with the reason", rej.Reason, rec.Code, body.Error, retry, rej.Status)
+		}
 	}
 }
