@@ -21,15 +21,29 @@ import (
 	"github.com/headroom-slo/headroom/internal/itest"
 )
 
-// runningParts returns the stacks of the goroutines running headroom code
-// other than this test's.
+// runningParts returns the stacks of the goroutines still running
+// headroom's own (non-test) code: what serve started and did not join.
+// Goroutines of other tests' helpers, and ones already exiting, are not
+// serve's.
 func runningParts() []string {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	var out []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "headroom/internal/") && !strings.Contains(g, "internal/cli.TestServe") && !strings.Contains(g, "testing.tRunner") {
-			out = append(out, g)
+		if strings.Contains(g, "runtime.goexit1()") {
+			continue // returning
+		}
+		// Frames are a function line and its file line.
+		lines := strings.Split(g, "\n")
+		for i := 1; i+1 < len(lines); i += 2 {
+			fn, file := lines[i], lines[i+1]
+			if strings.HasPrefix(fn, "created by ") {
+				break // who started it is not what it runs
+			}
+			if strings.Contains(fn, "github.com/headroom-slo/headroom/internal/") && !strings.Contains(file, "_test.go:") {
+				out = append(out, g)
+				break
+			}
 		}
 	}
 	return out
