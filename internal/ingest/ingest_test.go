@@ -517,3 +517,68 @@ func TestOutOfOrderMinutes(t *testing.T) {
 		t.Errorf("counts by minute and status (-want +got):\n%s", diff)
 	}
 }
+
+// TestTwinLogsImportWhole imports two logs of one service whose first line is
+// the same health check: each is read whole, once.
+func TestTwinLogsImportWhole(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	health := line(t0, "GET", "/", 200, "0.001")
+	write(t, a, health+sampleLog())
+	write(t, b, health+sampleLog()+sampleLog())
+	cfg := headroomtest.Config(t, fmt.Sprintf(`
+services:
+  - name: web
+    logs:
+      - {path: %q, log_format: '%s'}
+      - {path: %q, log_format: '%s'}
+slos: []
+`, a, customFormat, b, customFormat))
+	st := headroomtest.Store(t, cfg.Storage.Dir)
+	svc, err := NewService(context.Background(), cfg, &cfg.Services[0], st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for i, p := range []string{a, b, a, b} {
+		src, err := NewSource(svc, cfg.Services[0].Logs[i%2], 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := IngestFile(context.Background(), st, src, p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r.Lines)
+	}
+	if diff := cmp.Diff([]int64{301, 601, 0, 0}, got); diff != "" {
+		t.Fatalf("lines read (-want +got):\n%s", diff)
+	}
+}
+
+// TestOlderStoreKeysKeepWorking reads a file whose position a store keeps
+// under its bare fingerprint (before keys named the log): it goes on from
+// there.
+func TestOlderStoreKeysKeepWorking(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	write(t, log, sampleLog())
+	e := newEnv(t, log)
+	ctx := context.Background()
+	f, err := OpenFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.SeekContent(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(ctx, e.st, e.src, Stream{R: f, Path: log, Fingerprint: f.Fingerprint, Size: f.Size}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	write(t, log, sampleLog()+line(t0.Add(time.Hour), "GET", "/", 500, "0.5"))
+	r, err := IngestFile(ctx, e.st, e.src, log, Options{})
+	if err != nil || !r.Known || r.Lines != 1 || r.Fingerprint != f.Fingerprint {
+		t.Fatalf("%+v, %v; want the old row found and 1 line added", r, err)
+	}
+}
