@@ -30,6 +30,7 @@ type Follower struct {
 	mu      sync.Mutex
 	done    map[string]fileStamp // compressed files fully read: skip until they change
 	refused map[string]fileStamp // files whose lines do not fit the format: skip until they change
+	failed  map[string]fileStamp // files that could not be read (corrupt .gz, permission): skip until they change
 	states  map[string]*State    // by configured log
 }
 
@@ -40,14 +41,18 @@ type fileStamp struct {
 
 // State is what the follower last saw of one configured log.
 type State struct {
-	Log         string    `json:"log"`
-	Service     string    `json:"service"`
-	Files       int       `json:"files"`
-	Behind      int64     `json:"bytes_behind"` // bytes present but not yet read
-	LastPoll    time.Time `json:"last_poll"`
-	LastData    time.Time `json:"last_data"` // when new lines were last read
-	Lines       int64     `json:"lines"`     // read by this process
-	Malformed   int64     `json:"malformed"`
+	Log       string    `json:"log"`
+	Service   string    `json:"service"`
+	Files     int       `json:"files"`
+	Behind    int64     `json:"bytes_behind"` // bytes present but not yet read
+	LastPoll  time.Time `json:"last_poll"`
+	LastData  time.Time `json:"last_data"` // when new lines were last read
+	Lines     int64     `json:"lines"`     // read by this process
+	Malformed int64     `json:"malformed"`
+	// ReadErrors counts files that failed to read (a corrupt .gz, permission
+	// denied), once per change of the file: a failed file is tried again only
+	// when its size or modification time changes.
+	ReadErrors  int64     `json:"read_errors"`
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 }
@@ -105,7 +110,7 @@ func New(st ingest.StateStore, sources []*ingest.Source, opts Options) *Follower
 		opts.Interval = DefaultInterval
 	}
 	f := &Follower{store: st, sources: sources, log: opts.Log, interval: opts.Interval, wake: opts.Wake,
-		done: map[string]fileStamp{}, refused: map[string]fileStamp{}, states: map[string]*State{}}
+		done: map[string]fileStamp{}, refused: map[string]fileStamp{}, failed: map[string]fileStamp{}, states: map[string]*State{}}
 	for _, s := range sources {
 		f.states[s.Log] = &State{Log: s.Log, Service: s.Service.Name}
 	}
@@ -159,8 +164,9 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 		f.mu.Lock()
 		seen, ok := f.done[p]
 		refused, wasRefused := f.refused[p]
+		failed, hasFailed := f.failed[p]
 		f.mu.Unlock()
-		if ok && seen == stamp || wasRefused && refused == stamp {
+		if ok && seen == stamp || wasRefused && refused == stamp || hasFailed && failed == stamp {
 			continue
 		}
 		res, err := ingest.IngestFile(ctx, f.store, s, p, ingest.Options{})
@@ -181,13 +187,20 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 			continue
 		case err != nil:
 			if ctx.Err() == nil {
-				f.log.Warn("read log", "path", p, "err", err)
+				// Said and counted once per change of the file: a corrupt
+				// .gz is not decompressed again every poll.
+				f.log.Warn("read log: tried again when the file changes", "path", p, "err", err)
+				f.mu.Lock()
+				f.failed[p] = stamp
+				st.ReadErrors++
+				f.mu.Unlock()
 				f.fail(st, now, err)
 			}
 			continue
 		}
 		f.mu.Lock()
 		delete(f.refused, p)
+		delete(f.failed, p)
 		if res.Gzip {
 			f.done[p] = stamp
 		}

@@ -373,3 +373,55 @@ slos: []
 	e.poll()
 	e.expect(1139 + 3)
 }
+
+// TestFailedFileReadOncePerChange reads a corrupt rotated .gz and an
+// unreadable file once, warns and counts once, and tries again only when the
+// file changes.
+func TestFailedFileReadOncePerChange(t *testing.T) {
+	e := newEnv(t, "access.log")
+	var logged strings.Builder
+	e.f = New(e.st, e.f.sources, Options{Log: slog.New(slog.NewTextHandler(&logged, nil))})
+	e.append(e.log+".1", 2000)
+	gzipFile(t, e.log+".1")
+	gz := e.log + ".1.gz"
+	b, err := os.ReadFile(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(b) / 2; i < len(b)/2+64; i++ {
+		b[i] ^= 0x55
+	}
+	if err := os.WriteFile(gz, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	warnings := func() int { return strings.Count(logged.String(), "level=WARN") }
+	for i := range 4 {
+		e.f.Poll(context.Background(), time.Now())
+		st := e.f.States()[0]
+		if st.LastError == "" || st.ReadErrors != 1 || warnings() != 1 {
+			t.Fatalf("poll %d: state %+v, %d warnings, want 1 read error said once:\n%s", i, st, warnings(), logged.String())
+		}
+	}
+	if err := os.WriteFile(gz, append(b, 0), 0o644); err != nil { // changed: tried again
+		t.Fatal(err)
+	}
+	e.f.Poll(context.Background(), time.Now())
+	if st := e.f.States()[0]; st.ReadErrors != 2 || warnings() != 2 {
+		t.Fatalf("after a change: state %+v, %d warnings, want 2", st, warnings())
+	}
+
+	if os.Geteuid() == 0 {
+		t.Log("root reads any file: the permission case is not tested")
+		return
+	}
+	e.append(e.log, 3)
+	if err := os.Chmod(e.log, 0); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		e.f.Poll(context.Background(), time.Now())
+	}
+	if st := e.f.States()[0]; st.ReadErrors != 3 || warnings() != 3 {
+		t.Fatalf("unreadable: state %+v, %d warnings, want 3", st, warnings())
+	}
+}
