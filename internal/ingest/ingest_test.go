@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -580,5 +581,52 @@ func TestOlderStoreKeysKeepWorking(t *testing.T) {
 	r, err := IngestFile(ctx, e.st, e.src, log, Options{})
 	if err != nil || !r.Known || r.Lines != 1 || r.Fingerprint != f.Fingerprint {
 		t.Fatalf("%+v, %v; want the old row found and 1 line added", r, err)
+	}
+}
+
+// TestExpandSkipsLinksOutOfTheDirectory leaves out a glob match that is a
+// symbolic link to a file outside the log directory, unless the config
+// names it; links within the directory are read.
+func TestExpandSkipsLinksOutOfTheDirectory(t *testing.T) {
+	logs, elsewhere := t.TempDir(), t.TempDir()
+	secret := filepath.Join(elsewhere, "shadow")
+	write(t, secret, "root:x:0:0\n")
+	write(t, filepath.Join(logs, "a.log"), "a\n")
+	for link, target := range map[string]string{"b.log": secret, "c.log": filepath.Join(logs, "a.log"), "a.log.1": secret} {
+		if err := os.Symlink(target, filepath.Join(logs, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name, pattern string
+		files, outside []string
+	}{
+		{"glob", "*.log", []string{"a.log", "c.log"}, []string{"a.log.1", "b.log"}},
+		{"rotated sibling", "a.log", []string{"a.log"}, []string{"a.log.1"}},
+		{"named in the config", "b.log", []string{"b.log"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files, outside, err := ExpandAll(filepath.Join(logs, tc.pattern))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel := func(ps []string) []string {
+				var out []string
+				for _, p := range ps {
+					out = append(out, filepath.Base(p))
+				}
+				sort.Strings(out)
+				return out
+			}
+			if diff := cmp.Diff(tc.files, rel(files)); diff != "" {
+				t.Errorf("files (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.outside, rel(outside)); diff != "" {
+				t.Errorf("left out (-want +got):\n%s", diff)
+			}
+			if plain, _ := Expand(filepath.Join(logs, tc.pattern)); len(plain) != len(tc.files) {
+				t.Errorf("Expand = %v, want %v", plain, tc.files)
+			}
+		})
 	}
 }

@@ -31,6 +31,7 @@ type Follower struct {
 	done    map[string]fileStamp // compressed files fully read: skip until they change
 	refused map[string]fileStamp // files whose lines do not fit the format: skip until they change
 	failed  map[string]fileStamp // files that could not be read (corrupt .gz, permission): skip until they change
+	outside map[string]bool      // symbolic links out of the log's directory, already warned about
 	states  map[string]*State    // by configured log
 }
 
@@ -110,7 +111,7 @@ func New(st ingest.StateStore, sources []*ingest.Source, opts Options) *Follower
 		opts.Interval = DefaultInterval
 	}
 	f := &Follower{store: st, sources: sources, log: opts.Log, interval: opts.Interval, wake: opts.Wake,
-		done: map[string]fileStamp{}, refused: map[string]fileStamp{}, failed: map[string]fileStamp{}, states: map[string]*State{}}
+		done: map[string]fileStamp{}, refused: map[string]fileStamp{}, failed: map[string]fileStamp{}, outside: map[string]bool{}, states: map[string]*State{}}
 	for _, s := range sources {
 		f.states[s.Log] = &State{Log: s.Log, Service: s.Service.Name}
 	}
@@ -146,10 +147,19 @@ func (f *Follower) Poll(ctx context.Context, now time.Time) {
 
 func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Time) {
 	st := f.state(s.Log)
-	paths, err := ingest.Expand(s.Log)
+	paths, outside, err := ingest.ExpandAll(s.Log)
 	if err != nil {
 		f.fail(st, now, err)
 		return
+	}
+	for _, p := range outside {
+		f.mu.Lock()
+		said := f.outside[p]
+		f.outside[p] = true
+		f.mu.Unlock()
+		if !said {
+			f.log.Warn("log file skipped: a symbolic link out of the log's directory (name the file in the config to read it)", "path", p)
+		}
 	}
 	var behind int64
 	for _, p := range paths {
