@@ -598,7 +598,7 @@ func TestExpandSkipsLinksOutOfTheDirectory(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct {
-		name, pattern string
+		name, pattern  string
 		files, outside []string
 	}{
 		{"glob", "*.log", []string{"a.log", "c.log"}, []string{"a.log.1", "b.log"}},

@@ -7,9 +7,12 @@
 package tail
 
 import (
+	"compress/flate"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -195,6 +198,12 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 			f.mu.Unlock()
 			f.fail(st, now, err)
 			continue
+		case err != nil && !fileFault(err):
+			if ctx.Err() == nil { // the store's: tried again at the next poll
+				f.log.Warn("read log", "path", p, "err", err)
+				f.fail(st, now, err)
+			}
+			continue
 		case err != nil:
 			if ctx.Err() == nil {
 				// Said and counted once per change of the file: a corrupt
@@ -229,6 +238,15 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 	st.Behind = behind
 	st.LastPoll = now
 	f.mu.Unlock()
+}
+
+// fileFault reports whether err is the file's own (corrupt compressed data,
+// no permission to read it), which reading it again unchanged cannot mend;
+// a store error may pass and is retried at the next poll.
+func fileFault(err error) bool {
+	var corrupt flate.CorruptInputError
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
+		errors.As(err, &corrupt) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 func (f *Follower) state(log string) *State {
