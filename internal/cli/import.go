@@ -166,9 +166,12 @@ func (p *pipeline) importPaths(ctx context.Context, paths []string, service stri
 			if service != "" && s.Service.Name != service || s.Log == "-" {
 				continue
 			}
-			m, err := ingest.Expand(s.Log)
+			m, outside, err := ingest.ExpandAll(s.Log)
 			if err != nil {
 				return nil, err
+			}
+			for _, f := range outside {
+				fmt.Fprintf(stdio.Err, "headroom import: skipped %s: a symbolic link out of the log's directory (name the file in the config to read it)\n", f)
 			}
 			if len(m) == 0 {
 				sum.missing++

@@ -179,7 +179,7 @@ func committedStates(ctx context.Context, st *store.Store, states []tail.State) 
 			}
 		}
 		paths, _ := ingest.Expand(s.Log)
-		states[i].Behind = unreadBytes(paths, offsets)
+		states[i].Behind = unreadBytes(s.Log, paths, offsets)
 	}
 	return states, nil
 }

@@ -172,7 +172,7 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 			if n := len(s.Samples); n > store.SamplesKept {
 				s.Samples = s.Samples[n-store.SamplesKept:]
 			}
-			s.BytesBehind = unreadBytes(paths, offsets)
+			s.BytesBehind = unreadBytes(l.Path, paths, offsets)
 			if last > 0 {
 				t := time.UnixMilli(last).UTC()
 				lag := now.Sub(t).Seconds()
@@ -189,8 +189,8 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 }
 
 // unreadBytes is how many bytes of the files at paths lie past the offsets
-// committed for them (by fingerprint).
-func unreadBytes(paths []string, offsets map[string]int64) int64 {
+// committed for them (by source key, or by bare fingerprint in older stores).
+func unreadBytes(log string, paths []string, offsets map[string]int64) int64 {
 	var n int64
 	for _, p := range paths {
 		f, err := ingest.OpenFile(p)
@@ -198,7 +198,11 @@ func unreadBytes(paths []string, offsets map[string]int64) int64 {
 			continue
 		}
 		if !f.Gzip { // compressed files are complete
-			n += max(f.Size-offsets[f.Fingerprint], 0)
+			off, ok := offsets[ingest.SourceKey(log, f.Fingerprint)]
+			if !ok {
+				off = offsets[f.Fingerprint]
+			}
+			n += max(f.Size-off, 0)
 		}
 		f.Close()
 	}

@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -35,11 +37,12 @@ func IngestFile(ctx context.Context, st StateStore, src *Source, path string, op
 		return FileResult{Path: path}, err
 	}
 	defer f.Close()
-	fr := FileResult{Path: path, Fingerprint: f.Fingerprint, Gzip: f.Gzip}
-	state, known, err := st.Source(ctx, f.Fingerprint)
+	fr := FileResult{Path: path, Gzip: f.Gzip}
+	key, state, known, err := lookup(ctx, st, src.Log, f.Fingerprint)
 	if err != nil {
 		return fr, err
 	}
+	fr.Fingerprint = key
 	fr.Known, fr.From = known, state.Offset
 	fr.To = state.Offset
 	if !f.Gzip && known && state.Offset >= f.Size {
@@ -52,7 +55,7 @@ func IngestFile(ctx context.Context, st StateStore, src *Source, path string, op
 		return fr, err
 	}
 	res, err := Run(ctx, st, src, Stream{
-		R: f, Path: path, Fingerprint: f.Fingerprint, From: state.Offset, Line: state.Lines, Final: f.Gzip,
+		R: f, Path: path, Fingerprint: key, From: state.Offset, Line: state.Lines, Final: f.Gzip,
 		Size: contentSize(f),
 	}, opts)
 	fr.Result = res
@@ -63,6 +66,35 @@ func IngestFile(ctx context.Context, st StateStore, src *Source, path string, op
 		fr.Partial = f.Size - res.To
 	}
 	return fr, nil
+}
+
+// SourceKey is the key a file's read position is stored under: its content
+// fingerprint within its configured log (path or glob). Two logs whose files
+// start with the same line (vhosts whose first request is the same health
+// check) keep their own positions, while a file renamed, copied, compressed
+// or piped within its log keeps its key.
+func SourceKey(log, fingerprint string) string {
+	sum := sha256.Sum256([]byte(log + "\x00" + fingerprint))
+	return hex.EncodeToString(sum[:16])
+}
+
+// lookup finds the stored position of content fingerprinted fp in log: under
+// its SourceKey, or under the bare fingerprint that stores written before
+// keys named the log used, when that row belongs to the same log.
+func lookup(ctx context.Context, st StateStore, log, fp string) (string, store.SourceState, bool, error) {
+	key := SourceKey(log, fp)
+	state, known, err := st.Source(ctx, key)
+	if err != nil || known {
+		return key, state, known, err
+	}
+	old, known, err := st.Source(ctx, fp)
+	if err != nil {
+		return key, state, false, err
+	}
+	if known && old.Log == log {
+		return fp, old, true, nil
+	}
+	return key, state, false, nil
 }
 
 // contentSize is the size of f's content when known: its size on disk,
@@ -82,11 +114,11 @@ func IngestStdin(ctx context.Context, st StateStore, src *Source, r io.Reader, o
 	if err != nil {
 		return fr, err
 	}
-	fr.Fingerprint = in.Fingerprint
-	state, known, err := st.Source(ctx, in.Fingerprint)
+	key, state, known, err := lookup(ctx, st, src.Log, in.Fingerprint)
 	if err != nil {
 		return fr, err
 	}
+	fr.Fingerprint = key
 	fr.Known, fr.From, fr.To = known, state.Offset, state.Offset
 	if err := in.Skip(state.Offset); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -94,7 +126,7 @@ func IngestStdin(ctx context.Context, st StateStore, src *Source, r io.Reader, o
 		}
 		return fr, fmt.Errorf("stdin: %w", err)
 	}
-	res, err := Run(ctx, st, src, Stream{R: in, Path: "-", Fingerprint: in.Fingerprint, From: state.Offset, Line: state.Lines, Final: true}, opts)
+	res, err := Run(ctx, st, src, Stream{R: in, Path: "-", Fingerprint: key, From: state.Offset, Line: state.Lines, Final: true}, opts)
 	fr.Result = res
 	if err != nil {
 		return fr, fmt.Errorf("stdin: %w", err)

@@ -170,14 +170,25 @@ func (s *Stdin) Read(p []byte) (int, error) { return s.r.Read(p) }
 
 // Expand returns the files matching a configured path or glob and their
 // rotated siblings (path.1, path.2.gz, path-20260101, …), oldest first by
-// modification time, without duplicates.
+// modification time, without duplicates. Symbolic links that lead out of
+// the pattern's directory are left out (see ExpandAll).
 func Expand(pattern string) ([]string, error) {
+	out, _, err := ExpandAll(pattern)
+	return out, err
+}
+
+// ExpandAll is Expand that also returns the matches it left out: symbolic
+// links resolving outside the directory of the pattern (a link to
+// /etc/shadow in the log directory is not read, and its lines never become
+// malformed samples), unless the pattern names that very path.
+func ExpandAll(pattern string) (files, outside []string, err error) {
 	seen := map[string]bool{}
 	var out []string
+	base := staticDir(pattern)
 	for _, p := range []string{pattern, pattern + ".*", pattern + "-*"} {
 		m, err := filepath.Glob(p)
 		if err != nil {
-			return nil, fmt.Errorf("glob %q: %w", pattern, err)
+			return nil, nil, fmt.Errorf("glob %q: %w", pattern, err)
 		}
 		for _, f := range m {
 			if seen[f] {
@@ -187,11 +198,44 @@ func Expand(pattern string) ([]string, error) {
 				continue
 			}
 			seen[f] = true
+			if f != pattern && leavesDir(base, f) {
+				outside = append(outside, f)
+				continue
+			}
 			out = append(out, f)
 		}
 	}
 	sortByAge(out)
-	return out, nil
+	return out, outside, nil
+}
+
+// staticDir is the directory of pattern without glob metacharacters: the
+// directory a configured log's files are expected in.
+func staticDir(pattern string) string {
+	dir := filepath.Dir(pattern)
+	for strings.ContainsAny(dir, `*?[\`) {
+		dir = filepath.Dir(dir)
+	}
+	return dir
+}
+
+// leavesDir reports whether path is a symbolic link (or lies under one)
+// whose target is outside dir.
+func leavesDir(dir, path string) bool {
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return false
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return true
+	}
+	if d, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = d
+	}
+	dir, _ = filepath.Abs(dir)
+	target, _ = filepath.Abs(target)
+	rel, err := filepath.Rel(dir, target)
+	return err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func sortByAge(paths []string) {

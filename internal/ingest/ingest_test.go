@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -515,5 +516,117 @@ func TestOutOfOrderMinutes(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("counts by minute and status (-want +got):\n%s", diff)
+	}
+}
+
+// TestTwinLogsImportWhole imports two logs of one service whose first line is
+// the same health check: each is read whole, once.
+func TestTwinLogsImportWhole(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	health := line(t0, "GET", "/", 200, "0.001")
+	write(t, a, health+sampleLog())
+	write(t, b, health+sampleLog()+sampleLog())
+	cfg := headroomtest.Config(t, fmt.Sprintf(`
+services:
+  - name: web
+    logs:
+      - {path: %q, log_format: '%s'}
+      - {path: %q, log_format: '%s'}
+slos: []
+`, a, customFormat, b, customFormat))
+	st := headroomtest.Store(t, cfg.Storage.Dir)
+	svc, err := NewService(context.Background(), cfg, &cfg.Services[0], st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for i, p := range []string{a, b, a, b} {
+		src, err := NewSource(svc, cfg.Services[0].Logs[i%2], 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := IngestFile(context.Background(), st, src, p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r.Lines)
+	}
+	if diff := cmp.Diff([]int64{301, 601, 0, 0}, got); diff != "" {
+		t.Fatalf("lines read (-want +got):\n%s", diff)
+	}
+}
+
+// TestOlderStoreKeysKeepWorking reads a file whose position a store keeps
+// under its bare fingerprint (before keys named the log): it goes on from
+// there.
+func TestOlderStoreKeysKeepWorking(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	write(t, log, sampleLog())
+	e := newEnv(t, log)
+	ctx := context.Background()
+	f, err := OpenFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.SeekContent(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(ctx, e.st, e.src, Stream{R: f, Path: log, Fingerprint: f.Fingerprint, Size: f.Size}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	write(t, log, sampleLog()+line(t0.Add(time.Hour), "GET", "/", 500, "0.5"))
+	r, err := IngestFile(ctx, e.st, e.src, log, Options{})
+	if err != nil || !r.Known || r.Lines != 1 || r.Fingerprint != f.Fingerprint {
+		t.Fatalf("%+v, %v; want the old row found and 1 line added", r, err)
+	}
+}
+
+// TestExpandSkipsLinksOutOfTheDirectory leaves out a glob match that is a
+// symbolic link to a file outside the log directory, unless the config
+// names it; links within the directory are read.
+func TestExpandSkipsLinksOutOfTheDirectory(t *testing.T) {
+	logs, elsewhere := t.TempDir(), t.TempDir()
+	secret := filepath.Join(elsewhere, "shadow")
+	write(t, secret, "root:x:0:0\n")
+	write(t, filepath.Join(logs, "a.log"), "a\n")
+	for link, target := range map[string]string{"b.log": secret, "c.log": filepath.Join(logs, "a.log"), "a.log.1": secret} {
+		if err := os.Symlink(target, filepath.Join(logs, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name, pattern  string
+		files, outside []string
+	}{
+		{"glob", "*.log", []string{"a.log", "c.log"}, []string{"a.log.1", "b.log"}},
+		{"rotated sibling", "a.log", []string{"a.log"}, []string{"a.log.1"}},
+		{"named in the config", "b.log", []string{"b.log"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files, outside, err := ExpandAll(filepath.Join(logs, tc.pattern))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel := func(ps []string) []string {
+				var out []string
+				for _, p := range ps {
+					out = append(out, filepath.Base(p))
+				}
+				sort.Strings(out)
+				return out
+			}
+			if diff := cmp.Diff(tc.files, rel(files)); diff != "" {
+				t.Errorf("files (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.outside, rel(outside)); diff != "" {
+				t.Errorf("left out (-want +got):\n%s", diff)
+			}
+			if plain, _ := Expand(filepath.Join(logs, tc.pattern)); len(plain) != len(tc.files) {
+				t.Errorf("Expand = %v, want %v", plain, tc.files)
+			}
+		})
 	}
 }

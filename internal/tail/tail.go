@@ -7,9 +7,12 @@
 package tail
 
 import (
+	"compress/flate"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -30,6 +33,8 @@ type Follower struct {
 	mu      sync.Mutex
 	done    map[string]fileStamp // compressed files fully read: skip until they change
 	refused map[string]fileStamp // files whose lines do not fit the format: skip until they change
+	failed  map[string]fileStamp // files that could not be read (corrupt .gz, permission): skip until they change
+	outside map[string]bool      // symbolic links out of the log's directory, already warned about
 	states  map[string]*State    // by configured log
 }
 
@@ -40,14 +45,18 @@ type fileStamp struct {
 
 // State is what the follower last saw of one configured log.
 type State struct {
-	Log         string    `json:"log"`
-	Service     string    `json:"service"`
-	Files       int       `json:"files"`
-	Behind      int64     `json:"bytes_behind"` // bytes present but not yet read
-	LastPoll    time.Time `json:"last_poll"`
-	LastData    time.Time `json:"last_data"` // when new lines were last read
-	Lines       int64     `json:"lines"`     // read by this process
-	Malformed   int64     `json:"malformed"`
+	Log       string    `json:"log"`
+	Service   string    `json:"service"`
+	Files     int       `json:"files"`
+	Behind    int64     `json:"bytes_behind"` // bytes present but not yet read
+	LastPoll  time.Time `json:"last_poll"`
+	LastData  time.Time `json:"last_data"` // when new lines were last read
+	Lines     int64     `json:"lines"`     // read by this process
+	Malformed int64     `json:"malformed"`
+	// ReadErrors counts files that failed to read (a corrupt .gz, permission
+	// denied), once per change of the file: a failed file is tried again only
+	// when its size or modification time changes.
+	ReadErrors  int64     `json:"read_errors"`
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 }
@@ -105,7 +114,7 @@ func New(st ingest.StateStore, sources []*ingest.Source, opts Options) *Follower
 		opts.Interval = DefaultInterval
 	}
 	f := &Follower{store: st, sources: sources, log: opts.Log, interval: opts.Interval, wake: opts.Wake,
-		done: map[string]fileStamp{}, refused: map[string]fileStamp{}, states: map[string]*State{}}
+		done: map[string]fileStamp{}, refused: map[string]fileStamp{}, failed: map[string]fileStamp{}, outside: map[string]bool{}, states: map[string]*State{}}
 	for _, s := range sources {
 		f.states[s.Log] = &State{Log: s.Log, Service: s.Service.Name}
 	}
@@ -141,10 +150,19 @@ func (f *Follower) Poll(ctx context.Context, now time.Time) {
 
 func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Time) {
 	st := f.state(s.Log)
-	paths, err := ingest.Expand(s.Log)
+	paths, outside, err := ingest.ExpandAll(s.Log)
 	if err != nil {
 		f.fail(st, now, err)
 		return
+	}
+	for _, p := range outside {
+		f.mu.Lock()
+		said := f.outside[p]
+		f.outside[p] = true
+		f.mu.Unlock()
+		if !said {
+			f.log.Warn("log file skipped: a symbolic link out of the log's directory (name the file in the config to read it)", "path", p)
+		}
 	}
 	var behind int64
 	for _, p := range paths {
@@ -159,8 +177,9 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 		f.mu.Lock()
 		seen, ok := f.done[p]
 		refused, wasRefused := f.refused[p]
+		failed, hasFailed := f.failed[p]
 		f.mu.Unlock()
-		if ok && seen == stamp || wasRefused && refused == stamp {
+		if ok && seen == stamp || wasRefused && refused == stamp || hasFailed && failed == stamp {
 			continue
 		}
 		res, err := ingest.IngestFile(ctx, f.store, s, p, ingest.Options{})
@@ -179,15 +198,28 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 			f.mu.Unlock()
 			f.fail(st, now, err)
 			continue
+		case err != nil && !fileFault(err):
+			if ctx.Err() == nil { // the store's: tried again at the next poll
+				f.log.Warn("read log", "path", p, "err", err)
+				f.fail(st, now, err)
+			}
+			continue
 		case err != nil:
 			if ctx.Err() == nil {
-				f.log.Warn("read log", "path", p, "err", err)
+				// Said and counted once per change of the file: a corrupt
+				// .gz is not decompressed again every poll.
+				f.log.Warn("read log: tried again when the file changes", "path", p, "err", err)
+				f.mu.Lock()
+				f.failed[p] = stamp
+				st.ReadErrors++
+				f.mu.Unlock()
 				f.fail(st, now, err)
 			}
 			continue
 		}
 		f.mu.Lock()
 		delete(f.refused, p)
+		delete(f.failed, p)
 		if res.Gzip {
 			f.done[p] = stamp
 		}
@@ -206,6 +238,15 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 	st.Behind = behind
 	st.LastPoll = now
 	f.mu.Unlock()
+}
+
+// fileFault reports whether err is the file's own (corrupt compressed data,
+// no permission to read it), which reading it again unchanged cannot mend;
+// a store error may pass and is retried at the next poll.
+func fileFault(err error) bool {
+	var corrupt flate.CorruptInputError
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
+		errors.As(err, &corrupt) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 func (f *Follower) state(log string) *State {

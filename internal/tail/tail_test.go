@@ -311,3 +311,117 @@ func TestRefusedFile(t *testing.T) {
 		t.Errorf("state %+v, want 26 lines, 6 malformed, not broken", st)
 	}
 }
+
+// TestTwinLogsKeepTheirOwnPositions follows two vhost logs whose first line
+// is the same health check: each is counted whole, through rename rotation
+// and copytruncate.
+func TestTwinLogsKeepTheirOwnPositions(t *testing.T) {
+	cfg := headroomtest.Config(t, `
+services:
+  - name: web
+    logs: [{path: a.log, format: combined}, {path: b.log, format: combined}]
+slos: []
+`)
+	dir := filepath.Dir(cfg.Path)
+	e := &env{t: t, dir: dir, st: headroomtest.Store(t, cfg.Storage.Dir)}
+	svc, err := ingest.NewService(context.Background(), cfg, &cfg.Services[0], e.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srcs []*ingest.Source
+	for _, l := range cfg.Services[0].Logs {
+		src, err := ingest.NewSource(svc, l, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, src)
+	}
+	e.f = New(e.st, srcs, Options{})
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	health := "10.0.0.9 - - [20/Nov/2026:00:00:00 +0000] \"GET /health HTTP/1.1\" 200 2 \"-\" \"probe\"\n"
+	writeTo(t, a, health)
+	writeTo(t, b, health)
+	e.append(a, 100)
+	e.append(b, 1000)
+	e.poll()
+	e.expect(1102)
+	e.append(a, 10)
+	if err := os.Rename(a, a+".1"); err != nil { // rename rotation
+		t.Fatal(err)
+	}
+	e.append(a+".1", 5)
+	later := strings.Replace(health, ":00:00 ", ":00:01 ", 1) // a new file starts with a new line
+	writeTo(t, a, later)
+	e.append(b, 20)
+	content, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b+".1", content, 0o644); err != nil { // copytruncate
+		t.Fatal(err)
+	}
+	if err := os.Truncate(b, 0); err != nil {
+		t.Fatal(err)
+	}
+	writeTo(t, b, later)
+	e.poll()
+	e.expect(1102 + 10 + 5 + 1 + 20 + 1)
+	gzipFile(t, a+".1")
+	gzipFile(t, b+".1")
+	e.append(a, 3)
+	e.poll()
+	e.poll()
+	e.expect(1139 + 3)
+}
+
+// TestFailedFileReadOncePerChange reads a corrupt rotated .gz and an
+// unreadable file once, warns and counts once, and tries again only when the
+// file changes.
+func TestFailedFileReadOncePerChange(t *testing.T) {
+	e := newEnv(t, "access.log")
+	var logged strings.Builder
+	e.f = New(e.st, e.f.sources, Options{Log: slog.New(slog.NewTextHandler(&logged, nil))})
+	e.append(e.log+".1", 2000)
+	gzipFile(t, e.log+".1")
+	gz := e.log + ".1.gz"
+	b, err := os.ReadFile(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(b) / 2; i < len(b)/2+64; i++ {
+		b[i] ^= 0x55
+	}
+	if err := os.WriteFile(gz, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	warnings := func() int { return strings.Count(logged.String(), "level=WARN") }
+	for i := range 4 {
+		e.f.Poll(context.Background(), time.Now())
+		st := e.f.States()[0]
+		if st.LastError == "" || st.ReadErrors != 1 || warnings() != 1 {
+			t.Fatalf("poll %d: state %+v, %d warnings, want 1 read error said once:\n%s", i, st, warnings(), logged.String())
+		}
+	}
+	if err := os.WriteFile(gz, append(b, 0), 0o644); err != nil { // changed: tried again
+		t.Fatal(err)
+	}
+	e.f.Poll(context.Background(), time.Now())
+	if st := e.f.States()[0]; st.ReadErrors != 2 || warnings() != 2 {
+		t.Fatalf("after a change: state %+v, %d warnings, want 2", st, warnings())
+	}
+
+	if os.Geteuid() == 0 {
+		t.Log("root reads any file: the permission case is not tested")
+		return
+	}
+	e.append(e.log, 3)
+	if err := os.Chmod(e.log, 0); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		e.f.Poll(context.Background(), time.Now())
+	}
+	if st := e.f.States()[0]; st.ReadErrors != 3 || warnings() != 3 {
+		t.Fatalf("unreadable: state %+v, %d warnings, want 3", st, warnings())
+	}
+}
