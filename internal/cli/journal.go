@@ -306,7 +306,7 @@ func (c *reviewCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 	defer st.Close()
 	sp, err := review.NewSprints(cfg).Resolve(c.sprint, now)
 	if err != nil {
-		return usageError{err}
+		return usageError{fmt.Errorf("--sprint %w", err)}
 	}
 	r, err := reviews{cfg: cfg, eng: eng, st: st}.Review(ctx, sp, c.service, now)
 	if err != nil {

@@ -183,7 +183,7 @@ func (s *Server) pageReview(r *http.Request) (*view, error) {
 	}
 	sp, err := review.NewSprints(s.opts.Engine.Config()).Resolve(which, p.at)
 	if err != nil {
-		return nil, badRequest("%w", err)
+		return nil, badRequest("sprint %w", err)
 	}
 	rv, err := s.opts.Reviews.Review(r.Context(), sp, service, p.at)
 	if err != nil {
