@@ -282,6 +282,7 @@ func TestBadInputSaysWhatAndWhere(t *testing.T) {
 		{[]string{"policy", "check", "--config", cfg, "--service", "wbe"}, `headroom policy check: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
 		{[]string{"review", "--config", cfg, "--service", "wbe"}, `headroom review: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
 		{[]string{"event", "add", "--config", cfg, "--service", "wbe", "v2"}, `headroom event add: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
+		{[]string{"toil", "add", "--config", cfg, "--minutes", "5", "--service", "wbe"}, `headroom toil add: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
 		// A --sprint date outside the times headroom computes with.
 		{[]string{"review", "--config", cfg, "--sprint", "9999-12-31"}, `headroom review: --sprint "9999-12-31": out of range: want a date in 1971-01-01 .. 2199-12-31 UTC`},
 		{[]string{"review", "--config", cfg, "--sprint", "1970-01-01"}, `headroom review: --sprint "1970-01-01": out of range: want a date in 1971-01-01 .. 2199-12-31 UTC`},

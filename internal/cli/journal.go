@@ -179,15 +179,20 @@ func (c *toilAddCmd) flags(fs *flag.FlagSet) {
 
 func (c *toilAddCmd) run(ctx context.Context, words []string, stdio Stdio) error {
 	t := c.at.or(time.Now())
-	e, err := review.CheckToil(store.ToilEntry{At: t, Minutes: c.minutes, Category: c.category, Tag: c.tag, Service: c.service, Description: strings.Join(words, " ")}, t)
-	if err != nil {
-		return usageError{err}
-	}
-	_, st, err := openStore(c.config, false)
+	cfg, st, err := openStore(c.config, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if c.service != "" {
+		if err := cfg.CheckService(c.service); err != nil {
+			return usagef("--service: %v", err)
+		}
+	}
+	e, err := review.CheckToil(cfg, store.ToilEntry{At: t, Minutes: c.minutes, Category: c.category, Tag: c.tag, Service: c.service, Description: strings.Join(words, " ")}, t)
+	if err != nil {
+		return usageError{err}
+	}
 	id, err := st.AddToil(ctx, e)
 	if err != nil {
 		return err

@@ -131,7 +131,7 @@ func (s *Server) apiAddToil(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := review.CheckToil(store.ToilEntry{
+	e, err := review.CheckToil(s.opts.Engine.Config(), store.ToilEntry{
 		Minutes: req.Minutes, Category: req.Category, Tag: req.Tag, Service: req.Service, Description: req.Description, At: req.At,
 	}, s.now())
 	if err != nil {
