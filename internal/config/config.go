@@ -370,7 +370,7 @@ func (c *Config) applyDefaults() {
 		r.Minutes = Duration(100 * 24 * time.Hour)
 	}
 	if r.Hours == 0 {
-		r.Hours = Duration(2 * 366 * 24 * time.Hour)
+		r.Hours = Duration(2 * 366 * 24 * time.Hour) // 2y
 	}
 	if r.Days == 0 {
 		r.Days = Forever

@@ -154,3 +154,23 @@ sprints:
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
+
+// TestRetentionInYears: the README's default, 2y, is a value the config
+// takes (a y is 366 days).
+func TestRetentionInYears(t *testing.T) {
+	c, err := Parse([]byte(`services:
+  - name: web
+    logs: [{path: /var/log/nginx/access.log, format: combined}]
+storage: {retention: {hours: 2y, days: 10y}}
+`), "years.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Storage.Retention
+	if got, want := time.Duration(r.Hours), 732*24*time.Hour; got != want {
+		t.Errorf("retention.hours 2y = %v, want %v", got, want)
+	}
+	if got, want := time.Duration(r.Days), 3660*24*time.Hour; got != want {
+		t.Errorf("retention.days 10y = %v, want %v", got, want)
+	}
+}
