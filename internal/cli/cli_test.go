@@ -262,6 +262,7 @@ func TestBadInputSaysWhatAndWhere(t *testing.T) {
 		{[]string{"event"}, "headroom: event: want a subcommand: add or import"},
 		{[]string{"event", "ad"}, `headroom: event: unknown subcommand "ad" (did you mean "add"?) (want add or import)`},
 		{[]string{"status", "--at", "yesterday"}, `headroom status: --at "yesterday": want RFC 3339, like 2026-11-20T12:00:00Z`},
+		{[]string{"status", "--at", "9999-12-31T23:59:59Z"}, `headroom status: --at "9999-12-31T23:59:59Z": out of range: want a time in 1971-01-01 .. 2199-12-31 UTC`},
 		{[]string{"status", "--jsn"}, "headroom status: unknown flag --jsn (did you mean --json?)"},
 		{[]string{"status", "--config"}, "headroom status: --config needs a value"},
 		{[]string{"status", "--config", cfg, "now"}, `headroom status: unexpected argument "now": status takes flags only`},
@@ -281,6 +282,10 @@ func TestBadInputSaysWhatAndWhere(t *testing.T) {
 		{[]string{"policy", "check", "--config", cfg, "--service", "wbe"}, `headroom policy check: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
 		{[]string{"review", "--config", cfg, "--service", "wbe"}, `headroom review: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
 		{[]string{"event", "add", "--config", cfg, "--service", "wbe", "v2"}, `headroom event add: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
+		{[]string{"toil", "add", "--config", cfg, "--minutes", "5", "--service", "wbe"}, `headroom toil add: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
+		// A --sprint date outside the times headroom computes with.
+		{[]string{"review", "--config", cfg, "--sprint", "9999-12-31"}, `headroom review: --sprint "9999-12-31": out of range: want a date in 1971-01-01 .. 2199-12-31 UTC`},
+		{[]string{"review", "--config", cfg, "--sprint", "1970-01-01"}, `headroom review: --sprint "1970-01-01": out of range: want a date in 1971-01-01 .. 2199-12-31 UTC`},
 		{[]string{"import", "--config", cfg, "--service", "wbe", filepath.Join(filepath.Dir(cfg), "access.log")}, `headroom import: --service: unknown service "wbe" (did you mean "web"? configured: web)`},
 	} {
 		name := strings.Join(tc.args, " ")

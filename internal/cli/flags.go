@@ -40,6 +40,9 @@ func (i *instant) Set(s string) error {
 	if err != nil {
 		return fmt.Errorf("want RFC 3339, like 2026-11-20T12:00:00Z")
 	}
+	if !slo.InTimeRange(t) {
+		return fmt.Errorf("out of range: want a time in %s", slo.TimeRange)
+	}
 	i.t = t.UTC()
 	return nil
 }

@@ -179,15 +179,20 @@ func (c *toilAddCmd) flags(fs *flag.FlagSet) {
 
 func (c *toilAddCmd) run(ctx context.Context, words []string, stdio Stdio) error {
 	t := c.at.or(time.Now())
-	e, err := review.CheckToil(store.ToilEntry{At: t, Minutes: c.minutes, Category: c.category, Tag: c.tag, Service: c.service, Description: strings.Join(words, " ")}, t)
-	if err != nil {
-		return usageError{err}
-	}
-	_, st, err := openStore(c.config, false)
+	cfg, st, err := openStore(c.config, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if c.service != "" {
+		if err := cfg.CheckService(c.service); err != nil {
+			return usagef("--service: %v", err)
+		}
+	}
+	e, err := review.CheckToil(cfg, store.ToilEntry{At: t, Minutes: c.minutes, Category: c.category, Tag: c.tag, Service: c.service, Description: strings.Join(words, " ")}, t)
+	if err != nil {
+		return usageError{err}
+	}
 	id, err := st.AddToil(ctx, e)
 	if err != nil {
 		return err
@@ -306,7 +311,7 @@ func (c *reviewCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 	defer st.Close()
 	sp, err := review.NewSprints(cfg).Resolve(c.sprint, now)
 	if err != nil {
-		return usageError{err}
+		return usageError{fmt.Errorf("--sprint %w", err)}
 	}
 	r, err := reviews{cfg: cfg, eng: eng, st: st}.Review(ctx, sp, c.service, now)
 	if err != nil {

@@ -175,7 +175,7 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 			s.BytesBehind = unreadBytes(l.Path, paths, offsets)
 			if last > 0 {
 				t := time.UnixMilli(last).UTC()
-				lag := now.Sub(t).Seconds()
+				lag := float64(now.UnixMilli()-last) / 1000 // not now.Sub: a time.Duration spans only ±292 years
 				s.LastEvent, s.LagSeconds = &t, &lag
 			}
 			if updated > 0 {
@@ -256,7 +256,7 @@ func printStatus(w io.Writer, rep *StatusReport, h hints) {
 		last, lag := "never", "-"
 		if s.LastEvent != nil {
 			last = s.LastEvent.Format(time.RFC3339)
-			lag = lagString(time.Duration(*s.LagSeconds * float64(time.Second)))
+			lag = lagString(secondsDuration(*s.LagSeconds))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Log, s.Service, s.FilesRead, s.Files,
 			thousands(s.Lines), thousands(s.Malformed), thousands(s.Excluded), last, lag, bytesHuman(s.BytesBehind))
@@ -307,6 +307,18 @@ func ceilSecond(t time.Time) time.Time {
 		t = r.Add(time.Second)
 	}
 	return t.UTC()
+}
+
+// secondsDuration converts seconds to a Duration, saturating beyond its
+// ±292 years rather than wrapping.
+func secondsDuration(sec float64) time.Duration {
+	switch {
+	case sec >= float64(math.MaxInt64)/float64(time.Second):
+		return math.MaxInt64
+	case sec <= float64(math.MinInt64)/float64(time.Second):
+		return math.MinInt64
+	}
+	return time.Duration(sec * float64(time.Second))
 }
 
 // lagString is a lag to the second, to the minute past an hour, and to the

@@ -288,7 +288,11 @@ func Parse(b []byte, path string) (*Config, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	var problems []decodeProblem
+	// The walk finds unknown keys and non-finite floats (.nan, .inf), and
+	// notes where each value is for the decoder's messages.
+	k := &keyChecker{unknown: map[lineKey]bool{}, seen: map[walked]bool{}}
+	k.walk(&root, reflect.TypeFor[Config](), "")
+	problems := k.problems
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
@@ -296,16 +300,13 @@ func Parse(b []byte, path string) (*Config, error) {
 		}
 		// Unknown keys and bad values; the rest decoded, so validate it too
 		// and report everything at once, in the config's words.
-		k := &keyChecker{unknown: map[lineKey]bool{}, seen: map[walked]bool{}}
-		k.walk(&root, reflect.TypeFor[Config](), "")
-		problems = k.problems
 		for _, m := range te.Errors {
 			if p, ok := k.rewrite(m); ok {
 				problems = append(problems, p)
 			}
 		}
-		slices.SortStableFunc(problems, func(a, b decodeProblem) int { return a.line - b.line })
 	}
+	slices.SortStableFunc(problems, func(a, b decodeProblem) int { return a.line - b.line })
 	var errs []error
 	for _, p := range problems {
 		if p.field != "" {
@@ -369,7 +370,7 @@ func (c *Config) applyDefaults() {
 		r.Minutes = Duration(100 * 24 * time.Hour)
 	}
 	if r.Hours == 0 {
-		r.Hours = Duration(2 * 366 * 24 * time.Hour)
+		r.Hours = Duration(2 * 366 * 24 * time.Hour) // 2y
 	}
 	if r.Days == 0 {
 		r.Days = Forever

@@ -112,3 +112,65 @@ func TestEmptyConfig(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestNonFiniteFloats: YAML reads .nan and .inf as numbers, and NaN passes
+// every range check; every float of the config refuses them, each with its
+// line, all at once, and only once.
+func TestNonFiniteFloats(t *testing.T) {
+	b := []byte(`services:
+  - name: web
+    logs: [{path: /var/log/nginx/access.log, format: combined}]
+slos:
+  - name: avail
+    service: web
+    objective: .nan
+    window: 28d
+    sli: {type: availability}
+    alerting:
+      min_events: .inf
+      tiers: [{name: page-1h, budget_share: -.Inf}]
+alerting: {min_events: .NaN}
+policy: [{below: .inf, action: freeze, freeze: true}]
+changes: {failed_share: -.inf}
+sprints:
+  start: 2025-03-03
+  capacity: {people: .nan, hours: 60, spare: 20}
+`)
+	_, err := Parse(b, "nan.yaml")
+	if err == nil {
+		t.Fatal("config with NaN and infinities accepted")
+	}
+	got := strings.Split(err.Error(), "\n")
+	want := []string{
+		`nan.yaml:7: slos[0].objective: .nan: want a finite number`,
+		`nan.yaml:11: slos[0].alerting.min_events: .inf: want a finite number`,
+		`nan.yaml:12: slos[0].alerting.tiers[0].budget_share: -.Inf: want a finite number`,
+		`nan.yaml:13: alerting.min_events: .NaN: want a finite number`,
+		`nan.yaml:14: policy[0].below: .inf: want a finite number`,
+		`nan.yaml:15: changes.failed_share: -.inf: want a finite number`,
+		`nan.yaml:18: sprints.capacity.people: .nan: want a finite number`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+// TestRetentionInYears: the README's default, 2y, is a value the config
+// takes (a y is 366 days).
+func TestRetentionInYears(t *testing.T) {
+	c, err := Parse([]byte(`services:
+  - name: web
+    logs: [{path: /var/log/nginx/access.log, format: combined}]
+storage: {retention: {hours: 2y, days: 10y}}
+`), "years.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Storage.Retention
+	if got, want := time.Duration(r.Hours), 732*24*time.Hour; got != want {
+		t.Errorf("retention.hours 2y = %v, want %v", got, want)
+	}
+	if got, want := time.Duration(r.Days), 3660*24*time.Hour; got != want {
+		t.Errorf("retention.days 10y = %v, want %v", got, want)
+	}
+}

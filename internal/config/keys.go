@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
 	"slices"
@@ -77,6 +78,9 @@ func (k *keyChecker) walk(n *yaml.Node, t reflect.Type, path string) {
 		return
 	}
 	k.values = append(k.values, valueAt{line: n.Line, kind: n.Kind, value: n.Value, want: goKind(t.String()), path: path})
+	if (t.Kind() == reflect.Float64 || t.Kind() == reflect.Float32) && n.Kind == yaml.ScalarNode {
+		k.finite(n, path)
+	}
 	switch {
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		fields := yamlFields(t)
@@ -101,6 +105,19 @@ func (k *keyChecker) walk(n *yaml.Node, t reflect.Type, path string) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k.walk(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))
 		}
+	}
+}
+
+// finite reports a float written as .nan, .inf or -.inf: YAML reads them
+// as numbers, but no objective, share, rate or count of the config can be
+// one, and NaN would pass every range check (it compares false).
+func (k *keyChecker) finite(n *yaml.Node, path string) {
+	var f float64
+	if err := n.Decode(&f); err != nil {
+		return // the decoder reports it
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		k.problems = append(k.problems, decodeProblem{n.Line, path, field(path, fmt.Sprintf("%s: want a finite number", n.Value))})
 	}
 }
 

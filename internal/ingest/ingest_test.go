@@ -630,3 +630,41 @@ func TestExpandSkipsLinksOutOfTheDirectory(t *testing.T) {
 		})
 	}
 }
+
+func TestTimesOutOfRange(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	at := func(s string) string {
+		return `10.0.0.1 - - [` + s + `] "GET /a HTTP/1.1" 200 12 "-" "curl/8" 0.010 0.010` + "\n"
+	}
+	good := line(t0, "GET", "/a", 200, "0.010")
+	content := good + good + good + good +
+		at("31/Dec/9999:23:59:59 +0000") + // once stored at 1833 (minutes overflowed int32)
+		at("01/Jan/1970:00:00:10 +0000") + // once "no time"
+		at("01/Jan/2200:00:00:00 +0000") +
+		at("01/Jan/1971:00:00:00 +0000") // the first time in range
+	write(t, log, content)
+	e := newEnv(t, log)
+	r, err := IngestFile(context.Background(), e.st, e.src, log, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range r.Samples {
+		got = append(got, fmt.Sprintf("%d %s", s.Line, s.Reason))
+	}
+	want := []string{
+		"5 time out of range (9999-12-31T23:59:59Z, want 1971-01-01 .. 2199-12-31 UTC)",
+		"6 time out of range (1970-01-01T00:00:10Z, want 1971-01-01 .. 2199-12-31 UTC)",
+		"7 time out of range (2200-01-01T00:00:00Z, want 1971-01-01 .. 2199-12-31 UTC)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("malformed samples (-want +got):\n%s", diff)
+	}
+	if r.Lines != 8 || r.Malformed != 3 {
+		t.Errorf("lines=%d malformed=%d, want 8 lines, 3 malformed", r.Lines, r.Malformed)
+	}
+	if c := e.counts(); c["GET /a 200"] != 5 {
+		t.Errorf("counts = %v, want the 4 good lines and the 1971 one", c)
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/headroom-slo/headroom/internal/logformat"
+	"github.com/headroom-slo/headroom/internal/slo"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
@@ -50,8 +52,11 @@ func parse(p *logformat.Parser, l []byte, r *logformat.Record) string {
 	if err := p.Parse(l, r); err != nil {
 		return err.Error()
 	}
-	if r.Time <= 0 {
+	if r.Time == 0 {
 		return "no time"
+	}
+	if !slo.InTimeRangeMilli(r.Time) {
+		return "time out of range (" + time.UnixMilli(r.Time).UTC().Format(time.RFC3339) + ", want " + slo.TimeRange + ")"
 	}
 	return ""
 }

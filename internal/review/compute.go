@@ -52,7 +52,8 @@ func (s *Sprints) At(t time.Time) Sprint {
 }
 
 // Resolve turns "current", "previous" or a date (any day of the sprint) into
-// a sprint, as of now.
+// a sprint, as of now. A date outside slo.TimeRange is an error, as durations
+// from the first sprint would overflow. Errors quote which; callers name it.
 func (s *Sprints) Resolve(which string, now time.Time) (Sprint, error) {
 	switch which {
 	case "", "current":
@@ -62,7 +63,10 @@ func (s *Sprints) Resolve(which string, now time.Time) (Sprint, error) {
 	}
 	d, err := time.ParseInLocation("2006-01-02", which, s.Loc)
 	if err != nil {
-		return Sprint{}, fmt.Errorf("sprint %q: want current, previous or a date like 2025-03-17", which)
+		return Sprint{}, fmt.Errorf("%q: want current, previous or a date like 2025-03-17", which)
+	}
+	if !slo.InTimeRange(d) {
+		return Sprint{}, fmt.Errorf("%q: out of range: want a date in %s", which, slo.TimeRange)
 	}
 	return s.At(d), nil
 }

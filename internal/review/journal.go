@@ -42,13 +42,19 @@ func CheckChange(cfg *config.Config, e store.ChangeEvent, now time.Time) (store.
 	return e, nil
 }
 
-// CheckToil checks a toil entry and fills in its defaults: it took from
-// MinToilMinutes to MaxToilMinutes (a number: not NaN), its category is
-// DefaultToilCategory unless it names one, and it happened at now unless it
-// says when. It returns the entry to store.
-func CheckToil(e store.ToilEntry, now time.Time) (store.ToilEntry, error) {
+// CheckToil checks a toil entry against the config and fills in its
+// defaults: it took from MinToilMinutes to MaxToilMinutes (a number: not
+// NaN), its service, when it names one, is configured (the error lists the
+// configured ones), its category is DefaultToilCategory unless it names one,
+// and it happened at now unless it says when. It returns the entry to store.
+func CheckToil(cfg *config.Config, e store.ToilEntry, now time.Time) (store.ToilEntry, error) {
 	if !(e.Minutes >= MinToilMinutes && e.Minutes <= MaxToilMinutes) { // NaN compares false
 		return e, fmt.Errorf("minutes %v: want %d to %d", e.Minutes, MinToilMinutes, MaxToilMinutes)
+	}
+	if e.Service != "" {
+		if err := cfg.CheckService(e.Service); err != nil {
+			return e, fmt.Errorf("service: %w", err)
+		}
 	}
 	if e.Category == "" {
 		e.Category = DefaultToilCategory

@@ -58,7 +58,8 @@ func TestCheckChange(t *testing.T) {
 }
 
 func TestCheckToil(t *testing.T) {
-	runCheckCases(t, func(e store.ToilEntry) (store.ToilEntry, error) { return CheckToil(e, checkNow) }, []checkCase[store.ToilEntry]{
+	cfg := &config.Config{Services: []config.Service{{Name: "web"}, {Name: "api"}}}
+	runCheckCases(t, func(e store.ToilEntry) (store.ToilEntry, error) { return CheckToil(cfg, e, checkNow) }, []checkCase[store.ToilEntry]{
 		{"defaults", store.ToilEntry{Minutes: 45}, store.ToilEntry{Minutes: 45, Category: "interrupt", At: checkNow}, ""},
 		{"as given", store.ToilEntry{Minutes: 1440, Category: "manual", Tag: "db-restart", At: checkThen},
 			store.ToilEntry{Minutes: 1440, Category: "manual", Tag: "db-restart", At: checkThen}, ""},
@@ -69,6 +70,8 @@ func TestCheckToil(t *testing.T) {
 		{"not a number", store.ToilEntry{Minutes: math.NaN()}, store.ToilEntry{}, "minutes NaN: want 1 to 1440"},
 		{"infinite", store.ToilEntry{Minutes: math.Inf(1)}, store.ToilEntry{}, "minutes +Inf: want 1 to 1440"},
 		{"next to nothing", store.ToilEntry{Minutes: 1e-300}, store.ToilEntry{}, "minutes 1e-300: want 1 to 1440"},
+		{"a configured service", store.ToilEntry{Minutes: 5, Service: "api"}, store.ToilEntry{Minutes: 5, Service: "api", Category: "interrupt", At: checkNow}, ""},
+		{"an unknown service", store.ToilEntry{Minutes: 5, Service: "wbe"}, store.ToilEntry{}, `service: unknown service "wbe" (did you mean "web"? configured: web, api)`},
 		{"under a minute", store.ToilEntry{Minutes: 0.5}, store.ToilEntry{}, "minutes 0.5: want 1 to 1440"},
 	})
 }

@@ -239,6 +239,7 @@ func TestWrites(t *testing.T) {
 			wantToil: []store.ToilEntry{{Minutes: 15, Category: "manual", Tag: "cert", At: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}}},
 		{name: "toil form without minutes", path: "/api/v1/toil", body: "minutes=soon", form: true, status: 400, inAnswer: `minutes=\"soon\": want a number of minutes`},
 		{name: "toil too long", path: "/api/v1/toil", body: `{"minutes": 2000}`, status: 400, inAnswer: "minutes 2000: want 1 to 1440"},
+		{name: "toil of an unknown service", path: "/api/v1/toil", body: `{"minutes": 5, "service": "api"}`, status: 400, inAnswer: `service: unknown service \"api\" (configured: web)`},
 		{name: "toil of next to nothing", path: "/api/v1/toil", body: `{"minutes": 1e-300}`, status: 400, inAnswer: "minutes 1e-300: want 1 to 1440"},
 		{name: "toil form of NaN minutes", path: "/api/v1/toil", body: "minutes=NaN", form: true, status: 400, inAnswer: `minutes=\"NaN\": want a number of minutes`},
 		{name: "toil form of infinite minutes", path: "/api/v1/toil", body: "minutes=-Inf", form: true, status: 400, inAnswer: `minutes=\"-Inf\": want a number of minutes`},

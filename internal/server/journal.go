@@ -131,7 +131,7 @@ func (s *Server) apiAddToil(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := review.CheckToil(store.ToilEntry{
+	e, err := review.CheckToil(s.opts.Engine.Config(), store.ToilEntry{
 		Minutes: req.Minutes, Category: req.Category, Tag: req.Tag, Service: req.Service, Description: req.Description, At: req.At,
 	}, s.now())
 	if err != nil {
@@ -183,7 +183,7 @@ func (s *Server) pageReview(r *http.Request) (*view, error) {
 	}
 	sp, err := review.NewSprints(s.opts.Engine.Config()).Resolve(which, p.at)
 	if err != nil {
-		return nil, badRequest("%w", err)
+		return nil, badRequest("sprint %w", err)
 	}
 	rv, err := s.opts.Reviews.Review(r.Context(), sp, service, p.at)
 	if err != nil {

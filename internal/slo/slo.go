@@ -205,8 +205,14 @@ func (w Window) Period(now time.Time, loc *time.Location) time.Duration {
 	return next.Sub(start)
 }
 
-// ParseDuration is time.ParseDuration extended with days ("d") and weeks
-// ("w"), as used in SLO configs: "28d", "1d12h", "300ms".
+// Year is the "y" of durations: 366 days, so that a year's retention
+// covers a leap year whole ("2y" is 732d).
+const Year = 366 * 24 * time.Hour
+
+// ParseDuration is time.ParseDuration extended with days ("d"), weeks ("w")
+// and years ("y", 366d), as used in SLO configs: "28d", "1d12h", "300ms",
+// "2y". A duration beyond time.Duration's 292 years is an error, not a
+// wrapped value.
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -234,10 +240,15 @@ func ParseDuration(s string) (time.Duration, error) {
 			mult = 24 * time.Hour
 		case "w":
 			mult = 7 * 24 * time.Hour
+		case "y":
+			mult = Year
 		default:
 			d, err := time.ParseDuration(num + unit)
 			if err != nil {
 				return 0, fmt.Errorf("bad duration %q", s)
+			}
+			if d > math.MaxInt64-total {
+				return 0, fmt.Errorf("duration %q: too long (at most 292y)", s)
 			}
 			total += d
 			continue
@@ -245,6 +256,10 @@ func ParseDuration(s string) (time.Duration, error) {
 		f, err := strconv.ParseFloat(num, 64)
 		if err != nil {
 			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		// Compare as floats: converting one beyond the int64 range wraps.
+		if f*float64(mult) >= float64(math.MaxInt64-total) {
+			return 0, fmt.Errorf("duration %q: too long (at most 292y)", s)
 		}
 		total += time.Duration(f * float64(mult))
 	}

@@ -133,6 +133,7 @@ func TestParseDuration(t *testing.T) {
 	tests := map[string]time.Duration{
 		"300ms": 300 * time.Millisecond, "2.5s": 2500 * time.Millisecond, "28d": 28 * day,
 		"1d12h": 36 * time.Hour, "2w": 14 * day, "1h30m": 90 * time.Minute,
+		"2y": 732 * day, "1y2d": 368 * day, "0.5y": 183 * day,
 	}
 	for in, want := range tests {
 		got, err := ParseDuration(in)
@@ -140,7 +141,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "d", "3x", "1..2d"} {
+	for _, bad := range []string{"", "d", "3x", "1..2d", "300y", "1000000d", "2562047h1h", "1e300d"} {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("ParseDuration(%q) succeeded, want error", bad)
 		}
