@@ -174,3 +174,39 @@ storage: {retention: {hours: 2y, days: 10y}}
 		t.Errorf("retention.days 10y = %v, want %v", got, want)
 	}
 }
+
+// TestTierShortBeforeLong: a tier's short window, as written or as the
+// default tier of that name has it, must be shorter than its long one;
+// validate says so with the line, not only serve when it builds policies.
+func TestTierShortBeforeLong(t *testing.T) {
+	b := []byte(`services:
+  - name: web
+    logs: [{path: /var/log/nginx/access.log, format: combined}]
+slos:
+  - name: avail
+    service: web
+    objective: 99.9
+    window: 28d
+    sli: {type: availability}
+    alerting:
+      tiers:
+        - {name: page-1h, short: 2h}
+        - {name: page-6h, long: 20m}
+        - {name: fast, severity: page, budget_share: 2, long: 1h, short: 1h}
+        - {name: ticket-1d, short: 1h, long: 12h}
+        - {name: ticket-3d, disabled: true, short: 5d}
+`)
+	_, err := Parse(b, "tiers.yaml")
+	if err == nil {
+		t.Fatal("tiers with short windows not shorter than long ones accepted")
+	}
+	got := strings.Split(err.Error(), "\n")
+	want := []string{
+		`tiers.yaml:12: slos[0].alerting.tiers[0].short: short window 2h must be shorter than long window 1h`,
+		`tiers.yaml:13: slos[0].alerting.tiers[1].long: short window 30m must be shorter than long window 20m`,
+		`tiers.yaml:14: slos[0].alerting.tiers[2].short: short window 1h must be shorter than long window 1h`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/beacon"
 	"github.com/headroom-slo/headroom/internal/logformat"
+	"github.com/headroom-slo/headroom/internal/slo"
 )
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -406,6 +408,8 @@ func (v *validator) alerting() {
 			}
 			if !isDefaultTier(t.Name) && !t.Disabled && (t.Severity == "" || t.BudgetShare == nil || t.Long == 0 || t.Short == 0) {
 				v.add(tp, "a new tier needs severity, budget_share, long and short")
+			} else if !t.Disabled && t.Long >= 0 && t.Short >= 0 {
+				v.tierWindows(tp, t)
 			}
 		}
 	}
@@ -414,6 +418,26 @@ func (v *validator) alerting() {
 func isVital(name string) bool {
 	_, ok := beacon.Lookup(name)
 	return ok
+}
+
+// tierWindows checks that a tier's short window, as changed or as the
+// default tier of that name has it, is shorter than its long one: the short
+// window confirms that the long one still burns.
+func (v *validator) tierWindows(tp string, t TierConfig) {
+	long, short := time.Duration(t.Long), time.Duration(t.Short)
+	for _, d := range slo.DefaultTiers() {
+		if d.Name == t.Name {
+			long, short = cmp.Or(long, d.Long), cmp.Or(short, d.Short)
+		}
+	}
+	if short < long {
+		return
+	}
+	f := tp + ".short"
+	if t.Short == 0 {
+		f = tp + ".long"
+	}
+	v.add(f, "short window %s must be shorter than long window %s", slo.FormatDuration(short), slo.FormatDuration(long))
 }
 
 func isDefaultTier(name string) bool {
