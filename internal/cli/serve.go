@@ -47,6 +47,13 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		cfg.Server.Listen = *listen
 	}
 	log := logger(stdio.Err, *verbose)
+	// One serve per store: a second would tail, evaluate and notify
+	// everything twice. import, status and the others do not lock.
+	lock, err := store.Lock(cfg.Storage.Dir, "headroom serve")
+	if err != nil {
+		return err
+	}
+	defer lock.Release() // last: after the store is closed
 	p, err := openPipeline(ctx, cfg)
 	if err != nil {
 		return err
