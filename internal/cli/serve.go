@@ -73,8 +73,14 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		return err
 	}
 	interval := alert.Interval(cfg)
-	disp, err := notify.NewDispatcher(targets, notify.Options{Log: storeLog{st: p.st, log: log}, Logger: log, ResendEvery: interval})
+	// The alert runner queues notifications in the store, with the alert
+	// states that caused them; the dispatcher delivers them from there, so
+	// a restart delivers what was pending.
+	disp, err := notify.NewDispatcher(targets, notify.Options{Queue: p.st, Log: storeLog{st: p.st, log: log}, Logger: log, ResendEvery: interval})
 	if err != nil {
+		return err
+	}
+	if err := disp.Load(ctx); err != nil {
 		return err
 	}
 	history := alert.NewHistory(p.st, alert.HistoryOptions{Fresh: 2 * interval})
