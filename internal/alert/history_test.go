@@ -46,7 +46,7 @@ func TestHistory(t *testing.T) {
 		b, _ = json.Marshal(t)
 		events = append(events, store.AlertEvent{Key: t.State.Key, At: t.At, Data: b})
 	}
-	if err := st.SaveAlerts(ctx, states, events); err != nil {
+	if err := st.SaveAlerts(ctx, states, events, nil); err != nil {
 		t.Fatal(err)
 	}
 	now := t0.Add(2 * time.Hour)
@@ -106,7 +106,7 @@ func TestHistory(t *testing.T) {
 	}
 
 	// A stored event that does not decode is named, not skipped.
-	if err := st.SaveAlerts(ctx, nil, []store.AlertEvent{{Key: "burn/bad", At: now, Data: []byte(`{"to":"burning"}`)}}); err != nil {
+	if err := st.SaveAlerts(ctx, nil, []store.AlertEvent{{Key: "burn/bad", At: now, Data: []byte(`{"to":"burning"}`)}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.Events(ctx, t0, now.Add(time.Minute), 0); err == nil || !strings.Contains(err.Error(), "burn/bad") {

@@ -18,16 +18,24 @@ import (
 
 // Notifier delivers alerts (notify.Dispatcher).
 type Notifier interface {
-	// Send delivers a state change.
-	Send(notify.Alert)
+	// Route routes state changes to the targets they go to; the runner
+	// queues the batch with the states that caused it.
+	Route([]notify.Alert) (*notify.Batch, error)
+	// Queued hands over a batch once stored.
+	Queued(*notify.Batch)
 	// Refresh hands over every alert firing now, for targets that forget
 	// alerts not re-sent (Alertmanager).
 	Refresh([]notify.Alert)
+	// Refreshes reports whether any target takes refreshes: if none does,
+	// the runner does not build them (each says where its budget goes,
+	// which costs two queries).
+	Refreshes() bool
 }
 
-// Store keeps alert states and history (store.Store).
+// Store keeps alert states and history, and queues the notifications of
+// their changes with them (store.Store).
 type Store interface {
-	SaveAlerts(ctx context.Context, states map[string][]byte, events []store.AlertEvent) error
+	SaveAlerts(ctx context.Context, states map[string][]byte, events []store.AlertEvent, q *notify.Batch) error
 	AlertStates(ctx context.Context) (map[string][]byte, error)
 }
 
@@ -48,10 +56,11 @@ type Count struct {
 }
 
 // Runner is the evaluator inside `headroom serve`: every interval it
-// measures every SLO, moves the alerts, stores their states and history in
-// one transaction, and hands the changes to the notifiers. A restart picks
-// up the stored states, so it neither pages again nor forgets a firing
-// alert.
+// measures every SLO, moves the alerts, and stores their states, their
+// history and the notifications of their changes in one transaction, then
+// hands those to the notifiers. A restart picks up the stored states and
+// the notifications not yet delivered, so it neither pages again nor
+// forgets a firing alert or a page.
 type Runner struct {
 	m        Measurer
 	st       Store
@@ -74,7 +83,10 @@ type RunnerOptions struct {
 	Config   *config.Config // the SLOs and alerting policies
 	Measurer Measurer
 	Store    Store
-	Notifier Notifier // nil: none
+	// Notifier routes the changes to the notify targets (nil: none). The
+	// runner queues them with Store.SaveAlerts, so the notifier must
+	// deliver from that queue (notify.Options.Queue: the same store).
+	Notifier Notifier
 	// Sources says, for no-data alerts, whether each log can be read now
 	// (nil: no no-data alerts).
 	Sources     func() []SourceHealth
@@ -145,10 +157,17 @@ func (r *Runner) Step(ctx context.Context, at time.Time) ([]Transition, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.save(ctx, trs); err != nil {
+	q, err := r.route(ctx, trs)
+	if err != nil {
 		return nil, err
 	}
-	r.send(ctx, trs)
+	if err := r.save(ctx, trs, q); err != nil {
+		return nil, err
+	}
+	if q != nil {
+		r.notifier.Queued(q)
+	}
+	r.refresh(ctx)
 	return trs, nil
 }
 
@@ -165,7 +184,7 @@ func (r *Runner) Replay(ctx context.Context, from, to time.Time, step time.Durat
 		}
 		all = append(all, trs...)
 	}
-	return all, r.save(ctx, all)
+	return all, r.save(ctx, all, nil)
 }
 
 func (r *Runner) evaluate(ctx context.Context, at time.Time, sources []Source) ([]Transition, error) {
@@ -176,8 +195,9 @@ func (r *Runner) evaluate(ctx context.Context, at time.Time, sources []Source) (
 	return r.eval.Step(at, measures, sources), nil
 }
 
-// save stores every state and the transitions, in one transaction.
-func (r *Runner) save(ctx context.Context, trs []Transition) error {
+// save stores every state, the transitions and the notifications q (nil:
+// none), in one transaction.
+func (r *Runner) save(ctx context.Context, trs []Transition, q *notify.Batch) error {
 	states := map[string][]byte{}
 	var events []store.AlertEvent
 	for _, s := range r.eval.States() {
@@ -188,24 +208,37 @@ func (r *Runner) save(ctx context.Context, trs []Transition) error {
 		b, _ := json.Marshal(t)
 		events = append(events, store.AlertEvent{Key: t.State.Key, At: t.At, Data: b})
 	}
-	return r.st.SaveAlerts(ctx, states, events)
+	return r.st.SaveAlerts(ctx, states, events, q)
 }
 
-// send hands the firings and resolutions to the notifier, and the firing
-// set for refreshes.
-func (r *Runner) send(ctx context.Context, trs []Transition) {
-	if r.notifier != nil {
-		for _, t := range trs {
-			if t.Fired() || t.Resolved() {
-				r.notifier.Send(r.alert(ctx, t.State, t.At, t.ResolvedAt))
-			}
-		}
-		var firing []notify.Alert
-		for _, s := range r.eval.Firing() {
-			firing = append(firing, r.alert(ctx, s, s.Since, time.Time{}))
-		}
-		r.notifier.Refresh(firing)
+// route returns the firings and resolutions routed to the notifiers'
+// targets, to be queued; nil when there are none.
+func (r *Runner) route(ctx context.Context, trs []Transition) (*notify.Batch, error) {
+	if r.notifier == nil {
+		return nil, nil
 	}
+	var changes []notify.Alert
+	for _, t := range trs {
+		if t.Fired() || t.Resolved() {
+			changes = append(changes, r.alert(ctx, t.State, t.At, t.ResolvedAt))
+		}
+	}
+	if len(changes) == 0 {
+		return nil, nil
+	}
+	return r.notifier.Route(changes)
+}
+
+// refresh hands the firing set to the notifier, for refreshes.
+func (r *Runner) refresh(ctx context.Context) {
+	if r.notifier == nil || !r.notifier.Refreshes() {
+		return
+	}
+	var firing []notify.Alert
+	for _, s := range r.eval.Firing() {
+		firing = append(firing, r.alert(ctx, s, s.Since, time.Time{}))
+	}
+	r.notifier.Refresh(firing)
 }
 
 // SourceHealth is whether a log can be read now: Broken says why not, or

@@ -23,7 +23,14 @@ type recorder struct {
 	refresh [][]notify.Alert
 }
 
-func (r *recorder) Send(a notify.Alert) { r.mu.Lock(); r.sent = append(r.sent, a); r.mu.Unlock() }
+func (r *recorder) Route(a []notify.Alert) (*notify.Batch, error) {
+	r.mu.Lock()
+	r.sent = append(r.sent, a...)
+	r.mu.Unlock()
+	return &notify.Batch{}, nil
+}
+func (r *recorder) Queued(*notify.Batch) {}
+func (r *recorder) Refreshes() bool      { return true }
 func (r *recorder) Refresh(a []notify.Alert) {
 	r.mu.Lock()
 	r.refresh = append(r.refresh, a)
@@ -141,5 +148,55 @@ func TestBacktestMatchesLive(t *testing.T) {
 	evs, err := st.AlertEvents(ctx, from, to.Add(time.Minute), 0)
 	if err != nil || len(evs) != len(live) {
 		t.Errorf("%d stored events, %d transitions (%v)", len(evs), len(live), err)
+	}
+}
+
+// TestRunnerQueuesWithStates: the notifications of a step's firings and
+// resolutions are in the store's queue when Step returns, committed with
+// the states and events that caused them, before anything is delivered
+// (the dispatcher never runs here): a process killed right after a step
+// loses no page.
+func TestRunnerQueuesWithStates(t *testing.T) {
+	eng, st, outage := storedHistory(t)
+	ctx := context.Background()
+	d, err := notify.NewDispatcher([]notify.Target{
+		{Name: "pages", Type: notify.TypeWebhook, URL: "http://127.0.0.1:1/hook", Severities: []string{"page"}},
+		{Name: "all", Type: notify.TypeSlack, URL: "http://127.0.0.1:1/slack"},
+	}, notify.Options{Queue: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := alert.NewRunner(ctx, alert.RunnerOptions{Config: eng.Config(), Measurer: eng, Store: st, Notifier: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for at := outage.Add(-time.Minute); at.Before(outage.Add(3 * time.Hour)); at = at.Add(time.Minute) {
+		trs, err := r.Step(ctx, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range trs {
+			if tr.Fired() || tr.Resolved() {
+				want["all"]++
+				if tr.State.Severity == "page" {
+					want["pages"]++
+				}
+			}
+		}
+		got, _, err := st.QueuedNotes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("after the step at %v: queued %v, want %v", at, got, want)
+		}
+	}
+	if want["pages"] < 2 || want["all"] <= want["pages"] {
+		t.Errorf("queued %v: want a page firing and resolving, and tickets", want)
+	}
+	evs, err := st.AlertEvents(ctx, outage.Add(-time.Hour), outage.Add(4*time.Hour), 0)
+	if err != nil || len(evs) < want["all"] {
+		t.Errorf("%d events stored (%v), want at least %d", len(evs), err, want["all"])
 	}
 }

@@ -48,6 +48,13 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 		cfg.Server.Listen = c.listen
 	}
 	log := logger(stdio.Err, c.verbose)
+	// One serve per store: a second would tail, evaluate and notify
+	// everything twice. import, status and the others do not lock.
+	lock, err := store.Lock(cfg.Storage.Dir, "headroom serve")
+	if err != nil {
+		return err
+	}
+	defer lock.Release() // last: after the store is closed
 	p, err := openPipeline(ctx, cfg)
 	if err != nil {
 		return err
@@ -76,8 +83,14 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 		return err
 	}
 	interval := alert.Interval(cfg)
-	disp, err := notify.NewDispatcher(targets, notify.Options{Log: storeLog{st: p.st, log: log}, Logger: log, ResendEvery: interval})
+	// The alert runner queues notifications in the store, with the alert
+	// states that caused them; the dispatcher delivers them from there, so
+	// a restart delivers what was pending.
+	disp, err := notify.NewDispatcher(targets, notify.Options{Queue: p.st, Log: storeLog{st: p.st, log: log}, Logger: log, ResendEvery: interval})
 	if err != nil {
+		return err
+	}
+	if err := disp.Load(ctx); err != nil {
 		return err
 	}
 	history := alert.NewHistory(p.st, alert.HistoryOptions{Fresh: 2 * interval})

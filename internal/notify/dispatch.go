@@ -47,8 +47,12 @@ func (t *Target) matches(a *Alert) bool {
 
 // Options configure a Dispatcher. Zero fields take their defaults.
 type Options struct {
+	// Queue keeps the state changes waiting for delivery (default: a
+	// MemoryQueue). With store.Store, what was queued survives a restart.
+	Queue Queue
 	// QueueSize bounds each target's queue of state changes waiting for
-	// delivery (default 1000); the one being delivered is not counted.
+	// delivery (default 1000); its head, being delivered or next, is not
+	// counted.
 	QueueSize int
 	// MinBackoff and MaxBackoff bound the wait before a retry (default 1 s
 	// and 5 m): it doubles from MinBackoff with each consecutive failure of
@@ -71,6 +75,9 @@ type Options struct {
 }
 
 func (o *Options) defaults() error {
+	if o.Queue == nil {
+		o.Queue = &MemoryQueue{}
+	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 1000
 	}
@@ -101,20 +108,31 @@ func (o *Options) defaults() error {
 // Dispatcher delivers alerts to targets: each target has its own queue and
 // worker, so a slow or unreachable target delays only itself.
 //
-// Per target, state changes are delivered one at a time in the order they
-// were sent: a failing delivery stays at the head of the queue and is
-// retried until it succeeds or fails permanently. A network error, a timeout,
-// 408, 429 or a 5xx is retried, after a backoff (a longer Retry-After is
-// honoured up to MaxBackoff); any other status outside 2xx (a 4xx, or a
-// redirect, which is not followed) fails the delivery permanently: it is
-// logged, recorded and counted, and the queue moves on. When a queue is full, Send
-// drops the oldest waiting change (not the one being delivered) and counts
-// it: under a long outage the newest states, which say what is true now,
-// are the ones worth keeping.
+// State changes wait in the Queue (durably, with store.Store), as notes:
+// one per change and target. Per target, they are delivered one at a time
+// in the order they were queued: a failing delivery stays at the head of
+// the queue and is retried until it succeeds or fails permanently, and a
+// note leaves the queue only then. A network error, a timeout, 408, 429 or
+// a 5xx is retried, after a backoff (a longer Retry-After is honoured up
+// to MaxBackoff); any other status outside 2xx (a 4xx, or a redirect,
+// which is not followed) fails the delivery permanently: it is logged,
+// recorded and counted, and the queue moves on. When a target has more
+// than QueueSize changes waiting besides its head, the oldest waiting ones
+// are dropped and counted: under a long outage the newest states, which say
+// what is true now, are the ones worth keeping.
+//
+// A note is removed after its delivery succeeded: a process killed between
+// the two delivers it again after a restart (at least once). A receiver
+// that must not see a change twice deduplicates by fingerprint, state and
+// start.
 type Dispatcher struct {
 	opts    Options
 	workers []*worker
+	byName  map[string]*worker
 	running sync.Mutex // held by Run
+
+	mu     sync.Mutex
+	loaded bool // Load has read the queue
 }
 
 // NewDispatcher checks the targets and returns a Dispatcher for them; the
@@ -124,7 +142,7 @@ func NewDispatcher(targets []Target, opts Options) (*Dispatcher, error) {
 	if err := opts.defaults(); err != nil {
 		errs = append(errs, err)
 	}
-	d := &Dispatcher{opts: opts}
+	d := &Dispatcher{opts: opts, byName: map[string]*worker{}}
 	names := map[string]bool{}
 	for i, t := range targets {
 		if bad := validate(t, names); len(bad) > 0 {
@@ -142,7 +160,9 @@ func NewDispatcher(targets []Target, opts Options) (*Dispatcher, error) {
 		}
 		t.Severities = slices.Clone(t.Severities)
 		t.Services = slices.Clone(t.Services)
-		d.workers = append(d.workers, &worker{t: t, opts: &d.opts, wake: make(chan struct{}, 1)})
+		w := &worker{t: t, opts: &d.opts, wake: make(chan struct{}, 1)}
+		d.workers = append(d.workers, w)
+		d.byName[t.Name] = w
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -175,14 +195,48 @@ func validate(t Target, names map[string]bool) []error {
 	return errs
 }
 
+// Load reads what the queue holds, such as the notes a previous process
+// left undelivered: how many each target has, and where a refresh goes
+// after them. Call it before Queued, Send and Refresh; Run calls it unless
+// it was called.
+func (d *Dispatcher) Load(ctx context.Context) error {
+	counts, last, err := d.opts.Queue.QueuedNotes(ctx)
+	if err != nil {
+		return fmt.Errorf("notify queue: %w", err)
+	}
+	for _, w := range d.workers {
+		w.load(counts[w.t.Name], last)
+		if n := counts[w.t.Name]; n > 0 {
+			d.opts.Logger.Info("notify: state changes queued before the restart", "target", w.t.Name, "queued", n)
+		}
+		delete(counts, w.t.Name)
+	}
+	for target, n := range counts {
+		d.opts.Logger.Warn("notify: state changes queued for a target that is not configured; they wait for it", "target", target, "queued", n)
+	}
+	d.mu.Lock()
+	d.loaded = true
+	d.mu.Unlock()
+	return nil
+}
+
 // Run delivers until ctx ends, one goroutine per target, and returns when
 // they have all stopped. What is still queued then (including a delivery
 // interrupted mid-attempt, which is not counted as failed) stays queued and
-// is delivered by a later Run; calls to Run do not overlap (a second waits
-// for the first to return). It returns nil.
+// is delivered by a later Run, or after a restart when the queue is
+// durable; calls to Run do not overlap (a second waits for the first to
+// return). It returns an error only when the queue cannot be read at start.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	d.running.Lock()
 	defer d.running.Unlock()
+	d.mu.Lock()
+	loaded := d.loaded
+	d.mu.Unlock()
+	if !loaded {
+		if err := d.Load(ctx); err != nil {
+			return err
+		}
+	}
 	var wg sync.WaitGroup
 	for _, w := range d.workers {
 		wg.Go(func() { w.run(ctx) })
@@ -192,24 +246,72 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// Send queues a state change of an alert (firing or resolved) for every
-// target whose severities and services match it. It never blocks; see
-// Dispatcher for what a full queue drops. It may be called before Run.
-func (d *Dispatcher) Send(a Alert) {
-	a = clone(a)
-	for _, w := range d.workers {
-		if w.t.matches(&a) {
-			w.push(a)
+// Route returns the state changes (firing or resolved) routed to every
+// target whose severities and services match them, ready to be queued:
+// Send queues them itself; the alert runner queues them in the transaction
+// that stores the alert states, then calls Queued.
+func (d *Dispatcher) Route(alerts []Alert) (*Batch, error) {
+	b := &Batch{Max: d.opts.QueueSize}
+	for i := range alerts {
+		a := &alerts[i]
+		var data []byte
+		for _, w := range d.workers {
+			if !w.t.matches(a) {
+				continue
+			}
+			if data == nil {
+				var err error
+				if data, err = encodeNote(a); err != nil {
+					return nil, fmt.Errorf("notify: encode %s: %w", a.Fingerprint, err)
+				}
+			}
+			b.Notes = append(b.Notes, Note{Target: w.t.Name, Data: data})
 		}
 	}
+	return b, nil
+}
+
+// Queued hands a batch the Queue has stored to the targets' workers: they
+// count what it queued and dropped, and deliver.
+func (d *Dispatcher) Queued(b *Batch) {
+	for _, n := range b.Notes {
+		if w := d.byName[n.Target]; w != nil {
+			w.noteQueued(n.ID)
+		}
+	}
+	for _, n := range b.Dropped {
+		if w := d.byName[n.Target]; w != nil {
+			w.noteDropped(n)
+		}
+	}
+	for _, w := range d.workers {
+		w.signal()
+	}
+}
+
+// Send queues a state change of an alert (firing or resolved) for every
+// target whose severities and services match it, in one write to the
+// Queue; a failed write is logged. See Dispatcher for what a full queue
+// drops. It may be called before Run.
+func (d *Dispatcher) Send(a Alert) {
+	b, err := d.Route([]Alert{a})
+	if err == nil && len(b.Notes) > 0 {
+		err = d.opts.Queue.QueueNotes(context.Background(), b)
+	}
+	if err != nil {
+		d.opts.Logger.Error("notify: queueing a state change", "fingerprint", a.Fingerprint, "state", a.State, "err", err)
+		return
+	}
+	d.Queued(b)
 }
 
 // Refresh gives the targets that must hear of every firing alert again and
 // again (Alertmanager, which resolves an alert not re-sent before it ends)
 // the set of alerts firing now; the caller calls it every ResendEvery. It
 // replaces a refresh not yet delivered, so refreshes never pile up, and is
-// delivered in order with the state changes around it. Other targets ignore
-// it.
+// delivered after the state changes queued before it and before those
+// queued after it. Refreshes are not queued durably: after a restart the
+// caller refreshes from the alert states. Other targets ignore it.
 func (d *Dispatcher) Refresh(alerts []Alert) {
 	for _, w := range d.workers {
 		if w.t.Type != TypeAlertmanager {
@@ -225,12 +327,22 @@ func (d *Dispatcher) Refresh(alerts []Alert) {
 	}
 }
 
+// Refreshes reports whether any target takes refreshes (Alertmanager).
+func (d *Dispatcher) Refreshes() bool {
+	for _, w := range d.workers {
+		if w.t.Type == TypeAlertmanager {
+			return true
+		}
+	}
+	return false
+}
+
 // TargetStats is what a target's worker has done.
 type TargetStats struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
-	// Queued is what waits for delivery: state changes, the one being
-	// delivered and a pending refresh.
+	// Queued is what waits for delivery: queued state changes (the one
+	// being delivered included) and a refresh.
 	Queued int `json:"queued"`
 	// Sent counts deliveries (refreshes included); Failed counts
 	// deliveries given up (a 4xx other than 408 and 429); Retries counts

@@ -157,16 +157,17 @@ func TestQueueDropsOldest(t *testing.T) {
 	for _, fp := range []string{"1", "2", "3", "4", "5"} {
 		d.Send(alert(fp, "page", "svc", Firing))
 	}
-	if st := d.Stats()[0]; st.Queued != 3 || st.Dropped != 2 {
-		t.Fatalf("before Run: %+v, want 3 queued, 2 dropped", st)
+	// The head (next to be delivered) and the newest 3 are kept.
+	if st := d.Stats()[0]; st.Queued != 4 || st.Dropped != 1 {
+		t.Fatalf("before Run: %+v, want 4 queued, 1 dropped", st)
 	}
 	start(t, d)
-	log.waitOK(t, 3)
+	log.waitOK(t, 4)
 	var got []string
 	for _, r := range rec.requests() {
 		got = append(got, webhookFingerprint(t, r.Body))
 	}
-	if diff := cmp.Diff([]string{"3", "4", "5"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"1", "3", "4", "5"}, got); diff != "" {
 		t.Errorf("delivered (-want +got):\n%s", diff)
 	}
 }

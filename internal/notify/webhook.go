@@ -15,39 +15,78 @@ const WebhookVersion = "1"
 
 // webhookPayload is what a webhook receives: {"version":"1","alert":{…}}.
 type webhookPayload struct {
-	Version string       `json:"version"`
-	Alert   webhookAlert `json:"alert"`
+	Version string               `json:"version"`
+	Alert   alertJSON[jsonFloat] `json:"alert"`
 }
 
-// webhookAlert is Alert in snake_case. Numbers that are not finite (a burn
-// rate without traffic) are null; ends_at is absent while firing.
-type webhookAlert struct {
-	Fingerprint     string               `json:"fingerprint"`
-	Name            string               `json:"name"`
-	SLO             string               `json:"slo"`
-	Service         string               `json:"service"`
-	Severity        string               `json:"severity"`
-	Tier            string               `json:"tier"`
-	State           string               `json:"state"`
-	StartsAt        time.Time            `json:"starts_at,omitzero"`
-	EndsAt          time.Time            `json:"ends_at,omitzero"`
-	Labels          map[string]string    `json:"labels"`
-	Summary         string               `json:"summary"`
-	Description     string               `json:"description"`
-	BurnRates       map[string]jsonFloat `json:"burn_rates"`
-	Thresholds      map[string]jsonFloat `json:"thresholds"`
-	BudgetRemaining jsonFloat            `json:"budget_remaining"`
-	Objective       jsonFloat            `json:"objective"`
-	Window          string               `json:"window"`
-	TopRoutes       []webhookCount       `json:"top_routes"`
-	TopStatuses     []webhookCount       `json:"top_statuses"`
-	DashboardURL    string               `json:"dashboard_url"`
-	RunbookURL      string               `json:"runbook_url"`
+// alertJSON is Alert in snake_case, its numbers of type F: a webhook's
+// alert (jsonFloat: numbers that are not finite, a burn rate without
+// traffic, are null) and a queued note (number: exact). ends_at is absent
+// while firing.
+type alertJSON[F ~float64] struct {
+	Fingerprint     string            `json:"fingerprint"`
+	Name            string            `json:"name"`
+	SLO             string            `json:"slo"`
+	Service         string            `json:"service"`
+	Severity        string            `json:"severity"`
+	Tier            string            `json:"tier"`
+	State           string            `json:"state"`
+	StartsAt        time.Time         `json:"starts_at,omitzero"`
+	EndsAt          time.Time         `json:"ends_at,omitzero"`
+	Labels          map[string]string `json:"labels"`
+	Summary         string            `json:"summary"`
+	Description     string            `json:"description"`
+	BurnRates       map[string]F      `json:"burn_rates"`
+	Thresholds      map[string]F      `json:"thresholds"`
+	BudgetRemaining F                 `json:"budget_remaining"`
+	Objective       F                 `json:"objective"`
+	Window          string            `json:"window"`
+	TopRoutes       []countJSON[F]    `json:"top_routes"`
+	TopStatuses     []countJSON[F]    `json:"top_statuses"`
+	DashboardURL    string            `json:"dashboard_url"`
+	RunbookURL      string            `json:"runbook_url"`
 }
 
-type webhookCount struct {
-	Key string    `json:"key"`
-	Bad jsonFloat `json:"bad"`
+type countJSON[F ~float64] struct {
+	Key string `json:"key"`
+	Bad F      `json:"bad"`
+}
+
+// toJSON returns a as alertJSON; maps and lists are never nil, so that
+// JSON shows them empty rather than null.
+func toJSON[F ~float64](a *Alert) alertJSON[F] {
+	j := alertJSON[F]{
+		Fingerprint: a.Fingerprint, Name: a.Name, SLO: a.SLO, Service: a.Service, Severity: a.Severity,
+		Tier: a.Tier, State: a.State, StartsAt: a.StartsAt.UTC(), EndsAt: a.EndsAt.UTC(),
+		Labels: a.Labels, Summary: a.Summary, Description: a.Description,
+		BurnRates: floats[F](a.BurnRates), Thresholds: floats[F](a.Thresholds),
+		BudgetRemaining: F(a.BudgetRemaining), Objective: F(a.Objective), Window: a.Window,
+		TopRoutes: counts[F](a.TopRoutes), TopStatuses: counts[F](a.TopStatuses),
+		DashboardURL: a.DashboardURL, RunbookURL: a.RunbookURL,
+	}
+	if j.Labels == nil {
+		j.Labels = map[string]string{}
+	}
+	return j
+}
+
+// alert returns the Alert j encodes.
+func (j *alertJSON[F]) alert() Alert {
+	a := Alert{
+		Fingerprint: j.Fingerprint, Name: j.Name, SLO: j.SLO, Service: j.Service, Severity: j.Severity,
+		Tier: j.Tier, State: j.State, StartsAt: j.StartsAt, EndsAt: j.EndsAt,
+		Labels: j.Labels, Summary: j.Summary, Description: j.Description,
+		BurnRates: floats[float64](j.BurnRates), Thresholds: floats[float64](j.Thresholds),
+		BudgetRemaining: float64(j.BudgetRemaining), Objective: float64(j.Objective), Window: j.Window,
+		DashboardURL: j.DashboardURL, RunbookURL: j.RunbookURL,
+	}
+	for _, c := range j.TopRoutes {
+		a.TopRoutes = append(a.TopRoutes, Count{Key: c.Key, Bad: float64(c.Bad)})
+	}
+	for _, c := range j.TopStatuses {
+		a.TopStatuses = append(a.TopStatuses, Count{Key: c.Key, Bad: float64(c.Bad)})
+	}
+	return a
 }
 
 // jsonFloat is a float64 that encodes NaN and ±Inf as null, which JSON
@@ -64,33 +103,21 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 
 // webhookBody encodes a for a webhook.
 func webhookBody(a *Alert) ([]byte, error) {
-	w := webhookAlert{
-		Fingerprint: a.Fingerprint, Name: a.Name, SLO: a.SLO, Service: a.Service, Severity: a.Severity,
-		Tier: a.Tier, State: a.State, StartsAt: a.StartsAt.UTC(), EndsAt: a.EndsAt.UTC(),
-		Labels: a.Labels, Summary: a.Summary, Description: a.Description,
-		BurnRates: floats(a.BurnRates), Thresholds: floats(a.Thresholds),
-		BudgetRemaining: jsonFloat(a.BudgetRemaining), Objective: jsonFloat(a.Objective), Window: a.Window,
-		TopRoutes: counts(a.TopRoutes), TopStatuses: counts(a.TopStatuses),
-		DashboardURL: a.DashboardURL, RunbookURL: a.RunbookURL,
-	}
-	if w.Labels == nil {
-		w.Labels = map[string]string{}
-	}
-	return json.Marshal(webhookPayload{Version: WebhookVersion, Alert: w})
+	return json.Marshal(webhookPayload{Version: WebhookVersion, Alert: toJSON[jsonFloat](a)})
 }
 
-func floats(m map[string]float64) map[string]jsonFloat {
-	out := make(map[string]jsonFloat, len(m))
+func floats[To, From ~float64](m map[string]From) map[string]To {
+	out := make(map[string]To, len(m))
 	for k, v := range m {
-		out[k] = jsonFloat(v)
+		out[k] = To(v)
 	}
 	return out
 }
 
-func counts(cs []Count) []webhookCount {
-	out := make([]webhookCount, len(cs))
+func counts[F ~float64](cs []Count) []countJSON[F] {
+	out := make([]countJSON[F], len(cs))
 	for i, c := range cs {
-		out[i] = webhookCount{Key: c.Key, Bad: jsonFloat(c.Bad)}
+		out[i] = countJSON[F]{Key: c.Key, Bad: F(c.Bad)}
 	}
 	return out
 }

@@ -15,12 +15,15 @@ import (
 	"time"
 )
 
-// item is one delivery: a state change or, for Alertmanager, a refresh.
+// item is one delivery: a queued state change or, for Alertmanager, a
+// refresh.
 type item struct {
-	seq      uint64 // order of arrival within the worker
-	alert    Alert  // a state change
+	id       int64 // a state change's note
+	alert    Alert // a state change
+	bad      error // the note could not be decoded: it fails at once
 	refresh  bool
 	alerts   []Alert // a refresh's firing alerts
+	after    int64   // a refresh goes after the notes with IDs up to this
 	gen      uint64  // a refresh's generation; a newer one supersedes it
 	attempts int
 }
@@ -32,44 +35,51 @@ type worker struct {
 	wake chan struct{} // capacity 1: something was queued
 
 	mu                             sync.Mutex
-	seq                            uint64
-	queue                          []*item // waiting state changes, oldest first
-	cur                            *item   // being delivered (stays until done: head of line)
-	pending                        *item   // a refresh waiting
-	gen                            uint64  // refreshes set so far
-	fails                          int     // consecutive failed attempts, for the backoff
+	notes                          int    // notes in the queue, the current one included
+	last                           int64  // the highest note ID queued
+	done                           int64  // the highest note ID delivered or given up
+	cur                            *item  // being delivered (stays until done: head of line)
+	pending                        *item  // a refresh waiting
+	gen                            uint64 // refreshes set so far
+	fails                          int    // consecutive failed attempts, for the backoff
 	sent, failed, retries, dropped int64
 	lastErr                        string
 	lastSent                       time.Time
 }
 
-func (w *worker) push(a Alert) {
+// load sets what the queue held at start.
+func (w *worker) load(notes int, last int64) {
 	w.mu.Lock()
-	w.seq++
-	it := &item{seq: w.seq, alert: a}
-	var lost *item
-	if len(w.queue) >= w.opts.QueueSize {
-		lost = w.queue[0]
-		w.queue[0] = nil
-		w.queue = w.queue[1:]
-		w.dropped++
-	}
-	w.queue = append(w.queue, it)
+	w.notes = notes
+	w.last = max(w.last, last)
 	w.mu.Unlock()
-	if lost != nil {
-		w.opts.Logger.Warn("notify queue full: dropped the oldest state change",
-			"target", w.t.Name, "fingerprint", lost.alert.Fingerprint, "state", lost.alert.State)
-	}
-	w.signal()
+}
+
+// noteQueued counts a note the queue stored.
+func (w *worker) noteQueued(id int64) {
+	w.mu.Lock()
+	w.notes++
+	w.last = max(w.last, id)
+	w.mu.Unlock()
+}
+
+// noteDropped counts a note the queue dropped.
+func (w *worker) noteDropped(n Note) {
+	w.mu.Lock()
+	w.notes--
+	w.dropped++
+	w.mu.Unlock()
+	a, _ := decodeNote(n.Data)
+	w.opts.Logger.Warn("notify queue full: dropped the oldest state change",
+		"target", w.t.Name, "fingerprint", a.Fingerprint, "state", a.State)
 }
 
 func (w *worker) setRefresh(alerts []Alert) {
 	w.mu.Lock()
-	w.seq++
 	w.gen++
 	w.pending = nil
 	if len(alerts) > 0 {
-		w.pending = &item{seq: w.seq, refresh: true, alerts: alerts, gen: w.gen}
+		w.pending = &item{refresh: true, alerts: alerts, after: w.last, gen: w.gen}
 	}
 	w.mu.Unlock()
 	w.signal()
@@ -85,8 +95,8 @@ func (w *worker) signal() {
 func (w *worker) stats() TargetStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	q := len(w.queue)
-	if w.cur != nil {
+	q := w.notes
+	if w.cur != nil && w.cur.refresh {
 		q++
 	}
 	if w.pending != nil {
@@ -100,8 +110,18 @@ func (w *worker) stats() TargetStats {
 }
 
 func (w *worker) run(ctx context.Context) {
+	fails := 0 // consecutive failures to read the queue
 	for ctx.Err() == nil {
-		if it := w.next(); it != nil {
+		it, err := w.next(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			fails++
+			wait := backoff(w.opts.MinBackoff, w.opts.MaxBackoff, fails, 0)
+			w.opts.Logger.Error("notify: reading the queue", "target", w.t.Name, "err", err, "retry_in", wait)
+			sleep(ctx, wait)
+			continue
+		case it != nil:
+			fails = 0
 			w.deliver(ctx, it)
 			continue
 		}
@@ -112,26 +132,43 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
+// sleep waits d or until ctx ends, and reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
 // next returns the item to deliver: the current one if any, else the
-// oldest of the queue's head and the pending refresh.
-func (w *worker) next() *item {
+// queue's oldest note not yet done or the pending refresh, whichever came
+// first.
+func (w *worker) next(ctx context.Context) (*item, error) {
+	w.mu.Lock()
+	cur, done := w.cur, w.done
+	w.mu.Unlock()
+	if cur != nil {
+		return cur, nil
+	}
+	n, ok, err := w.opts.Queue.NextNote(ctx, w.t.Name, done)
+	if err != nil {
+		return nil, err
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.cur != nil {
-		return w.cur
-	}
 	switch {
-	case len(w.queue) > 0 && (w.pending == nil || w.queue[0].seq < w.pending.seq):
-		w.cur = w.queue[0]
-		w.queue[0] = nil
-		w.queue = w.queue[1:]
-		if len(w.queue) == 0 {
-			w.queue = nil // let the backing array go
-		}
-	case w.pending != nil:
+	case w.pending != nil && (!ok || n.ID > w.pending.after):
 		w.cur, w.pending = w.pending, nil
+	case ok:
+		it := &item{id: n.ID}
+		it.alert, it.bad = decodeNote(n.Data)
+		w.cur = it
 	}
-	return w.cur
+	return w.cur, nil
 }
 
 // outcome is how one attempt went.
@@ -157,16 +194,18 @@ func (w *worker) deliver(ctx context.Context, it *item) {
 		w.mu.Lock()
 		if out.err == nil {
 			w.sent++
-			w.lastSent, w.lastErr, w.fails, w.cur = now, "", 0, nil
+			w.lastSent, w.lastErr, w.fails = now, "", 0
 			w.mu.Unlock()
+			w.finish(ctx, it)
 			w.record(it, now, out)
 			return
 		}
 		w.lastErr = out.err.Error()
 		if !out.retry {
 			w.failed++
-			w.fails, w.cur = 0, nil
+			w.fails = 0
 			w.mu.Unlock()
+			w.finish(ctx, it)
 			w.record(it, now, out)
 			w.opts.Logger.Error("notify delivery failed; not retried", w.logAttrs(it, out)...)
 			return
@@ -178,12 +217,8 @@ func (w *worker) deliver(ctx context.Context, it *item) {
 		w.record(it, now, out)
 		w.opts.Logger.Warn("notify delivery failed; retrying", append(w.logAttrs(it, out), "retry_in", wait)...)
 
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return
-		case <-t.C:
 		}
 		if it.refresh {
 			w.mu.Lock()
@@ -196,6 +231,27 @@ func (w *worker) deliver(ctx context.Context, it *item) {
 				return
 			}
 		}
+	}
+}
+
+// finish ends it, delivered or given up: a note leaves the queue, then
+// the counts (so that a queue counted empty is empty).
+func (w *worker) finish(ctx context.Context, it *item) {
+	if !it.refresh {
+		// Even when ctx ended as the delivery succeeded: it must not be
+		// delivered again. Should the removal fail, done keeps this
+		// process from delivering it again; a restart would.
+		if err := w.opts.Queue.RemoveNote(context.WithoutCancel(ctx), it.id); err != nil {
+			w.opts.Logger.Error("notify: removing a delivered state change from the queue", "target", w.t.Name,
+				"fingerprint", it.alert.Fingerprint, "state", it.alert.State, "err", err)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.cur = nil
+	if !it.refresh {
+		w.notes--
+		w.done = max(w.done, it.id)
 	}
 }
 
@@ -238,6 +294,9 @@ func backoff(lo, hi time.Duration, n int, retryAfter time.Duration) time.Duratio
 
 // attempt makes one request for it.
 func (w *worker) attempt(ctx context.Context, it *item, now time.Time) outcome {
+	if it.bad != nil {
+		return outcome{err: it.bad}
+	}
 	target, body, hdr, err := w.encode(it, now)
 	if err != nil {
 		return outcome{err: fmt.Errorf("encode: %w", err)}

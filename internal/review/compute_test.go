@@ -138,7 +138,7 @@ func TestReviewFromDataGolden(t *testing.T) {
 		})
 		return store.AlertEvent{Key: "burn/avail/page-1h", At: at, Data: b}
 	}
-	if err := st.SaveAlerts(ctx, nil, []store.AlertEvent{page(outage.Add(3*time.Minute), "inactive", "firing"), page(outage.Add(95*time.Minute), "firing", "inactive")}); err != nil {
+	if err := st.SaveAlerts(ctx, nil, []store.AlertEvent{page(outage.Add(3*time.Minute), "inactive", "firing"), page(outage.Add(95*time.Minute), "firing", "inactive")}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for i, e := range []store.ToilEntry{

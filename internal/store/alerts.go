@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/headroom-slo/headroom/internal/notify"
 )
 
-// The store keeps the alert evaluator's state, its history and the
-// notifiers' delivery log as JSON documents it does not interpret.
+// The store keeps the alert evaluator's state, its history, the
+// notifiers' queue and their delivery log as documents it does not
+// interpret.
 
 // AlertEvent is one stored alert transition.
 type AlertEvent struct {
@@ -18,9 +21,12 @@ type AlertEvent struct {
 	Data []byte
 }
 
-// SaveAlerts writes alert states (by key) and appends events, in one
-// transaction: a restart finds the states that go with the events sent.
-func (s *Store) SaveAlerts(ctx context.Context, states map[string][]byte, events []AlertEvent) error {
+// SaveAlerts writes alert states (by key), appends events and queues the
+// notifications they cause (q may be nil), in one transaction: a restart
+// finds the states that go with the events, and the notifications of every
+// change still to deliver. On success it sets q's IDs and Dropped (see
+// QueueNotes).
+func (s *Store) SaveAlerts(ctx context.Context, states map[string][]byte, events []AlertEvent, q *notify.Batch) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save alerts: %w", err)
@@ -36,9 +42,16 @@ func (s *Store) SaveAlerts(ctx context.Context, states map[string][]byte, events
 			return fmt.Errorf("save alert event: %w", err)
 		}
 	}
+	var queued queuedNotes
+	if q != nil {
+		if queued, err = queueNotes(ctx, tx, q); err != nil {
+			return fmt.Errorf("save alerts: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save alerts: %w", err)
 	}
+	queued.set(q)
 	return nil
 }
 

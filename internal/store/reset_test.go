@@ -26,7 +26,7 @@ func TestResetService(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.SaveAlerts(ctx, map[string][]byte{"web-avail/page-1h": []byte(`{}`)}, []AlertEvent{{Key: "web-avail/page-1h", At: at, Data: []byte(`{}`)}}); err != nil {
+	if err := s.SaveAlerts(ctx, map[string][]byte{"web-avail/page-1h": []byte(`{}`)}, []AlertEvent{{Key: "web-avail/page-1h", At: at, Data: []byte(`{}`)}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.AddChanges(ctx, []ChangeEvent{{Service: "web", Kind: "deploy", Version: "v1", At: at}}); err != nil {

@@ -168,6 +168,12 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	at INTEGER NOT NULL,
 	data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS notify_queue (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	target TEXT NOT NULL,
+	data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notify_queue_target ON notify_queue (target, id);
 CREATE TABLE IF NOT EXISTS change_events (
 	id INTEGER PRIMARY KEY,
 	service TEXT NOT NULL,
