@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -115,6 +116,9 @@ func parseTime(v string, base time.Time) (time.Time, error) {
 		return base, nil
 	case strings.HasPrefix(v, "-"):
 		d, err := slo.ParseDuration(v[1:])
+		if errors.Is(err, slo.ErrDurationRange) {
+			return time.Time{}, nil // a time before any: checkTime names the range
+		}
 		if err != nil {
 			return time.Time{}, err
 		}

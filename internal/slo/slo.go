@@ -9,6 +9,7 @@
 package slo
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -205,6 +206,10 @@ func (w Window) Period(now time.Time, loc *time.Location) time.Duration {
 	return next.Sub(start)
 }
 
+// ErrDurationRange is ParseDuration's error for a duration beyond
+// time.Duration's range.
+var ErrDurationRange = errors.New("too long (at most 292y)")
+
 // Year is the "y" of durations: 366 days, so that a year's retention
 // covers a leap year whole ("2y" is 732d).
 const Year = 366 * 24 * time.Hour
@@ -248,7 +253,7 @@ func ParseDuration(s string) (time.Duration, error) {
 				return 0, fmt.Errorf("bad duration %q", s)
 			}
 			if d > math.MaxInt64-total {
-				return 0, fmt.Errorf("duration %q: too long (at most 292y)", s)
+				return 0, fmt.Errorf("duration %q: %w", s, ErrDurationRange)
 			}
 			total += d
 			continue
@@ -259,7 +264,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		}
 		// Compare as floats: converting one beyond the int64 range wraps.
 		if f*float64(mult) >= float64(math.MaxInt64-total) {
-			return 0, fmt.Errorf("duration %q: too long (at most 292y)", s)
+			return 0, fmt.Errorf("duration %q: %w", s, ErrDurationRange)
 		}
 		total += time.Duration(f * float64(mult))
 	}
