@@ -46,12 +46,8 @@ func TestTimesOutOfRange(t *testing.T) {
 				if err := json.Unmarshal(body, &e); err != nil || rec.Code != 400 || e.Error.Status != 400 {
 					t.Fatalf("GET %s?%s = %d %q, want 400 in the error shape", path, tc.query, rec.Code, body)
 				}
-				// A duration too long to be one is refused as a duration
-				// (slo.ParseDuration); a time out of range names the range.
-				v, _ := url.ParseQuery(tc.query)
-				tooLong := strings.HasSuffix(v.Get(tc.param), "d")
-				if !strings.HasPrefix(e.Error.Message, tc.param+"=") || !strings.Contains(e.Error.Message, v.Get(tc.param)) ||
-					(!tooLong && !strings.Contains(e.Error.Message, "1970")) {
+				if v, _ := url.ParseQuery(tc.query); !strings.HasPrefix(e.Error.Message, tc.param+"=") ||
+					!strings.Contains(e.Error.Message, v.Get(tc.param)) || !strings.Contains(e.Error.Message, "1970") {
 					t.Errorf("GET %s?%s: %q, want it to name %s and the range", path, tc.query, e.Error.Message, tc.param)
 				}
 			})
