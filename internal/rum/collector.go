@@ -50,7 +50,7 @@ type Event struct {
 // Rejection is why a beacon was refused: an HTTP status and a reason.
 type Rejection struct {
 	Status int
-	Reason string // a short key, counted: too_large, malformed, unknown_app, origin, rate_limited, unavailable
+	Reason string // a short key, counted: too_large, malformed, unknown_app, origin, rate_limited
 	Detail string
 }
 
@@ -74,77 +74,34 @@ type app struct {
 	tmpl     *route.Templater
 	layout   *cells.Layout
 	pagesMu  sync.Mutex
-	pages    map[string]string // page templates admitted, each to itself (one copy kept)
+	pages    map[string]bool // page templates admitted
 	maxPages int
 }
 
-// Committer stores what the collector aggregated (a *store.Store).
-type Committer interface {
-	Commit(ctx context.Context, b *store.Batch) error
-}
-
-var _ Committer = (*store.Store)(nil)
-
-// Collector validates beacons, counts each event id once and each page
-// view's events within its limits, limits clients' rates, and aggregates
-// events in memory until Flush commits them; what a failed commit held is
-// kept for the next.
+// Collector validates beacons, counts each event id once, limits clients'
+// rates, and aggregates events in memory until Flush commits them.
 type Collector struct {
 	apps map[string]*app
-	st   Committer
+	st   *store.Store
 	log  *slog.Logger
 	now  func() time.Time
 
-	mu       sync.Mutex
-	held     map[heldKey]uint64 // counts not committed yet
-	inflight int                // keys of held being committed
-	maxHeld  int
-	ids      *recent[struct{}]
-	views    *recent[view]
-	flushMu  sync.Mutex // one flush at a time
+	mu    sync.Mutex
+	batch store.Batch
+	ids   *seenIDs
 
 	limiter *limiter
 
 	accepted, events, duplicates atomic.Int64
-	rejected, ignored            counters
-}
-
-// heldKey is what a count is aggregated by until it is committed.
-type heldKey struct {
-	app    string
-	minute int64
-	d      store.DimValue
-	le     uint32
-}
-
-// view is a page view the collector remembers, so that the events of later
-// beacons count against it: its error goes where the page view went (its
-// minute and dimension), at most once, and its vitals and API calls within
-// the page view's limits.
-type view struct {
-	minute   int64
-	page     string
-	dev, nav uint8 // indexes in devices and navs
-	errored  bool
-	vitals   uint8 // a bit a vital counted, in beacon.Names order
-	api      uint16
-}
-
-func (v *view) dim(status int) store.DimValue {
-	return store.DimValue{Host: devices[v.dev], Route: v.page, Method: navs[v.nav], Status: status}
+	rejected                     sync.Map // reason → *atomic.Int64
 }
 
 // New returns a collector for the config's frontend apps.
-func New(cfg *config.Config, st Committer, log *slog.Logger) *Collector {
+func New(cfg *config.Config, st *store.Store, log *slog.Logger) *Collector {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Collector{
-		apps: map[string]*app{}, st: st, log: log, now: time.Now,
-		held: map[heldKey]uint64{}, maxHeld: maxHeld,
-		ids: newRecent[struct{}](maxIDs, idsKeptFor), views: newRecent[view](maxViews, viewsKeptFor),
-		limiter: newLimiter(1 << 16),
-	}
+	c := &Collector{apps: map[string]*app{}, st: st, log: log, now: time.Now, ids: newSeenIDs(1 << 18), limiter: newLimiter(1 << 16)}
 	thresholds := map[string][]uint32{}
 	for _, o := range cfg.SLOs {
 		if o.SLI.Type != config.WebVital {
@@ -160,7 +117,7 @@ func New(cfg *config.Config, st Committer, log *slog.Logger) *Collector {
 		if s.RUM == nil {
 			continue
 		}
-		a := &app{name: s.Name, origins: s.RUM.Origins, sample: 1, limit: s.RUM.RateLimit, pages: map[string]string{}, maxPages: s.MaxRoutes}
+		a := &app{name: s.Name, origins: s.RUM.Origins, sample: 1, limit: s.RUM.RateLimit, pages: map[string]bool{}, maxPages: s.MaxRoutes}
 		if a.limit <= 0 {
 			a.limit = 20
 		}
@@ -212,116 +169,44 @@ func (c *Collector) Accept(body []byte, origin, client string) error {
 		return nil // sampled out: accepted, not stored
 	}
 	page := a.page(b.Page)
-	dev, nav := uint8(slices.Index(devices, b.Dev)), uint8(slices.Index(navs, b.Nav)) // validate checked them
 	at := c.now()
 	minute := at.Unix() - at.Unix()%60
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.held)+c.inflight >= c.maxHeld {
-		return c.count(reject(503, "unavailable", "the store cannot take beacons now: retry later"))
-	}
-	pv := c.views.hash(b.App + "\x00" + b.PV)
-	v, known := c.views.get(pv, at)
-	// The page view first: the beacon's other events count against it.
-	if i := slices.IndexFunc(b.Ev, isPageView); i >= 0 && c.firstSeen(b.App, b.Ev[i].ID, at) {
-		if known {
-			c.ignored.add("over_limit") // a second page view event of one page view
-		} else {
-			v, known = view{minute: minute, page: page, dev: dev, nav: nav}, true
-			c.add(b.App, minute, v.dim(beacon.CodePageView), cells.NoLatency)
-		}
-	}
 	for _, e := range b.Ev {
-		if isPageView(e) || !c.firstSeen(b.App, e.ID, at) {
+		if !c.ids.add(b.App+"\x00"+e.ID, at) {
+			c.duplicates.Add(1)
 			continue
 		}
-		if !known {
-			c.ignored.add("no_page_view")
-			continue
-		}
-		d := store.DimValue{Host: devices[dev], Route: page, Method: navs[nav]}
+		d := store.DimValue{Host: b.Dev, Route: page, Method: b.Nav}
+		le := cells.NoLatency
 		switch e.T {
+		case "pageview":
+			d.Status = beacon.CodePageView
 		case "error":
-			// A page view had an error or not: its first error counts,
-			// where the page view was counted.
-			if v.errored {
-				c.ignored.add("over_limit")
-				continue
-			}
-			v.errored = true
-			c.add(b.App, v.minute, v.dim(beacon.CodeErrorView), cells.NoLatency)
+			d.Status = beacon.CodeErrorView
 		case "api":
-			if v.api >= maxAPIPerView {
-				c.ignored.add("over_limit")
-				continue
-			}
-			v.api++
 			d.Route = a.page(e.Route)
 			d.Status = beacon.CodeAPIFailed
 			if *e.OK {
 				d.Status = beacon.CodeAPIOK
 			}
-			c.add(b.App, minute, d, cells.NoLatency)
 		case "vital":
-			bit := vitalBit(e.N)
-			if v.vitals&bit != 0 {
-				c.ignored.add("over_limit")
-				continue
-			}
-			v.vitals |= bit
 			vital, _ := beacon.Lookup(e.N) // validate checked the name
 			d.Status = vital.Code
-			c.add(b.App, minute, d, a.layout.Bucket(int64(math.Round(*e.V*vital.Scale*1000))))
+			le = a.layout.Bucket(int64(math.Round(*e.V * vital.Scale * 1000)))
 		}
-	}
-	if known {
-		c.views.put(pv, v, at)
+		c.batch.Add(b.App, minute, d, le, 1)
+		c.events.Add(1)
 	}
 	c.accepted.Add(1)
 	return nil
 }
 
-// firstSeen reports whether the event id of app is new, counting it as a
-// duplicate if not. c.mu is held.
-func (c *Collector) firstSeen(app, id string, at time.Time) bool {
-	if !c.ids.add(c.ids.hash(app+"\x00"+id), struct{}{}, at) {
-		c.duplicates.Add(1)
-		return false
-	}
-	return true
-}
-
-// add counts one event. c.mu is held.
-func (c *Collector) add(app string, minute int64, d store.DimValue, le uint32) {
-	c.held[heldKey{app: app, minute: minute, d: d, le: le}]++
-	c.events.Add(1)
-}
-
-func isPageView(e Event) bool { return e.T == "pageview" }
-
-// vitalBit is the bit of the vital named name in view.vitals.
-func vitalBit(name string) uint8 { return 1 << slices.Index(beacon.Names(), name) }
-
 func (c *Collector) count(r *Rejection) error {
-	c.rejected.add(r.Reason)
-	return r
-}
-
-// counters count by reason.
-type counters struct{ m sync.Map } // reason → *atomic.Int64
-
-func (cs *counters) add(reason string) {
-	v, _ := cs.m.LoadOrStore(reason, new(atomic.Int64))
+	v, _ := c.rejected.LoadOrStore(r.Reason, new(atomic.Int64))
 	v.(*atomic.Int64).Add(1)
-}
-
-func (cs *counters) snapshot() map[string]int64 {
-	out := map[string]int64{}
-	cs.m.Range(func(k, v any) bool {
-		out[k.(string)] = v.(*atomic.Int64).Load()
-		return true
-	})
-	return out
+	return r
 }
 
 // Stats are the collector's counters.
@@ -329,59 +214,29 @@ type Stats struct {
 	Accepted   int64            `json:"accepted"`
 	Events     int64            `json:"events"`
 	Duplicates int64            `json:"duplicates"`
-	Rejected   map[string]int64 `json:"rejected"` // beacons, by reason
-	// Ignored are events of accepted beacons not counted, by reason:
-	// no_page_view (their page view was never seen, or is forgotten) and
-	// over_limit (past what one page view counts).
-	Ignored map[string]int64 `json:"ignored"`
-	// Held is the aggregated counts not committed yet.
-	Held int `json:"held"`
+	Rejected   map[string]int64 `json:"rejected"` // by reason
 }
 
 // Stats returns the counters.
 func (c *Collector) Stats() Stats {
-	return Stats{
-		Accepted: c.accepted.Load(), Events: c.events.Load(), Duplicates: c.duplicates.Load(),
-		Rejected: c.rejected.snapshot(), Ignored: c.ignored.snapshot(), Held: c.heldCounts(),
-	}
+	s := Stats{Accepted: c.accepted.Load(), Events: c.events.Load(), Duplicates: c.duplicates.Load(), Rejected: map[string]int64{}}
+	c.rejected.Range(func(k, v any) bool {
+		s.Rejected[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return s
 }
 
-// heldCounts is how many aggregated counts wait for a commit.
-func (c *Collector) heldCounts() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.held) + c.inflight
-}
-
-// Flush commits what was aggregated since the last successful flush. When
-// the commit fails, the counts are kept and go with the next flush.
+// Flush commits what was aggregated since the last flush.
 func (c *Collector) Flush(ctx context.Context) error {
-	c.flushMu.Lock()
-	defer c.flushMu.Unlock()
 	c.mu.Lock()
-	held := c.held
-	c.held, c.inflight = map[heldKey]uint64{}, len(held)
+	b := c.batch
+	c.batch = store.Batch{}
 	c.mu.Unlock()
-	if len(held) == 0 {
+	if b.Empty() {
 		return nil
 	}
-	// A new batch for every attempt: a commit that failed may have taken
-	// part of its batch apart already.
-	var b store.Batch
-	for k, n := range held {
-		b.Add(k.app, k.minute, k.d, k.le, n)
-	}
-	err := c.st.Commit(ctx, &b)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.inflight = 0
-	if err != nil {
-		for k, n := range held {
-			c.held[k] += n
-		}
-		return fmt.Errorf("commit %d counts: %w", len(held), err)
-	}
-	return nil
+	return c.st.Commit(ctx, &b)
 }
 
 // FlushInterval is how often Run commits the beacons it took.
@@ -396,12 +251,12 @@ func (c *Collector) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			if err := c.Flush(context.WithoutCancel(ctx)); err != nil {
-				return fmt.Errorf("rum: last flush, its counts lost: %w", err)
+				return fmt.Errorf("rum: last flush: %w", err)
 			}
 			return nil
 		case <-t.C:
 			if err := c.Flush(ctx); err != nil {
-				c.log.Error("rum: flush failed; its counts are kept for the next", "held", c.heldCounts(), "err", err)
+				c.log.Error("rum: flush", "err", err)
 			}
 		}
 	}
@@ -420,30 +275,19 @@ func validate(b *Beacon) error {
 		return fmt.Errorf("dev %q: want mobile, tablet or desktop", b.Dev)
 	case b.PV == "" || len(b.PV) > 64:
 		return errors.New("pv: want a page view id")
-	case len(b.Ev) == 0 || len(b.Ev) > maxEvents:
-		return fmt.Errorf("%d events: want 1 to %d", len(b.Ev), maxEvents)
+	case len(b.Ev) == 0 || len(b.Ev) > 500:
+		return fmt.Errorf("%d events: want 1 to 500", len(b.Ev))
 	}
-	// One page view has one page view event, one error at most and one
-	// value of each vital: a beacon with more is not rum.js's.
-	seen := map[string]bool{}
 	for i, e := range b.Ev {
 		if e.ID == "" || len(e.ID) > 128 {
 			return fmt.Errorf("ev[%d].id: want an id", i)
 		}
 		switch e.T {
 		case "pageview", "error":
-			if seen[e.T] {
-				return fmt.Errorf("ev[%d]: a second %s event: a page view has one at most", i, e.T)
-			}
-			seen[e.T] = true
 		case "vital":
 			if _, ok := beacon.Lookup(e.N); !ok {
 				return fmt.Errorf("ev[%d].n %q: want LCP, INP, CLS, FCP or TTFB", i, e.N)
 			}
-			if seen[e.N] {
-				return fmt.Errorf("ev[%d]: a second %s: a page view has one at most", i, e.N)
-			}
-			seen[e.N] = true
 			if e.V == nil || *e.V < 0 || math.IsNaN(*e.V) || *e.V > 3_600_000 {
 				return fmt.Errorf("ev[%d].v: want a value ≥ 0", i)
 			}
@@ -473,13 +317,12 @@ func (a *app) page(path string) string {
 	t := string(a.tmpl.Template(nil, []byte(path)))
 	a.pagesMu.Lock()
 	defer a.pagesMu.Unlock()
-	if p, ok := a.pages[t]; ok {
-		return p
+	if !a.pages[t] {
+		if len(a.pages) >= a.maxPages {
+			return "other"
+		}
+		a.pages[t] = true
 	}
-	if len(a.pages) >= a.maxPages {
-		return "other"
-	}
-	a.pages[t] = t
 	return t
 }
 

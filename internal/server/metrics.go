@@ -209,7 +209,7 @@ var (
 		"Size of the store on disk, in bytes.",
 		nil, nil)
 	descBeacons = prometheus.NewDesc("headroom_rum_beacons_total",
-		"Browser beacons received at /api/v1/rum, by result: accepted, or the reason they were refused (too_large, malformed, unknown_app, origin, rate_limited, unavailable).",
+		"Browser beacons received at /api/v1/rum, by result: accepted, or the reason they were refused (too_large, malformed, unknown_app, origin, rate_limited).",
 		[]string{"result"}, nil)
 	descRUMEvents = prometheus.NewDesc("headroom_rum_events_total",
 		"Browser events counted (page views, vitals, errors, API calls), each event id once.",
