@@ -328,10 +328,3 @@ func (r *Runner) top(ctx context.Context, name string, from, to time.Time, by st
 	}
 	return out
 }
-
-// States returns every alert's state as of the last evaluation.
-func (r *Runner) States() []State {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.eval.States()
-}
