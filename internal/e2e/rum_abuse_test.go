@@ -32,8 +32,10 @@ const (
 // cross-origin and unknown-app beacons are refused with the API's error
 // shape; a flooding client gets 429 with Retry-After while a well-behaved one
 // on another address gets 204 for every beacon; a beacon with one invalid
-// event is refused whole, leaving neither counts nor remembered ids; every
-// answer is counted in /metrics; and the process's RSS (from /proc) grows by
+// event is refused whole, leaving neither counts nor remembered ids; a
+// forged beacon (500 errors of no page view, or an error of a page view
+// never seen) moves no SLO; every answer is counted in /metrics; and the
+// process's RSS (from /proc) grows by
 // less than 50 MiB for 20,000 accepted beacons with new ids, by less than
 // 20 MiB for 20,000 more, and not at all once the ids it remembers for
 // deduplication are at their bound.
@@ -69,9 +71,10 @@ slos:
 	})
 
 	// What the server must end up with: beacons answered 204 (each has one
-	// page view), the events of those whose ids were new, events repeated,
-	// and refusals by reason.
-	var accepted, pageViews, events, duplicates int
+	// page view, but for the forged ones), page views with an error, the
+	// events of those whose ids were new, events repeated, and refusals by
+	// reason.
+	var accepted, pageViews, errored, events, duplicates int
 	rejected := map[string]int{}
 
 	// Refusals, from their own address.
@@ -110,13 +113,26 @@ slos:
 		}
 		rejected["malformed"]++
 	}
+	// The issue's forged beacon: 500 errors and no page view. Refused
+	// whole (a page view has one error at most).
+	forged := newBeacon(abuseApp, "forged-1", 0, false)
+	forged.body = []byte(fmt.Sprintf(`{"v":1,"app":%q,"page":"/","nav":"navigate","dev":"desktop","pv":"forged-1","ev":[%s]}`,
+		abuseApp, strings.TrimSuffix(strings.Repeat(`{"t":"error","id":"x"},`, 500), ",")))
+	if r := postBeacon(t, probe, rumURL, abuseOrigin, forged.body); r.status != 400 || r.apiErr.Code != "malformed" {
+		t.Errorf("500 errors of no page view: %d %s, want 400 malformed", r.status, r.body)
+	}
+	rejected["malformed"]++
+	// An error of a page view never seen: answered 204, ignored.
+	expect204(t, probe, rumURL, beacon{pv: "ghost-1", body: []byte(fmt.Sprintf(
+		`{"v":1,"app":%q,"page":"/","nav":"navigate","dev":"desktop","pv":"ghost-1","ev":[{"t":"error","id":"ghost-1:err"}]}`, abuseApp))})
+	accepted++
 	// A valid beacon after those: once it is stored, so would be anything
 	// of the refused ones (the collector commits in order).
 	first := newBeacon(abuseApp, "ok-1", 5, true)
 	expect204(t, probe, rumURL, first)
-	accepted, pageViews, events = accepted+1, pageViews+1, events+first.events
-	if got := waitPageViews(t, base, pageViews); got != float64(pageViews) {
-		t.Errorf("js_errors total %v after one accepted beacon and refused ones carrying a page view, want %d", got, pageViews)
+	accepted, pageViews, errored, events = accepted+1, pageViews+1, errored+1, events+first.events
+	if got := waitPageViews(t, base, pageViews); got != [2]float64{float64(pageViews), float64(pageViews - errored)} {
+		t.Errorf("js_errors %v good of %v after one accepted beacon with an error and refused or forged ones, want %d of %d", got[1], got[0], pageViews-errored, pageViews)
 	}
 	// The refused beacon's page view, sent alone, is new (/metrics below
 	// counts its event, and no duplicate).
@@ -156,6 +172,9 @@ slos:
 			if r.status == http.StatusNoContent {
 				politeOK++
 				politeEv += b.events
+				if i%7 == 0 {
+					errored++
+				}
 			} else {
 				politeBad = append(politeBad, fmt.Sprintf("beacon %d: %d %s", i, r.status, r.body))
 			}
@@ -242,8 +261,9 @@ slos:
 	// addresses, each within the rate limit (20,000 beacons at 20 a second
 	// take 250 client-seconds), then 20,000 more (240,000 ids in all: fewer
 	// than the 2^18 a generation the collector remembers). Then 10,000
-	// beacons of 60 events take the ids past the two generations kept, and
-	// 10,000 more, the set rotating, must not grow RSS.
+	// beacons of 60 events (a page view, its 5 vitals, 54 API calls) take
+	// the ids past the two generations kept, and 10,000 more, the set
+	// rotating, must not grow RSS.
 	const clients = 250
 	pool := make([]*http.Client, clients)
 	for i := range pool {
@@ -254,17 +274,17 @@ slos:
 	t.Logf("serve's RSS before: %.1f MiB", mibs(rss))
 	for i, r := range []struct {
 		what      string
-		perClient int // at abuseLimit a second
-		vitals    int
+		perClient int   // at abuseLimit a second
+		apis      int   // API calls a beacon, besides its page view and 5 vitals
 		maxGrowth int64 // KiB; 0: only the total is bounded
 	}{
-		{"20,000 beacons", 80, 5, 50 << 10},
-		{"20,000 more", 80, 5, 20 << 10},
-		{"10,000 beacons of 60 events, past the ids remembered", 40, 59, 0},
-		{"10,000 more of 60 events", 40, 59, 20 << 10},
+		{"20,000 beacons", 80, 0, 50 << 10},
+		{"20,000 more", 80, 0, 20 << 10},
+		{"10,000 beacons of 60 events, past the ids remembered", 40, 54, 0},
+		{"10,000 more of 60 events", 40, 54, 20 << 10},
 	} {
 		start := time.Now()
-		n, ev, bad := sendRound(t, pool, rumURL, fmt.Sprintf("mem%d", i), r.perClient, r.vitals)
+		n, ev, bad := sendRound(t, pool, rumURL, fmt.Sprintf("mem%d", i), r.perClient, r.apis)
 		if len(bad) > 0 {
 			t.Fatalf("%s: %d beacons within the rate limit not answered 204, like %s", r.what, len(bad), bad[0])
 		}
@@ -280,9 +300,9 @@ slos:
 		rss = now
 	}
 
-	// Nothing refused was stored, everything accepted was, once.
-	if got := waitPageViews(t, base, pageViews); got != float64(pageViews) {
-		t.Errorf("js_errors total %v, want the %d distinct page views answered 204", got, pageViews)
+	// Nothing refused or forged was stored, everything accepted was, once.
+	if got := waitPageViews(t, base, pageViews); got != [2]float64{float64(pageViews), float64(pageViews - errored)} {
+		t.Errorf("js_errors %v good of %v, want the %d distinct page views answered 204, %d of them without an error", got[1], got[0], pageViews, pageViews-errored)
 	}
 	m = scrapeMetrics(t, base)
 	if got := m[`headroom_rum_beacons_total{result="accepted"}`]; got != float64(accepted) {
@@ -395,10 +415,11 @@ func expect204(t *testing.T, c *http.Client, url string, b beacon) {
 	}
 }
 
-// sendRound sends perClient beacons with new ids and the given number of
-// vitals from every client, each client at abuseLimit a second, and returns
-// how many were answered 204, their events, and what the others got.
-func sendRound(t *testing.T, pool []*http.Client, url, tag string, perClient, vitals int) (n, events int, bad []string) {
+// sendRound sends perClient beacons with new ids, each a page view with
+// its 5 vitals and apis API calls, from every client, each client at
+// abuseLimit a second, and returns how many were answered 204, their
+// events, and what the others got.
+func sendRound(t *testing.T, pool []*http.Client, url, tag string, perClient, apis int) (n, events int, bad []string) {
 	var (
 		mu sync.Mutex
 		wg sync.WaitGroup
@@ -410,7 +431,12 @@ func sendRound(t *testing.T, pool []*http.Client, url, tag string, perClient, vi
 			tick := time.NewTicker(time.Second / abuseLimit)
 			defer tick.Stop()
 			for i := range perClient {
-				b := newBeacon(abuseApp, fmt.Sprintf("%s-%d-%d", tag, ci, i), vitals, false)
+				pv := fmt.Sprintf("%s-%d-%d", tag, ci, i)
+				calls := make([]string, apis)
+				for k := range calls {
+					calls[k] = fmt.Sprintf(`{"t":"api","id":"%s:api:%d","route":"/api/cart","ok":true,"status":200}`, pv, k)
+				}
+				b := newBeacon(abuseApp, pv, 5, false, calls...)
 				r := postBeacon(t, c, url, abuseOrigin, b.body)
 				mu.Lock()
 				if r.status == http.StatusNoContent {
@@ -429,31 +455,33 @@ func sendRound(t *testing.T, pool []*http.Client, url, tag string, perClient, vi
 }
 
 // waitPageViews polls GET /api/v1/slos until the js_errors SLO's total
-// reaches want or 10 s pass, waits a flush more, and returns the total.
-func waitPageViews(t *testing.T, base string, want int) float64 {
+// reaches want or 10 s pass, waits a flush more, and returns its total and
+// good events.
+func waitPageViews(t *testing.T, base string, want int) [2]float64 {
 	t.Helper()
-	total := func() float64 {
+	counts := func() [2]float64 {
 		var r struct {
 			SLOs []struct {
 				Name  string  `json:"name"`
 				Total float64 `json:"total"`
+				Good  float64 `json:"good"`
 			} `json:"slos"`
 		}
 		getJSON(t, base+"/api/v1/slos", &r)
 		for _, s := range r.SLOs {
 			if s.Name == "shop-js-errors" {
-				return s.Total
+				return [2]float64{s.Total, s.Good}
 			}
 		}
 		t.Fatalf("GET /api/v1/slos: no shop-js-errors: %+v", r)
-		return 0
+		return [2]float64{}
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for total() < float64(want) && time.Now().Before(deadline) {
+	for counts()[0] < float64(want) && time.Now().Before(deadline) {
 		time.Sleep(pollEvery)
 	}
 	time.Sleep(1200 * time.Millisecond) // one more flush: anything extra shows
-	return total()
+	return counts()
 }
 
 // scrapeMetrics returns the series of GET /metrics without labels' order

@@ -415,3 +415,132 @@ slos:
 		t.Errorf("shop: traffic %+v, browser %+v; want 500 requests (50 5xx), 3 page views and 2 API calls (1 failed)", shop.Traffic, shop.Browser)
 	}
 }
+
+// forged is a step of forgedBeacons: beacons, answered 204, the events of
+// them the collector ignores, by reason, and those left waiting for a page
+// view (ignored as no_page_view when it does not come within 30 s).
+type forged struct {
+	name    string
+	beacons [][]byte
+	ignored map[string]int64
+	waiting int
+}
+
+// forgedBeacons is what no rum.js sends, after 100 good page views g0…g99:
+// errors of page views never seen, a page view's second error, page view,
+// vital, and API calls past its limits. A page view counts once, errored
+// or not; its vitals once each; its API calls up to 1,000.
+func forgedBeacons() []forged {
+	api := func(pv string, from, n int) []string {
+		var out []string
+		for k := range n {
+			out = append(out, fmt.Sprintf(`{"t":"api","id":"%s:api:%d","route":"/api/x","ok":false,"status":503}`, pv, from+k))
+		}
+		return out
+	}
+	var views, unseen [][]byte
+	for i := range 100 {
+		views = append(views, beacon(fmt.Sprintf("g%d", i), fmt.Sprintf(`{"t":"pageview","id":"g%d"}`, i)))
+	}
+	for i := range 300 {
+		unseen = append(unseen, beacon(fmt.Sprintf("n%d", i), fmt.Sprintf(`{"t":"error","id":"n%d:err"}`, i)))
+	}
+	return []forged{
+		{"100 good page views", views, nil, 0},
+		{"errors of 300 page views never seen", unseen, nil, 300},
+		{"an error of a page view seen", [][]byte{beacon("g1", `{"t":"error","id":"g1:err"}`)}, nil, 0},
+		{"its second error", [][]byte{beacon("g1", `{"t":"error","id":"g1:err2"}`)}, map[string]int64{"over_limit": 1}, 0},
+		{"its second page view", [][]byte{beacon("g1", `{"t":"pageview","id":"g1-again"}`)}, map[string]int64{"over_limit": 1}, 0},
+		{"an LCP", [][]byte{beacon("g2", `{"t":"vital","id":"g2-lcp","n":"LCP","v":9000}`)}, nil, 0},
+		{"a second LCP", [][]byte{beacon("g2", `{"t":"vital","id":"g2-lcp2","n":"LCP","v":9000}`)}, map[string]int64{"over_limit": 1}, 0},
+		{"vitals and API calls of a page view never seen", [][]byte{beacon("n1", append(api("n1", 0, 3), `{"t":"vital","id":"n1-lcp","n":"LCP","v":9000}`)...)}, nil, 4},
+		{"1,000 failed API calls", [][]byte{beacon("g3", api("g3", 0, 500)...), beacon("g3", api("g3", 500, 500)...)}, nil, 0},
+		{"a page view's 1,001st", [][]byte{beacon("g3", api("g3", 1000, 1)...)}, map[string]int64{"over_limit": 1}, 0},
+	}
+}
+
+// sendForged sends the steps of forgedBeacons, each beacon from its own
+// address, calling after (if set) after each step.
+func sendForged(t *testing.T, c *rum.Collector, after func(forged)) {
+	t.Helper()
+	sent := 0
+	for _, f := range forgedBeacons() {
+		for _, b := range f.beacons {
+			sent++
+			if err := c.Accept(b, origin, fmt.Sprintf("10.7.%d.%d", sent/250, sent%250)); err != nil {
+				t.Errorf("%s: %v, want accepted", f.name, err)
+			}
+		}
+		if after != nil {
+			after(f)
+		}
+	}
+}
+
+// TestForgedBeaconsCannotMoveAnSLO sends the issue's beacon (500 errors
+// without a page view) and forgedBeacons: each SLO counts what the 100
+// page views did, and no more.
+func TestForgedBeaconsCannotMoveAnSLO(t *testing.T) {
+	c, eng := setup(t, "")
+	errs := make([]string, 500)
+	for i := range errs {
+		errs[i] = fmt.Sprintf(`{"t":"error","id":"x%d"}`, i)
+	}
+	var rej *rum.Rejection
+	if err := c.Accept(beacon("forged", errs...), origin, "10.7.99.1"); !errors.As(err, &rej) || rej.Status != 400 {
+		t.Errorf("500 errors in a beacon: %v, want 400 (one error a beacon)", err)
+	}
+	sendForged(t, c, nil)
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]float64{
+		"frontend-errors": {100, 99},
+		"frontend-lcp":    {1, 0},
+		"frontend-cls":    {0, 0},
+		"frontend-api":    {1000, 0},
+		// (2 × 0.99 + 1 × 0) / 3 of all 1,100 events.
+		"journey": {1100, 1100 * 2 * 0.99 / 3},
+	}
+	got := rum.SLOCounts(t, eng, time.Now())
+	for name, w := range want {
+		if g := got[name]; g[0] != w[0] || math.Abs(g[1]-w[1]) > 1e-6 {
+			t.Errorf("%s: %v good of %v, want %v of %v", name, g[1], g[0], w[1], w[0])
+		}
+	}
+}
+
+// TestFailedCommitKeepsBeacons fails a flush (its context is cancelled, as
+// a full disk fails a commit): the beacons answered 204 before it are
+// committed by the next flush, none lost and none twice.
+func TestFailedCommitKeepsBeacons(t *testing.T) {
+	c, eng := setup(t, "")
+	for i := range 100 {
+		pv := fmt.Sprintf("k%d", i)
+		ev := []string{fmt.Sprintf(`{"t":"pageview","id":%q}`, pv), fmt.Sprintf(`{"t":"api","id":"%s:api:1","route":"/api/x","ok":true,"status":200}`, pv)}
+		if i%10 == 0 {
+			ev = append(ev, fmt.Sprintf(`{"t":"error","id":"%s:err"}`, pv))
+		}
+		if err := c.Accept(beacon(pv, ev...), origin, fmt.Sprintf("10.8.0.%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failing, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Flush(failing); err == nil {
+		t.Fatal("a flush with a cancelled context succeeded")
+	}
+	if got := rum.SLOCounts(t, eng, time.Now())["frontend-errors"]; got[0] != 0 {
+		t.Fatalf("a failed flush stored %v page views", got[0])
+	}
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := rum.SLOCounts(t, eng, time.Now())
+	if g := got["frontend-errors"]; g != [2]float64{100, 90} {
+		t.Errorf("js_errors after the store recovered: %v good of %v, want 90 of the 100 page views answered 204", g[1], g[0])
+	}
+	if g := got["frontend-api"]; g != [2]float64{100, 100} {
+		t.Errorf("browser_api after the store recovered: %v good of %v, want 100 of 100", g[1], g[0])
+	}
+}

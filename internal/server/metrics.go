@@ -209,13 +209,22 @@ var (
 		"Size of the store on disk, in bytes.",
 		nil, nil)
 	descBeacons = prometheus.NewDesc("headroom_rum_beacons_total",
-		"Browser beacons received at /api/v1/rum, by result: accepted, or the reason they were refused (too_large, malformed, unknown_app, origin, rate_limited).",
+		"Browser beacons received at /api/v1/rum, by result: accepted, or the reason they were refused (too_large, malformed, unknown_app, origin, rate_limited, unavailable).",
 		[]string{"result"}, nil)
 	descRUMEvents = prometheus.NewDesc("headroom_rum_events_total",
 		"Browser events counted (page views, vitals, errors, API calls), each event id once.",
 		nil, nil)
 	descRUMDuplicates = prometheus.NewDesc("headroom_rum_duplicate_events_total",
 		"Browser events dropped because their id had been counted already (a beacon sent twice).",
+		nil, nil)
+	descRUMIgnored = prometheus.NewDesc("headroom_rum_ignored_events_total",
+		"Browser events of accepted beacons not counted, by reason: no_page_view (their page view did not come within 30 s, or was forgotten) or over_limit (past what one page view counts: one error, one value of each vital, 1,000 API calls).",
+		[]string{"reason"}, nil)
+	descRUMWaiting = prometheus.NewDesc("headroom_rum_waiting_events",
+		"Browser events waiting for their page view's beacon (at most 30 s).",
+		nil, nil)
+	descRUMHeld = prometheus.NewDesc("headroom_rum_held_counts",
+		"Aggregated browser counts not committed to the store yet; it grows while commits fail, and past 262,144 beacons are refused with 503.",
 		nil, nil)
 	descScrapeError = prometheus.NewDesc("headroom_scrape_error",
 		"1 if this scrape could not compute every SLO or log metric (the error is logged; the affected series are absent), else 0.",
@@ -232,7 +241,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descSLI, descObjective, descErrorBudget, descBudgetRemaining, descBurnRate, descWindowEvents,
 		descEvents, descGoodEvents, descLines, descMalformed, descReadErrors, descBehind, descLag, descLastPoll,
-		descStoreSize, descScrapeError, descBeacons, descRUMEvents, descRUMDuplicates,
+		descStoreSize, descScrapeError, descBeacons, descRUMEvents, descRUMDuplicates, descRUMIgnored, descRUMWaiting, descRUMHeld,
 	} {
 		ch <- d
 	}
@@ -256,6 +265,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descRUMEvents, prometheus.CounterValue, float64(st.Events))
 		ch <- prometheus.MustNewConstMetric(descRUMDuplicates, prometheus.CounterValue, float64(st.Duplicates))
+		for _, reason := range []string{"no_page_view", "over_limit"} {
+			ch <- prometheus.MustNewConstMetric(descRUMIgnored, prometheus.CounterValue, float64(st.Ignored[reason]), reason)
+		}
+		ch <- prometheus.MustNewConstMetric(descRUMWaiting, prometheus.GaugeValue, float64(st.Waiting))
+		ch <- prometheus.MustNewConstMetric(descRUMHeld, prometheus.GaugeValue, float64(st.Held))
 	}
 	failed := 0.0
 	if !ok {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/beacon"
@@ -37,6 +38,10 @@ type Spec struct {
 	// package beacon); vital is set for web_vital SLIs.
 	codes map[int]bool
 	vital bool
+	// views is set for js_errors SLIs, whose good events are page views
+	// less errored ones: counted apart by page view dimension (host, route,
+	// method) in each cell, and kept within [0, page views] there.
+	views bool
 	// Components are the SLOs of a composite, whose counts the caller
 	// combines (Combine); a composite matches no cell itself.
 	Components []config.Component
@@ -70,6 +75,7 @@ func Compile(c config.SLO) *Spec {
 		}
 	case config.JSErrors:
 		s.codes = map[int]bool{beacon.CodePageView: true, beacon.CodeErrorView: true}
+		s.views = true
 	case config.Composite:
 		s.Components = c.SLI.Components
 		s.codes = map[int]bool{}
@@ -125,7 +131,10 @@ func (s *Spec) Matches(d store.DimValue) bool {
 	return true
 }
 
-// Count returns the SLI events of one cell entry of dimension d.
+// Count returns the SLI events of one cell entry of dimension d. For
+// js_errors an errored page view's entry has negative good events: the sum
+// over a page view's entries (its page view and error) is what counts, and
+// Query keeps it within [0, page views] by cell and page view dimension.
 func (s *Spec) Count(d store.DimValue, e *cells.Entry) slo.Counts {
 	switch {
 	case s.vital:
@@ -201,12 +210,15 @@ type Range struct{ From, To time.Time }
 // reads so overlapping ranges cost one read. It is for one evaluation: make
 // a new Query to see new data.
 type Query struct {
-	ctx       context.Context
-	src       Cells
-	specs     []*Spec
-	svc       int64
-	dims      []store.DimValue
-	match     []bool // match[dim*len(specs)+i]
+	ctx   context.Context
+	src   Cells
+	specs []*Spec
+	svc   int64
+	dims  []store.DimValue
+	match []bool // match[dim*len(specs)+i]
+	// views[dim] numbers the page view dimension (host, route, method) of
+	// a dimension, for js_errors SLIs.
+	views     []int32
 	floors    Floors
 	cache     map[cellKey][]slo.Counts
 	fetched   map[int64][][2]int64 // per resolution, fetched [from, to) spans
@@ -311,7 +323,28 @@ func NewQuery(ctx context.Context, src Cells, specs []*Spec) (*Query, error) {
 			q.match[d*len(specs)+i] = s.Matches(dv)
 		}
 	}
+	if slices.ContainsFunc(specs, func(s *Spec) bool { return s.views }) {
+		q.views = viewDims(q.dims)
+	}
 	return q, nil
+}
+
+// viewDims numbers the page view dimension (host, route, method: device,
+// page, navigation) of each dimension.
+func viewDims(dims []store.DimValue) []int32 {
+	type key struct{ host, route, method string }
+	ids := map[key]int32{}
+	out := make([]int32, len(dims))
+	for i, d := range dims {
+		k := key{d.Host, d.Route, d.Method}
+		id, ok := ids[k]
+		if !ok {
+			id = int32(len(ids))
+			ids[k] = id
+		}
+		out[i] = id
+	}
+	return out
 }
 
 // Floors returns where the query's store has pruned finer cells.
@@ -438,9 +471,20 @@ func (q *Query) ensureShared(res, from, to int64) error {
 	return nil
 }
 
+// countCell counts the events of a cell for every spec. Whatever the cell
+// holds, good events stay within [0, total] for each spec: js_errors ones
+// for each page view dimension (its errors beyond its page views are junk:
+// the collector files a page view's one error with the page view), and
+// every spec's for the cell. Counts from the collector are never changed
+// by it.
 func (q *Query) countCell(c *cells.Cell) []slo.Counts {
 	n := len(q.specs)
 	out := make([]slo.Counts, n)
+	type viewKey struct {
+		spec int
+		view int32
+	}
+	var views map[viewKey]slo.Counts
 	for j := range c.Entries {
 		e := &c.Entries[j]
 		if int(e.Dim) >= len(q.dims) {
@@ -449,12 +493,32 @@ func (q *Query) countCell(c *cells.Cell) []slo.Counts {
 		d := q.dims[e.Dim]
 		row := q.match[int(e.Dim)*n : int(e.Dim)*n+n]
 		for i, ok := range row {
-			if ok {
+			switch {
+			case !ok:
+			case q.specs[i].views:
+				if views == nil {
+					views = map[viewKey]slo.Counts{}
+				}
+				k := viewKey{i, q.views[e.Dim]}
+				views[k] = views[k].Add(q.specs[i].Count(d, e))
+			default:
 				out[i] = out[i].Add(q.specs[i].Count(d, e))
 			}
 		}
 	}
+	for k, v := range views {
+		out[k.spec] = out[k.spec].Add(clamp(v))
+	}
+	for i := range out {
+		out[i] = clamp(out[i])
+	}
 	return out
+}
+
+// clamp keeps good events within [0, total].
+func clamp(c slo.Counts) slo.Counts {
+	c.Good = min(max(c.Good, 0), c.Total)
+	return c
 }
 
 // subtract returns the parts of [from, to) not covered by spans.

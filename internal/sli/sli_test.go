@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/beacon"
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/slo"
@@ -247,6 +248,92 @@ func TestFloors(t *testing.T) {
 		}
 		if why := ff.Why(tc.r); (why == "") != tc.exact || !strings.Contains(why, tc.whyWords) {
 			t.Errorf("%s: Why = %q, want it to say %q", tc.name, why, tc.whyWords)
+		}
+	}
+}
+
+// TestBrowserSLIsStayInRange reads cells holding what the collector never
+// writes (more errors than page views, as a forged beacon stored before
+// the collector counted one error a page view): every SLI's good events
+// stay within [0, total], a page view dimension's junk errors take nothing
+// from another's good page views, and honest cells count as they are.
+func TestBrowserSLIsStayInRange(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+services: [{name: app, rum: {origins: ["*"]}}]
+slos:
+  - {name: errors, service: app, objective: 99, window: 28d, sli: {type: js_errors}}
+  - {name: errors-b, service: app, objective: 99, window: 28d, filter: {route: ^/b$}, sli: {type: js_errors}}
+  - {name: api, service: app, objective: 99, window: 28d, sli: {type: browser_api}}
+  - {name: lcp, service: app, objective: 75, window: 28d, sli: {type: web_vital, vital: LCP, threshold: 2.5s}}
+  - {name: journey, service: app, objective: 95, window: 28d, sli: {type: composite, components: [{slo: errors}, {slo: api}]}}
+`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	view := func(dev, page string, code int) store.DimValue {
+		return store.DimValue{Host: dev, Route: page, Method: "navigate", Status: code}
+	}
+	m := start.Unix()
+	var b store.Batch
+	// Minute 0: /a on desktop had 100 page views and 500 errors (junk);
+	// /b on mobile 50 page views, 10 of them errored; 20 API calls, 5
+	// failed; 4 LCPs, 3 of them good.
+	b.Add("app", m, view("desktop", "/a", beacon.CodePageView), cells.NoLatency, 100)
+	b.Add("app", m, view("desktop", "/a", beacon.CodeErrorView), cells.NoLatency, 500)
+	b.Add("app", m, view("mobile", "/b", beacon.CodePageView), cells.NoLatency, 50)
+	b.Add("app", m, view("mobile", "/b", beacon.CodeErrorView), cells.NoLatency, 10)
+	b.Add("app", m, view("mobile", "/api/x", beacon.CodeAPIOK), cells.NoLatency, 15)
+	b.Add("app", m, view("mobile", "/api/x", beacon.CodeAPIFailed), cells.NoLatency, 5)
+	b.Add("app", m, view("mobile", "/b", beacon.CodeLCP), 2000, 3)
+	b.Add("app", m, view("mobile", "/b", beacon.CodeLCP), 4000, 1)
+	// Minute 1: errors without any page view (junk), and /a's 10 page
+	// views, none errored.
+	b.Add("app", m+60, view("tablet", "/c", beacon.CodeErrorView), cells.NoLatency, 7)
+	b.Add("app", m+60, view("desktop", "/a", beacon.CodePageView), cells.NoLatency, 10)
+	if err := st.Commit(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	specs := CompileAll(cfg)
+	q, err := NewQuery(context.Background(), st, specs[:4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []slo.Counts{
+		{Total: 160, Good: 0 + 40 + 10}, // /a's junk errors take /a's page views only
+		{Total: 50, Good: 40},
+		{Total: 20, Good: 15},
+		{Total: 4, Good: 3},
+	}
+	// Over minutes, and over the hour and day cells they were rolled into
+	// (the junk of minute 1 then meets minute 0's /a: still within range).
+	for _, r := range []Range{
+		{From: start, To: start.Add(2 * time.Minute)},
+		{From: start, To: start.Add(24 * time.Hour)},
+	} {
+		got, err := q.Sum(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range got {
+			if c.Good < 0 || c.Good > c.Total {
+				t.Errorf("%s over %v: %v good of %v", specs[i].Name, r.To.Sub(r.From), c.Good, c.Total)
+			}
+		}
+		if r.To.Sub(r.From) == 2*time.Minute {
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("%s: %+v, want %+v", specs[i].Name, got[i], want[i])
+				}
+			}
+		}
+		journey := Combine(specs[4].Components, []slo.Counts{got[0], got[2]})
+		if journey.Good < 0 || journey.Good > journey.Total {
+			t.Errorf("composite over %v: %v good of %v", r.To.Sub(r.From), journey.Good, journey.Total)
 		}
 	}
 }
