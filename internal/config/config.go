@@ -27,6 +27,7 @@ import (
 type Config struct {
 	Storage  Storage  `yaml:"storage"`
 	Server   Server   `yaml:"server"`
+	Agent    Agent    `yaml:"agent"`
 	Alerting Alerting `yaml:"alerting"`
 	Notify   []Notify `yaml:"notify"`
 	Sprints  *Sprints `yaml:"sprints"`
@@ -67,6 +68,39 @@ type Server struct {
 	// ExternalURL is where people reach the dashboard, for links in
 	// alerts (default: http:// + listen).
 	ExternalURL string `yaml:"external_url"`
+	// Push, when set, takes minute cells from agents at /api/v1/push.
+	Push *ServerPush `yaml:"push"`
+}
+
+// ServerPush lets agents push cells: each push must carry the token read
+// from the environment variable TokenEnv as a bearer token.
+type ServerPush struct {
+	TokenEnv string `yaml:"token_env"`
+}
+
+// Agent configures `headroom agent`: it reads the services' logs like
+// serve, and pushes their minute cells to every server in Push instead of
+// serving them.
+type Agent struct {
+	// Name is the node cells come from (default: the host name).
+	Name string `yaml:"name"`
+	// Listen, when set, serves /metrics and /healthz.
+	Listen string       `yaml:"listen"`
+	Push   []PushTarget `yaml:"push"`
+	Spool  Spool        `yaml:"spool"`
+}
+
+// PushTarget is a server an agent pushes to, with the environment variable
+// holding its push token.
+type PushTarget struct {
+	URL      string `yaml:"url"`
+	TokenEnv string `yaml:"token_env"`
+}
+
+// Spool bounds the batches an agent keeps on disk until every server took
+// them (default 1GiB).
+type Spool struct {
+	MaxBytes ByteSize `yaml:"max_bytes"`
 }
 
 // Sprints are the team's sprints: from Start, every Length, in Timezone.
@@ -358,6 +392,8 @@ const (
 	DefaultListen    = "127.0.0.1:8080"
 	DefaultMaxRoutes = 1000
 	DefaultMaxHosts  = 100
+	// DefaultSpoolBytes is an agent's spool bound: 1 GiB.
+	DefaultSpoolBytes ByteSize = 1 << 30
 )
 
 func (c *Config) applyDefaults() {
@@ -377,6 +413,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Server.Listen == "" {
 		c.Server.Listen = DefaultListen
+	}
+	if c.Agent.Spool.MaxBytes == 0 {
+		c.Agent.Spool.MaxBytes = DefaultSpoolBytes
 	}
 	for i := range c.Services {
 		s := &c.Services[i]

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,67 @@ slos:
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+// TestAgentAndPush: an agent's config and a server taking pushes, with
+// defaults, and every mistake in them listed at once.
+func TestAgentAndPush(t *testing.T) {
+	c, err := Parse([]byte(`
+storage: {dir: /var/lib/headroom-agent}
+agent:
+  name: node-a
+  push:
+    - {url: "http://headroom-a:8080", token_env: HEADROOM_PUSH_TOKEN}
+    - {url: "https://headroom-b.example.com", token_env: HEADROOM_PUSH_TOKEN}
+  spool: {max_bytes: 512MiB}
+services:
+  - {name: shop, logs: [{path: /var/log/nginx/access.log}]}
+`), "agent.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Agent.Name != "node-a" || len(c.Agent.Push) != 2 || c.Agent.Spool.MaxBytes != 512<<20 {
+		t.Errorf("agent %+v", c.Agent)
+	}
+	c, err = Parse([]byte(`
+agent: {push: [{url: "http://a:8080", token_env: T}]}
+server: {push: {token_env: HEADROOM_PUSH_TOKEN}}
+services: [{name: fed}]
+`), "server.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Agent.Spool.MaxBytes != 1<<30 || c.Server.Push == nil {
+		t.Errorf("defaults: spool %d, push %+v; want 1GiB and the push block", c.Agent.Spool.MaxBytes, c.Server.Push)
+	}
+
+	_, err = Parse([]byte(`
+agent:
+  name: "node a"
+  push:
+    - {url: "headroom-a:8080"}
+server: {push: {}}
+services: [{name: fed}]
+`), "bad.yaml")
+	want := []string{
+		`bad.yaml:3: agent.name: "node a": want letters, digits, '.', '_' or '-'`,
+		`bad.yaml:5: agent.push[0].url: "headroom-a:8080": want a server's base URL like http://headroom-a:8080`,
+		`bad.yaml:5: agent.push[0].token_env: required: the environment variable holding the server's push token`,
+		`bad.yaml:6: server.push.token_env: required: the environment variable holding the token agents push with`,
+	}
+	if err == nil {
+		t.Fatal("bad agent config accepted")
+	}
+	got := strings.Split(err.Error(), "\n")
+	slices.Sort(got)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"-5", "10XB", "0", "GiB"} {
+		if _, err := Parse([]byte("agent: {spool: {max_bytes: "+bad+"}}\nservices: [{name: s, logs: [{path: a.log}]}]\n"), "s.yaml"); err == nil {
+			t.Errorf("max_bytes %q accepted", bad)
+		}
 	}
 }

@@ -32,8 +32,8 @@ func (c *Config) Validate() error {
 	for i, s := range c.Services {
 		p := fmt.Sprintf("services[%d]", i)
 		v.name(p+".name", "service", s.Name, services)
-		if len(s.Logs) == 0 && s.RUM == nil {
-			v.add(p+".logs", "required (or a rum block, for a frontend app)")
+		if len(s.Logs) == 0 && s.RUM == nil && c.Server.Push == nil {
+			v.add(p+".logs", "required (or a rum block, for a frontend app; or server.push, for a service fed by agents)")
 		}
 		if r := s.RUM; r != nil {
 			if len(r.Origins) == 0 {
@@ -333,6 +333,21 @@ func (v *validator) alerting() {
 	}
 	if s := c.Alerting.NoData.Severity; s != "" && s != "none" && !slices.Contains(Severities, s) {
 		v.add("alerting.no_data.severity", "%q: want page, ticket or none", s)
+	}
+	if p := c.Server.Push; p != nil && p.TokenEnv == "" {
+		v.add("server.push.token_env", "required: the environment variable holding the token agents push with")
+	}
+	if a := c.Agent; a.Name != "" && !nameRE.MatchString(a.Name) {
+		v.add("agent.name", "%q: want letters, digits, '.', '_' or '-'", a.Name)
+	}
+	for i, t := range c.Agent.Push {
+		p := fmt.Sprintf("agent.push[%d]", i)
+		if u, err := url.Parse(t.URL); t.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add(p+".url", "%q: want a server's base URL like http://headroom-a:8080", t.URL)
+		}
+		if t.TokenEnv == "" {
+			v.add(p+".token_env", "required: the environment variable holding the server's push token")
+		}
 	}
 	if c.Server.ExternalURL != "" {
 		if u, err := url.Parse(c.Server.ExternalURL); err != nil || u.Scheme == "" || u.Host == "" {

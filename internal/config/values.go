@@ -57,6 +57,35 @@ func (d Duration) MarshalYAML() (any, error) {
 	return slo.FormatDuration(time.Duration(d)), nil
 }
 
+// ByteSize is a size in bytes written as 1048576, 512KiB, 100MiB, 1GiB or
+// 1GB (SI units are powers of 1000, IEC ones of 1024).
+type ByteSize int64
+
+var byteUnits = map[string]int64{
+	"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+	"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+}
+
+// UnmarshalYAML reads a size.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	s := strings.TrimSpace(n.Value)
+	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	if i < 0 {
+		i = len(s)
+	}
+	num, unit := s[:i], strings.TrimSpace(s[i:])
+	v, err := strconv.ParseFloat(num, 64)
+	mul, ok := byteUnits[unit]
+	if err != nil || !ok || v <= 0 || v*float64(mul) > 1<<62 {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a size (like 1048576, 512MiB, 1GiB)", n.Line, n.Value)}}
+	}
+	*b = ByteSize(v * float64(mul))
+	return nil
+}
+
+// MarshalYAML writes the size in bytes.
+func (b ByteSize) MarshalYAML() (any, error) { return int64(b), nil }
+
 // StringList accepts a single scalar or a list.
 type StringList []string
 
