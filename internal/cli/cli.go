@@ -106,6 +106,18 @@ func commands() []command {
 			new: func() runner { return &serveCmd{} },
 		},
 		{
+			name: "agent", summary: "follow this host's logs and push their minute cells to headroom servers",
+			about: "Run beside Nginx on each host, or as a DaemonSet on each Kubernetes node: follow the configured logs like serve " +
+				"(same parser, rotation handling and exactly-once read positions, in its own storage.dir) and push the minute cells " +
+				"to every server in agent.push, each from its own cursor. While a server is down the commits wait in an on-disk " +
+				"spool (agent.spool.max_bytes, default 1GiB; what does not fit is counted) and drain in order when it is back; a " +
+				"push retried or replayed counts once. agent.listen serves /metrics and /healthz. SIGINT or SIGTERM stops it.",
+			examples: []string{
+				"HEADROOM_PUSH_TOKEN=... headroom agent --config /etc/headroom/agent.yaml",
+			},
+			new: func() runner { return &agentCmd{} },
+		},
+		{
 			name: "status", summary: "print every SLO's SLI, error budget and burn rates",
 			about: "Print every SLO's window, events, SLI, error budget left and burn rates over 5m to 3d, and for every " +
 				"configured log its files, lines, malformed and excluded lines, last event and lag. It only reads the store, " +

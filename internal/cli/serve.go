@@ -112,6 +112,13 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 			return alertsData(ctx, history, disp, at, from, to)
 		},
 	}
+	if pc := cfg.Server.Push; pc != nil {
+		token := os.Getenv(pc.TokenEnv)
+		if token == "" {
+			return fmt.Errorf("server.push.token_env: environment variable %s is unset or empty", pc.TokenEnv)
+		}
+		opts.Push = &server.Push{Token: token, Store: p.st, Known: func(name string) bool { return cfg.Service(name) != nil }}
+	}
 	beacons := rum.New(cfg, p.st, log)
 	if beacons.Apps() {
 		opts.RUM = beacons // not a nil *rum.Collector in the interface

@@ -190,8 +190,8 @@ func (c *Config) Validate() error {
 			switch {
 			case rumType && svc.RUM == nil:
 				v.add(p+".sli.type", "%s SLIs need a service with a rum block (%q has none)", o.SLI.Type, o.Service)
-			case (o.SLI.Type == Availability || o.SLI.Type == Latency) && len(svc.Logs) == 0:
-				v.add(p+".sli.type", "%s SLIs need a service with logs (%q has none)", o.SLI.Type, o.Service)
+			case (o.SLI.Type == Availability || o.SLI.Type == Latency) && len(svc.Logs) == 0 && c.Server.Push == nil:
+				v.add(p+".sli.type", "%s SLIs need a service with logs, or fed by agents (server.push) (%q has none)", o.SLI.Type, o.Service)
 			}
 		}
 	}

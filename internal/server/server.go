@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/push"
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/review"
 	"github.com/headroom-slo/headroom/internal/rum"
@@ -145,6 +146,8 @@ type Options struct {
 	// RUM takes browser beacons at POST /api/v1/rum (nil: no frontend
 	// apps).
 	RUM Beacons
+	// Push, when set, takes agents' pushes at POST /api/v1/push.
+	Push *Push
 	// Pinned, when set, is the instant everything is shown as of (a sample's
 	// end, say) instead of now; pages then do not refresh.
 	Pinned time.Time
@@ -278,7 +281,17 @@ func (s *Server) Handler() http.Handler {
 	if s.opts.RUM != nil {
 		beacons.Handle("/api/v1/rum", s.metrics.instrument("POST /api/v1/rum", s.rumRoute()))
 	}
+	// Agents' pushes carry their own token and can be large: no dashboard
+	// auth, no origin rules, their own time limit (pushRoute).
+	var pushes http.Handler
+	if s.opts.Push != nil {
+		pushes = s.metrics.instrument("POST "+push.Path, s.pushRoute())
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == push.Path && pushes != nil {
+			pushes.ServeHTTP(w, r)
+			return
+		}
 		if r.URL.Path == "/rum.js" || r.URL.Path == "/api/v1/rum" && s.opts.RUM != nil {
 			beacons.ServeHTTP(w, r)
 			return

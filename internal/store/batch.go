@@ -211,23 +211,23 @@ func (s *Store) EnsureDims(ctx context.Context, service string, dims []DimValue)
 		return nil, fmt.Errorf("dimensions: %w", err)
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO dims (service_id, host, route, method, status) VALUES (?, ?, ?, ?, ?)`)
+	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO dims (service_id, host, route, method, status, node) VALUES (?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("dimensions: %w", err)
 	}
 	defer ins.Close()
-	sel, err := tx.PrepareContext(ctx, `SELECT id FROM dims WHERE service_id = ? AND host = ? AND route = ? AND method = ? AND status = ?`)
+	sel, err := tx.PrepareContext(ctx, `SELECT id FROM dims WHERE service_id = ? AND host = ? AND route = ? AND method = ? AND status = ? AND node = ?`)
 	if err != nil {
 		return nil, fmt.Errorf("dimensions: %w", err)
 	}
 	defer sel.Close()
 	for _, i := range missing {
 		d := dims[i]
-		if _, err := ins.ExecContext(ctx, svc, d.Host, d.Route, d.Method, d.Status); err != nil {
+		if _, err := ins.ExecContext(ctx, svc, d.Host, d.Route, d.Method, d.Status, d.Node); err != nil {
 			return nil, fmt.Errorf("dimensions: %w", err)
 		}
 		var id int64
-		if err := sel.QueryRowContext(ctx, svc, d.Host, d.Route, d.Method, d.Status).Scan(&id); err != nil {
+		if err := sel.QueryRowContext(ctx, svc, d.Host, d.Route, d.Method, d.Status, d.Node).Scan(&id); err != nil {
 			return nil, fmt.Errorf("dimensions: %w", err)
 		}
 		out[i] = uint32(id)

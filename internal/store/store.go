@@ -17,6 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,8 +43,9 @@ var ErrConflict = errors.New("source offset changed concurrently")
 
 // Store is an open data directory.
 type Store struct {
-	db  *sql.DB
-	dir string
+	db     *sql.DB
+	dir    string
+	schema int // the schema version found at open
 
 	mu   sync.Mutex
 	dims map[int64]map[DimValue]uint32 // service id → dimension → id
@@ -121,7 +124,8 @@ CREATE TABLE IF NOT EXISTS dims (
 	id INTEGER PRIMARY KEY,
 	service_id INTEGER NOT NULL,
 	host TEXT NOT NULL, route TEXT NOT NULL, method TEXT NOT NULL, status INTEGER NOT NULL,
-	UNIQUE (service_id, host, route, method, status)
+	node TEXT NOT NULL DEFAULT '',
+	UNIQUE (service_id, host, route, method, status, node)
 );
 CREATE TABLE IF NOT EXISTS cells (
 	service_id INTEGER NOT NULL,
@@ -194,8 +198,40 @@ CREATE TABLE IF NOT EXISTS toil (
 	description TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS toil_at ON toil (at);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');
+CREATE TABLE IF NOT EXISTS spool (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	at INTEGER NOT NULL,
+	bytes INTEGER NOT NULL,
+	data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS agents (
+	name TEXT PRIMARY KEY,
+	instance TEXT NOT NULL,
+	last_seq INTEGER NOT NULL,
+	last_push INTEGER NOT NULL,
+	stats TEXT NOT NULL
+);
 `
+
+// schemaVersion is the version of schema; migrations bring older stores to
+// it when they are opened for writing.
+const schemaVersion = 2
+
+// migrations[v] brings a store from version v to v+1, in one transaction
+// with the version's update.
+var migrations = map[int]string{
+	// 2: dims get the node (agent) a dimension's cells came from.
+	1: `CREATE TABLE dims_v2 (
+	id INTEGER PRIMARY KEY,
+	service_id INTEGER NOT NULL,
+	host TEXT NOT NULL, route TEXT NOT NULL, method TEXT NOT NULL, status INTEGER NOT NULL,
+	node TEXT NOT NULL DEFAULT '',
+	UNIQUE (service_id, host, route, method, status, node)
+);
+INSERT INTO dims_v2 (id, service_id, host, route, method, status) SELECT id, service_id, host, route, method, status FROM dims;
+DROP TABLE dims;
+ALTER TABLE dims_v2 RENAME TO dims;`,
+}
 
 // DBFile is the database's file name inside the data directory.
 const DBFile = "headroom.db"
@@ -220,12 +256,67 @@ func Open(dir string, opts Options) (*Store, error) {
 	db.SetMaxOpenConns(4)
 	s := &Store{db: db, dir: dir, dims: map[int64]map[DimValue]uint32{}, svcs: map[string]int64{}}
 	if !opts.ReadOnly {
-		if _, err := db.Exec(schema); err != nil {
+		if err := s.migrate(); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
 	}
+	v, err := s.version()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if v > schemaVersion {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: it was written by a newer headroom (schema %d; this one knows %d)", path, v, schemaVersion)
+	}
+	s.schema = v
 	return s, nil
+}
+
+// version is the store's schema version; 0 for a store with no tables yet.
+func (s *Store) version() (int, error) {
+	var v int
+	err := s.db.QueryRow(`SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema'`).Scan(&v)
+	if err != nil && (errors.Is(err, sql.ErrNoRows) || strings.Contains(err.Error(), "no such table")) {
+		return 0, nil
+	}
+	return v, err
+}
+
+// migrate creates the schema in a new store and brings an older one to
+// schemaVersion, each step in its own transaction.
+func (s *Store) migrate() error {
+	v, err := s.version()
+	if err != nil {
+		return err
+	}
+	if v == 0 {
+		if _, err := s.db.Exec(schema + fmt.Sprintf(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '%d');`, schemaVersion)); err != nil {
+			return err
+		}
+		return nil
+	}
+	for ; v < schemaVersion; v++ {
+		tx, err := s.db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
+		}
+		if _, err := tx.Exec(`UPDATE meta SET value = ? WHERE key = 'schema'`, strconv.Itoa(v+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
+		}
+	}
+	// New tables of this version, in a store migrated to it.
+	_, err = s.db.Exec(schema)
+	return err
 }
 
 // Close closes the database.
@@ -276,12 +367,18 @@ func (s *Store) ServiceID(ctx context.Context, name string, create bool) (int64,
 type DimValue struct {
 	Host, Route, Method string
 	Status              int
+	// Node is the agent the cells came from ("" for logs read here).
+	Node string
 }
 
 // Dims returns the dimension dictionary of a service, indexed by id (ids are
 // small and dense; unused slots are zero).
 func (s *Store) Dims(ctx context.Context, serviceID int64) ([]DimValue, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, host, route, method, status FROM dims WHERE service_id = ? ORDER BY id`, serviceID)
+	q := `SELECT id, host, route, method, status, node FROM dims WHERE service_id = ? ORDER BY id`
+	if s.schema < 2 { // a read-only store not migrated yet
+		q = `SELECT id, host, route, method, status, '' FROM dims WHERE service_id = ? ORDER BY id`
+	}
+	rows, err := s.db.QueryContext(ctx, q, serviceID)
 	if err != nil {
 		return nil, fmt.Errorf("read dims: %w", err)
 	}
@@ -290,7 +387,7 @@ func (s *Store) Dims(ctx context.Context, serviceID int64) ([]DimValue, error) {
 	for rows.Next() {
 		var id int64
 		var d DimValue
-		if err := rows.Scan(&id, &d.Host, &d.Route, &d.Method, &d.Status); err != nil {
+		if err := rows.Scan(&id, &d.Host, &d.Route, &d.Method, &d.Status, &d.Node); err != nil {
 			return nil, fmt.Errorf("read dims: %w", err)
 		}
 		for int64(len(out)) <= id {

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,5 +178,64 @@ func TestPrune(t *testing.T) {
 	}
 	if got := sum(t, s, "web", Day, 0, now.Unix())[DimValue{Route: "/"}]; got != 3 {
 		t.Errorf("day rollups = %d, want 3 (kept forever)", got)
+	}
+}
+
+// TestMigrateDimsToNodes opens a store of schema 1 (dims without a node):
+// read-only, its dims read with no node; for writing, it is migrated in
+// place, every dimension keeping its id, and a node's dims come next.
+func TestMigrateDimsToNodes(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// Schema 1, as headroom before agents wrote it.
+	if _, err := s.db.Exec(`DROP TABLE dims;
+CREATE TABLE dims (
+	id INTEGER PRIMARY KEY,
+	service_id INTEGER NOT NULL,
+	host TEXT NOT NULL, route TEXT NOT NULL, method TEXT NOT NULL, status INTEGER NOT NULL,
+	UNIQUE (service_id, host, route, method, status)
+);
+INSERT INTO services (name) VALUES ('web');
+INSERT INTO dims (id, service_id, host, route, method, status) VALUES (1, 1, 'a', '/x', 'GET', 200), (7, 1, 'a', '/x', 'GET', 500);
+UPDATE meta SET value = '1' WHERE key = 'schema';`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	want := []DimValue{1: {Host: "a", Route: "/x", Method: "GET", Status: 200}, 7: {Host: "a", Route: "/x", Method: "GET", Status: 500}}
+	ro, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ro.Dims(ctx, 1); err != nil || !slices.Equal(got, want) {
+		t.Errorf("read-only, schema 1: dims %v, %v; want %v", got, err, want)
+	}
+	ro.Close()
+
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, err := s.version(); err != nil || v != schemaVersion {
+		t.Fatalf("schema %d, %v after the migration; want %d", v, err, schemaVersion)
+	}
+	if got, err := s.Dims(ctx, 1); err != nil || !slices.Equal(got, want) {
+		t.Errorf("migrated: dims %v, %v; want %v", got, err, want)
+	}
+	node := DimValue{Host: "a", Route: "/x", Method: "GET", Status: 200, Node: "node-a"}
+	ids, err := s.EnsureDims(ctx, "web", []DimValue{want[1], node})
+	if err != nil || ids[0] != 1 || ids[1] != 8 {
+		t.Errorf("EnsureDims: %v, %v; want the old id 1 and a new 8 for node-a's", ids, err)
+	}
+	// A store newer than this headroom is refused, not misread.
+	if _, err := s.db.Exec(`UPDATE meta SET value = '99' WHERE key = 'schema'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "newer headroom") {
+		t.Errorf("a schema 99 store opened: %v", err)
 	}
 }

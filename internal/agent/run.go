@@ -1,0 +1,226 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/ingest"
+	"github.com/headroom-slo/headroom/internal/push"
+	"github.com/headroom-slo/headroom/internal/rungroup"
+	"github.com/headroom-slo/headroom/internal/store"
+	"github.com/headroom-slo/headroom/internal/tail"
+)
+
+// Options configure Run.
+type Options struct {
+	Log *slog.Logger
+	// Interval is how often the logs are polled (default
+	// tail.DefaultInterval).
+	Interval time.Duration
+	// Ready, when set, is called with the address agent.listen was bound
+	// to ("" without one) once the agent runs.
+	Ready func(addr string)
+}
+
+// Run runs the agent of cfg until ctx ends: it takes the store's lock,
+// tails the services' logs into the spool and pushes it to every server.
+func Run(ctx context.Context, cfg *config.Config, opts Options) error {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.Agent.Push) == 0 {
+		return errors.New("agent.push: no server to push to: add at least one {url, token_env}")
+	}
+	var targets []Target
+	for i, t := range cfg.Agent.Push {
+		token := os.Getenv(t.TokenEnv)
+		if token == "" {
+			return fmt.Errorf("agent.push[%d].token_env: environment variable %s is unset or empty", i, t.TokenEnv)
+		}
+		targets = append(targets, Target{URL: t.URL, Token: token})
+	}
+	name, err := Name(cfg)
+	if err != nil {
+		return err
+	}
+	lock, err := store.Lock(cfg.Storage.Dir, "headroom agent")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	st, err := store.Open(cfg.Storage.Dir, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	inst, err := Instance(ctx, st)
+	if err != nil {
+		return err
+	}
+	spool := NewSpool(st, int64(cfg.Agent.Spool.MaxBytes), log)
+	var sources []*ingest.Source
+	for i := range cfg.Services {
+		svc, err := ingest.NewService(ctx, cfg, &cfg.Services[i], st)
+		if err != nil {
+			return err
+		}
+		for _, l := range cfg.Services[i].Logs {
+			src, err := ingest.NewSource(svc, l, 0)
+			if err != nil {
+				return err
+			}
+			sources = append(sources, src)
+		}
+	}
+	f := tail.New(spool, sources, tail.Options{Log: log, Interval: opts.Interval})
+	state := func(ctx context.Context) push.State { return agentState(ctx, st, f) }
+	pushers, err := NewPushers(ctx, st, spool, name, inst, targets, state, log)
+	if err != nil {
+		return err
+	}
+	g := rungroup.Group{Log: log}
+	g.Add("tail", f.Run)
+	g.Add("push", pushers.Run)
+	addr := ""
+	if cfg.Agent.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.Agent.Listen)
+		if err != nil {
+			return fmt.Errorf("agent.listen: %w", err)
+		}
+		addr = ln.Addr().String()
+		srv := &http.Server{Handler: handler(name, st, f, pushers), ReadHeaderTimeout: 5 * time.Second}
+		g.Add("http", func(ctx context.Context) error {
+			go func() {
+				<-ctx.Done()
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				defer cancel()
+				srv.Shutdown(sctx)
+			}()
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
+	log.Info("agent running", "name", name, "servers", len(targets), "logs", len(sources), "listen", addr)
+	if opts.Ready != nil {
+		opts.Ready(addr)
+	}
+	return g.Run(ctx)
+}
+
+// agentState is what a push tells a server of the agent.
+func agentState(ctx context.Context, st *store.Store, f *tail.Follower) push.State {
+	var s push.State
+	if all, err := st.Sources(ctx); err == nil {
+		for _, src := range all {
+			s.Lines += src.Lines
+			s.Malformed += src.Malformed
+			s.Excluded += src.Excluded
+			s.LastEvent = max(s.LastEvent, src.LastTS)
+		}
+	}
+	for _, t := range f.States() {
+		if b := t.Broken(); b != "" {
+			s.Broken = append(s.Broken, t.Log+": "+b)
+		}
+	}
+	return s
+}
+
+// Health is the agent's /healthz.
+type Health struct {
+	Status  string        `json:"status"` // ok, or degraded while a server is failing or a log is broken
+	Name    string        `json:"name"`
+	Servers []TargetState `json:"servers"`
+	Logs    []tail.State  `json:"logs"`
+}
+
+func handler(name string, st *store.Store, f *tail.Follower, p *Pushers) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		h := Health{Status: "ok", Name: name, Servers: p.States(r.Context()), Logs: f.States()}
+		for _, t := range h.Servers {
+			if t.LastError != "" {
+				h.Status = "degraded"
+			}
+		}
+		for _, l := range h.Logs {
+			if l.Broken() != "" {
+				h.Status = "degraded"
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if h.Status != "ok" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		json.NewEncoder(w).Encode(h)
+	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(&collector{st: st, f: f, p: p})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+var (
+	descSpoolBytes   = prometheus.NewDesc("headroom_agent_spool_bytes", "Bytes of commits in the spool that the server does not have yet.", []string{"server"}, nil)
+	descSpoolCommits = prometheus.NewDesc("headroom_agent_spool_commits", "Commits in the spool that the server does not have yet.", []string{"server"}, nil)
+	descLag          = prometheus.NewDesc("headroom_agent_push_lag_seconds", "Age of the oldest commit the server does not have yet (0 when it has every one).", []string{"server"}, nil)
+	descPushes       = prometheus.NewDesc("headroom_agent_pushes_total", "Pushes by result: ok, failed (retried with backoff).", []string{"server", "result"}, nil)
+	descRejected     = prometheus.NewDesc("headroom_agent_rejected_commits_total", "Commits the server refused as bad (400, 413): dropped for it, logged.", []string{"server"}, nil)
+	descDropped      = prometheus.NewDesc("headroom_agent_spool_dropped_commits_total", "Commits the spool's bound (agent.spool.max_bytes) dropped before every server had them.", nil, nil)
+	descLines        = prometheus.NewDesc("headroom_agent_lines_total", "Log lines read, by service and configured log.", []string{"service", "log"}, nil)
+	descMalformed    = prometheus.NewDesc("headroom_agent_malformed_lines_total", "Log lines that could not be parsed, by service and configured log.", []string{"service", "log"}, nil)
+)
+
+type collector struct {
+	st *store.Store
+	f  *tail.Follower
+	p  *Pushers
+}
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descSpoolBytes, descSpoolCommits, descLag, descPushes, descRejected, descDropped, descLines, descMalformed} {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	ctx := context.Background()
+	for _, t := range c.p.States(ctx) {
+		ch <- prometheus.MustNewConstMetric(descSpoolBytes, prometheus.GaugeValue, float64(t.BehindB), t.URL)
+		ch <- prometheus.MustNewConstMetric(descSpoolCommits, prometheus.GaugeValue, float64(t.Behind), t.URL)
+		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, t.Lag, t.URL)
+		ch <- prometheus.MustNewConstMetric(descPushes, prometheus.CounterValue, float64(t.OK), t.URL, "ok")
+		ch <- prometheus.MustNewConstMetric(descPushes, prometheus.CounterValue, float64(t.Failed), t.URL, "failed")
+		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(t.Rejected), t.URL)
+	}
+	if sp, err := c.st.Spool(ctx, 0); err == nil {
+		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(sp.Dropped))
+	}
+	if all, err := c.st.Sources(ctx); err == nil {
+		type key struct{ svc, log string }
+		lines, bad := map[key]int64{}, map[key]int64{}
+		for _, s := range all {
+			k := key{s.Service, s.Log}
+			lines[k] += s.Lines
+			bad[k] += s.Malformed
+		}
+		for k, n := range lines {
+			ch <- prometheus.MustNewConstMetric(descLines, prometheus.CounterValue, float64(n), k.svc, k.log)
+			ch <- prometheus.MustNewConstMetric(descMalformed, prometheus.CounterValue, float64(bad[k]), k.svc, k.log)
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/itest"
+)
+
+// startAgent starts `headroom agent --config cfg`, its output appended to
+// logw.
+func startAgent(t testing.TB, cfg string, logw *syncWriter) *serveProc {
+	t.Helper()
+	cmd := exec.Command(headroomBin(t), "agent", "--config", cfg)
+	cmd.Stdout, cmd.Stderr = logw, logw
+	cmd.SysProcAttr = procAttr()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start headroom agent: %v", err)
+	}
+	p := &serveProc{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(p.kill)
+	return p
+}
+
+// startServeAt starts serve on addr (a restart keeps its address).
+func startServeAt(t testing.TB, cfg, addr string, logw *syncWriter) *serveProc {
+	t.Helper()
+	cmd := exec.Command(headroomBin(t), "serve", "--config", cfg, "--listen", addr)
+	cmd.Stdout, cmd.Stderr = logw, logw
+	cmd.SysProcAttr = procAttr()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start headroom serve: %v", err)
+	}
+	p := &serveProc{cmd: cmd, addr: addr, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(p.kill)
+	return p
+}
+
+// syncWriter is a log both processes write.
+type syncWriter struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func (w *syncWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.f.Write(b)
+}
+
+// TestFleetExactUnderKills: two agents, one per node, each tailing its own
+// growing log, push to an HA pair of servers. Each agent is SIGKILLed and
+// restarted 3 times while its log grows, and one server is SIGKILLed and
+// restarted later: both servers end with exactly the lines written, per
+// node, counted once.
+func TestFleetExactUnderKills(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("HEADROOM_PUSH_TOKEN", "fleet-secret")
+	logw := &syncWriter{}
+	var err error
+	if logw.f, err = os.Create(filepath.Join(dir, "processes.log")); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("processes' output:\n%s", tailFile(logw.f.Name(), 8000))
+		}
+	}()
+
+	addrs := []string{"127.0.0.1:" + strconv.Itoa(itest.FreePort(t)), "127.0.0.1:" + strconv.Itoa(itest.FreePort(t))}
+	var serverCfgs []string
+	for i := range addrs {
+		cfg := filepath.Join(dir, fmt.Sprintf("server-%d.yaml", i))
+		writeFile(t, cfg, fmt.Sprintf(`storage: {dir: %s}
+server: {push: {token_env: HEADROOM_PUSH_TOKEN}}
+services: [{name: shop}]
+slos:
+  - {name: shop-availability, service: shop, objective: 99, window: 28d, sli: {type: availability}}
+`, filepath.Join(dir, fmt.Sprintf("server-%d", i))))
+		serverCfgs = append(serverCfgs, cfg)
+	}
+	servers := []*serveProc{startServeAt(t, serverCfgs[0], addrs[0], logw), startServeAt(t, serverCfgs[1], addrs[1], logw)}
+	for _, s := range servers {
+		s.health(t, 20*time.Second)
+	}
+
+	nodes := []string{"node-a", "node-b"}
+	var agentCfgs, logs []string
+	for _, n := range nodes {
+		logPath := filepath.Join(dir, n+".log")
+		writeFile(t, logPath, "")
+		cfg := filepath.Join(dir, n+".yaml")
+		writeFile(t, cfg, fmt.Sprintf(`storage: {dir: %s}
+agent:
+  name: %s
+  push:
+    - {url: "http://%s", token_env: HEADROOM_PUSH_TOKEN}
+    - {url: "http://%s", token_env: HEADROOM_PUSH_TOKEN}
+services:
+  - {name: shop, logs: [{path: %s}]}
+`, filepath.Join(dir, "agent-"+n), n, addrs[0], addrs[1], logPath))
+		agentCfgs, logs = append(agentCfgs, cfg), append(logs, logPath)
+	}
+	agents := []*serveProc{startAgent(t, agentCfgs[0], logw), startAgent(t, agentCfgs[1], logw)}
+
+	// Each node's log grows for about 6 s; its agent is killed and
+	// restarted 3 times meanwhile, server 1 killed at 2 s and restarted at
+	// 5 s.
+	written := make([]int, len(nodes))
+	bad := make([]int, len(nodes))
+	var wg sync.WaitGroup
+	for i := range nodes {
+		wg.Go(func() {
+			f, err := os.OpenFile(logs[i], os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer f.Close()
+			r := rand.New(rand.NewPCG(uint64(i), 7))
+			for step := range 60 {
+				var b []byte
+				for range 20 + r.IntN(40) {
+					status := 200
+					if r.IntN(10) == 0 {
+						status = 503
+						bad[i]++
+					}
+					written[i]++
+					b = fmt.Appendf(b, "10.0.%d.%d - - [%s] \"GET /api/items/%d HTTP/1.1\" %d 512 \"-\" \"fleet-test\"\n",
+						i, written[i]%250, time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700"), written[i]%17, status)
+				}
+				if _, err := f.Write(b); err != nil {
+					t.Error(err)
+					return
+				}
+				if step%15 == 7 && step < 50 { // 3 kills of this node's agent
+					agents[i].kill()
+					time.Sleep(time.Duration(50+r.IntN(200)) * time.Millisecond)
+					agents[i] = startAgent(t, agentCfgs[i], logw)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		})
+	}
+	time.Sleep(2 * time.Second)
+	servers[1].kill()
+	time.Sleep(3 * time.Second)
+	servers[1] = startServeAt(t, serverCfgs[1], addrs[1], logw)
+	wg.Wait()
+	total, totalBad := written[0]+written[1], bad[0]+bad[1]
+	t.Logf("%d lines written (%v), %d of them 503", total, written, totalBad)
+
+	at := time.Now().Add(time.Minute)
+	for i, cfg := range serverCfgs {
+		rep := waitStatus(t, cfg, at, 60*time.Second, func(r *statusReport) error {
+			s := r.slo(t, "shop-availability")
+			if s.Total != float64(total) || s.Bad != float64(totalBad) {
+				return fmt.Errorf("server %d: %v events, %v bad; want %d, %d", i, s.Total, s.Bad, total, totalBad)
+			}
+			return nil
+		})
+		_ = rep
+	}
+	for _, a := range agents {
+		if a.exited() {
+			t.Errorf("an agent exited: %v", a.err)
+		}
+		a.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for _, a := range agents {
+		select {
+		case <-a.done:
+		case <-time.After(stopTimeout):
+			t.Errorf("an agent still runs %v after SIGTERM", stopTimeout)
+		}
+	}
+}
