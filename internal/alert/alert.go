@@ -308,6 +308,9 @@ func Summary(s State) string {
 		case KindExhausted:
 			return fmt.Sprintf("%s: resolved, %.1f%% of the error budget left", s.SLO, s.Values["budget_remaining"]*100)
 		case KindNoData:
+			if s.Service == "" {
+				return fmt.Sprintf("%s pushes again", s.Log)
+			}
 			return fmt.Sprintf("%s (%s) can be read again", s.Log, s.Service)
 		}
 	}
@@ -318,6 +321,9 @@ func Summary(s State) string {
 	case KindExhausted:
 		return fmt.Sprintf("%s has spent its error budget (%.1f%% left)", s.SLO, s.Values["budget_remaining"]*100)
 	case KindNoData:
+		if s.Service == "" {
+			return fmt.Sprintf("no data from %s: it stopped pushing", s.Log)
+		}
 		return fmt.Sprintf("no data from %s (%s): the source cannot be read", s.Log, s.Service)
 	}
 	return s.Key

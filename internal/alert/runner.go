@@ -249,6 +249,10 @@ type SourceHealth struct {
 	Broken       string
 }
 
+// AgentLog is the source an agent is for no-data alerts: it has no service
+// of its own (its cells may feed several).
+func AgentLog(name string) string { return "agent " + name }
+
 // sourceHealth turns the sources' health into no-data inputs, with when
 // each broken source was first seen broken.
 func (r *Runner) sourceHealth(at time.Time) []Source {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -128,7 +129,7 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	runner, err := alert.NewRunner(ctx, alert.RunnerOptions{
-		Config: cfg, Measurer: eng, Store: p.st, Notifier: disp, Sources: sourceHealth(f), ExternalURL: externalURL(cfg, srv.Addr()),
+		Config: cfg, Measurer: eng, Store: p.st, Notifier: disp, Sources: sourceHealth(f, eng, log), ExternalURL: externalURL(cfg, srv.Addr()),
 		Log: log, Interval: interval,
 	})
 	if err != nil {
@@ -172,11 +173,23 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 
 // sourceHealth tells the alert runner, for no-data alerts, which logs the
 // tailer cannot read.
-func sourceHealth(f *tail.Follower) func() []alert.SourceHealth {
+func sourceHealth(f *tail.Follower, eng *report.Engine, log *slog.Logger) func() []alert.SourceHealth {
 	return func() []alert.SourceHealth {
 		var out []alert.SourceHealth
 		for _, s := range f.States() {
 			out = append(out, alert.SourceHealth{Service: s.Service, Log: s.Log, Broken: s.Broken()})
+		}
+		// An agent that stopped pushing is a source gone silent.
+		agents, err := eng.Agents(context.Background(), time.Now())
+		if err != nil {
+			log.Warn("no-data alerts: read the agents", "err", err)
+		}
+		for _, a := range agents {
+			h := alert.SourceHealth{Log: alert.AgentLog(a.Name)}
+			if a.Silent {
+				h.Broken = fmt.Sprintf("no push since %s", a.LastPush.Format(time.RFC3339))
+			}
+			out = append(out, h)
 		}
 		return out
 	}

@@ -23,6 +23,8 @@ type StatusReport struct {
 	At      time.Time      `json:"at"`
 	SLOs    []SLOStatus    `json:"slos"`
 	Sources []SourceStatus `json:"sources"`
+	// Agents are the agents that push to this store (server.push).
+	Agents []report.Agent `json:"agents"`
 }
 
 // SLOStatus is one SLO in a StatusReport.
@@ -132,6 +134,9 @@ func buildStatus(ctx context.Context, cfg *config.Config, st *store.Store, now t
 		rep.SLOs = append(rep.SLOs, s)
 	}
 	if rep.Sources, err = sourceStatus(ctx, cfg, st, now); err != nil {
+		return nil, err
+	}
+	if rep.Agents, err = eng.Agents(ctx, now); err != nil {
 		return nil, err
 	}
 	return rep, nil
@@ -269,6 +274,29 @@ func printStatus(w io.Writer, rep *StatusReport, h hints) {
 				break
 			}
 			fmt.Fprintf(w, "  malformed %s:%d: %s: %q\n", m.Path, m.Line, m.Reason, m.Excerpt)
+		}
+	}
+	if len(rep.Agents) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "AGENT	LAST PUSH	LINES	MALFORMED	LAST EVENT	LAG	SPOOL	DROPPED	")
+		for _, a := range rep.Agents {
+			push, last, lag := a.LastPush.Format(time.RFC3339), "never", "-"
+			if a.Silent {
+				push += " (silent)"
+			}
+			if a.LastEvent != nil {
+				last = a.LastEvent.Format(time.RFC3339)
+				lag = lagString(secondsDuration(*a.LagSeconds))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", a.Name, push, thousands(a.Lines), thousands(a.Malformed),
+				last, lag, fmt.Sprintf("%d commits, %s", a.SpoolCommits, bytesHuman(a.SpoolBytes)), thousands(a.Dropped))
+		}
+		tw.Flush()
+		for _, a := range rep.Agents {
+			for _, b := range a.Broken {
+				fmt.Fprintf(w, "  %s: %s\n", a.Name, b)
+			}
 		}
 	}
 	printDataEnds(w, rep, h)

@@ -101,20 +101,22 @@ slos:
 	}
 
 	nodes := []string{"node-a", "node-b"}
-	var agentCfgs, logs []string
+	var agentCfgs, logs, agentAddrs []string
 	for _, n := range nodes {
+		agentAddrs = append(agentAddrs, "127.0.0.1:"+strconv.Itoa(itest.FreePort(t)))
 		logPath := filepath.Join(dir, n+".log")
 		writeFile(t, logPath, "")
 		cfg := filepath.Join(dir, n+".yaml")
 		writeFile(t, cfg, fmt.Sprintf(`storage: {dir: %s}
 agent:
   name: %s
+  listen: %s
   push:
     - {url: "http://%s", token_env: HEADROOM_PUSH_TOKEN}
     - {url: "http://%s", token_env: HEADROOM_PUSH_TOKEN}
 services:
   - {name: shop, logs: [{path: %s}]}
-`, filepath.Join(dir, "agent-"+n), n, addrs[0], addrs[1], logPath))
+`, filepath.Join(dir, "agent-"+n), n, agentAddrs[len(agentAddrs)-1], addrs[0], addrs[1], logPath))
 		agentCfgs, logs = append(agentCfgs, cfg), append(logs, logPath)
 	}
 	agents := []*serveProc{startAgent(t, agentCfgs[0], logw), startAgent(t, agentCfgs[1], logw)}
@@ -176,7 +178,51 @@ services:
 			}
 			return nil
 		})
-		_ = rep
+		agents := map[string]int64{}
+		for _, a := range rep.Agents {
+			if a.Silent {
+				t.Errorf("server %d: agent %s silent", i, a.Name)
+			}
+			agents[a.Name] = a.Lines
+		}
+		if agents["node-a"] != int64(written[0]) || agents["node-b"] != int64(written[1]) || len(agents) != 2 {
+			t.Errorf("server %d: agents' lines %v, want %v", i, agents, written)
+		}
+	}
+	// The bad events by node.
+	var b struct {
+		Rows []struct {
+			Key string  `json:"key"`
+			Bad float64 `json:"bad"`
+		} `json:"rows"`
+	}
+	getJSON(t, "http://"+addrs[0]+"/api/v1/slos/shop-availability/breakdown?by=node&range=1h&to="+strconv.FormatInt(at.Unix(), 10), &b)
+	byNode := map[string]float64{}
+	for _, r := range b.Rows {
+		byNode[r.Key] = r.Bad
+	}
+	if byNode["node-a"] != float64(bad[0]) || byNode["node-b"] != float64(bad[1]) {
+		t.Errorf("bad events by node %v, want node-a %d, node-b %d", byNode, bad[0], bad[1])
+	}
+	// Each agent has nothing left to push.
+	for i, a := range agentAddrs {
+		var h struct {
+			Status  string `json:"status"`
+			Servers []struct {
+				URL    string `json:"url"`
+				Behind int64  `json:"behind_commits"`
+				OK     int64  `json:"pushes"`
+			} `json:"servers"`
+		}
+		getJSON(t, "http://"+a+"/healthz", &h)
+		if h.Status != "ok" || len(h.Servers) != 2 {
+			t.Errorf("agent %s: /healthz %+v", nodes[i], h)
+		}
+		for _, s := range h.Servers {
+			if s.Behind != 0 || s.OK == 0 {
+				t.Errorf("agent %s: %s %d commits behind after %d pushes", nodes[i], s.URL, s.Behind, s.OK)
+			}
+		}
 	}
 	for _, a := range agents {
 		if a.exited() {

@@ -59,6 +59,11 @@ type statusReport struct {
 	At      time.Time      `json:"at"`
 	SLOs    []sloStatus    `json:"slos"`
 	Sources []sourceStatus `json:"sources"`
+	Agents  []struct {
+		Name   string `json:"name"`
+		Silent bool   `json:"silent"`
+		Lines  int64  `json:"lines"`
+	} `json:"agents"`
 }
 
 type sloStatus struct {

@@ -14,7 +14,11 @@ import (
 )
 
 // Dimensions a breakdown can group by.
-var Dimensions = []string{"route", "status", "host", "method"}
+var Dimensions = []string{"route", "status", "host", "method", "node"}
+
+// LocalNode is the node key of cells read from logs by the server itself,
+// not pushed by an agent.
+const LocalNode = "local"
 
 // Row is one group of a breakdown.
 type Row struct {
@@ -151,6 +155,13 @@ func dimKeyFunc(by string, browser bool) (func(store.DimValue) string, error) {
 		return func(d store.DimValue) string { return d.Host }, nil
 	case "method":
 		return func(d store.DimValue) string { return d.Method }, nil
+	case "node":
+		return func(d store.DimValue) string {
+			if d.Node == "" {
+				return LocalNode
+			}
+			return d.Node
+		}, nil
 	}
-	return nil, fmt.Errorf("by=%q: want one of route, status, host, method: %w", by, ErrBadRequest)
+	return nil, fmt.Errorf("by=%q: want one of route, status, host, method, node: %w", by, ErrBadRequest)
 }

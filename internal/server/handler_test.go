@@ -101,6 +101,9 @@ func (f fakeEngine) Vitals(ctx context.Context, service string, from, to time.Ti
 func (f fakeEngine) Counts(ctx context.Context, name string, from, to time.Time) (slo.Counts, error) {
 	return slo.Counts{}, f.fail(ctx)
 }
+func (f fakeEngine) Agents(ctx context.Context, now time.Time) ([]report.Agent, error) {
+	return nil, f.fail(ctx)
+}
 
 // fakeJournal keeps what it is given, or fails with err.
 type fakeJournal struct {

@@ -112,6 +112,7 @@ func (s *Server) newPage(r *http.Request, title string, p params) page {
 type overviewData struct {
 	Service string
 	SLOs    []report.SLO
+	Agents  []report.Agent
 }
 
 func (s *Server) pageOverview(r *http.Request) (*view, error) {
@@ -119,8 +120,12 @@ func (s *Server) pageOverview(r *http.Request) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
+	agents, err := s.opts.Engine.Agents(r.Context(), p.at)
+	if err != nil {
+		return nil, err
+	}
 	pg := s.newPage(r, "SLOs", p)
-	pg.Data = overviewData{Service: service, SLOs: list}
+	pg.Data = overviewData{Service: service, SLOs: list, Agents: agents}
 	return &view{"overview", pg}, nil
 }
 
@@ -171,6 +176,9 @@ func (s *Server) pageSLO(r *http.Request) (*view, error) {
 		if err != nil {
 			return nil, err
 		}
+		if by == "node" && !fromAgents(b) {
+			continue // every cell was read here: one node says nothing
+		}
 		d.Breakdowns = append(d.Breakdowns, b)
 	}
 	eps := o.ErrorBudget
@@ -187,6 +195,16 @@ func (s *Server) pageSLO(r *http.Request) (*view, error) {
 	pg := s.newPage(r, o.Name, p)
 	pg.Data = d
 	return &view{"slo", pg}, nil
+}
+
+// fromAgents reports whether a node breakdown has cells pushed by agents.
+func fromAgents(b *report.Breakdown) bool {
+	for _, r := range b.Rows {
+		if r.Key != report.LocalNode {
+			return true
+		}
+	}
+	return false
 }
 
 type serviceData struct {

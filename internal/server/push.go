@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/push"
+	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
@@ -94,4 +95,22 @@ func (s *Server) apiPush(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return PushResult{Commits: len(commits), Applied: applied}, nil
+}
+
+// AgentsData is GET /api/v1/agents.
+type AgentsData struct {
+	At     time.Time      `json:"at"`
+	Agents []report.Agent `json:"agents"`
+}
+
+func (s *Server) apiAgents(r *http.Request) (any, error) {
+	p, err := s.params(r)
+	if err != nil {
+		return nil, err
+	}
+	agents, err := s.opts.Engine.Agents(r.Context(), p.at)
+	if err != nil {
+		return nil, err
+	}
+	return AgentsData{At: p.at, Agents: agents}, nil
 }

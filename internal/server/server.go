@@ -84,6 +84,8 @@ type Engine interface {
 	Vitals(ctx context.Context, service string, from, to time.Time) ([]report.PageVitals, error)
 	// Counts are an SLO's events in [from, to), for /metrics.
 	Counts(ctx context.Context, name string, from, to time.Time) (slo.Counts, error)
+	// Agents are the agents that push to this server.
+	Agents(ctx context.Context, now time.Time) ([]report.Agent, error)
 }
 
 // Journal records change events and toil (a *store.Store).
@@ -245,6 +247,7 @@ func (s *Server) Handler() http.Handler {
 		api("GET /api/v1/services/{name}", s.apiService)
 		api("GET /api/v1/alerts", s.apiAlerts)
 		api("GET /api/v1/services/{name}/vitals", s.apiVitals)
+		api("GET /api/v1/agents", s.apiAgents)
 		if s.opts.Journal != nil {
 			api("POST /api/v1/events", s.apiAddEvent)
 			api("GET /api/v1/events", s.apiEvents)
