@@ -238,3 +238,98 @@ services:
 		}
 	}
 }
+
+// TestHAPairAlertmanagerDedupes: two servers fed by the same agent both
+// evaluate the SLO, and both send its page to one Alertmanager, which
+// holds one alert: the Prometheus HA model, where Alertmanager dedupes
+// identical alerts (same labels) from replicas.
+func TestHAPairAlertmanagerDedupes(t *testing.T) {
+	itest.Require(t, itest.AlertmanagerBin)
+	am := itest.StartAlertmanager(t)
+	dir := t.TempDir()
+	t.Setenv("HEADROOM_PUSH_TOKEN", "ha-secret")
+	logw := &syncWriter{}
+	var err error
+	if logw.f, err = os.Create(filepath.Join(dir, "processes.log")); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("processes' output:\n%s", tailFile(logw.f.Name(), 8000))
+		}
+	}()
+	addrs := []string{"127.0.0.1:" + strconv.Itoa(itest.FreePort(t)), "127.0.0.1:" + strconv.Itoa(itest.FreePort(t))}
+	for i, addr := range addrs {
+		cfg := filepath.Join(dir, fmt.Sprintf("server-%d.yaml", i))
+		writeFile(t, cfg, fmt.Sprintf(`storage: {dir: %s}
+server: {push: {token_env: HEADROOM_PUSH_TOKEN}}
+alerting: {interval: 1s, no_data: {severity: none}}
+notify: [{name: am, type: alertmanager, url: %q}]
+services: [{name: shop}]
+slos:
+  - name: shop-availability
+    service: shop
+    objective: 99
+    window: 1d
+    sli: {type: availability}
+    alerting: {exhausted: none, tiers: [{name: page-6h, disabled: true}, {name: ticket-1d, disabled: true}, {name: ticket-3d, disabled: true}]}
+`, filepath.Join(dir, fmt.Sprintf("server-%d", i)), am.URL()))
+		startServeAt(t, cfg, addr, logw).health(t, 20*time.Second)
+	}
+	logPath := filepath.Join(dir, "access.log")
+	var b []byte
+	now := time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700")
+	for i := range 130 {
+		status := 200
+		if i < 30 {
+			status = 500
+		}
+		b = fmt.Appendf(b, "10.0.0.1 - - [%s] \"GET /checkout HTTP/1.1\" %d 10 \"-\" \"t\"\n", now, status)
+	}
+	writeFile(t, logPath, string(b))
+	agentCfg := filepath.Join(dir, "agent.yaml")
+	writeFile(t, agentCfg, fmt.Sprintf(`storage: {dir: %s}
+agent:
+  name: node-a
+  push: [{url: "http://%s", token_env: HEADROOM_PUSH_TOKEN}, {url: "http://%s", token_env: HEADROOM_PUSH_TOKEN}]
+services: [{name: shop, logs: [{path: %s}]}]
+`, filepath.Join(dir, "agent"), addrs[0], addrs[1], logPath))
+	startAgent(t, agentCfg, logw)
+
+	// Both servers page, each having sent it to Alertmanager, which
+	// holds it once.
+	deadline := time.Now().Add(30 * time.Second)
+	for i, addr := range addrs {
+		for {
+			var a struct {
+				States []struct {
+					SLO, Phase string
+				} `json:"states"`
+				Targets []struct {
+					Sent int `json:"sent"`
+				} `json:"targets"`
+			}
+			getJSON(t, "http://"+addr+"/api/v1/alerts", &a)
+			firing := false
+			for _, s := range a.States {
+				firing = firing || s.SLO == "shop-availability" && s.Phase == "firing"
+			}
+			if firing && len(a.Targets) == 1 && a.Targets[0].Sent > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("server %d: alerts %+v; want shop-availability firing and sent to Alertmanager", i, a)
+			}
+			time.Sleep(pollEvery)
+		}
+	}
+	var held []itest.AMAlert
+	for _, a := range am.Alerts(t) {
+		if a.Labels["slo"] == "shop-availability" {
+			held = append(held, a)
+		}
+	}
+	if len(held) != 1 || held[0].Labels["severity"] != "page" {
+		t.Errorf("Alertmanager holds %+v for shop-availability, want one page", held)
+	}
+}
