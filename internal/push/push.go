@@ -160,17 +160,22 @@ var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
 // commits in increasing order. known reports whether a service is one the
 // server has.
 func Decode(r io.Reader, known func(string) bool) (*Push, error) {
+	return decode(r, known, MaxContent)
+}
+
+// decode is Decode with limit bytes decompressed at most.
+func decode(r io.Reader, known func(string) bool, limit int64) (*Push, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: not gzip: %v", ErrBad, err)
 	}
-	lr := &io.LimitedReader{R: zr, N: MaxContent + 1}
+	lr := &io.LimitedReader{R: zr, N: limit + 1}
 	dec := json.NewDecoder(lr)
 	dec.DisallowUnknownFields()
 	var p Push
 	if err := dec.Decode(&p); err != nil {
 		if lr.N <= 0 {
-			return nil, fmt.Errorf("%w: more than %d bytes decompressed", ErrBad, MaxContent)
+			return nil, fmt.Errorf("%w: more than %d bytes decompressed", ErrBad, limit)
 		}
 		return nil, fmt.Errorf("%w: not a push: %v", ErrBad, err)
 	}
