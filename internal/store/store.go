@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -43,6 +44,9 @@ var ErrConflict = errors.New("source offset changed concurrently")
 type Store struct {
 	db  *sql.DB
 	dir string
+	// schema is the version of the database's schema: schemaVersion, or
+	// less for an older store opened read-only (not migrated).
+	schema int
 
 	mu   sync.Mutex
 	dims map[int64]map[DimValue]uint32 // service id → dimension → id
@@ -197,6 +201,74 @@ CREATE INDEX IF NOT EXISTS toil_at ON toil (at);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');
 `
 
+// migrations bring a store's schema up to date, in order: migrations[i]
+// takes version i+1 to i+2. Each runs once, in the transaction that records
+// the new version in meta, so a store opened by two processes at once is
+// migrated once. An older headroom that opens a migrated store ignores the
+// columns it does not know.
+var migrations = []string{
+	// 2: a file's row remembers what tells it apart from other files of its
+	// log that start with the same line (twin vhost logs whose first request
+	// is the same health check): head, the key of its first line (rows
+	// keyed by it before, hence head = fingerprint); prefix_len and
+	// prefix_hash, a hash of the first prefix_len bytes read (at most 64 KiB);
+	// dev and ino, the device and inode of the file that owns the row. Rows of
+	// older stores know no prefix and no inode: they belong to the file at
+	// their path (see ingest.identify).
+	`ALTER TABLE sources ADD COLUMN head TEXT NOT NULL DEFAULT '';
+ALTER TABLE sources ADD COLUMN prefix_len INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN prefix_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE sources ADD COLUMN dev INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN ino INTEGER NOT NULL DEFAULT 0;
+UPDATE sources SET head = fingerprint;
+CREATE INDEX sources_head ON sources (head, log);`,
+}
+
+// schemaVersion is the version of the schema Open migrates a store to.
+var schemaVersion = len(migrations) + 1
+
+// migrate applies the migrations a store has not had yet, and returns its
+// schema version.
+func migrate(ctx context.Context, db *sql.DB) (int, error) {
+	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see Open): one migrating process at a time
+	if err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	v, err := schemaOf(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	if v >= schemaVersion {
+		return v, nil
+	}
+	for ; v < schemaVersion; v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+			return 0, fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'schema'`, strconv.Itoa(v)); err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	return v, nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// schemaOf reads the schema version recorded in meta.
+func schemaOf(ctx context.Context, q queryer) (int, error) {
+	var v int
+	if err := q.QueryRowContext(ctx, `SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema'`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return max(v, 1), nil
+}
+
 // DBFile is the database's file name inside the data directory.
 const DBFile = "headroom.db"
 
@@ -219,11 +291,20 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	db.SetMaxOpenConns(4)
 	s := &Store{db: db, dir: dir, dims: map[int64]map[DimValue]uint32{}, svcs: map[string]int64{}}
-	if !opts.ReadOnly {
-		if _, err := db.Exec(schema); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open store %s: %w", path, err)
-		}
+	ctx := context.Background()
+	if opts.ReadOnly {
+		s.schema, err = schemaOf(ctx, db)
+	} else if _, err = db.Exec(schema); err == nil {
+		s.schema, err = migrate(ctx, db)
+	}
+	if err == nil && !opts.ReadOnly {
+		// Rows an older headroom added after the migration: their key is
+		// the key of their first line (see migrations).
+		_, err = db.Exec(`UPDATE sources SET head = fingerprint WHERE head = ''`)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
 }
