@@ -67,7 +67,9 @@ func Instance(ctx context.Context, st *store.Store) (string, error) {
 // and, with them, the commit's cells as a spool row. Its wake channel is
 // signalled after each row.
 type Spool struct {
-	st       *store.Store
+	// The agent's store: read positions and file identities go to it as
+	// for serve; Commit is the Spool's own.
+	*store.Store
 	maxBytes int64
 	log      *slog.Logger
 
@@ -82,17 +84,7 @@ var _ ingest.StateStore = (*Spool)(nil)
 
 // NewSpool writes through st, keeping at most maxBytes of rows.
 func NewSpool(st *store.Store, maxBytes int64, log *slog.Logger) *Spool {
-	return &Spool{st: st, maxBytes: maxBytes, log: log, dims: map[string][]store.DimValue{}}
-}
-
-// Source returns a file's stored read position.
-func (s *Spool) Source(ctx context.Context, fingerprint string) (store.SourceState, bool, error) {
-	return s.st.Source(ctx, fingerprint)
-}
-
-// EnsureDims numbers dimensions in the agent's store.
-func (s *Spool) EnsureDims(ctx context.Context, service string, dims []store.DimValue) ([]uint32, error) {
-	return s.st.EnsureDims(ctx, service, dims)
+	return &Spool{Store: st, maxBytes: maxBytes, log: log, dims: map[string][]store.DimValue{}}
 }
 
 // Commit writes b's read positions and its cells as one spool row.
@@ -115,7 +107,7 @@ func (s *Spool) Commit(ctx context.Context, b *store.Batch) error {
 			return err
 		}
 	}
-	seq, err := s.st.CommitSpool(ctx, b.Sources, data, s.maxBytes)
+	seq, err := s.Store.CommitSpool(ctx, b.Sources, data, s.maxBytes)
 	if err != nil {
 		return err
 	}
@@ -142,11 +134,11 @@ func (s *Spool) dimsOf(ctx context.Context, svc string, byMin map[int64]*cells.C
 	if fresh {
 		return ds, nil
 	}
-	id, err := s.st.ServiceID(ctx, svc, false)
+	id, err := s.Store.ServiceID(ctx, svc, false)
 	if err != nil {
 		return nil, err
 	}
-	if ds, err = s.st.Dims(ctx, id); err != nil {
+	if ds, err = s.Store.Dims(ctx, id); err != nil {
 		return nil, err
 	}
 	s.dims[svc] = ds

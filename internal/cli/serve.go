@@ -200,19 +200,13 @@ func sourceHealth(f *tail.Follower, eng *report.Engine, log *slog.Logger) func()
 // committed to the store. (The tailer counts only the partial lines it
 // read, so a log whose commits fail would show nothing behind.)
 func committedStates(ctx context.Context, st *store.Store, states []tail.State) ([]tail.State, error) {
-	all, err := st.Sources(ctx)
-	if err != nil {
-		return states, err
-	}
 	for i, s := range states {
-		offsets := map[string]int64{}
-		for _, src := range all {
-			if src.Service == s.Service && src.Log == s.Log {
-				offsets[src.Fingerprint] = src.Offset
-			}
-		}
 		paths, _ := ingest.Expand(s.Log)
-		states[i].Behind = unreadBytes(s.Log, paths, offsets)
+		behind, err := unreadBytes(ctx, st, s.Log, paths)
+		if err != nil {
+			return states, err
+		}
+		states[i].Behind = behind
 	}
 	return states, nil
 }

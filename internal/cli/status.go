@@ -153,7 +153,6 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 			s := SourceStatus{Service: svc.Name, Log: l.Path, Samples: []store.MalformedLine{}}
 			paths, _ := ingest.Expand(l.Path)
 			s.Files = len(paths)
-			offsets := map[string]int64{}
 			var last, updated int64
 			for _, src := range all {
 				if src.Service != svc.Name || src.Log != l.Path {
@@ -165,7 +164,6 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 				s.Excluded += src.Excluded
 				last = max(last, src.LastTS)
 				updated = max(updated, src.Updated)
-				offsets[src.Fingerprint] = src.Offset
 				if src.Malformed > 0 {
 					samples, err := st.Samples(ctx, src.Fingerprint)
 					if err != nil {
@@ -177,7 +175,9 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 			if n := len(s.Samples); n > store.SamplesKept {
 				s.Samples = s.Samples[n-store.SamplesKept:]
 			}
-			s.BytesBehind = unreadBytes(l.Path, paths, offsets)
+			if s.BytesBehind, err = unreadBytes(ctx, st, l.Path, paths); err != nil {
+				return nil, err
+			}
 			if last > 0 {
 				t := time.UnixMilli(last).UTC()
 				lag := float64(now.UnixMilli()-last) / 1000 // not now.Sub: a time.Duration spans only ±292 years
@@ -194,24 +194,17 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 }
 
 // unreadBytes is how many bytes of the files at paths lie past the offsets
-// committed for them (by source key, or by bare fingerprint in older stores).
-func unreadBytes(log string, paths []string, offsets map[string]int64) int64 {
+// committed for them (see ingest.Unread).
+func unreadBytes(ctx context.Context, st ingest.SourceReader, log string, paths []string) (int64, error) {
 	var n int64
 	for _, p := range paths {
-		f, err := ingest.OpenFile(p)
+		b, err := ingest.Unread(ctx, st, log, p)
 		if err != nil {
-			continue
+			return n, err
 		}
-		if !f.Gzip { // compressed files are complete
-			off, ok := offsets[ingest.SourceKey(log, f.Fingerprint)]
-			if !ok {
-				off = offsets[f.Fingerprint]
-			}
-			n += max(f.Size-off, 0)
-		}
-		f.Close()
+		n += b
 	}
-	return n
+	return n, nil
 }
 
 // staleAfter is how long before the instant evaluated the data may end

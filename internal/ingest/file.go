@@ -14,18 +14,25 @@ import (
 // StateStore is what reading files needs from the store.
 type StateStore interface {
 	Committer
-	Source(ctx context.Context, fingerprint string) (store.SourceState, bool, error)
+	SourceReader
+	// Claim records the file at path as the owner of row key (see
+	// identify), if the row's offset is still offset.
+	Claim(ctx context.Context, key string, offset int64, path string, id store.FileID, p store.Prefix) error
 }
 
 // FileResult is what reading one file did.
 type FileResult struct {
 	Result
 	Path        string
-	Fingerprint string
-	From        int64 // where reading started (the stored offset)
-	Known       bool  // the file had been read before (under any name)
-	Gzip        bool  // the file is compressed, hence complete
-	Partial     int64 // bytes of an incomplete last line left for later
+	Fingerprint string // the key of the file's row
+	From        int64  // where reading started (the stored offset)
+	Known       bool   // the file had been read before (under any name)
+	Gzip        bool   // the file is compressed, hence complete
+	Partial     int64  // bytes of an incomplete last line left for later
+	// CopyOf is the live file whose content this growing file repeats (a
+	// copy whose original is still there, or a twin log still holding only
+	// the same lines): it is read there, and nothing was read here.
+	CopyOf string
 }
 
 // IngestFile reads path from its stored offset to its end. A file whose
@@ -38,14 +45,24 @@ func IngestFile(ctx context.Context, st StateStore, src *Source, path string, op
 	}
 	defer f.Close()
 	fr := FileResult{Path: path, Gzip: f.Gzip}
-	key, state, known, err := lookup(ctx, st, src.Log, f.Fingerprint)
+	m, err := identify(ctx, st, src.Log, f.content())
 	if err != nil {
-		return fr, err
+		return fr, fmt.Errorf("%s: %w", path, err)
 	}
-	fr.Fingerprint = key
-	fr.Known, fr.From = known, state.Offset
+	state := m.state
+	fr.Fingerprint = m.key
+	fr.Known, fr.From = m.known, state.Offset
 	fr.To = state.Offset
-	if !f.Gzip && known && state.Offset >= f.Size {
+	if m.copyOf != "" {
+		fr.CopyOf = m.copyOf
+		return fr, nil
+	}
+	if m.claim {
+		if err := st.Claim(ctx, m.key, state.Offset, path, f.ID, prefixOf(f.Head, state.Offset)); err != nil {
+			return fr, err
+		}
+	}
+	if !f.Gzip && m.known && state.Offset >= f.Size {
 		return fr, nil // nothing new
 	}
 	if err := f.SeekContent(state.Offset); err != nil {
@@ -55,8 +72,8 @@ func IngestFile(ctx context.Context, st StateStore, src *Source, path string, op
 		return fr, err
 	}
 	res, err := Run(ctx, st, src, Stream{
-		R: f, Path: path, Fingerprint: key, From: state.Offset, Line: state.Lines, Final: f.Gzip,
-		Size: contentSize(f),
+		R: f, Path: path, Fingerprint: m.key, From: state.Offset, Line: state.Lines, Final: f.Gzip,
+		Size: contentSize(f), Head: f.Head, Base: m.head, Owner: m.owner, File: f.ID,
 	}, opts)
 	fr.Result = res
 	if err != nil {
@@ -68,33 +85,37 @@ func IngestFile(ctx context.Context, st StateStore, src *Source, path string, op
 	return fr, nil
 }
 
-// SourceKey is the key a file's read position is stored under: its content
-// fingerprint within its configured log (path or glob). Two logs whose files
+// SourceKey is the key of a file's first line (its fingerprint) within its
+// configured log (path or glob): the key of the row of the first file read
+// that starts with it, and the head under which the rows of every file of
+// the log starting with it are found (see identify). Two logs whose files
 // start with the same line (vhosts whose first request is the same health
 // check) keep their own positions, while a file renamed, copied, compressed
-// or piped within its log keeps its key.
+// or piped within its log is found again.
 func SourceKey(log, fingerprint string) string {
 	sum := sha256.Sum256([]byte(log + "\x00" + fingerprint))
 	return hex.EncodeToString(sum[:16])
 }
 
-// lookup finds the stored position of content fingerprinted fp in log: under
-// its SourceKey, or under the bare fingerprint that stores written before
-// keys named the log used, when that row belongs to the same log.
-func lookup(ctx context.Context, st StateStore, log, fp string) (string, store.SourceState, bool, error) {
-	key := SourceKey(log, fp)
-	state, known, err := st.Source(ctx, key)
-	if err != nil || known {
-		return key, state, known, err
-	}
-	old, known, err := st.Source(ctx, fp)
+// Unread returns how many bytes of the file at path lie past the position
+// stored for it in log: 0 for a compressed file (complete), for a copy of a
+// live file (read there) and for a file that cannot be opened or is too
+// young to identify; its size for a file never read. Its errors are the
+// store's.
+func Unread(ctx context.Context, st SourceReader, log, path string) (int64, error) {
+	f, err := OpenFile(path)
 	if err != nil {
-		return key, state, false, err
+		return 0, nil
 	}
-	if known && old.Log == log {
-		return fp, old, true, nil
+	defer f.Close()
+	if f.Gzip {
+		return 0, nil
 	}
-	return key, state, false, nil
+	m, err := identify(ctx, st, log, f.content())
+	if err != nil || m.copyOf != "" {
+		return 0, err
+	}
+	return max(f.Size-m.state.Offset, 0), nil
 }
 
 // contentSize is the size of f's content when known: its size on disk,
@@ -114,19 +135,26 @@ func IngestStdin(ctx context.Context, st StateStore, src *Source, r io.Reader, o
 	if err != nil {
 		return fr, err
 	}
-	key, state, known, err := lookup(ctx, st, src.Log, in.Fingerprint)
+	m, err := identify(ctx, st, src.Log, in.content())
 	if err != nil {
-		return fr, err
+		return fr, fmt.Errorf("stdin: %w", err)
 	}
-	fr.Fingerprint = key
-	fr.Known, fr.From, fr.To = known, state.Offset, state.Offset
+	state := m.state
+	fr.Fingerprint = m.key
+	fr.Known, fr.From, fr.To = m.known, state.Offset, state.Offset
+	if m.claim { // a complete stream is never a copy waiting (see identify)
+		if err := st.Claim(ctx, m.key, state.Offset, "-", store.FileID{}, prefixOf(in.Head, state.Offset)); err != nil {
+			return fr, err
+		}
+	}
 	if err := in.Skip(state.Offset); err != nil {
 		if errors.Is(err, io.EOF) {
 			return fr, nil
 		}
 		return fr, fmt.Errorf("stdin: %w", err)
 	}
-	res, err := Run(ctx, st, src, Stream{R: in, Path: "-", Fingerprint: key, From: state.Offset, Line: state.Lines, Final: true}, opts)
+	res, err := Run(ctx, st, src, Stream{R: in, Path: "-", Fingerprint: m.key, From: state.Offset, Line: state.Lines, Final: true,
+		Head: in.Head, Base: m.head, Owner: m.owner}, opts)
 	fr.Result = res
 	if err != nil {
 		return fr, fmt.Errorf("stdin: %w", err)

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/headroom-slo/headroom/internal/store"
 )
 
 // FingerprintBytes is how much of a file's start identifies it: its first
@@ -50,8 +52,12 @@ type File struct {
 	Fingerprint string
 	Gzip        bool
 	Size        int64 // on-disk size
-	f           *os.File
-	r           io.Reader
+	// Head is the start of the (decompressed) content: PrefixBytes, or all
+	// of it when shorter.
+	Head []byte
+	ID   store.FileID // device and inode, when the platform has them
+	f    *os.File
+	r    io.Reader
 }
 
 // OpenFile opens path and fingerprints it; ErrNotReady when its first line is
@@ -66,8 +72,8 @@ func OpenFile(path string) (*File, error) {
 		f.Close()
 		return nil, err
 	}
-	lf := &File{Path: path, f: f, Size: fi.Size(), r: f}
-	head := make([]byte, FingerprintBytes)
+	lf := &File{Path: path, f: f, Size: fi.Size(), r: f, ID: fileID(fi)}
+	head := make([]byte, PrefixBytes)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		f.Close()
@@ -86,19 +92,20 @@ func OpenFile(path string) (*File, error) {
 			f.Close()
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		head = make([]byte, FingerprintBytes)
+		head = make([]byte, PrefixBytes)
 		n, err = io.ReadFull(zr, head)
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 			f.Close()
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		head = head[:n]
-		complete = n < FingerprintBytes // a gzip file is finished
+		complete = n < PrefixBytes // a gzip file is finished
 	}
 	if lf.Fingerprint, err = Fingerprint(head, complete); err != nil {
 		f.Close()
 		return nil, err
 	}
+	lf.Head = head
 	return lf, nil
 }
 
@@ -135,28 +142,34 @@ func (f *File) Close() error { return f.f.Close() }
 // bytes, so stdin is recognised like any file.
 type Stdin struct {
 	Fingerprint string
-	r           io.Reader
+	// Head is the start of the content: PrefixBytes, or all of it when
+	// shorter.
+	Head []byte
+	// peek is the start of the content up to compareBytes, in r's buffer:
+	// valid until the first Read or Skip.
+	peek []byte
+	r    *bufio.Reader
 }
 
 // OpenStdin fingerprints r (transparently decompressing gzip).
 func OpenStdin(r io.Reader) (*Stdin, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, compareBytes)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("stdin: %w", err)
 		}
-		br = bufio.NewReaderSize(zr, 1<<20)
+		br = bufio.NewReaderSize(zr, compareBytes)
 	}
-	head, err := br.Peek(FingerprintBytes)
+	head, err := br.Peek(compareBytes)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("stdin: %w", err)
 	}
-	fp, err := Fingerprint(head, len(head) < FingerprintBytes)
+	fp, err := Fingerprint(head, len(head) < compareBytes)
 	if err != nil {
 		return nil, fmt.Errorf("stdin: %w", err)
 	}
-	return &Stdin{Fingerprint: fp, r: br}, nil
+	return &Stdin{Fingerprint: fp, Head: bytes.Clone(head[:min(len(head), PrefixBytes)]), peek: head, r: br}, nil
 }
 
 // Skip discards the first n bytes (already ingested).

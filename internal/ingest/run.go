@@ -59,6 +59,17 @@ type Stream struct {
 	// then makes its last batch small, so that little is left to commit
 	// once parsing is done.
 	Size int64
+	// Head is the start of the content (up to PrefixBytes): each commit
+	// records the prefix read so far, which tells the file apart from others
+	// starting with the same line (see identify).
+	Head []byte
+	// Base is the head of the row Fingerprint ("" for Fingerprint itself).
+	Base string
+	// Owner says the stream is the row's own file, whose path and identity
+	// File the commits record; false for a copy reading on from a live
+	// file's position.
+	Owner bool
+	File  store.FileID
 }
 
 // Result says what a run read and committed.
@@ -303,9 +314,10 @@ func (r *run) commit() error {
 	}
 	var b store.Batch
 	u := store.SourceUpdate{
-		Fingerprint: r.st.Fingerprint, Service: r.src.Service.Name, Log: r.src.Log, Path: r.st.Path,
-		From: r.committed, To: r.committed + r.consumed,
+		Fingerprint: r.st.Fingerprint, Head: r.st.Base, Service: r.src.Service.Name, Log: r.src.Log, Path: r.st.Path,
+		From: r.committed, To: r.committed + r.consumed, Owner: r.st.Owner, File: r.st.File,
 	}
+	u.Prefix = prefixOf(r.st.Head, u.To)
 	line := r.line
 	for _, c := range r.pending {
 		u.Lines += c.lines

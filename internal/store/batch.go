@@ -73,17 +73,27 @@ func (b *Batch) Empty() bool { return len(b.Cells) == 0 && len(b.values) == 0 &&
 // SourceUpdate moves a log file's read position from From to To and adds the
 // line counts of the bytes in between.
 type SourceUpdate struct {
-	Fingerprint string
-	Service     string
-	Log         string // the configured path or glob the file came from
-	Path        string // where the file was read this time
-	From, To    int64  // byte offsets in the (decompressed) content
-	Lines       int64
-	Malformed   int64
-	Excluded    int64
-	FirstTS     int64 // Unix ms of the earliest event read, 0 if none
-	LastTS      int64 // Unix ms of the latest event read, 0 if none
-	Samples     []MalformedLine
+	Fingerprint string // the row's key
+	// Head is the key of the file's first line in its log, which rows of
+	// files starting alike share (see SourcesByHead); "" for Fingerprint.
+	Head      string
+	Service   string
+	Log       string // the configured path or glob the file came from
+	Path      string // where the file was read this time
+	From, To  int64  // byte offsets in the (decompressed) content
+	Lines     int64
+	Malformed int64
+	Excluded  int64
+	FirstTS   int64 // Unix ms of the earliest event read, 0 if none
+	LastTS    int64 // Unix ms of the latest event read, 0 if none
+	Samples   []MalformedLine
+	// Prefix is the length and hash of the content's first bytes, recorded
+	// when longer than the row's.
+	Prefix Prefix
+	// Owner says the file read is the row's own (not a copy reading on from
+	// a live file's position): its Path and File identity are recorded.
+	Owner bool
+	File  FileID
 }
 
 // MalformedLine is a sample of a line that could not be parsed.
@@ -244,6 +254,9 @@ func (s *Store) EnsureDims(ctx context.Context, service string, dims []DimValue)
 }
 
 func (s *Store) updateSource(ctx context.Context, tx *sql.Tx, u SourceUpdate, now int64) error {
+	if u.Head == "" {
+		u.Head = u.Fingerprint
+	}
 	var offset int64
 	err := tx.QueryRowContext(ctx, `SELECT offset FROM sources WHERE fingerprint = ?`, u.Fingerprint).Scan(&offset)
 	switch {
@@ -252,19 +265,24 @@ func (s *Store) updateSource(ctx context.Context, tx *sql.Tx, u SourceUpdate, no
 			return fmt.Errorf("source %s: %w (new, batch starts at %d)", u.Path, ErrConflict, u.From)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO sources
-			(fingerprint, service, log, path, offset, lines, malformed, excluded, first_ts, last_ts, updated)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.Fingerprint, u.Service, u.Log, u.Path, u.To, u.Lines, u.Malformed, u.Excluded, u.FirstTS, u.LastTS, now)
+			(fingerprint, service, log, path, offset, lines, malformed, excluded, first_ts, last_ts, updated,
+			 head, prefix_len, prefix_hash, dev, ino)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.Fingerprint, u.Service, u.Log, u.Path, u.To, u.Lines, u.Malformed, u.Excluded, u.FirstTS, u.LastTS, now,
+			u.Head, u.Prefix.Len, u.Prefix.Hash, int64(u.File.Dev), int64(u.File.Ino))
 	case err != nil:
 	case offset != u.From:
 		return fmt.Errorf("source %s: %w (stored %d, batch starts at %d)", u.Path, ErrConflict, offset, u.From)
 	default:
-		_, err = tx.ExecContext(ctx, `UPDATE sources SET path = ?, offset = ?, lines = lines + ?,
+		_, err = tx.ExecContext(ctx, `UPDATE sources SET offset = ?, lines = lines + ?,
 			malformed = malformed + ?, excluded = excluded + ?,
 			first_ts = CASE WHEN first_ts = 0 OR (? != 0 AND ? < first_ts) THEN ? ELSE first_ts END,
 			last_ts = MAX(last_ts, ?), updated = ?
 			WHERE fingerprint = ?`,
-			u.Path, u.To, u.Lines, u.Malformed, u.Excluded, u.FirstTS, u.FirstTS, u.FirstTS, u.LastTS, now, u.Fingerprint)
+			u.To, u.Lines, u.Malformed, u.Excluded, u.FirstTS, u.FirstTS, u.FirstTS, u.LastTS, now, u.Fingerprint)
+		if err == nil {
+			err = record(ctx, tx, u.Fingerprint, u.Owner, u.Path, u.File, u.Prefix)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("source %s: %w", u.Path, err)
@@ -392,7 +410,7 @@ func sortedStarts[T any](m map[int64]T) []int64 {
 
 // SourceState is what the store knows of one log file.
 type SourceState struct {
-	Fingerprint string `json:"fingerprint"`
+	Fingerprint string `json:"fingerprint"` // the row's key
 	Service     string `json:"service"`
 	Log         string `json:"log"`
 	Path        string `json:"path"`
@@ -403,6 +421,11 @@ type SourceState struct {
 	FirstTS     int64  `json:"first_ts"`
 	LastTS      int64  `json:"last_ts"`
 	Updated     int64  `json:"updated"`
+	// What tells the file apart from others starting with the same line,
+	// filled by SourcesByHead only.
+	Head   string `json:"-"`
+	Prefix Prefix `json:"-"`
+	File   FileID `json:"-"` // zero when not known (older stores, stdin)
 }
 
 // Source returns the state of a file by fingerprint; ok is false when the

@@ -301,7 +301,7 @@ func (s *Store) CommitPush(ctx context.Context, agent, instance, state string, c
 
 // Agents returns the agents that pushed to this store, by name.
 func (s *Store) Agents(ctx context.Context) ([]AgentState, error) {
-	if s.schema < 2 {
+	if s.schema < 3 { // a read-only store not migrated yet: no agents
 		return nil, nil
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT name, instance, last_seq, last_push, stats FROM agents ORDER BY name`)

@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -43,9 +42,11 @@ var ErrConflict = errors.New("source offset changed concurrently")
 
 // Store is an open data directory.
 type Store struct {
-	db     *sql.DB
-	dir    string
-	schema int // the schema version found at open
+	db  *sql.DB
+	dir string
+	// schema is the version of the database's schema: schemaVersion, or
+	// less for an older store opened read-only (not migrated).
+	schema int
 
 	mu   sync.Mutex
 	dims map[int64]map[DimValue]uint32 // service id → dimension → id
@@ -124,8 +125,7 @@ CREATE TABLE IF NOT EXISTS dims (
 	id INTEGER PRIMARY KEY,
 	service_id INTEGER NOT NULL,
 	host TEXT NOT NULL, route TEXT NOT NULL, method TEXT NOT NULL, status INTEGER NOT NULL,
-	node TEXT NOT NULL DEFAULT '',
-	UNIQUE (service_id, host, route, method, status, node)
+	UNIQUE (service_id, host, route, method, status)
 );
 CREATE TABLE IF NOT EXISTS cells (
 	service_id INTEGER NOT NULL,
@@ -211,26 +211,89 @@ CREATE TABLE IF NOT EXISTS agents (
 	last_push INTEGER NOT NULL,
 	stats TEXT NOT NULL
 );
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');
 `
 
-// schemaVersion is the version of schema; migrations bring older stores to
-// it when they are opened for writing.
-const schemaVersion = 2
-
-// migrations[v] brings a store from version v to v+1, in one transaction
-// with the version's update.
-var migrations = map[int]string{
-	// 2: dims get the node (agent) a dimension's cells came from.
-	1: `CREATE TABLE dims_v2 (
+// migrations bring a store's schema up to date, in order: migrations[i]
+// takes version i+1 to i+2. Each runs once, in the transaction that records
+// the new version in meta, so a store opened by two processes at once is
+// migrated once. An older headroom that opens a migrated store ignores the
+// columns it does not know.
+var migrations = []string{
+	// 2: a file's row remembers what tells it apart from other files of its
+	// log that start with the same line (twin vhost logs whose first request
+	// is the same health check): head, the key of its first line (rows
+	// keyed by it before, hence head = fingerprint); prefix_len and
+	// prefix_hash, a hash of the first prefix_len bytes read (at most 64 KiB);
+	// dev and ino, the device and inode of the file that owns the row. Rows of
+	// older stores know no prefix and no inode: they belong to the file at
+	// their path (see ingest.identify).
+	`ALTER TABLE sources ADD COLUMN head TEXT NOT NULL DEFAULT '';
+ALTER TABLE sources ADD COLUMN prefix_len INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN prefix_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE sources ADD COLUMN dev INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN ino INTEGER NOT NULL DEFAULT 0;
+UPDATE sources SET head = fingerprint;
+CREATE INDEX sources_head ON sources (head, log);`,
+	// 3: a dimension records the node (agent) its cells came from, '' for
+	// logs read here; the table is rebuilt (SQLite cannot change a UNIQUE
+	// constraint), every id kept. The spool and agents tables are new
+	// tables of the schema itself.
+	`CREATE TABLE dims_v3 (
 	id INTEGER PRIMARY KEY,
 	service_id INTEGER NOT NULL,
 	host TEXT NOT NULL, route TEXT NOT NULL, method TEXT NOT NULL, status INTEGER NOT NULL,
 	node TEXT NOT NULL DEFAULT '',
 	UNIQUE (service_id, host, route, method, status, node)
 );
-INSERT INTO dims_v2 (id, service_id, host, route, method, status) SELECT id, service_id, host, route, method, status FROM dims;
+INSERT INTO dims_v3 (id, service_id, host, route, method, status) SELECT id, service_id, host, route, method, status FROM dims;
 DROP TABLE dims;
-ALTER TABLE dims_v2 RENAME TO dims;`,
+ALTER TABLE dims_v3 RENAME TO dims;`,
+}
+
+// schemaVersion is the version of the schema Open migrates a store to.
+var schemaVersion = len(migrations) + 1
+
+// migrate applies the migrations a store has not had yet, and returns its
+// schema version.
+func migrate(ctx context.Context, db *sql.DB) (int, error) {
+	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see Open): one migrating process at a time
+	if err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	v, err := schemaOf(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	if v >= schemaVersion {
+		return v, nil
+	}
+	for ; v < schemaVersion; v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+			return 0, fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'schema'`, strconv.Itoa(v)); err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	return v, nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// schemaOf reads the schema version recorded in meta.
+func schemaOf(ctx context.Context, q queryer) (int, error) {
+	var v int
+	if err := q.QueryRowContext(ctx, `SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema'`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return max(v, 1), nil
 }
 
 // DBFile is the database's file name inside the data directory.
@@ -255,68 +318,25 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	db.SetMaxOpenConns(4)
 	s := &Store{db: db, dir: dir, dims: map[int64]map[DimValue]uint32{}, svcs: map[string]int64{}}
-	if !opts.ReadOnly {
-		if err := s.migrate(); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open store %s: %w", path, err)
-		}
+	ctx := context.Background()
+	if opts.ReadOnly {
+		s.schema, err = schemaOf(ctx, db)
+	} else if _, err = db.Exec(schema); err == nil {
+		s.schema, err = migrate(ctx, db)
 	}
-	v, err := s.version()
+	if err == nil && !opts.ReadOnly {
+		// Rows an older headroom added after the migration: their key is
+		// the key of their first line (see migrations).
+		_, err = db.Exec(`UPDATE sources SET head = fingerprint WHERE head = ''`)
+	}
+	if err == nil && s.schema > schemaVersion {
+		err = fmt.Errorf("it was written by a newer headroom (schema %d; this one knows %d)", s.schema, schemaVersion)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if v > schemaVersion {
-		db.Close()
-		return nil, fmt.Errorf("open store %s: it was written by a newer headroom (schema %d; this one knows %d)", path, v, schemaVersion)
-	}
-	s.schema = v
 	return s, nil
-}
-
-// version is the store's schema version; 0 for a store with no tables yet.
-func (s *Store) version() (int, error) {
-	var v int
-	err := s.db.QueryRow(`SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema'`).Scan(&v)
-	if err != nil && (errors.Is(err, sql.ErrNoRows) || strings.Contains(err.Error(), "no such table")) {
-		return 0, nil
-	}
-	return v, err
-}
-
-// migrate creates the schema in a new store and brings an older one to
-// schemaVersion, each step in its own transaction.
-func (s *Store) migrate() error {
-	v, err := s.version()
-	if err != nil {
-		return err
-	}
-	if v == 0 {
-		if _, err := s.db.Exec(schema + fmt.Sprintf(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '%d');`, schemaVersion)); err != nil {
-			return err
-		}
-		return nil
-	}
-	for ; v < schemaVersion; v++ {
-		tx, err := s.db.Begin()
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(migrations[v]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
-		}
-		if _, err := tx.Exec(`UPDATE meta SET value = ? WHERE key = 'schema'`, strconv.Itoa(v+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
-		}
-	}
-	// New tables of this version, in a store migrated to it.
-	_, err = s.db.Exec(schema)
-	return err
 }
 
 // Close closes the database.
@@ -375,7 +395,7 @@ type DimValue struct {
 // small and dense; unused slots are zero).
 func (s *Store) Dims(ctx context.Context, serviceID int64) ([]DimValue, error) {
 	q := `SELECT id, host, route, method, status, node FROM dims WHERE service_id = ? ORDER BY id`
-	if s.schema < 2 { // a read-only store not migrated yet
+	if s.schema < 3 { // a read-only store not migrated yet
 		q = `SELECT id, host, route, method, status, '' FROM dims WHERE service_id = ? ORDER BY id`
 	}
 	rows, err := s.db.QueryContext(ctx, q, serviceID)

@@ -181,7 +181,7 @@ func TestPrune(t *testing.T) {
 	}
 }
 
-// TestMigrateDimsToNodes opens a store of schema 1 (dims without a node):
+// TestMigrateDimsToNodes opens a store of schema 2 (dims without a node):
 // read-only, its dims read with no node; for writing, it is migrated in
 // place, every dimension keeping its id, and a node's dims come next.
 func TestMigrateDimsToNodes(t *testing.T) {
@@ -191,7 +191,7 @@ func TestMigrateDimsToNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	// Schema 1, as headroom before agents wrote it.
+	// Schema 2, as headroom before agents wrote it.
 	if _, err := s.db.Exec(`DROP TABLE dims;
 CREATE TABLE dims (
 	id INTEGER PRIMARY KEY,
@@ -201,7 +201,7 @@ CREATE TABLE dims (
 );
 INSERT INTO services (name) VALUES ('web');
 INSERT INTO dims (id, service_id, host, route, method, status) VALUES (1, 1, 'a', '/x', 'GET', 200), (7, 1, 'a', '/x', 'GET', 500);
-UPDATE meta SET value = '1' WHERE key = 'schema';`); err != nil {
+UPDATE meta SET value = '2' WHERE key = 'schema';`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -211,7 +211,7 @@ UPDATE meta SET value = '1' WHERE key = 'schema';`); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := ro.Dims(ctx, 1); err != nil || !slices.Equal(got, want) {
-		t.Errorf("read-only, schema 1: dims %v, %v; want %v", got, err, want)
+		t.Errorf("read-only, schema 2: dims %v, %v; want %v", got, err, want)
 	}
 	ro.Close()
 
@@ -220,7 +220,7 @@ UPDATE meta SET value = '1' WHERE key = 'schema';`); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, err := s.version(); err != nil || v != schemaVersion {
+	if v, err := schemaOf(ctx, s.db); err != nil || v != schemaVersion {
 		t.Fatalf("schema %d, %v after the migration; want %d", v, err, schemaVersion)
 	}
 	if got, err := s.Dims(ctx, 1); err != nil || !slices.Equal(got, want) {

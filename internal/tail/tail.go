@@ -1,9 +1,12 @@
 // Package tail follows the configured log files while `headroom serve` runs:
 // it polls their globs (and rotated siblings), recognises every file by its
-// content fingerprint, and reads whatever was appended since the stored
-// offset. Rename rotation, copytruncate, new files and partial last lines
-// need no special case: a renamed file keeps its fingerprint and offset, a
-// truncated one starts a new fingerprint, and only whole lines are consumed.
+// content (first line, then a longer prefix) and its inode, and reads
+// whatever was appended since the stored offset. Rename rotation,
+// copytruncate, new files and partial last lines need no special case: a
+// renamed file keeps its inode and offset, a copy continues the offset once
+// its original is truncated, a truncated file starts a new row, twin logs
+// starting with the same line part when their contents do (see
+// ingest.identify), and only whole lines are consumed.
 package tail
 
 import (

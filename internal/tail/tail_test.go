@@ -425,3 +425,131 @@ func TestFailedFileReadOncePerChange(t *testing.T) {
 		t.Fatalf("unreadable: state %+v, %d warnings, want 3", st, warnings())
 	}
 }
+
+// health is the first line of twin vhost logs: the same health check, at
+// the same second, in both.
+const health = "10.0.0.9 - - [20/Nov/2026:00:00:00 +0000] \"GET /health HTTP/1.1\" 200 2 \"-\" \"probe\"\n"
+
+// copyFile copies from to to, as logrotate's copytruncate does before it
+// truncates.
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTwinsInOneGlob follows two vhost logs matched by one glob whose first
+// line is the same health check: each line is counted once while both
+// grow, through a rename rotation of one and a copytruncate of the other
+// (polled between its copy and its truncate too), and through the
+// compression of the rotated files.
+func TestTwinsInOneGlob(t *testing.T) {
+	e := newEnv(t, "*.access.log")
+	a, b := filepath.Join(e.dir, "a.access.log"), filepath.Join(e.dir, "b.access.log")
+	writeTo(t, a, health)
+	writeTo(t, b, health)
+	e.append(a, 100)
+	e.append(b, 1000)
+	e.poll()
+	e.expect(1102)
+	e.append(a, 10)
+	e.append(b, 20)
+	e.poll()
+	e.expect(1132)
+
+	// a: rename rotation; nginx writes to the renamed file until it reopens.
+	e.append(a, 10)
+	if err := os.Rename(a, a+".1"); err != nil {
+		t.Fatal(err)
+	}
+	e.append(a+".1", 5)
+	// b: copytruncate, with a poll between the copy and the truncate.
+	e.append(b, 20)
+	copyFile(t, b, b+".1")
+	e.poll()
+	e.expect(1132 + 15 + 20)
+	if err := os.Truncate(b, 0); err != nil {
+		t.Fatal(err)
+	}
+	// The new files start alike again, then differ.
+	later := strings.Replace(health, ":00:00 ", ":10:00 ", 1)
+	writeTo(t, a, later)
+	writeTo(t, b, later)
+	e.append(a, 2)
+	e.append(b, 3)
+	e.poll()
+	e.expect(1167 + 3 + 4)
+
+	gzipFile(t, a+".1")
+	gzipFile(t, b+".1")
+	e.append(a, 3)
+	e.append(b, 4)
+	e.poll()
+	e.poll()
+	e.expect(1174 + 7)
+}
+
+// TestYoungTwins follows twin logs holding only their identical first line,
+// then differing: every line counted once. While they are identical, one is
+// read and the other waits (it could be a copy of the first).
+func TestYoungTwins(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		aMore, bMore int // lines a and b get once both have their first line
+	}{
+		{"both grow", 3, 5},
+		{"only a grows", 3, 0},
+		{"only b grows", 0, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, "*.access.log")
+			a, b := filepath.Join(e.dir, "a.access.log"), filepath.Join(e.dir, "b.access.log")
+			writeTo(t, a, health)
+			writeTo(t, b, health)
+			e.poll()
+			e.poll()
+			e.expect(1)
+			e.append(a, tc.aMore)
+			e.append(b, tc.bMore)
+			e.poll()
+			e.poll() // the twin that waited behind the other one
+			e.expect(2 + tc.aMore + tc.bMore)
+			e.append(a, 1)
+			e.append(b, 1)
+			e.poll()
+			e.expect(4 + tc.aMore + tc.bMore)
+		})
+	}
+}
+
+// TestCompressedWhileThePlainFileIsThere polls while a rotated file and its
+// .gz both exist (compress writes the .gz, then deletes the plain file),
+// the .gz holding late lines not read yet: they are counted once.
+func TestCompressedWhileThePlainFileIsThere(t *testing.T) {
+	e := newEnv(t, "access.log")
+	e.append(e.log, 10)
+	e.poll()
+	if err := os.Rename(e.log, e.log+".1"); err != nil {
+		t.Fatal(err)
+	}
+	e.append(e.log+".1", 3) // late lines, not read yet
+	e.append(e.log, 2)
+	tmp := filepath.Join(t.TempDir(), "access.log.1")
+	copyFile(t, e.log+".1", tmp)
+	gzipFile(t, tmp)
+	copyFile(t, tmp+".gz", e.log+".1.gz")
+	e.poll()
+	e.poll()
+	e.expect(15)
+	if err := os.Remove(e.log + ".1"); err != nil {
+		t.Fatal(err)
+	}
+	e.append(e.log, 1)
+	e.poll()
+	e.expect(16)
+}
