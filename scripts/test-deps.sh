@@ -21,6 +21,8 @@ cd "$(dirname "$0")/.."
 # the shells' own syntax check (bash is always there).
 # systemd: systemd-analyze, with which deploy/ verifies the units in
 # deploy/systemd (verify, and security --offline); systemd need not run.
+# buildah: builds the Dockerfile's final stage FROM scratch in deploy/, as
+# root, with no registry and no container engine running.
 APT_PACKAGES=(
 	nginx
 	gcc
@@ -32,6 +34,7 @@ APT_PACKAGES=(
 	zsh
 	fish
 	systemd
+	buildah
 )
 
 STATICCHECK_VERSION=v0.8.2
