@@ -19,6 +19,10 @@ cd "$(dirname "$0")/.."
 # POST /api/v1/rum with, through scripts/rum-bench.lua.
 # zsh, fish: the completion tests check `headroom completion zsh|fish` with
 # the shells' own syntax check (bash is always there).
+# systemd: systemd-analyze, with which deploy/ verifies the units in
+# deploy/systemd (verify, and security --offline); systemd need not run.
+# buildah: builds the Dockerfile's final stage FROM scratch in deploy/, as
+# root, with no registry and no container engine running.
 APT_PACKAGES=(
 	nginx
 	gcc
@@ -29,6 +33,8 @@ APT_PACKAGES=(
 	wrk
 	zsh
 	fish
+	systemd
+	buildah
 )
 
 STATICCHECK_VERSION=v0.8.2

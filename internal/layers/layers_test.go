@@ -16,7 +16,7 @@ const module = "github.com/headroom-slo/headroom/"
 // tests (and a doc.go).
 var (
 	testHelpers = []string{"internal/itest", "internal/headroomtest"}
-	testOnly    = []string{"internal/e2e", "internal/browser", "internal/layers"}
+	testOnly    = []string{"internal/e2e", "internal/browser", "internal/layers", "deploy"}
 )
 
 // order reads the package table of docs/architecture.md: each package's
