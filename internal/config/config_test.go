@@ -71,7 +71,7 @@ func TestValidateListsEveryProblemWithLines(t *testing.T) {
 	}
 	got := strings.Split(err.Error(), "\n")
 	want := []string{
-		`bad.yaml:7: services[0].logs[0].format: unknown preset "combind": want combined, main, common or json (or paste your log_format)`,
+		`bad.yaml:7: services[0].logs[0].format: unknown preset "combind": want combined, main, common, ingress-nginx, nginx-ingress or json (or paste your log_format)`,
 		`bad.yaml:8: services[1].name: duplicate service "web"`,
 		`bad.yaml:11: services[1].logs[0].log_format: the format has no time: add $time_local, $time_iso8601 or $msec`,
 		"bad.yaml:13: services[1].exclude[0].route: bad regexp: error parsing regexp: missing closing ): `^/health(`",

@@ -300,7 +300,9 @@ func (l LogSource) Compile() (*logformat.Parser, error) {
 	if l.Format != "" {
 		f, pesc, ok := logformat.Preset(l.Format)
 		if !ok {
-			return nil, fmt.Errorf("unknown preset %q: want combined, main, common or json (or paste your log_format)", l.Format)
+			names := logformat.PresetNames()
+			return nil, fmt.Errorf("unknown preset %q: want %s or %s (or paste your log_format)",
+				l.Format, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 		}
 		format = f
 		if l.Escape == "" {

@@ -14,9 +14,9 @@
 //
 // Quoted segments are concatenated as nginx does. Variables are written $name
 // or ${name}. Preset returns the well-known formats (combined, main, common,
-// json). A format compiles to a sequence of literals and variables; each
-// variable's value ends where the literal after it next occurs, so two
-// variables must be separated by a literal. A line must end where the format
+// ingress-nginx, nginx-ingress, json). A format compiles to a sequence of
+// literals and variables; each variable's value ends where the literal after
+// it next occurs, so two variables must be separated by a literal. A line must end where the format
 // does, trailing spaces and tabs aside: text after the format's last literal,
 // or after the value of its last variable when that value has a shape (a
 // time, a status, a number, an upstream list), is an error, so a log with
@@ -51,6 +51,9 @@
 //   - Protocol: the last word of $request when it starts with "HTTP/", else
 //     $server_protocol.
 //   - Host: $host, else $http_host without its port, else $server_name.
+//
+// $proxy_upstream_name, which the ingress-nginx controller sets to the
+// upstream it routes to ("<namespace>-<service>-<port>"), fills Upstream.
 //
 // $status must be three digits (000, which nginx logs when no status was
 // set, gives Status 0). Durations such as $request_time ("0.123", any number
