@@ -104,6 +104,23 @@
 // variable of the same name also matches with a leading $ ("$status"). A
 // line that is not a JSON object is a parse error.
 //
+// # Container wrappers
+//
+// On Kubernetes nginx logs to stdout and the container runtime wraps each
+// line in the files under /var/log/containers: CRI ("<time> <stream> <P|F>
+// <text>", containerd and CRI-O) or Docker's json-file
+// ({"log":"<text>\n","stream":"stdout","time":"..."}). An Unwrapper takes
+// those physical lines in order and returns the lines nginx wrote, which a
+// Parser parses as plain lines: it joins the partial parts of a long line
+// (CRI's P parts; Docker's logs without a trailing \n) to the full part
+// that follows them in the same stream, and decodes Docker's JSON strings.
+// The runtime's time is ignored: the line's own time counts. Wrapper.Cut
+// finds where a run of physical lines can be cut without separating the
+// parts of one line, so that a reader only ever stops between whole lines.
+// A line that is not what its wrapper says is a *WrapError ("cri: no
+// stream field"), a line of its own: it does not disturb the parts around
+// it. A line without parts costs no allocation.
+//
 // # Errors
 //
 // Parse never panics, whatever the bytes. A line that does not fit yields a
