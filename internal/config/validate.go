@@ -63,6 +63,9 @@ func (c *Config) Validate() error {
 				}
 				v.add(lp+field, "%v", err)
 			}
+			if _, err := l.Wrap(); err != nil {
+				v.add(lp+".wrapper", "%v", err)
+			}
 		}
 		if len(s.Exclude) > 64 {
 			v.add(p+".exclude", "at most 64 rules (combine them with | in one regexp)")
@@ -320,6 +323,12 @@ func (l LogSource) Compile() (*logformat.Parser, error) {
 		return nil, fmt.Errorf("the format has no $status")
 	}
 	return p, nil
+}
+
+// Wrap returns the source's wrapper: how a container runtime frames its
+// lines (none when unset).
+func (l LogSource) Wrap() (logformat.Wrapper, error) {
+	return logformat.ParseWrapper(l.Wrapper)
 }
 
 // Severities an alert may have.
