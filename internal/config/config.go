@@ -214,9 +214,12 @@ type Service struct {
 // LogSource is a glob of access-log files in one format.
 type LogSource struct {
 	Path      string `yaml:"path"`
-	Format    string `yaml:"format"`     // preset: combined, main, common, json
+	Format    string `yaml:"format"`     // preset: combined, main, common, ingress-nginx, nginx-ingress, json
 	LogFormat string `yaml:"log_format"` // a log_format pasted from nginx.conf
 	Escape    string `yaml:"escape"`     // default, json, none
+	// Wrapper is the container runtime's framing around each line, for
+	// logs under /var/log/containers: cri, docker or none (the default).
+	Wrapper string `yaml:"wrapper"`
 }
 
 // Exclude drops matching requests before they count anywhere. All fields set

@@ -48,7 +48,7 @@ func TestLoadBadListsEveryProblem(t *testing.T) {
 	// every problem of what did decode.
 	for _, want := range []string{
 		"testdata/bad.yaml:3: storage.retention.minutes: \"soon\" is not a duration",
-		"testdata/bad.yaml:9: services[0].logs[0]: unknown key `colour` (known keys: path, format, log_format, escape)",
+		"testdata/bad.yaml:9: services[0].logs[0]: unknown key `colour` (known keys: path, format, log_format, escape, wrapper)",
 		`testdata/bad.yaml:19: slos[0].service: unknown service "nope"`,
 		`testdata/bad.yaml:32: slos[2].sli.type: "speed": want availability, latency, web_vital, js_errors, browser_api or composite`,
 	} {
@@ -71,7 +71,7 @@ func TestValidateListsEveryProblemWithLines(t *testing.T) {
 	}
 	got := strings.Split(err.Error(), "\n")
 	want := []string{
-		`bad.yaml:7: services[0].logs[0].format: unknown preset "combind": want combined, main, common or json (or paste your log_format)`,
+		`bad.yaml:7: services[0].logs[0].format: unknown preset "combind": want combined, main, common, ingress-nginx, nginx-ingress or json (or paste your log_format)`,
 		`bad.yaml:8: services[1].name: duplicate service "web"`,
 		`bad.yaml:11: services[1].logs[0].log_format: the format has no time: add $time_local, $time_iso8601 or $msec`,
 		"bad.yaml:13: services[1].exclude[0].route: bad regexp: error parsing regexp: missing closing ): `^/health(`",
@@ -271,5 +271,50 @@ services: [{name: fed}]
 		if _, err := Parse([]byte("agent: {spool: {max_bytes: "+bad+"}}\nservices: [{name: s, logs: [{path: a.log}]}]\n"), "s.yaml"); err == nil {
 			t.Errorf("max_bytes %q accepted", bad)
 		}
+	}
+}
+
+// TestWrapper: logs[].wrapper takes cri, docker or none (the default);
+// anything else names the field, its line and the values it takes, and
+// the Kubernetes presets are formats like the others.
+func TestWrapper(t *testing.T) {
+	b := []byte(`services:
+  - name: web
+    logs:
+      - {path: /var/log/containers/ingress-nginx-controller-*.log, format: ingress-nginx, wrapper: cri}
+      - {path: /var/log/containers/nginx-ingress-*.log, format: nginx-ingress, wrapper: docker}
+      - {path: /var/log/nginx/access.log, format: combined}
+      - {path: /var/log/nginx/other.log, format: combined, wrapper: none}
+`)
+	c, err := Parse(b, "wrap.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range c.Services[0].Logs {
+		w, err := l.Wrap()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Compile(); err != nil {
+			t.Fatalf("%s: %v", l.Format, err)
+		}
+		got = append(got, w.String())
+	}
+	if diff := cmp.Diff([]string{"cri", "docker", "none", "none"}, got); diff != "" {
+		t.Errorf("wrappers (-want +got):\n%s", diff)
+	}
+
+	b = []byte(`services:
+  - name: web
+    logs:
+      - path: /var/log/containers/x.log
+        format: ingress-nginx
+        wrapper: containerd
+`)
+	_, err = Parse(b, "wrap.yaml")
+	want := `wrap.yaml:6: services[0].logs[0].wrapper: unknown wrapper "containerd": want cri (containerd, CRI-O), docker (json-file) or none`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
 	}
 }

@@ -63,6 +63,9 @@ func (c *Config) Validate() error {
 				}
 				v.add(lp+field, "%v", err)
 			}
+			if _, err := l.Wrap(); err != nil {
+				v.add(lp+".wrapper", "%v", err)
+			}
 		}
 		if len(s.Exclude) > 64 {
 			v.add(p+".exclude", "at most 64 rules (combine them with | in one regexp)")
@@ -300,7 +303,9 @@ func (l LogSource) Compile() (*logformat.Parser, error) {
 	if l.Format != "" {
 		f, pesc, ok := logformat.Preset(l.Format)
 		if !ok {
-			return nil, fmt.Errorf("unknown preset %q: want combined, main, common or json (or paste your log_format)", l.Format)
+			names := logformat.PresetNames()
+			return nil, fmt.Errorf("unknown preset %q: want %s or %s (or paste your log_format)",
+				l.Format, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 		}
 		format = f
 		if l.Escape == "" {
@@ -318,6 +323,12 @@ func (l LogSource) Compile() (*logformat.Parser, error) {
 		return nil, fmt.Errorf("the format has no $status")
 	}
 	return p, nil
+}
+
+// Wrap returns the source's wrapper: how a container runtime frames its
+// lines (none when unset).
+func (l LogSource) Wrap() (logformat.Wrapper, error) {
+	return logformat.ParseWrapper(l.Wrapper)
 }
 
 // Severities an alert may have.

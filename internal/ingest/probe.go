@@ -65,6 +65,9 @@ func parse(p *logformat.Parser, l []byte, r *logformat.Record) string {
 // last line without a newline counts when final) as a run parses them.
 // Line numbers start after first. The caller holds s.mu.
 func (s *Source) probe(path string, data []byte, final bool, first int64) *Probe {
+	if s.Wrap != logformat.WrapNone {
+		return s.probeWrapped(path, data, final, first)
+	}
 	pr := &Probe{Path: path}
 	p := s.workers[0].parser
 	var rec logformat.Record

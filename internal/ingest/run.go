@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/logformat"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
@@ -24,6 +25,10 @@ type Committer interface {
 type Source struct {
 	Service *Service
 	Log     string // the configured path or glob
+	// Wrap is the container runtime's framing of the lines, if any: the
+	// run then cuts chunks only between whole lines (see cut) and the
+	// workers unwrap them.
+	Wrap    logformat.Wrapper
 	workers []*worker
 	mu      sync.Mutex
 }
@@ -33,14 +38,22 @@ func NewSource(svc *Service, l config.LogSource, workers int) (*Source, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	s := &Source{Service: svc, Log: l.Path}
+	wrap, err := l.Wrap()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.Path, err)
+	}
+	s := &Source{Service: svc, Log: l.Path, Wrap: wrap}
 	p, err := l.Compile()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.Path, err)
 	}
 	p.Need(svc.needs()...)
 	for range workers {
-		s.workers = append(s.workers, newWorker(svc, p.Clone()))
+		w := newWorker(svc, p.Clone())
+		if wrap != logformat.WrapNone {
+			w.unwrap = logformat.NewUnwrapper(wrap)
+		}
+		s.workers = append(s.workers, w)
 	}
 	return s, nil
 }
@@ -165,6 +178,11 @@ type run struct {
 	eof      bool
 	skipping bool  // inside a line longer than MaxLine
 	err      error // the first error; stops every worker
+	// With a wrapper: the streams whose line is open at the carry's start
+	// (a record longer than the buffer, cut short), and Cut's answer for
+	// the buffer being filled.
+	open   logformat.Streams
+	cutMem cutMemo
 
 	wg        sync.WaitGroup // chunks being parsed
 	pending   []*chunk
@@ -224,7 +242,8 @@ func (r *run) next(buf []byte) *chunk {
 	if r.err != nil {
 		return nil
 	}
-	if r.consumed >= r.opts.CommitBytes || r.nearEnd() {
+	// Not inside a wrapped line cut short (r.open): its offset would split it.
+	if r.open == 0 && (r.consumed >= r.opts.CommitBytes || r.nearEnd()) {
 		if r.err = r.commit(); r.err != nil {
 			return nil
 		}
@@ -235,9 +254,10 @@ func (r *run) next(buf []byte) *chunk {
 		}
 		buf = append(buf[:0], r.carry...)
 		r.carry = r.carry[:0]
+		r.cutMem = cutMemo{}
 		// Read a chunk's worth, then on to the end of a line if the chunk
 		// holds none (up to MaxLine more).
-		for !r.eof && len(buf) < cap(buf) && (len(buf) < r.opts.ChunkSize || !r.skipping && bytes.IndexByte(buf, '\n') < 0) {
+		for !r.eof && len(buf) < cap(buf) && (len(buf) < r.opts.ChunkSize || !r.skipping && !r.hasEnd(buf)) {
 			limit := r.opts.ChunkSize
 			if len(buf) >= limit {
 				limit = len(buf) + 64<<10
@@ -266,15 +286,23 @@ func (r *run) next(buf []byte) *chunk {
 			r.skipping = false
 			continue
 		}
-		end := bytes.LastIndexByte(buf, '\n') + 1
+		cut := r.cut(buf)
+		end := cut.end
+		c := &chunk{resume: r.open}
 		switch {
 		case end > 0:
+			r.open = 0
 		case len(buf) == 0:
 			continue
 		case r.eof && r.st.Final:
-			end = len(buf)
+			end, c.flush, r.open = len(buf), true, 0
 		case r.eof:
 			return nil // a partial last line: left for the next read
+		case cut.last > 0:
+			// A wrapped line whose parts outgrow the buffer: cut after its
+			// last whole part; the worker counts it as too long and the
+			// next chunk drops the rest of it.
+			end, c.tooLong, r.open = cut.last, r.opts.MaxLine, cut.open
 		default:
 			// A full buffer without a newline: a line longer than MaxLine.
 			r.pending = append(r.pending, &chunk{lines: 1, malformed: 1, samples: []sample{{
@@ -285,7 +313,7 @@ func (r *run) next(buf []byte) *chunk {
 			continue
 		}
 		r.carry = append(r.carry, buf[end:]...)
-		c := &chunk{data: buf[:end]}
+		c.data = buf[:end]
 		r.pending = append(r.pending, c)
 		r.consumed += int64(end)
 		return c

@@ -104,6 +104,7 @@ var reqPool = sync.Pool{New: func() any { return new([]uint64) }}
 type worker struct {
 	svc    *Service
 	parser *logformat.Parser
+	unwrap *logformat.Unwrapper  // nil for plain lines
 	routes map[string]routeValue // route template → id and route exclusion
 	static map[string]routeValue // paths that are their own template
 	hosts  map[string]uint32
@@ -139,7 +140,16 @@ func newWorker(svc *Service, p *logformat.Parser) *worker {
 
 // chunk is a run of whole lines and what parsing it found.
 type chunk struct {
-	data      []byte
+	data []byte
+	// With a wrapper: the streams whose line started before data (their
+	// parts are dropped); whether the stream ends with data (lines still
+	// open at its end count as they are); when data was cut inside a line
+	// too long for the buffer, the longest line read (lines still open at
+	// its end are malformed, longer than that).
+	resume  logformat.Streams
+	flush   bool
+	tooLong int
+
 	lines     int64
 	malformed int64
 	excluded  int64
@@ -156,6 +166,10 @@ type sample struct {
 
 // process parses every line of c.data into the worker's aggregate.
 func (w *worker) process(c *chunk) {
+	if w.unwrap != nil {
+		w.processWrapped(c)
+		return
+	}
 	data := c.data
 	var line int64
 	for len(data) > 0 {

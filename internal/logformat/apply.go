@@ -82,6 +82,8 @@ func (p *Parser) apply(v Var, val []byte, r *Record, st *state) bool {
 		r.UserAgent = p.textOf(val)
 	case VarHTTPXForwardedFor:
 		r.XForwardedFor = p.textOf(val)
+	case VarProxyUpstreamName:
+		r.Upstream = p.textOf(val)
 	}
 	return true
 }

@@ -14,9 +14,9 @@
 //
 // Quoted segments are concatenated as nginx does. Variables are written $name
 // or ${name}. Preset returns the well-known formats (combined, main, common,
-// json). A format compiles to a sequence of literals and variables; each
-// variable's value ends where the literal after it next occurs, so two
-// variables must be separated by a literal. A line must end where the format
+// ingress-nginx, nginx-ingress, json). A format compiles to a sequence of
+// literals and variables; each variable's value ends where the literal after
+// it next occurs, so two variables must be separated by a literal. A line must end where the format
 // does, trailing spaces and tabs aside: text after the format's last literal,
 // or after the value of its last variable when that value has a shape (a
 // time, a status, a number, an upstream list), is an error, so a log with
@@ -51,6 +51,9 @@
 //   - Protocol: the last word of $request when it starts with "HTTP/", else
 //     $server_protocol.
 //   - Host: $host, else $http_host without its port, else $server_name.
+//
+// $proxy_upstream_name, which the ingress-nginx controller sets to the
+// upstream it routes to ("<namespace>-<service>-<port>"), fills Upstream.
 //
 // $status must be three digits (000, which nginx logs when no status was
 // set, gives Status 0). Durations such as $request_time ("0.123", any number
@@ -100,6 +103,23 @@
 // objects of the template are followed. A key whose value is just the
 // variable of the same name also matches with a leading $ ("$status"). A
 // line that is not a JSON object is a parse error.
+//
+// # Container wrappers
+//
+// On Kubernetes nginx logs to stdout and the container runtime wraps each
+// line in the files under /var/log/containers: CRI ("<time> <stream> <P|F>
+// <text>", containerd and CRI-O) or Docker's json-file
+// ({"log":"<text>\n","stream":"stdout","time":"..."}). An Unwrapper takes
+// those physical lines in order and returns the lines nginx wrote, which a
+// Parser parses as plain lines: it joins the partial parts of a long line
+// (CRI's P parts; Docker's logs without a trailing \n) to the full part
+// that follows them in the same stream, and decodes Docker's JSON strings.
+// The runtime's time is ignored: the line's own time counts. Wrapper.Cut
+// finds where a run of physical lines can be cut without separating the
+// parts of one line, so that a reader only ever stops between whole lines.
+// A line that is not what its wrapper says is a *WrapError ("cri: no
+// stream field"), a line of its own: it does not disturb the parts around
+// it. A line without parts costs no allocation.
 //
 // # Errors
 //

@@ -46,9 +46,22 @@ func ParseEscape(s string) (Escape, error) {
 	return EscapeDefault, fmt.Errorf("unknown log_format escape %q (want default, json or none)", s)
 }
 
-// Preset returns a well-known format by name: "combined" (nginx's built-in
-// format), "main" (combined plus "$http_x_forwarded_for", as in the stock
-// nginx.conf), "common" (the Common Log Format) or "json".
+// Preset returns a well-known format by name (see PresetNames):
+//
+//   - "combined": nginx's built-in format.
+//   - "main": combined plus "$http_x_forwarded_for", as in the stock
+//     nginx.conf.
+//   - "common": the Common Log Format.
+//   - "ingress-nginx": the default log-format-upstream of the Kubernetes
+//     ingress-nginx controller ("upstreaminfo"): combined plus
+//     $request_length, $request_time, [$proxy_upstream_name],
+//     [$proxy_alternative_upstream_name], $upstream_addr,
+//     $upstream_response_length, $upstream_response_time, $upstream_status
+//     and $req_id.
+//   - "nginx-ingress": the default log format of NGINX Inc.'s controller
+//     (nginxinc/kubernetes-ingress), which is nginx's main format: it has
+//     no $request_time.
+//   - "json": see below.
 //
 // The json preset is a JSON object whose keys are variable names: it fills
 // every known variable from the key of the same name, with or without a
@@ -64,12 +77,20 @@ func Preset(name string) (format string, esc Escape, ok bool) {
 		return common, EscapeDefault, true
 	case "combined":
 		return combined, EscapeDefault, true
-	case "main":
+	case "main", "nginx-ingress":
 		return combined + ` "$http_x_forwarded_for"`, EscapeDefault, true
+	case "ingress-nginx":
+		return combined + ` $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name]` +
+			` $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id`, EscapeDefault, true
 	case "json":
 		return jsonPreset(), EscapeJSON, true
 	}
 	return "", EscapeDefault, false
+}
+
+// PresetNames lists the names Preset knows, for messages.
+func PresetNames() []string {
+	return []string{"combined", "main", "common", "ingress-nginx", "nginx-ingress", "json"}
 }
 
 // jsonPreset builds the json preset: {"name":"$name",...} for every Var.

@@ -14,6 +14,7 @@ type view struct {
 	BodyBytes, BytesSent, RequestLength       int64
 	Host, RemoteAddr, RemoteUser              string
 	Referer, UserAgent, XForwardedFor, UpAddr string
+	Upstream                                  string
 }
 
 func toView(r *Record) view {
@@ -24,6 +25,7 @@ func toView(r *Record) view {
 		BytesSent: r.BytesSent, RequestLength: r.RequestLength, Host: string(r.Host),
 		RemoteAddr: string(r.RemoteAddr), RemoteUser: string(r.RemoteUser), Referer: string(r.Referer),
 		UserAgent: string(r.UserAgent), XForwardedFor: string(r.XForwardedFor), UpAddr: string(r.UpstreamAddr),
+		Upstream: string(r.Upstream),
 	}
 }
 
@@ -74,7 +76,7 @@ func checkRecord(t *testing.T, line []byte, r *Record) {
 		t.Fatalf("UpstreamStatus %d out of range", r.UpstreamStatus)
 	}
 	for _, f := range [][]byte{r.Method, r.URI, r.Path, r.Protocol, r.Host, r.RemoteAddr, r.RemoteUser,
-		r.Referer, r.UserAgent, r.XForwardedFor, r.UpstreamAddr} {
+		r.Referer, r.UserAgent, r.XForwardedFor, r.UpstreamAddr, r.Upstream} {
 		if len(f) > len(line) {
 			t.Fatalf("field %q longer than the line", f)
 		}

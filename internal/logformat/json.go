@@ -140,6 +140,16 @@ func jsonStringEnd(b []byte, i int) int {
 // skipComposite skips the object or array that starts at b[i] and returns
 // the offset after it. Brackets inside strings do not count.
 func (p *Parser) skipComposite(b []byte, i int) (int, error) {
+	end := compositeEnd(b, i)
+	if end < 0 {
+		return len(b), p.errTruncated
+	}
+	return end, nil
+}
+
+// compositeEnd returns the offset after the object or array that starts at
+// b[i], or -1 when b ends first. Brackets inside strings do not count.
+func compositeEnd(b []byte, i int) int {
 	depth := 0
 	for ; i < len(b); i++ {
 		switch b[i] {
@@ -147,15 +157,15 @@ func (p *Parser) skipComposite(b []byte, i int) (int, error) {
 			depth++
 		case '}', ']':
 			if depth--; depth == 0 {
-				return i + 1, nil
+				return i + 1
 			}
 		case '"':
 			end := jsonStringEnd(b, i+1)
 			if end < 0 {
-				return i, p.errTruncated
+				return -1
 			}
 			i = end
 		}
 	}
-	return i, p.errTruncated
+	return -1
 }

@@ -30,6 +30,10 @@ type Record struct {
 	UserAgent     []byte
 	XForwardedFor []byte
 	UpstreamAddr  []byte
+	// Upstream names the upstream the request was routed to:
+	// $proxy_upstream_name, which the ingress-nginx controller sets to
+	// "<namespace>-<service>-<port>" (empty when nginx answered itself).
+	Upstream []byte
 }
 
 // Reset clears r for reuse without releasing memory.

@@ -38,6 +38,7 @@ const (
 	VarHTTPReferer              // $http_referer
 	VarHTTPUserAgent            // $http_user_agent
 	VarHTTPXForwardedFor        // $http_x_forwarded_for
+	VarProxyUpstreamName        // $proxy_upstream_name (ingress-nginx), e.g. shop-orders-8080
 
 	numVars
 )
@@ -70,6 +71,7 @@ var varNames = [numVars]string{
 	VarHTTPReferer:          "http_referer",
 	VarHTTPUserAgent:        "http_user_agent",
 	VarHTTPXForwardedFor:    "http_x_forwarded_for",
+	VarProxyUpstreamName:    "proxy_upstream_name",
 }
 
 // String returns the nginx name of v without the leading $, e.g.
