@@ -65,10 +65,11 @@ func (w *syncWriter) Write(b []byte) (int, error) {
 }
 
 // TestFleetExactUnderKills: two agents, one per node, each tailing its own
-// growing log, push to an HA pair of servers. Each agent is SIGKILLed and
-// restarted 3 times while its log grows, and one server is SIGKILLed and
-// restarted later: both servers end with exactly the lines written, per
-// node, counted once.
+// growing CRI-wrapped ingress-nginx log (lines split in parts, appends
+// ending inside a line, stderr lines between), push to an HA pair of
+// servers. Each agent is SIGKILLed and restarted 6 times while its log
+// grows, and one server is SIGKILLed and restarted later: both servers end
+// with exactly the lines written, per node, counted once.
 func TestFleetExactUnderKills(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("HEADROOM_PUSH_TOKEN", "fleet-secret")
@@ -115,7 +116,7 @@ agent:
     - {url: "http://%s", token_env: HEADROOM_PUSH_TOKEN}
     - {url: "http://%s", token_env: HEADROOM_PUSH_TOKEN}
 services:
-  - {name: shop, logs: [{path: %s}]}
+  - {name: shop, logs: [{path: %s, format: ingress-nginx, wrapper: cri}]}
 `, filepath.Join(dir, "agent-"+n), n, agentAddrs[len(agentAddrs)-1], addrs[0], addrs[1], logPath))
 		agentCfgs, logs = append(agentCfgs, cfg), append(logs, logPath)
 	}
@@ -126,6 +127,7 @@ services:
 	// 5 s.
 	written := make([]int, len(nodes))
 	bad := make([]int, len(nodes))
+	stderr := make([]int, len(nodes)) // lines of the log, excluded: not access lines
 	var wg sync.WaitGroup
 	for i := range nodes {
 		wg.Go(func() {
@@ -136,28 +138,53 @@ services:
 			}
 			defer f.Close()
 			r := rand.New(rand.NewPCG(uint64(i), 7))
+			var pending []byte // the P parts of a line cut across two appends
 			for step := range 60 {
-				var b []byte
-				for range 20 + r.IntN(40) {
+				b := pending
+				pending = nil
+				for k := range 20 + r.IntN(40) {
 					status := 200
 					if r.IntN(10) == 0 {
 						status = 503
 						bad[i]++
 					}
 					written[i]++
-					b = fmt.Appendf(b, "10.0.%d.%d - - [%s] \"GET /api/items/%d HTTP/1.1\" %d 512 \"-\" \"fleet-test\"\n",
-						i, written[i]%250, time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700"), written[i]%17, status)
+					now := time.Now().UTC()
+					line := fmt.Sprintf("10.0.%d.%d - - [%s] \"GET /api/items/%d HTTP/1.1\" %d 512 \"-\" \"fleet-test\" 120 0.004 [upstream-shop-api-80] [] 10.1.0.5:8080 512 0.004 %d %016x",
+						i, written[i]%250, now.Format("02/Jan/2006:15:04:05 -0700"), written[i]%17, status, status, r.Uint64())
+					ts := now.Format(time.RFC3339Nano)
+					switch {
+					case k%7 == 3: // a line the runtime split in three parts
+						b = fmt.Appendf(b, "%s stdout P %s\n%s stdout P %s\n%s stdout F %s\n", ts, line[:20], ts, line[20:60], ts, line[60:])
+					case k%11 == 5: // a stderr line between them: no access line
+						stderr[i]++
+						b = fmt.Appendf(b, "%s stderr F I1202 controller.go:190] \"Configuration changes detected\"\n%s stdout F %s\n", ts, ts, line)
+					default:
+						b = fmt.Appendf(b, "%s stdout F %s\n", ts, line)
+					}
+				}
+				if step%4 == 1 { // this append ends inside a line: its P part now, its F part later
+					written[i]++
+					now := time.Now().UTC()
+					line := fmt.Sprintf("10.0.%d.1 - - [%s] \"GET /api/split HTTP/1.1\" 200 512 \"-\" \"fleet-test\" 120 0.004 [upstream-shop-api-80] [] 10.1.0.5:8080 512 0.004 200 %016x",
+						i, now.Format("02/Jan/2006:15:04:05 -0700"), r.Uint64())
+					ts := now.Format(time.RFC3339Nano)
+					b = fmt.Appendf(b, "%s stdout P %s\n", ts, line[:30])
+					pending = fmt.Appendf(nil, "%s stdout F %s\n", ts, line[30:])
 				}
 				if _, err := f.Write(b); err != nil {
 					t.Error(err)
 					return
 				}
-				if step%15 == 7 && step < 50 { // 3 kills of this node's agent
+				if step%10 == 7 && step < 59 { // 6 kills of this node's agent
 					agents[i].kill()
 					time.Sleep(time.Duration(50+r.IntN(200)) * time.Millisecond)
 					agents[i] = startAgent(t, agentCfgs[i], logw)
 				}
 				time.Sleep(100 * time.Millisecond)
+			}
+			if _, err := f.Write(pending); err != nil {
+				t.Error(err)
 			}
 		})
 	}
@@ -184,9 +211,12 @@ services:
 				t.Errorf("server %d: agent %s silent", i, a.Name)
 			}
 			agents[a.Name] = a.Lines
+			if a.Malformed != 0 {
+				t.Errorf("server %d: agent %s: %d malformed lines", i, a.Name, a.Malformed)
+			}
 		}
-		if agents["node-a"] != int64(written[0]) || agents["node-b"] != int64(written[1]) || len(agents) != 2 {
-			t.Errorf("server %d: agents' lines %v, want %v", i, agents, written)
+		if agents["node-a"] != int64(written[0]+stderr[0]) || agents["node-b"] != int64(written[1]+stderr[1]) || len(agents) != 2 {
+			t.Errorf("server %d: agents' lines %v, want %v access lines and %v stderr ones", i, agents, written, stderr)
 		}
 	}
 	// The bad events by node.

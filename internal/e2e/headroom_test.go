@@ -60,9 +60,11 @@ type statusReport struct {
 	SLOs    []sloStatus    `json:"slos"`
 	Sources []sourceStatus `json:"sources"`
 	Agents  []struct {
-		Name   string `json:"name"`
-		Silent bool   `json:"silent"`
-		Lines  int64  `json:"lines"`
+		Name      string `json:"name"`
+		Silent    bool   `json:"silent"`
+		Lines     int64  `json:"lines"`
+		Malformed int64  `json:"malformed"`
+		Excluded  int64  `json:"excluded"`
 	} `json:"agents"`
 }
 
