@@ -254,3 +254,46 @@ func TestSpoolBound(t *testing.T) {
 		t.Errorf("spool %+v after a row past the bound; want it alone, 20 dropped", sp)
 	}
 }
+
+// TestSpoolReplayCountsOnce: an agent whose cursor for a server is lost
+// pushes its whole spool to it again; the server stores none of it twice.
+func TestSpoolReplayCountsOnce(t *testing.T) {
+	t.Setenv("PUSH_TOKEN", "tok")
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "access.log")
+	up := newSrv(t, func(n string) bool { return n == "shop" })
+	down := newSrv(t, func(n string) bool { return n == "shop" }) // never started: the spool keeps every row
+	up.start()
+	cfg := fmt.Sprintf(`
+storage: {dir: %s}
+agent: {name: node-a, push: [{url: "http://%s", token_env: PUSH_TOKEN}, {url: "http://%s", token_env: PUSH_TOKEN}]}
+services: [{name: shop, logs: [{path: %s}]}]
+`, filepath.Join(dir, "agent"), up.addr, down.addr, logPath)
+	cancel := runAgent(t, cfg)
+	for i := range 5 {
+		appendLines(t, logPath, i*10, 10, 200)
+		time.Sleep(60 * time.Millisecond)
+	}
+	waitFor(t, "50 lines at the server", 10*time.Second, func() bool { return up.requests("shop")["node-a"] == 50 })
+	cancel()
+
+	// The cursor is lost: the whole spool goes again.
+	st := headroomtest.Store(t, filepath.Join(dir, "agent"))
+	ctx := context.Background()
+	sp, err := st.Spool(ctx, 0)
+	if err != nil || sp.Rows < 2 {
+		t.Fatalf("spool %+v, %v: want the rows the down server lacks", sp, err)
+	}
+	if err := st.SetMeta(ctx, "push_cursor http://"+up.addr, "0"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	cancel = runAgent(t, cfg)
+	appendLines(t, logPath, 50, 3, 200)
+	waitFor(t, "53 lines at the server", 10*time.Second, func() bool { return up.requests("shop")["node-a"] == 53 })
+	time.Sleep(200 * time.Millisecond)
+	if got := up.requests("shop")["node-a"]; got != 53 {
+		t.Errorf("%d requests after a replay of %d spooled commits, want 53", got, sp.Rows)
+	}
+	cancel()
+}
