@@ -107,9 +107,13 @@ func (s *Spool) Commit(ctx context.Context, b *store.Batch) error {
 			return err
 		}
 	}
-	seq, err := s.Store.CommitSpool(ctx, b.Sources, data, s.maxBytes)
+	seq, dropped, err := s.Store.CommitSpool(ctx, b.Sources, data, s.maxBytes)
 	if err != nil {
 		return err
+	}
+	if dropped > 0 {
+		s.log.Warn("spool full (agent.spool.max_bytes): the oldest commits are dropped for the servers that lack them",
+			"dropped", dropped, "max_bytes", s.maxBytes)
 	}
 	if seq > 0 {
 		s.wake()

@@ -233,7 +233,7 @@ func TestSpoolBound(t *testing.T) {
 	data := []byte(strings.Repeat("x", 300))
 	var last int64
 	for range 20 {
-		seq, err := st.CommitSpool(ctx, nil, data, 1000)
+		seq, _, err := st.CommitSpool(ctx, nil, data, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,8 +247,8 @@ func TestSpoolBound(t *testing.T) {
 		t.Errorf("spool %+v; want the newest 3 rows kept, 17 dropped", sp)
 	}
 	// A row larger than the bound is kept alone.
-	if _, err := st.CommitSpool(ctx, nil, []byte(strings.Repeat("y", 5000)), 1000); err != nil {
-		t.Fatal(err)
+	if _, dropped, err := st.CommitSpool(ctx, nil, []byte(strings.Repeat("y", 5000)), 1000); err != nil || dropped != 3 {
+		t.Errorf("a row past the bound: %d dropped, %v; want the 3 before it", dropped, err)
 	}
 	if sp, _ := st.Spool(ctx, 0); sp.Rows != 1 || sp.Dropped != 20 {
 		t.Errorf("spool %+v after a row past the bound; want it alone, 20 dropped", sp)

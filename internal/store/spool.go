@@ -39,11 +39,12 @@ type SpoolState struct {
 // CommitSpool writes sources' new positions and data as the next spool
 // row in one transaction, then drops the oldest rows while the spool holds
 // more than maxBytes (never the new row). It returns the row's sequence
-// number (0 when data is empty: positions only).
-func (s *Store) CommitSpool(ctx context.Context, sources []SourceUpdate, data []byte, maxBytes int64) (seq int64, err error) {
+// number (0 when data is empty: positions only) and how many rows the
+// bound dropped.
+func (s *Store) CommitSpool(ctx context.Context, sources []SourceUpdate, data []byte, maxBytes int64) (seq, dropped int64, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("commit: %w", err)
+		return 0, 0, fmt.Errorf("commit: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -53,47 +54,47 @@ func (s *Store) CommitSpool(ctx context.Context, sources []SourceUpdate, data []
 	now := time.Now().Unix()
 	for _, u := range sources {
 		if err := s.updateSource(ctx, tx, u, now); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	if len(data) > 0 {
 		res, err := tx.ExecContext(ctx, `INSERT INTO spool (at, bytes, data) VALUES (?, ?, ?)`, time.Now().UnixMilli(), len(data), data)
 		if err != nil {
-			return 0, fmt.Errorf("spool: %w", err)
+			return 0, 0, fmt.Errorf("spool: %w", err)
 		}
 		if seq, err = res.LastInsertId(); err != nil {
-			return 0, fmt.Errorf("spool: %w", err)
+			return 0, 0, fmt.Errorf("spool: %w", err)
 		}
-		if err := dropOldest(ctx, tx, seq, maxBytes); err != nil {
-			return 0, err
+		if dropped, err = dropOldest(ctx, tx, seq, maxBytes); err != nil {
+			return 0, 0, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("commit: %w", err)
+		return 0, 0, fmt.Errorf("commit: %w", err)
 	}
-	return seq, nil
+	return seq, dropped, nil
 }
 
 // dropOldest drops the oldest rows before keep while the spool holds more
 // than maxBytes, counting them.
-func dropOldest(ctx context.Context, tx *sql.Tx, keep, maxBytes int64) error {
+func dropOldest(ctx context.Context, tx *sql.Tx, keep, maxBytes int64) (int64, error) {
 	var total int64
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(bytes), 0) FROM spool`).Scan(&total); err != nil {
-		return fmt.Errorf("spool: %w", err)
+		return 0, fmt.Errorf("spool: %w", err)
 	}
 	if total <= maxBytes {
-		return nil
+		return 0, nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT seq, bytes FROM spool WHERE seq < ? ORDER BY seq`, keep)
 	if err != nil {
-		return fmt.Errorf("spool: %w", err)
+		return 0, fmt.Errorf("spool: %w", err)
 	}
 	var through, n int64
 	for total > maxBytes && rows.Next() {
 		var seq, b int64
 		if err := rows.Scan(&seq, &b); err != nil {
 			rows.Close()
-			return fmt.Errorf("spool: %w", err)
+			return 0, fmt.Errorf("spool: %w", err)
 		}
 		total -= b
 		through = seq
@@ -101,10 +102,10 @@ func dropOldest(ctx context.Context, tx *sql.Tx, keep, maxBytes int64) error {
 	}
 	rows.Close()
 	if n == 0 {
-		return nil
+		return 0, nil
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM spool WHERE seq <= ?`, through); err != nil {
-		return fmt.Errorf("spool: %w", err)
+		return 0, fmt.Errorf("spool: %w", err)
 	}
 	for key, v := range map[string]int64{"spool_dropped": n, "spool_dropped_through": through} {
 		op := "CAST(value AS INTEGER) + excluded.value"
@@ -113,10 +114,10 @@ func dropOldest(ctx context.Context, tx *sql.Tx, keep, maxBytes int64) error {
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = `+op, key, v); err != nil {
-			return fmt.Errorf("spool: %w", err)
+			return 0, fmt.Errorf("spool: %w", err)
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // ReadSpool returns the rows after seq in order, up to about maxBytes (at
