@@ -2,9 +2,9 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -17,42 +17,12 @@ import (
 
 // startAgent starts `headroom agent --config cfg`, its output appended to
 // logw.
-func startAgent(t testing.TB, cfg string, logw *syncWriter) *serveProc {
+func startAgent(t testing.TB, cfg string, logw io.Writer) *serveProc {
 	t.Helper()
-	cmd := exec.Command(headroomBin(t), "agent", "--config", cfg)
-	cmd.Stdout, cmd.Stderr = logw, logw
-	cmd.SysProcAttr = procAttr()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start headroom agent: %v", err)
-	}
-	p := &serveProc{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(p.kill)
-	return p
+	return startProc(t, logw, "agent", "--config", cfg)
 }
 
-// startServeAt starts serve on addr (a restart keeps its address).
-func startServeAt(t testing.TB, cfg, addr string, logw *syncWriter) *serveProc {
-	t.Helper()
-	cmd := exec.Command(headroomBin(t), "serve", "--config", cfg, "--listen", addr)
-	cmd.Stdout, cmd.Stderr = logw, logw
-	cmd.SysProcAttr = procAttr()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start headroom serve: %v", err)
-	}
-	p := &serveProc{cmd: cmd, addr: addr, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(p.kill)
-	return p
-}
-
-// syncWriter is a log both processes write.
+// syncWriter is a log every process of a test writes.
 type syncWriter struct {
 	mu sync.Mutex
 	f  *os.File
@@ -64,6 +34,22 @@ func (w *syncWriter) Write(b []byte) (int, error) {
 	return w.f.Write(b)
 }
 
+// procLog is the processes' log of a test in dir, shown when it fails.
+func procLog(t *testing.T, dir string) *syncWriter {
+	t.Helper()
+	f, err := os.Create(filepath.Join(dir, "processes.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("processes' output:\n%s", tailFile(f.Name(), 8000))
+		}
+		f.Close()
+	})
+	return &syncWriter{f: f}
+}
+
 // TestFleetExactUnderKills: two agents, one per node, each tailing its own
 // growing CRI-wrapped ingress-nginx log (lines split in parts, appends
 // ending inside a line, stderr lines between), push to an HA pair of
@@ -73,16 +59,7 @@ func (w *syncWriter) Write(b []byte) (int, error) {
 func TestFleetExactUnderKills(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("HEADROOM_PUSH_TOKEN", "fleet-secret")
-	logw := &syncWriter{}
-	var err error
-	if logw.f, err = os.Create(filepath.Join(dir, "processes.log")); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if t.Failed() {
-			t.Logf("processes' output:\n%s", tailFile(logw.f.Name(), 8000))
-		}
-	}()
+	logw := procLog(t, dir)
 
 	addrs := []string{"127.0.0.1:" + strconv.Itoa(itest.FreePort(t)), "127.0.0.1:" + strconv.Itoa(itest.FreePort(t))}
 	var serverCfgs []string
@@ -278,16 +255,7 @@ func TestHAPairAlertmanagerDedupes(t *testing.T) {
 	am := itest.StartAlertmanager(t)
 	dir := t.TempDir()
 	t.Setenv("HEADROOM_PUSH_TOKEN", "ha-secret")
-	logw := &syncWriter{}
-	var err error
-	if logw.f, err = os.Create(filepath.Join(dir, "processes.log")); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if t.Failed() {
-			t.Logf("processes' output:\n%s", tailFile(logw.f.Name(), 8000))
-		}
-	}()
+	logw := procLog(t, dir)
 	addrs := []string{"127.0.0.1:" + strconv.Itoa(itest.FreePort(t)), "127.0.0.1:" + strconv.Itoa(itest.FreePort(t))}
 	for i, addr := range addrs {
 		cfg := filepath.Join(dir, fmt.Sprintf("server-%d.yaml", i))

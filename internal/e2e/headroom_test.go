@@ -159,14 +159,28 @@ type serveProc struct {
 // its output appended to logw. t.Cleanup kills it if it still runs.
 func startServe(t testing.TB, cfg string, logw io.Writer) *serveProc {
 	t.Helper()
-	addr := "127.0.0.1:" + strconv.Itoa(itest.FreePort(t))
-	cmd := exec.Command(headroomBin(t), "serve", "--config", cfg, "--listen", addr)
+	return startServeAt(t, cfg, "127.0.0.1:"+strconv.Itoa(itest.FreePort(t)), logw)
+}
+
+// startServeAt starts serve on addr (a restart keeps its address).
+func startServeAt(t testing.TB, cfg, addr string, logw io.Writer) *serveProc {
+	t.Helper()
+	p := startProc(t, logw, "serve", "--config", cfg, "--listen", addr)
+	p.addr = addr
+	return p
+}
+
+// startProc starts `headroom args...`, its output appended to logw.
+// t.Cleanup kills it if it still runs.
+func startProc(t testing.TB, logw io.Writer, args ...string) *serveProc {
+	t.Helper()
+	cmd := exec.Command(headroomBin(t), args...)
 	cmd.Stdout, cmd.Stderr = logw, logw
 	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start headroom serve: %v", err)
+		t.Fatalf("start headroom %s: %v", args[0], err)
 	}
-	p := &serveProc{cmd: cmd, addr: addr, done: make(chan struct{})}
+	p := &serveProc{cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
