@@ -177,7 +177,11 @@ func sourceHealth(f *tail.Follower, eng *report.Engine, log *slog.Logger) func()
 	return func() []alert.SourceHealth {
 		var out []alert.SourceHealth
 		for _, s := range f.States() {
-			out = append(out, alert.SourceHealth{Service: s.Service, Log: s.Log, Broken: s.Broken()})
+			// A log read for several services leaves each without data:
+			// one alert per service, routed as its own.
+			for _, svc := range s.Services {
+				out = append(out, alert.SourceHealth{Service: svc, Log: s.Log, Broken: s.Broken()})
+			}
 		}
 		// An agent that stopped pushing is a source gone silent.
 		agents, err := eng.Agents(context.Background(), time.Now())

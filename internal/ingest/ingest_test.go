@@ -61,7 +61,7 @@ func testSource(t testing.TB, cfg *config.Config, known RouteSource, workers int
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := NewSource(svc, cfg.Services[0].Logs[0], workers)
+	src, err := NewSource(cfg.Services[0].Logs[0], workers, svc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -548,7 +548,7 @@ slos: []
 	}
 	var got []int64
 	for i, p := range []string{a, b, a, b} {
-		src, err := NewSource(svc, cfg.Services[0].Logs[i%2], 2)
+		src, err := NewSource(cfg.Services[0].Logs[i%2], 2, svc)
 		if err != nil {
 			t.Fatal(err)
 		}
