@@ -705,7 +705,7 @@ func TestAgentLogGlobs(t *testing.T) {
 
 	var got []string
 	for _, l := range agent.config.Logs() { // a log of several services once: it is read once
-		files, outside, err := ingest.ExpandAll(filepath.Join(node, l.Path))
+		files, outside, err := ingest.Glob{Pattern: filepath.Join(node, l.Path), Follow: l.Follow()}.ExpandAll()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -173,12 +173,12 @@ func (p *pipeline) importPaths(ctx context.Context, paths []string, service stri
 			if service != "" && !s.Reads(service) || s.Log == "-" {
 				continue
 			}
-			m, outside, err := ingest.ExpandAll(s.Log)
+			m, outside, err := s.Glob().ExpandAll()
 			if err != nil {
 				return nil, err
 			}
 			for _, f := range outside {
-				fmt.Fprintf(stdio.Err, "headroom import: skipped %s: a symbolic link out of the log's directory (name the file in the config to read it)\n", f)
+				fmt.Fprintf(stdio.Err, "headroom import: skipped %s: a symbolic link out of the log's directory (name the file in the config, or set follow_symlinks: true, to read it)\n", f)
 			}
 			if len(m) == 0 {
 				sum.missing++

@@ -97,7 +97,7 @@ func configuredLogs(cfg *config.Config) []logRef {
 func missingLogs(cfg *config.Config) ([]string, error) {
 	var out []string
 	for _, l := range configuredLogs(cfg) {
-		files, err := ingest.Expand(cfg.Services[l.svc].Logs[l.log].Path)
+		files, err := ingest.GlobOf(cfg.Services[l.svc].Logs[l.log]).Expand()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", l.field(cfg, "path"), err)
 		}
@@ -122,7 +122,7 @@ func checkLogs(ctx context.Context, cfg *config.Config) (warnings, problems []st
 			continue
 		}
 		l := refOf(cfg, src.Refs)
-		files, err := ingest.Expand(src.Log)
+		files, err := src.Glob().Expand()
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", l.field(cfg, "path"), err)
 		}

@@ -167,7 +167,8 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 			s.Services = append(s.Services, cfg.Services[r.Svc].Name)
 		}
 		s.Service = ingest.ServiceLabel(s.Services)
-		paths, _ := ingest.Expand(l.Path)
+		glob := ingest.GlobOf(l.LogSource)
+		paths, _ := glob.Expand()
 		s.Files = len(paths)
 		var last, updated int64
 		for _, src := range all {
@@ -205,7 +206,7 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 		if n := len(s.UnmatchedSamples); n > store.SamplesKept {
 			s.UnmatchedSamples = s.UnmatchedSamples[n-store.SamplesKept:]
 		}
-		if s.BytesBehind, err = unreadBytes(ctx, st, l.Path, paths); err != nil {
+		if s.BytesBehind, err = unreadBytes(ctx, st, glob, paths); err != nil {
 			return nil, err
 		}
 		if last > 0 {
@@ -222,12 +223,12 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 	return out, nil
 }
 
-// unreadBytes is how many bytes of the files at paths lie past the offsets
-// committed for them (see ingest.Unread).
-func unreadBytes(ctx context.Context, st ingest.SourceReader, log string, paths []string) (int64, error) {
+// unreadBytes is how many bytes of the files at paths, of the log of g, lie
+// past the offsets committed for them (see ingest.Unread).
+func unreadBytes(ctx context.Context, st ingest.SourceReader, g ingest.Glob, paths []string) (int64, error) {
 	var n int64
 	for _, p := range paths {
-		b, err := ingest.Unread(ctx, st, log, p)
+		b, err := ingest.Unread(ctx, st, g, p)
 		if err != nil {
 			return n, err
 		}

@@ -243,6 +243,25 @@ type LogSource struct {
 	// Wrapper is the container runtime's framing around each line, for
 	// logs under /var/log/containers: cri, docker or none (the default).
 	Wrapper string `yaml:"wrapper"`
+	// FollowSymlinks reads the glob's matches that are symbolic links
+	// out of its directory, and their rotated siblings next to their
+	// targets. Unset: true with a wrapper (kubelet's links in
+	// /var/log/containers), false otherwise (see Follow).
+	FollowSymlinks *bool `yaml:"follow_symlinks"`
+}
+
+// Follow reports whether the log's symbolic links out of its directory
+// are read: follow_symlinks, by default true for container logs (a
+// wrapper: /var/log/containers holds only kubelet's links into
+// /var/log/pods, in a directory only root writes) and false for plain
+// ones (a log directory the web server's user may write to must not lead
+// headroom, reading as root, to /etc/shadow).
+func (l LogSource) Follow() bool {
+	if l.FollowSymlinks != nil {
+		return *l.FollowSymlinks
+	}
+	w := strings.ToLower(l.Wrapper)
+	return w == "cri" || w == "docker"
 }
 
 // LogRef is where a log is listed: Services[Svc].Logs[Log].

@@ -330,7 +330,7 @@ func (v *validator) sharedLogs() {
 			case r.Svc == first.Svc:
 				v.add(lp+".path", "%s is listed twice in service %q (also %s)", l.Path, c.Services[r.Svc].Name, fp)
 			case other.readKey() != l.readKey():
-				v.add(lp, "%s is also a log of service %q (%s, %s) but is read here with %s: a log listed under several services is read once, for all of them, so every listing must read it the same way (format or log_format, escape, wrapper)",
+				v.add(lp, "%s is also a log of service %q (%s, %s) but is read here with %s: a log listed under several services is read once, for all of them, so every listing must read it the same way (format or log_format, escape, wrapper, follow_symlinks)",
 					l.Path, c.Services[first.Svc].Name, fp, l.LogSource.readName(), other.readName())
 			}
 		}
@@ -342,7 +342,7 @@ func (v *validator) sharedLogs() {
 func (l LogSource) readKey() string {
 	esc, _ := logformat.ParseEscape(l.Escape)
 	wrap, _ := logformat.ParseWrapper(l.Wrapper)
-	return fmt.Sprintf("%q %q %d %d", l.Format, l.LogFormat, esc, wrap)
+	return fmt.Sprintf("%q %q %d %d %v", l.Format, l.LogFormat, esc, wrap, l.Follow())
 }
 
 // formatName names the log's format for messages: "format combined" or
@@ -366,6 +366,9 @@ func (l LogSource) readName() string {
 	}
 	if w := strings.ToLower(l.Wrapper); w != "" && w != "none" {
 		out += ", wrapper " + w
+	}
+	if l.FollowSymlinks != nil {
+		out += fmt.Sprintf(", follow_symlinks %v", *l.FollowSymlinks)
 	}
 	return out
 }

@@ -34,6 +34,9 @@ type Source struct {
 	// run then cuts chunks only between whole lines (see cut) and the
 	// workers unwrap them.
 	Wrap logformat.Wrapper
+	// Follow reads the log's symbolic links out of its directory
+	// (logs[].follow_symlinks; see Glob).
+	Follow bool
 	// Refs are where the config lists the log, one per service (set by
 	// NewSources).
 	Refs    []config.LogRef
@@ -54,7 +57,7 @@ func NewSource(l config.LogSource, workers int, services ...*Service) (*Source, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.Path, err)
 	}
-	s := &Source{Services: services, Log: l.Path, Wrap: wrap}
+	s := &Source{Services: services, Log: l.Path, Wrap: wrap, Follow: l.Follow()}
 	p, err := l.Compile()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.Path, err)
@@ -101,6 +104,9 @@ func NewSources(ctx context.Context, cfg *config.Config, known RouteSource, work
 	}
 	return out, nil
 }
+
+// Glob is the source's log and how its files are found.
+func (s *Source) Glob() Glob { return Glob{Pattern: s.Log, Follow: s.Follow} }
 
 // Names lists the names of the services reading the source, in its order.
 func (s *Source) Names() []string {

@@ -161,7 +161,7 @@ func (f *Follower) Poll(ctx context.Context, now time.Time) {
 
 func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Time) {
 	st := f.state(s.Log)
-	paths, outside, err := ingest.ExpandAll(s.Log)
+	paths, outside, err := s.Glob().ExpandAll()
 	if err != nil {
 		f.fail(st, now, err)
 		return
@@ -172,7 +172,7 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 		f.outside[p] = true
 		f.mu.Unlock()
 		if !said {
-			f.log.Warn("log file skipped: a symbolic link out of the log's directory (name the file in the config to read it)", "path", p)
+			f.log.Warn("log file skipped: a symbolic link out of the log's directory (name the file in the config, or set follow_symlinks: true, to read it)", "path", p)
 		}
 	}
 	var behind int64
