@@ -3,6 +3,7 @@ package deploy
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -685,7 +686,8 @@ func TestAgentLogGlobs(t *testing.T) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		line := fmt.Sprintf("2026-11-19T15:00:%02d.000000000Z stdout F 192.0.2.1 - - [19/Nov/2026:15:00:%02d +0000] \"GET /%d HTTP/1.1\" 200 1 \"-\" \"-\"\n", i, i, i)
+		// What the controller writes by default, as containerd wraps it.
+		line := fmt.Sprintf("2026-11-19T15:00:%02d.000000000Z stdout F 192.0.2.1 - - [19/Nov/2026:15:00:%02d +0000] \"GET /%d HTTP/1.1\" 200 1 \"-\" \"-\" 83 0.004 [shop-api-80] [] 10.244.1.7:8080 1 0.004 200 7c1d4e2f9a3b5c6d7e8f9a0b1c2d3e4f\n", i, i, i)
 		if err := os.WriteFile(p, []byte(line), 0o640); err != nil {
 			t.Fatal(err)
 		}
@@ -702,19 +704,32 @@ func TestAgentLogGlobs(t *testing.T) {
 	}
 
 	var got []string
-	for _, s := range agent.config.Services {
-		for _, l := range s.Logs {
-			files, outside, err := ingest.ExpandAll(filepath.Join(node, l.Path))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range append(files, outside...) {
-				rel, _ := filepath.Rel(node, f)
-				got = append(got, rel)
-			}
+	for _, l := range agent.config.Logs() { // a log of several services once: it is read once
+		files, outside, err := ingest.Glob{Pattern: filepath.Join(node, l.Path), Follow: l.Follow()}.ExpandAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range append(files, outside...) {
+			rel, _ := filepath.Rel(node, f)
+			got = append(got, rel)
 		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("files the agents' globs find on a node, oldest first (-want +got):\n%s", diff)
+	}
+
+	// The agents read the controller's lines with the format and wrapper
+	// they are configured with: none malformed.
+	srcs, err := ingest.NewSources(context.Background(), agent.config, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range srcs {
+		for _, f := range want {
+			pr, err := src.ProbeFile(filepath.Join(node, f))
+			if err != nil || pr.Lines != 1 || len(pr.Malformed) != 0 {
+				t.Errorf("%s read as %s's log: %+v, %v; want its line parsed", f, src.Label(), pr, err)
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/agent"
 	"github.com/headroom-slo/headroom/internal/headroomtest"
+	"github.com/headroom-slo/headroom/internal/push"
 	"github.com/headroom-slo/headroom/internal/server"
 	"github.com/headroom-slo/headroom/internal/store"
 )
@@ -296,4 +298,80 @@ services: [{name: shop, logs: [{path: %s}]}]
 		t.Errorf("%d requests after a replay of %d spooled commits, want 53", got, sp.Rows)
 	}
 	cancel()
+}
+
+// TestAgentSharedLog: one ingress-nginx controller log (CRI-wrapped),
+// listed under two services that each take their upstream, is read once
+// by the agent: the server stores for each service exactly its requests,
+// and the agent's state, pushed with them, counts the lines no service
+// took.
+func TestAgentSharedLog(t *testing.T) {
+	t.Setenv("PUSH_TOKEN", "tok")
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "pods", "ingress-nginx_controller-1", "controller", "0.log")
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	g := headroomtest.IngressLog{CRI: true, Start: time.Now().UTC()}
+	write := func(n int) {
+		for i := range n {
+			switch i % 4 {
+			case 0, 1:
+				g.Request("shop-api-80", "GET", "/api/users/:id", 200)
+			case 2:
+				g.Request("shop-web-80", "GET", "/", 503)
+			case 3:
+				g.Request("", "GET", "/", 404)
+			}
+		}
+		f, err := os.OpenFile(logPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(g.Take()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(40)
+	s := newSrv(t, func(n string) bool { return n == "shop-api" || n == "shop-web" })
+	s.start()
+	cancel := runAgent(t, fmt.Sprintf(`
+storage: {dir: %s}
+agent: {name: node-a, push: [{url: "http://%s", token_env: PUSH_TOKEN}]}
+services:
+  - name: shop-api
+    logs: [{path: %s, format: ingress-nginx, wrapper: cri}]
+    match: {upstream: ^shop-api-}
+  - name: shop-web
+    logs: [{path: %s, format: ingress-nginx, wrapper: cri}]
+    match: {upstream: ^shop-web-}
+`, filepath.Join(dir, "agent"), s.addr, filepath.Join(dir, "pods", "*", "controller", "*.log"), filepath.Join(dir, "pods", "*", "controller", "*.log")))
+	write(60)
+	api := func() uint64 { return g.Total(func(u string) bool { return u == "shop-api-80" }) }
+	web := func() uint64 { return g.Total(func(u string) bool { return u == "shop-web-80" }) }
+	waitFor(t, "each service's requests at the server", 10*time.Second, func() bool {
+		return s.requests("shop-api")["node-a"] == api() && s.requests("shop-web")["node-a"] == web()
+	})
+	// The heartbeat carries the agent's counts: every line once.
+	unmatched := int64(g.Total(func(u string) bool { return u == "" }))
+	cancel()
+	agents, err := s.st.Agents(context.Background())
+	if err != nil || len(agents) != 1 {
+		t.Fatalf("agents %v, %v", agents, err)
+	}
+	var state push.State
+	if err := json.Unmarshal([]byte(agents[0].State), &state); err != nil {
+		t.Fatal(err)
+	}
+	if state.Lines != g.Lines || state.Unmatched != unmatched {
+		t.Errorf("pushed state %+v; want %d lines, %d unmatched", state, g.Lines, unmatched)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got, want := s.requests("shop-api")["node-a"], api(); got != want {
+		t.Errorf("shop-api: %d requests, want %d", got, want)
+	}
+	if got, want := s.requests("shop-web")["node-a"], web(); got != want {
+		t.Errorf("shop-web: %d requests, want %d", got, want)
+	}
 }

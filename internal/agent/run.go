@@ -70,19 +70,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return err
 	}
 	spool := NewSpool(st, int64(cfg.Agent.Spool.MaxBytes), log)
-	var sources []*ingest.Source
-	for i := range cfg.Services {
-		svc, err := ingest.NewService(ctx, cfg, &cfg.Services[i], st)
-		if err != nil {
-			return err
-		}
-		for _, l := range cfg.Services[i].Logs {
-			src, err := ingest.NewSource(svc, l, 0)
-			if err != nil {
-				return err
-			}
-			sources = append(sources, src)
-		}
+	// A log listed under several services is one source, read once.
+	sources, err := ingest.NewSources(ctx, cfg, st, 0)
+	if err != nil {
+		return err
 	}
 	f := tail.New(spool, sources, tail.Options{Log: log, Interval: opts.Interval})
 	state := func(ctx context.Context) push.State { return agentState(ctx, st, f) }
@@ -129,6 +120,7 @@ func agentState(ctx context.Context, st *store.Store, f *tail.Follower) push.Sta
 			s.Lines += src.Lines
 			s.Malformed += src.Malformed
 			s.Excluded += src.Excluded
+			s.Unmatched += src.Unmatched
 			s.LastEvent = max(s.LastEvent, src.LastTS)
 		}
 	}
@@ -183,6 +175,7 @@ var (
 	descDropped      = prometheus.NewDesc("headroom_agent_spool_dropped_commits_total", "Commits the spool's bound (agent.spool.max_bytes) dropped before every server had them.", nil, nil)
 	descLines        = prometheus.NewDesc("headroom_agent_lines_total", "Log lines read, by service and configured log.", []string{"service", "log"}, nil)
 	descMalformed    = prometheus.NewDesc("headroom_agent_malformed_lines_total", "Log lines that could not be parsed, by service and configured log.", []string{"service", "log"}, nil)
+	descUnmatched    = prometheus.NewDesc("headroom_agent_unmatched_lines_total", "Log lines no service's match took, by service and configured log.", []string{"service", "log"}, nil)
 )
 
 type collector struct {
@@ -192,7 +185,7 @@ type collector struct {
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSpoolBytes, descSpoolCommits, descLag, descPushes, descRejected, descDropped, descLines, descMalformed} {
+	for _, d := range []*prometheus.Desc{descSpoolBytes, descSpoolCommits, descLag, descPushes, descRejected, descDropped, descLines, descMalformed, descUnmatched} {
 		ch <- d
 	}
 }
@@ -211,16 +204,33 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(sp.Dropped))
 	}
 	if all, err := c.st.Sources(ctx); err == nil {
+		// By log, labelled with the services reading it now (the rows of
+		// a log read before a service was added to it name fewer).
+		label := map[string]string{}
+		for _, t := range c.f.States() {
+			label[t.Log] = t.Service
+		}
 		type key struct{ svc, log string }
-		lines, bad := map[key]int64{}, map[key]int64{}
+		type counts struct{ lines, malformed, unmatched int64 }
+		by := map[key]*counts{}
 		for _, s := range all {
 			k := key{s.Service, s.Log}
-			lines[k] += s.Lines
-			bad[k] += s.Malformed
+			if l, ok := label[s.Log]; ok {
+				k.svc = l
+			}
+			n := by[k]
+			if n == nil {
+				n = &counts{}
+				by[k] = n
+			}
+			n.lines += s.Lines
+			n.malformed += s.Malformed
+			n.unmatched += s.Unmatched
 		}
-		for k, n := range lines {
-			ch <- prometheus.MustNewConstMetric(descLines, prometheus.CounterValue, float64(n), k.svc, k.log)
-			ch <- prometheus.MustNewConstMetric(descMalformed, prometheus.CounterValue, float64(bad[k]), k.svc, k.log)
+		for k, n := range by {
+			ch <- prometheus.MustNewConstMetric(descLines, prometheus.CounterValue, float64(n.lines), k.svc, k.log)
+			ch <- prometheus.MustNewConstMetric(descMalformed, prometheus.CounterValue, float64(n.malformed), k.svc, k.log)
+			ch <- prometheus.MustNewConstMetric(descUnmatched, prometheus.CounterValue, float64(n.unmatched), k.svc, k.log)
 		}
 	}
 }

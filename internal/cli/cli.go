@@ -247,11 +247,13 @@ func commands() []command {
 			name: "reset", summary: "forget a service's imported data (after fixing its log format), to import it again",
 			about: "Forget what was imported for --service: its minute, hour and day cells, its dimensions, the read " +
 				"positions of its files and its malformed-line samples. Alert history, change events and toil are kept. " +
-				"Then `headroom import` reads its logs again: the way back from a wrong log_format. It asks first on a " +
-				"terminal; elsewhere it needs --yes. Stop serve first.",
+				"Then `headroom import` reads its logs again: the way back from a wrong log_format. A log read for " +
+				"several services (services[].match) is forgotten for all of them or none: name them together, " +
+				"--service shop-api,shop-web. It asks first on a terminal; elsewhere it needs --yes. Stop serve first.",
 			examples: []string{
 				"headroom reset --service web",
 				"headroom reset --service web --yes && headroom import",
+				"headroom reset --service shop-api,shop-web --yes   # services sharing a log",
 			},
 			new: func() runner { return &resetCmd{} },
 		},

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -34,30 +35,36 @@ func openPipeline(ctx context.Context, cfg *config.Config) (*pipeline, error) {
 		return nil, err
 	}
 	p := &pipeline{cfg: cfg, st: st, refs: map[*ingest.Source]logRef{}}
-	for i := range cfg.Services {
-		svc, err := ingest.NewService(ctx, cfg, &cfg.Services[i], st)
-		if err != nil {
-			st.Close()
-			return nil, err
-		}
-		for j, l := range cfg.Services[i].Logs {
-			src, err := ingest.NewSource(svc, l, 0)
-			if err != nil {
-				st.Close()
-				return nil, err
-			}
-			p.sources = append(p.sources, src)
-			p.refs[src] = logRef{i, j}
-		}
+	// A log listed under several services is one source: read once, each
+	// line counted for every service whose match takes it.
+	if p.sources, err = ingest.NewSources(ctx, cfg, st, 0); err != nil {
+		st.Close()
+		return nil, err
+	}
+	for _, src := range p.sources {
+		p.refs[src] = refOf(cfg, src.Refs)
 	}
 	return p, nil
 }
 
-// sourceFor picks the configured log a path belongs to.
+// matching reports whether a service of the pipeline matches lines
+// (services[].match): the import summary then counts the unmatched ones.
+func (p *pipeline) matching() bool {
+	for _, s := range p.cfg.Services {
+		if s.Match != nil && len(s.Logs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceFor picks the configured log a path belongs to. With service, one
+// of the service's logs: a log it shares with other services is read for
+// all of them.
 func (p *pipeline) sourceFor(path, service string) (*ingest.Source, error) {
 	abs, _ := filepath.Abs(path)
 	for _, s := range p.sources {
-		if service != "" && s.Service.Name != service {
+		if service != "" && !s.Reads(service) {
 			continue
 		}
 		pat, _ := filepath.Abs(s.Log)
@@ -67,7 +74,7 @@ func (p *pipeline) sourceFor(path, service string) (*ingest.Source, error) {
 	}
 	var candidates []*ingest.Source
 	for _, s := range p.sources {
-		if service == "" || s.Service.Name == service {
+		if service == "" || s.Reads(service) {
 			candidates = append(candidates, s)
 		}
 	}
@@ -160,18 +167,18 @@ func (s *importSummary) err() error {
 func (p *pipeline) importPaths(ctx context.Context, paths []string, service string, stdio Stdio, progress bool) (*importSummary, error) {
 	var files []importFile
 	stdin := false
-	sum := &importSummary{start: time.Now()}
+	sum := &importSummary{start: time.Now(), matching: p.matching()}
 	if len(paths) == 0 {
 		for _, s := range p.sources {
-			if service != "" && s.Service.Name != service || s.Log == "-" {
+			if service != "" && !s.Reads(service) || s.Log == "-" {
 				continue
 			}
-			m, outside, err := ingest.ExpandAll(s.Log)
+			m, outside, err := s.Glob().ExpandAll()
 			if err != nil {
 				return nil, err
 			}
 			for _, f := range outside {
-				fmt.Fprintf(stdio.Err, "headroom import: skipped %s: a symbolic link out of the log's directory (name the file in the config to read it)\n", f)
+				fmt.Fprintf(stdio.Err, "headroom import: skipped %s: a symbolic link out of the log's directory (name the file in the config, or set follow_symlinks: true, to read it)\n", f)
 			}
 			if len(m) == 0 {
 				sum.missing++
@@ -262,12 +269,14 @@ func (p *pipeline) add(sum *importSummary, src *ingest.Source, r ingest.FileResu
 
 type importSummary struct {
 	start                                time.Time
+	matching                             bool // a service matches lines: say how many none took
 	files, known, complete, failed, busy int
 	notReady, missing, refused           int
 	lines, malformed, excluded, partial  int64
+	unmatched                            int64
 	bytes                                int64
 	firstTS, lastTS                      int64
-	samples                              []store.MalformedLine
+	samples, unmatchedSamples            []store.MalformedLine
 }
 
 func (s *importSummary) add(r ingest.FileResult, err error, w io.Writer) {
@@ -294,6 +303,7 @@ func (s *importSummary) add(r ingest.FileResult, err error, w io.Writer) {
 	s.lines += r.Lines
 	s.malformed += r.Malformed
 	s.excluded += r.Excluded
+	s.unmatched += r.Unmatched
 	s.partial += r.Partial
 	s.bytes += r.To - r.From
 	if r.FirstTS != 0 && (s.firstTS == 0 || r.FirstTS < s.firstTS) {
@@ -303,6 +313,11 @@ func (s *importSummary) add(r ingest.FileResult, err error, w io.Writer) {
 	for _, m := range r.Samples {
 		if len(s.samples) < 5 {
 			s.samples = append(s.samples, m)
+		}
+	}
+	for _, m := range r.UnmatchedSamples {
+		if len(s.unmatchedSamples) < 3 && !slices.ContainsFunc(s.unmatchedSamples, func(o store.MalformedLine) bool { return o.Reason == m.Reason }) {
+			s.unmatchedSamples = append(s.unmatchedSamples, m)
 		}
 	}
 }
@@ -319,9 +334,12 @@ func (s *importSummary) print(w io.Writer) {
 	}
 	secs := max(el.Seconds(), 1e-9)
 	fmt.Fprintf(w, "  lines      %s (%s lines/s, %.1f MB/s)\n", thousands(s.lines), thousands(int64(float64(s.lines)/secs)), float64(s.bytes)/1e6/secs)
-	fmt.Fprintf(w, "  parsed     %s\n", thousands(s.lines-s.malformed-s.excluded))
+	fmt.Fprintf(w, "  parsed     %s\n", thousands(s.lines-s.malformed-s.excluded-s.unmatched))
 	fmt.Fprintf(w, "  malformed  %s\n", thousands(s.malformed))
 	fmt.Fprintf(w, "  excluded   %s\n", thousands(s.excluded))
+	if s.matching || s.unmatched > 0 {
+		fmt.Fprintf(w, "  unmatched  %s (no service's match took them)\n", thousands(s.unmatched))
+	}
 	if s.firstTS != 0 {
 		fmt.Fprintf(w, "  time range %s … %s\n", time.UnixMilli(s.firstTS).UTC().Format(time.RFC3339), time.UnixMilli(s.lastTS).UTC().Format(time.RFC3339))
 	}
@@ -333,6 +351,9 @@ func (s *importSummary) print(w io.Writer) {
 	}
 	for _, m := range s.samples {
 		fmt.Fprintf(w, "  malformed  %s:%d: %s: %q\n", m.Path, m.Line, m.Reason, m.Excerpt)
+	}
+	for _, m := range s.unmatchedSamples {
+		fmt.Fprintf(w, "  unmatched  %s:%d: %s: %q\n", m.Path, m.Line, m.Reason, m.Excerpt)
 	}
 }
 

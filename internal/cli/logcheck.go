@@ -11,8 +11,22 @@ import (
 	"github.com/headroom-slo/headroom/internal/ingest"
 )
 
-// logRef is a configured log: logs[log] of services[svc].
-type logRef struct{ svc, log int }
+// logRef is a configured log: logs[log] of services[svc], its first
+// listing, and the services reading it (more than one when several list
+// it: it is read once, for all of them).
+type logRef struct {
+	svc, log int
+	services []string
+}
+
+// refOf is the logRef of a log listed at refs.
+func refOf(cfg *config.Config, refs []config.LogRef) logRef {
+	l := logRef{svc: refs[0].Svc, log: refs[0].Log}
+	for _, r := range refs {
+		l.services = append(l.services, cfg.Services[r.Svc].Name)
+	}
+	return l
+}
 
 // field names one of the log's fields where the config writes it, for
 // messages: "headroom.yaml:7: services[0].logs[1].path".
@@ -32,7 +46,11 @@ func (l logRef) format(cfg *config.Config) string {
 
 // noFile says that the log's path matches no file.
 func (l logRef) noFile(cfg *config.Config) string {
-	return fmt.Sprintf("%s: no file matches %s (service %s)", l.field(cfg, "path"), cfg.Services[l.svc].Logs[l.log].Path, cfg.Services[l.svc].Name)
+	who := "service " + l.services[0]
+	if len(l.services) > 1 {
+		who = "services " + strings.Join(l.services, ", ")
+	}
+	return fmt.Sprintf("%s: no file matches %s (%s)", l.field(cfg, "path"), cfg.Services[l.svc].Logs[l.log].Path, who)
 }
 
 // refused says why a file of the log was refused, with its first
@@ -63,14 +81,13 @@ func writeSamples(w io.Writer, pr *ingest.Probe) {
 	}
 }
 
-// configuredLogs lists the logs of cfg that are files (not "-").
+// configuredLogs lists the logs of cfg that are files (not "-"), each
+// once however many services list it.
 func configuredLogs(cfg *config.Config) []logRef {
 	var out []logRef
-	for i, s := range cfg.Services {
-		for j, l := range s.Logs {
-			if l.Path != "-" {
-				out = append(out, logRef{i, j})
-			}
+	for _, l := range cfg.Logs() {
+		if l.Path != "-" {
+			out = append(out, refOf(cfg, l.Refs))
 		}
 	}
 	return out
@@ -80,7 +97,7 @@ func configuredLogs(cfg *config.Config) []logRef {
 func missingLogs(cfg *config.Config) ([]string, error) {
 	var out []string
 	for _, l := range configuredLogs(cfg) {
-		files, err := ingest.Expand(cfg.Services[l.svc].Logs[l.log].Path)
+		files, err := ingest.GlobOf(cfg.Services[l.svc].Logs[l.log]).Expand()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", l.field(cfg, "path"), err)
 		}
@@ -96,16 +113,16 @@ func missingLogs(cfg *config.Config) ([]string, error) {
 // A file import would refuse is a problem; malformed lines among good ones,
 // and a path matching no file (yet), are warnings.
 func checkLogs(ctx context.Context, cfg *config.Config) (warnings, problems []string, err error) {
-	for _, l := range configuredLogs(cfg) {
-		svc, err := ingest.NewService(ctx, cfg, &cfg.Services[l.svc], nil)
-		if err != nil {
-			return nil, nil, err
+	sources, err := ingest.NewSources(ctx, cfg, nil, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, src := range sources {
+		if src.Log == "-" {
+			continue
 		}
-		src, err := ingest.NewSource(svc, cfg.Services[l.svc].Logs[l.log], 1)
-		if err != nil {
-			return nil, nil, err
-		}
-		files, err := ingest.Expand(src.Log)
+		l := refOf(cfg, src.Refs)
+		files, err := src.Glob().Expand()
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", l.field(cfg, "path"), err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
@@ -26,19 +27,25 @@ type resetCmd struct {
 
 func (c *resetCmd) flags(fs *flag.FlagSet) {
 	configFlag(fs, &c.config)
-	fs.StringVar(&c.service, "service", "", "forget the imported data of service `NAME` (required)")
+	fs.StringVar(&c.service, "service", "", "forget the imported data of service `NAME` (required; NAME,NAME… for services sharing a log)")
 	fs.BoolVar(&c.yes, "yes", false, "do not ask (required when stdin is not a terminal)")
 }
 
 func (c *resetCmd) run(ctx context.Context, rest []string, stdio Stdio) error {
-	service, yes := &c.service, &c.yes
+	yes := &c.yes
 	switch {
 	case len(rest) > 0:
 		return usagef("unexpected argument %q", rest[0])
-	case *service == "":
+	case c.service == "":
 		return usagef("--service is required: the service whose imported data to forget")
 	}
 	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return err
+	}
+	services := strings.Split(c.service, ",")
+	name := strings.Join(services, ", ")
+	logs, err := resetLogs(cfg, services)
 	if err != nil {
 		return err
 	}
@@ -51,40 +58,77 @@ func (c *resetCmd) run(ctx context.Context, rest []string, stdio Stdio) error {
 		return err
 	}
 	defer st.Close()
-	f, err := st.Footprint(ctx, *service)
+	scope := store.Scope{Services: services, Logs: logs}
+	for _, svc := range services {
+		if cfg.Service(svc) != nil {
+			continue
+		}
+		if f, err := st.Footprint(ctx, store.Scope{Services: []string{svc}}); err != nil {
+			return err
+		} else if f.Empty() {
+			return usagef("unknown service %q: neither in %s (services: %s) nor in the store", svc, cfg.Path, strings.Join(cfg.ServiceNames(), ", "))
+		}
+	}
+	f, err := st.Footprint(ctx, scope)
 	if err != nil {
 		return err
 	}
-	configured := cfg.Service(*service) != nil
-	switch {
-	case f.Empty() && !configured:
-		var names []string
-		for _, s := range cfg.Services {
-			names = append(names, s.Name)
-		}
-		return usagef("unknown service %q: neither in %s (services: %s) nor in the store", *service, cfg.Path, strings.Join(names, ", "))
-	case f.Empty():
-		fmt.Fprintf(stdio.Out, "nothing to reset: nothing was imported for service %s\n", *service)
+	if f.Empty() {
+		fmt.Fprintf(stdio.Out, "nothing to reset: nothing was imported for service %s\n", name)
 		return nil
 	}
 	if !*yes {
 		if !isTerminal(stdio.In) {
-			return usagef("refusing to reset service %s without --yes: stdin is not a terminal to confirm on, and a reset deletes %s", *service, describe(f))
+			return usagef("refusing to reset service %s without --yes: stdin is not a terminal to confirm on, and a reset deletes %s", name, describe(f))
 		}
-		fmt.Fprintf(stdio.Err, "This forgets what was imported for service %s from %s:\n  %s.\n", *service, db, describe(f))
+		fmt.Fprintf(stdio.Err, "This forgets what was imported for service %s from %s:\n  %s.\n", name, db, describe(f))
 		fmt.Fprintf(stdio.Err, "Alert history, change events and toil are kept; `headroom import` then reads the logs again.\n")
 		fmt.Fprintf(stdio.Err, "Stop `headroom serve` first if it is running.\n")
-		if !confirm(stdio.In, stdio.Err, fmt.Sprintf("Reset service %s?", *service)) {
+		if !confirm(stdio.In, stdio.Err, fmt.Sprintf("Reset service %s?", name)) {
 			fmt.Fprintln(stdio.Err, "not confirmed: nothing reset")
 			return errReported
 		}
 	}
-	got, err := st.ResetService(ctx, *service)
+	got, err := st.Reset(ctx, scope)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdio.Out, "reset service %s: forgot %s\nrun `headroom import` to read its logs again\n", *service, describe(got))
+	fmt.Fprintf(stdio.Out, "reset service %s: forgot %s\nrun `headroom import` to read its logs again\n", name, describe(got))
 	return nil
+}
+
+// resetLogs returns the configured logs of services, whose read positions
+// a reset forgets. A log read for other services too (services[].match)
+// cannot be forgotten for some of them only: the next import would count
+// the others' lines again; such a reset is refused, naming the services
+// to reset together.
+func resetLogs(cfg *config.Config, services []string) ([]string, error) {
+	var logs []string
+	for _, l := range cfg.Logs() {
+		var readers, reset []string
+		for _, r := range l.Refs {
+			n := cfg.Services[r.Svc].Name
+			readers = append(readers, n)
+			if slices.Contains(services, n) {
+				reset = append(reset, n)
+			}
+		}
+		if len(reset) == 0 {
+			continue
+		}
+		if len(reset) < len(readers) {
+			all := slices.Clone(services)
+			for _, n := range readers {
+				if !slices.Contains(all, n) {
+					all = append(all, n)
+				}
+			}
+			return nil, usagef("service %s reads %s together with %s: a reset forgets the log's read positions, and the next import would count the other services' lines twice; reset them together: --service %s",
+				strings.Join(reset, ", "), l.Path, strings.Join(slices.DeleteFunc(readers, func(n string) bool { return slices.Contains(reset, n) }), ", "), strings.Join(all, ","))
+		}
+		logs = append(logs, l.Path)
+	}
+	return logs, nil
 }
 
 // describe says what a footprint holds, in words.

@@ -102,7 +102,7 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 		Log:         log,
 		Engine:      eng,
 		Sources: func(ctx context.Context) ([]tail.State, error) {
-			return committedStates(ctx, p.st, f.States())
+			return committedStates(ctx, p.st, p.sources, f.States())
 		},
 		StoreSize: p.st.Size,
 		Auth:      auth,
@@ -177,7 +177,11 @@ func sourceHealth(f *tail.Follower, eng *report.Engine, log *slog.Logger) func()
 	return func() []alert.SourceHealth {
 		var out []alert.SourceHealth
 		for _, s := range f.States() {
-			out = append(out, alert.SourceHealth{Service: s.Service, Log: s.Log, Broken: s.Broken()})
+			// A log read for several services leaves each without data:
+			// one alert per service, routed as its own.
+			for _, svc := range s.Services {
+				out = append(out, alert.SourceHealth{Service: svc, Log: s.Log, Broken: s.Broken()})
+			}
 		}
 		// An agent that stopped pushing is a source gone silent.
 		agents, err := eng.Agents(context.Background(), time.Now())
@@ -199,10 +203,18 @@ func sourceHealth(f *tail.Follower, eng *report.Engine, log *slog.Logger) func()
 // counted as `status` counts them: every byte of its files past the offset
 // committed to the store. (The tailer counts only the partial lines it
 // read, so a log whose commits fail would show nothing behind.)
-func committedStates(ctx context.Context, st *store.Store, states []tail.State) ([]tail.State, error) {
+func committedStates(ctx context.Context, st *store.Store, sources []*ingest.Source, states []tail.State) ([]tail.State, error) {
+	globs := map[string]ingest.Glob{}
+	for _, s := range sources {
+		globs[s.Log] = s.Glob()
+	}
 	for i, s := range states {
-		paths, _ := ingest.Expand(s.Log)
-		behind, err := unreadBytes(ctx, st, s.Log, paths)
+		g, ok := globs[s.Log]
+		if !ok {
+			g = ingest.Glob{Pattern: s.Log}
+		}
+		paths, _ := g.Expand()
+		behind, err := unreadBytes(ctx, st, g, paths)
 		if err != nil {
 			return states, err
 		}

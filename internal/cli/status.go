@@ -49,20 +49,33 @@ type SLOStatus struct {
 	Unavailable map[string]string      `json:"unavailable,omitempty"`
 }
 
-// SourceStatus is one configured log in a StatusReport.
+// SourceStatus is one configured log in a StatusReport: a log listed under
+// several services is one, read once for all of them.
 type SourceStatus struct {
-	Service     string                `json:"service"`
-	Log         string                `json:"log"`
-	Files       int                   `json:"files"`
-	FilesRead   int                   `json:"files_read"`
+	// Service names the services reading the log, sorted and joined by
+	// commas ("shop-api,shop-web"); Services lists them in the config's
+	// order.
+	Service   string   `json:"service"`
+	Services  []string `json:"services"`
+	Log       string   `json:"log"`
+	Files     int      `json:"files"`
+	FilesRead int      `json:"files_read"`
+	// Lines = parsed + Malformed + Excluded + Unmatched: a line counts
+	// once, as parsed when a service counted it, excluded when the
+	// services that took it excluded it, unmatched when no service's match
+	// took it.
 	Lines       int64                 `json:"lines"`
 	Malformed   int64                 `json:"malformed"`
 	Excluded    int64                 `json:"excluded"`
+	Unmatched   int64                 `json:"unmatched"`
 	LastEvent   *time.Time            `json:"last_event"`
 	LagSeconds  *float64              `json:"lag_seconds"`
 	LastIngest  *time.Time            `json:"last_ingest"`
 	BytesBehind int64                 `json:"bytes_behind"`
 	Samples     []store.MalformedLine `json:"malformed_samples"`
+	// UnmatchedSamples are lines no service took, with their upstream and
+	// host: a service missing from the config, or a match too narrow.
+	UnmatchedSamples []store.MalformedLine `json:"unmatched_samples"`
 }
 
 // statusCmd is `headroom status`.
@@ -148,57 +161,74 @@ func sourceStatus(ctx context.Context, cfg *config.Config, st *store.Store, now 
 		return nil, err
 	}
 	var out []SourceStatus
-	for _, svc := range cfg.Services {
-		for _, l := range svc.Logs {
-			s := SourceStatus{Service: svc.Name, Log: l.Path, Samples: []store.MalformedLine{}}
-			paths, _ := ingest.Expand(l.Path)
-			s.Files = len(paths)
-			var last, updated int64
-			for _, src := range all {
-				if src.Service != svc.Name || src.Log != l.Path {
-					continue
-				}
-				s.FilesRead++
-				s.Lines += src.Lines
-				s.Malformed += src.Malformed
-				s.Excluded += src.Excluded
-				last = max(last, src.LastTS)
-				updated = max(updated, src.Updated)
-				if src.Malformed > 0 {
-					samples, err := st.Samples(ctx, src.Fingerprint)
-					if err != nil {
-						return nil, err
-					}
-					s.Samples = append(s.Samples, samples...)
-				}
-			}
-			if n := len(s.Samples); n > store.SamplesKept {
-				s.Samples = s.Samples[n-store.SamplesKept:]
-			}
-			if s.BytesBehind, err = unreadBytes(ctx, st, l.Path, paths); err != nil {
-				return nil, err
-			}
-			if last > 0 {
-				t := time.UnixMilli(last).UTC()
-				lag := float64(now.UnixMilli()-last) / 1000 // not now.Sub: a time.Duration spans only ±292 years
-				s.LastEvent, s.LagSeconds = &t, &lag
-			}
-			if updated > 0 {
-				t := time.Unix(updated, 0).UTC()
-				s.LastIngest = &t
-			}
-			out = append(out, s)
+	for _, l := range cfg.Logs() {
+		s := SourceStatus{Log: l.Path, Samples: []store.MalformedLine{}, UnmatchedSamples: []store.MalformedLine{}}
+		for _, r := range l.Refs {
+			s.Services = append(s.Services, cfg.Services[r.Svc].Name)
 		}
+		s.Service = ingest.ServiceLabel(s.Services)
+		glob := ingest.GlobOf(l.LogSource)
+		paths, _ := glob.Expand()
+		s.Files = len(paths)
+		var last, updated int64
+		for _, src := range all {
+			// A row is its log's, whichever services read it then: positions
+			// are keyed by the log, so a service added to a log reads on
+			// from them.
+			if src.Log != l.Path {
+				continue
+			}
+			s.FilesRead++
+			s.Lines += src.Lines
+			s.Malformed += src.Malformed
+			s.Excluded += src.Excluded
+			s.Unmatched += src.Unmatched
+			last = max(last, src.LastTS)
+			updated = max(updated, src.Updated)
+			if src.Malformed > 0 {
+				samples, err := st.Samples(ctx, src.Fingerprint)
+				if err != nil {
+					return nil, err
+				}
+				s.Samples = append(s.Samples, samples...)
+			}
+			if src.Unmatched > 0 {
+				samples, err := st.UnmatchedSamples(ctx, src.Fingerprint)
+				if err != nil {
+					return nil, err
+				}
+				s.UnmatchedSamples = append(s.UnmatchedSamples, samples...)
+			}
+		}
+		if n := len(s.Samples); n > store.SamplesKept {
+			s.Samples = s.Samples[n-store.SamplesKept:]
+		}
+		if n := len(s.UnmatchedSamples); n > store.SamplesKept {
+			s.UnmatchedSamples = s.UnmatchedSamples[n-store.SamplesKept:]
+		}
+		if s.BytesBehind, err = unreadBytes(ctx, st, glob, paths); err != nil {
+			return nil, err
+		}
+		if last > 0 {
+			t := time.UnixMilli(last).UTC()
+			lag := float64(now.UnixMilli()-last) / 1000 // not now.Sub: a time.Duration spans only ±292 years
+			s.LastEvent, s.LagSeconds = &t, &lag
+		}
+		if updated > 0 {
+			t := time.Unix(updated, 0).UTC()
+			s.LastIngest = &t
+		}
+		out = append(out, s)
 	}
 	return out, nil
 }
 
-// unreadBytes is how many bytes of the files at paths lie past the offsets
-// committed for them (see ingest.Unread).
-func unreadBytes(ctx context.Context, st ingest.SourceReader, log string, paths []string) (int64, error) {
+// unreadBytes is how many bytes of the files at paths, of the log of g, lie
+// past the offsets committed for them (see ingest.Unread).
+func unreadBytes(ctx context.Context, st ingest.SourceReader, g ingest.Glob, paths []string) (int64, error) {
 	var n int64
 	for _, p := range paths {
-		b, err := ingest.Unread(ctx, st, log, p)
+		b, err := ingest.Unread(ctx, st, g, p)
 		if err != nil {
 			return n, err
 		}
@@ -249,24 +279,29 @@ func printStatus(w io.Writer, rep *StatusReport, h hints) {
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tSERVICE\tFILES\tLINES\tMALFORMED\tEXCLUDED\tLAST EVENT\tLAG\tBEHIND")
+	fmt.Fprintln(tw, "SOURCE\tSERVICE\tFILES\tLINES\tMALFORMED\tEXCLUDED\tUNMATCHED\tLAST EVENT\tLAG\tBEHIND")
 	for _, s := range rep.Sources {
 		last, lag := "never", "-"
 		if s.LastEvent != nil {
 			last = s.LastEvent.Format(time.RFC3339)
 			lag = lagString(secondsDuration(*s.LagSeconds))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Log, s.Service, s.FilesRead, s.Files,
-			thousands(s.Lines), thousands(s.Malformed), thousands(s.Excluded), last, lag, bytesHuman(s.BytesBehind))
+		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Log, s.Service, s.FilesRead, s.Files,
+			thousands(s.Lines), thousands(s.Malformed), thousands(s.Excluded), thousands(s.Unmatched), last, lag, bytesHuman(s.BytesBehind))
 	}
 	tw.Flush()
 	for _, s := range rep.Sources {
-		for i, m := range s.Samples {
-			if i == 3 {
-				fmt.Fprintf(w, "  … %d more malformed samples in `%s`\n", len(s.Samples)-3, h.command("status", "--json"))
-				break
+		for _, kind := range []struct {
+			name    string
+			samples []store.MalformedLine
+		}{{"malformed", s.Samples}, {"unmatched", s.UnmatchedSamples}} {
+			for i, m := range kind.samples {
+				if i == 3 {
+					fmt.Fprintf(w, "  … %d more %s samples in `%s`\n", len(kind.samples)-3, kind.name, h.command("status", "--json"))
+					break
+				}
+				fmt.Fprintf(w, "  %s %s:%d: %s: %q\n", kind.name, m.Path, m.Line, m.Reason, m.Excerpt)
 			}
-			fmt.Fprintf(w, "  malformed %s:%d: %s: %q\n", m.Path, m.Line, m.Reason, m.Excerpt)
 		}
 	}
 	if len(rep.Agents) > 0 {

@@ -209,6 +209,29 @@ type Service struct {
 	Latency string `yaml:"latency"`
 	// RUM, when set, makes the service a frontend app fed by browsers.
 	RUM *RUM `yaml:"rum"`
+	// Match, when set, takes only the lines of the service's logs it
+	// accepts: one log (an ingress controller's) split into services.
+	Match *Match `yaml:"match"`
+}
+
+// Match says which lines of its logs a service takes. Every key given must
+// match; a service without Match takes every line.
+type Match struct {
+	// Host is a regexp on the request's host, lower-cased, "-" when the
+	// line has none (what SLO filters and the dashboard see).
+	Host Regexp `yaml:"host"`
+	// Upstream is a regexp on the upstream the request was routed to:
+	// $proxy_upstream_name, which ingress-nginx sets to
+	// "<namespace>-<service>-<port>" ("" when nginx answered itself).
+	Upstream Regexp `yaml:"upstream"`
+	// Route is a regexp on the route template, the service's routes
+	// rules applied (as exclude.route and filter.route).
+	Route Regexp `yaml:"route"`
+}
+
+// IsZero reports whether no key is set.
+func (m *Match) IsZero() bool {
+	return m == nil || m.Host.IsZero() && m.Upstream.IsZero() && m.Route.IsZero()
 }
 
 // LogSource is a glob of access-log files in one format.
@@ -220,6 +243,57 @@ type LogSource struct {
 	// Wrapper is the container runtime's framing around each line, for
 	// logs under /var/log/containers: cri, docker or none (the default).
 	Wrapper string `yaml:"wrapper"`
+	// FollowSymlinks reads the glob's matches that are symbolic links
+	// out of its directory, and their rotated siblings next to their
+	// targets. Unset: true with a wrapper (kubelet's links in
+	// /var/log/containers), false otherwise (see Follow).
+	FollowSymlinks *bool `yaml:"follow_symlinks"`
+}
+
+// Follow reports whether the log's symbolic links out of its directory
+// are read: follow_symlinks, by default true for container logs (a
+// wrapper: /var/log/containers holds only kubelet's links into
+// /var/log/pods, in a directory only root writes) and false for plain
+// ones (a log directory the web server's user may write to must not lead
+// headroom, reading as root, to /etc/shadow).
+func (l LogSource) Follow() bool {
+	if l.FollowSymlinks != nil {
+		return *l.FollowSymlinks
+	}
+	w := strings.ToLower(l.Wrapper)
+	return w == "cri" || w == "docker"
+}
+
+// LogRef is where a log is listed: Services[Svc].Logs[Log].
+type LogRef struct{ Svc, Log int }
+
+// Log is a configured path or glob and the services that list it. A log
+// listed under several services (the same path, resolved against the
+// config's directory, in the same format) is read once, and each line
+// counts for every service whose match accepts it.
+type Log struct {
+	LogSource // as listed first
+	// Refs are the listings, in the config's order: one per service.
+	Refs []LogRef
+}
+
+// Logs groups the services' logs by path, in the order the config first
+// lists each.
+func (c *Config) Logs() []Log {
+	var out []Log
+	at := map[string]int{}
+	for i, s := range c.Services {
+		for j, l := range s.Logs {
+			k, ok := at[l.Path]
+			if !ok {
+				k = len(out)
+				at[l.Path] = k
+				out = append(out, Log{LogSource: l})
+			}
+			out[k].Refs = append(out[k].Refs, LogRef{i, j})
+		}
+	}
+	return out
 }
 
 // Exclude drops matching requests before they count anywhere. All fields set

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -48,7 +49,7 @@ func TestLoadBadListsEveryProblem(t *testing.T) {
 	// every problem of what did decode.
 	for _, want := range []string{
 		"testdata/bad.yaml:3: storage.retention.minutes: \"soon\" is not a duration",
-		"testdata/bad.yaml:9: services[0].logs[0]: unknown key `colour` (known keys: path, format, log_format, escape, wrapper)",
+		"testdata/bad.yaml:9: services[0].logs[0]: unknown key `colour` (known keys: path, format, log_format, escape, wrapper, follow_symlinks)",
 		`testdata/bad.yaml:19: slos[0].service: unknown service "nope"`,
 		`testdata/bad.yaml:32: slos[2].sli.type: "speed": want availability, latency, web_vital, js_errors, browser_api or composite`,
 	} {
@@ -315,6 +316,121 @@ func TestWrapper(t *testing.T) {
 	_, err = Parse(b, "wrap.yaml")
 	want := `wrap.yaml:6: services[0].logs[0].wrapper: unknown wrapper "containerd": want cri (containerd, CRI-O), docker (json-file) or none`
 	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+}
+
+// TestSharedLogs: a log listed under several services is one log
+// (Logs), in the config's order; listings that would read it another way,
+// a log listed twice in one service, and matches that could take nothing
+// are problems, each naming where it is and, for a shared log, the other
+// listing.
+func TestSharedLogs(t *testing.T) {
+	b := []byte(`services:
+  - name: api
+    logs:
+      - {path: /var/log/pods/*/controller/*.log, format: ingress-nginx, wrapper: cri}
+      - {path: /var/log/nginx/api.log, format: ingress-nginx}
+    match: {upstream: ^shop-api-}
+  - name: web
+    logs:
+      - {path: /var/log/pods/*/controller/*.log, format: ingress-nginx, wrapper: cri, escape: default}
+    match: {upstream: ^shop-web-, route: ^/}
+  - name: all
+    logs:
+      - {path: /var/log/nginx/api.log, format: ingress-nginx}
+`)
+	c, err := Parse(b, "shared.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range c.Logs() {
+		got = append(got, fmt.Sprintf("%s %v", l.Path, l.Refs))
+	}
+	want := []string{"/var/log/pods/*/controller/*.log [{0 0} {1 0}]", "/var/log/nginx/api.log [{0 1} {2 0}]"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("logs (-want +got):\n%s", diff)
+	}
+	if m := c.Services[1].Match; m.Upstream.Regexp().String() != "^shop-web-" || m.Route.Regexp() == nil || m.Host.Regexp() != nil {
+		t.Errorf("web's match %+v", m)
+	}
+
+	b = []byte(`services:
+  - name: api
+    logs:
+      - {path: /var/log/pods/*/controller/*.log, format: ingress-nginx, wrapper: cri}
+    match: {upstream: ^shop-api-}
+  - name: web
+    logs:
+      - {path: /var/log/pods/*/controller/*.log, format: ingress-nginx}
+    match: {upstream: "^shop-(web"}
+  - name: admin
+    logs:
+      - {path: /var/log/nginx/access.log}
+      - {path: /var/log/nginx/access.log}
+    match: {upstream: ^admin-, host: ^admin\.}
+  - name: empty
+    logs: [{path: /var/log/nginx/x.log}]
+    match: {}
+  - name: cart
+    logs: [{path: /var/log/nginx/cart.log, log_format: '$host [$time_local] "$request" $status'}]
+    match: {host: ^cart\.}
+  - name: nologs
+    match: {route: ^/}
+server: {push: {token_env: T}}
+`)
+	_, err = Parse(b, "shared.yaml")
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	wantErrs := []string{
+		`shared.yaml:9: services[1].match.upstream: bad regexp: error parsing regexp: missing closing ): ` + "`^shop-(web`",
+		`shared.yaml:14: services[2].match.upstream: logs[0] (/var/log/nginx/access.log, format combined) has no $proxy_upstream_name, so no line of it would match: use format: ingress-nginx, or a log_format with $proxy_upstream_name`,
+		`shared.yaml:14: services[2].match.host: logs[0] (/var/log/nginx/access.log, format combined) has no $host, $http_host or $server_name, so no line of it would match: add $host to its log_format`,
+		`shared.yaml:14: services[2].match.upstream: logs[1] (/var/log/nginx/access.log, format combined) has no $proxy_upstream_name, so no line of it would match: use format: ingress-nginx, or a log_format with $proxy_upstream_name`,
+		`shared.yaml:14: services[2].match.host: logs[1] (/var/log/nginx/access.log, format combined) has no $host, $http_host or $server_name, so no line of it would match: add $host to its log_format`,
+		`shared.yaml:17: services[3].match: empty: set upstream, host or route (a service without match takes every line of its logs)`,
+		`shared.yaml:22: services[5].match: the service has no logs to take lines from`,
+		`shared.yaml:8: services[1].logs[0]: /var/log/pods/*/controller/*.log is also a log of service "api" (services[0].logs[0], format ingress-nginx, wrapper cri) but is read here with format ingress-nginx: a log listed under several services is read once, for all of them, so every listing must read it the same way (format or log_format, escape, wrapper, follow_symlinks)`,
+		`shared.yaml:13: services[2].logs[1].path: /var/log/nginx/access.log is listed twice in service "admin" (also services[2].logs[0])`,
+	}
+	if diff := cmp.Diff(wantErrs, strings.Split(err.Error(), "\n")); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+// TestFollowSymlinks: logs[].follow_symlinks defaults to true for
+// container logs (a wrapper) and false for plain ones; set, it wins; two
+// listings of one log that follow links differently are a problem.
+func TestFollowSymlinks(t *testing.T) {
+	c, err := Parse([]byte(`services:
+  - name: web
+    logs:
+      - {path: /var/log/containers/a-*.log, format: ingress-nginx, wrapper: cri}
+      - {path: /var/log/containers/b-*.log, format: nginx-ingress, wrapper: docker}
+      - {path: /var/log/nginx/access.log}
+      - {path: /var/log/containers/c-*.log, format: ingress-nginx, wrapper: CRI, follow_symlinks: false}
+      - {path: /srv/logs/access.log, follow_symlinks: true}
+`), "follow.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []bool
+	for _, l := range c.Services[0].Logs {
+		got = append(got, l.Follow())
+	}
+	if diff := cmp.Diff([]bool{true, true, false, false, true}, got); diff != "" {
+		t.Errorf("follow (-want +got):\n%s", diff)
+	}
+	_, err = Parse([]byte(`services:
+  - name: api
+    logs: [{path: /var/log/containers/x-*.log, format: ingress-nginx, wrapper: cri}]
+  - name: web
+    logs: [{path: /var/log/containers/x-*.log, format: ingress-nginx, wrapper: cri, follow_symlinks: false}]
+`), "follow.yaml")
+	want := `follow.yaml:5: services[1].logs[0]: /var/log/containers/x-*.log is also a log of service "api" (services[0].logs[0], format ingress-nginx, wrapper cri) but is read here with format ingress-nginx, wrapper cri, follow_symlinks false`
+	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
 }

@@ -90,6 +90,7 @@ func (c *Config) Validate() error {
 				v.add(rp+".template", "required")
 			}
 		}
+		v.match(p, s)
 		if s.MaxRoutes < 0 {
 			v.add(p+".max_routes", "must be positive")
 		}
@@ -100,6 +101,7 @@ func (c *Config) Validate() error {
 			v.add(p+".latency", "%q: want request_time or upstream_response_time", s.Latency)
 		}
 	}
+	v.sharedLogs()
 	slos := map[string]bool{}
 	for i, o := range c.SLOs {
 		p := fmt.Sprintf("slos[%d]", i)
@@ -274,6 +276,101 @@ func (v *validator) name(field, kind, name string, seen map[string]bool) {
 		v.add(field, "duplicate %s %q", kind, name)
 	}
 	seen[name] = true
+}
+
+// match checks services[i].match: regexps that compile, on fields the
+// service's logs have (a log without $proxy_upstream_name would match no
+// line, and the service would count nothing).
+func (v *validator) match(p string, s Service) {
+	m := s.Match
+	if m == nil {
+		return
+	}
+	mp := p + ".match"
+	switch {
+	case m.IsZero():
+		v.add(mp, "empty: set upstream, host or route (a service without match takes every line of its logs)")
+		return
+	case len(s.Logs) == 0:
+		v.add(mp, "the service has no logs to take lines from")
+		return
+	}
+	v.regexp(mp+".host", m.Host)
+	v.regexp(mp+".upstream", m.Upstream)
+	v.regexp(mp+".route", m.Route)
+	for j, l := range s.Logs {
+		lp, err := l.Compile()
+		if err != nil {
+			continue // reported under its format
+		}
+		if !m.Upstream.IsZero() && !lp.Has(logformat.VarProxyUpstreamName) {
+			v.add(mp+".upstream", "logs[%d] (%s, %s) has no $proxy_upstream_name, so no line of it would match: use format: ingress-nginx, or a log_format with $proxy_upstream_name",
+				j, l.Path, l.formatName())
+		}
+		if !m.Host.IsZero() && !lp.Has(logformat.VarHost) && !lp.Has(logformat.VarHTTPHost) && !lp.Has(logformat.VarServerName) {
+			v.add(mp+".host", "logs[%d] (%s, %s) has no $host, $http_host or $server_name, so no line of it would match: add $host to its log_format",
+				j, l.Path, l.formatName())
+		}
+	}
+}
+
+// sharedLogs checks the logs listed under several services: they are read
+// once, so every listing must read them the same way, and a service lists
+// a log once.
+func (v *validator) sharedLogs() {
+	c := v.c
+	for _, l := range c.Logs() {
+		first := l.Refs[0]
+		for _, r := range l.Refs[1:] {
+			lp := fmt.Sprintf("services[%d].logs[%d]", r.Svc, r.Log)
+			fp := fmt.Sprintf("services[%d].logs[%d]", first.Svc, first.Log)
+			other := c.Services[r.Svc].Logs[r.Log]
+			switch {
+			case l.Path == "":
+			case r.Svc == first.Svc:
+				v.add(lp+".path", "%s is listed twice in service %q (also %s)", l.Path, c.Services[r.Svc].Name, fp)
+			case other.readKey() != l.readKey():
+				v.add(lp, "%s is also a log of service %q (%s, %s) but is read here with %s: a log listed under several services is read once, for all of them, so every listing must read it the same way (format or log_format, escape, wrapper, follow_symlinks)",
+					l.Path, c.Services[first.Svc].Name, fp, l.LogSource.readName(), other.readName())
+			}
+		}
+	}
+}
+
+// readKey is how a log is read: format, escape and wrapper, defaults
+// spelled out, so that two listings of one log compare.
+func (l LogSource) readKey() string {
+	esc, _ := logformat.ParseEscape(l.Escape)
+	wrap, _ := logformat.ParseWrapper(l.Wrapper)
+	return fmt.Sprintf("%q %q %d %d %v", l.Format, l.LogFormat, esc, wrap, l.Follow())
+}
+
+// formatName names the log's format for messages: "format combined" or
+// "its log_format".
+func (l LogSource) formatName() string {
+	if l.LogFormat != "" {
+		return "its log_format"
+	}
+	return "format " + l.Format
+}
+
+// readName says how a log is read, for messages: "format combined,
+// wrapper cri".
+func (l LogSource) readName() string {
+	out := l.formatName()
+	if l.LogFormat != "" {
+		out = fmt.Sprintf("log_format %q", l.LogFormat)
+	}
+	if l.Escape != "" && l.Escape != "default" {
+		out += ", escape " + l.Escape
+	}
+	if w := strings.ToLower(l.Wrapper); w != "" && w != "none" {
+		out += ", wrapper " + w
+	}
+	if l.FollowSymlinks != nil {
+		out += fmt.Sprintf(", follow_symlinks %v", *l.FollowSymlinks)
+	}
+	return out
 }
 
 // regexp reports a pattern that did not compile when read.

@@ -31,6 +31,10 @@ type Service struct {
 	// so the route cache can hold the whole decision.
 	routeOnly bool
 	rules     bool // user route rules: a path may not be its own template
+	// match takes only the lines it accepts (services[].match): regexps
+	// on the upstream, the host (lower-cased) and the route template; nil
+	// each when not given.
+	matchUpstream, matchHost, matchRoute *regexp.Regexp
 
 	dimMu sync.Mutex
 	dims  map[dimKey]uint32 // store dimension ids
@@ -91,6 +95,9 @@ func NewService(ctx context.Context, cfg *config.Config, svc *config.Service, kn
 		rules:     len(rules) > 0,
 		dims:      map[dimKey]uint32{},
 	}
+	if m := svc.Match; m != nil {
+		s.matchUpstream, s.matchHost, s.matchRoute = m.Upstream.Regexp(), m.Host.Regexp(), m.Route.Regexp()
+	}
 	for _, e := range svc.Exclude {
 		x := exclude{route: e.Route.Regexp(), userAgent: e.UserAgent.Regexp(), host: e.Host.Regexp()}
 		if len(e.Method) > 0 {
@@ -128,6 +135,9 @@ func (s *Service) needs() []logformat.Var {
 			v = append(v, logformat.VarHTTPUserAgent)
 			break
 		}
+	}
+	if s.matchUpstream != nil {
+		v = append(v, logformat.VarProxyUpstreamName)
 	}
 	return v
 }

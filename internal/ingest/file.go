@@ -45,7 +45,7 @@ func IngestFile(ctx context.Context, st StateStore, src *Source, path string, op
 	}
 	defer f.Close()
 	fr := FileResult{Path: path, Gzip: f.Gzip}
-	m, err := identify(ctx, st, src.Log, f.content())
+	m, err := identify(ctx, st, src.Glob(), f.content())
 	if err != nil {
 		return fr, fmt.Errorf("%s: %w", path, err)
 	}
@@ -98,11 +98,11 @@ func SourceKey(log, fingerprint string) string {
 }
 
 // Unread returns how many bytes of the file at path lie past the position
-// stored for it in log: 0 for a compressed file (complete), for a copy of a
-// live file (read there) and for a file that cannot be opened or is too
-// young to identify; its size for a file never read. Its errors are the
-// store's.
-func Unread(ctx context.Context, st SourceReader, log, path string) (int64, error) {
+// stored for it in the log of g: 0 for a compressed file (complete), for a
+// copy of a live file (read there) and for a file that cannot be opened or
+// is too young to identify; its size for a file never read. Its errors are
+// the store's.
+func Unread(ctx context.Context, st SourceReader, g Glob, path string) (int64, error) {
 	f, err := OpenFile(path)
 	if err != nil {
 		return 0, nil
@@ -111,7 +111,7 @@ func Unread(ctx context.Context, st SourceReader, log, path string) (int64, erro
 	if f.Gzip {
 		return 0, nil
 	}
-	m, err := identify(ctx, st, log, f.content())
+	m, err := identify(ctx, st, g, f.content())
 	if err != nil || m.copyOf != "" {
 		return 0, err
 	}
@@ -135,7 +135,7 @@ func IngestStdin(ctx context.Context, st StateStore, src *Source, r io.Reader, o
 	if err != nil {
 		return fr, err
 	}
-	m, err := identify(ctx, st, src.Log, in.content())
+	m, err := identify(ctx, st, src.Glob(), in.content())
 	if err != nil {
 		return fr, fmt.Errorf("stdin: %w", err)
 	}

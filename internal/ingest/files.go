@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
@@ -181,13 +182,25 @@ func (s *Stdin) Skip(n int64) error {
 // Read reads the stream.
 func (s *Stdin) Read(p []byte) (int, error) { return s.r.Read(p) }
 
+// Glob is a configured log's path or glob, and how its matches are
+// found.
+type Glob struct {
+	Pattern string
+	// Follow reads matches that are symbolic links out of the pattern's
+	// directory (logs[].follow_symlinks), with the rotated siblings of
+	// their targets.
+	Follow bool
+}
+
+// GlobOf is the Glob of a configured log.
+func GlobOf(l config.LogSource) Glob { return Glob{Pattern: l.Path, Follow: l.Follow()} }
+
 // Expand returns the files matching a configured path or glob and their
 // rotated siblings (path.1, path.2.gz, path-20260101, …), oldest first by
 // modification time, without duplicates. Symbolic links that lead out of
 // the pattern's directory are left out (see ExpandAll).
 func Expand(pattern string) ([]string, error) {
-	out, _, err := ExpandAll(pattern)
-	return out, err
+	return Glob{Pattern: pattern}.Expand()
 }
 
 // ExpandAll is Expand that also returns the matches it left out: symbolic
@@ -195,13 +208,32 @@ func Expand(pattern string) ([]string, error) {
 // /etc/shadow in the log directory is not read, and its lines never become
 // malformed samples), unless the pattern names that very path.
 func ExpandAll(pattern string) (files, outside []string, err error) {
+	return Glob{Pattern: pattern}.ExpandAll()
+}
+
+// Expand is ExpandAll without the files left out.
+func (g Glob) Expand() ([]string, error) {
+	out, _, err := g.ExpandAll()
+	return out, err
+}
+
+// ExpandAll returns the files of the glob and their rotated siblings,
+// oldest first, and the matches it left out. A match that is a symbolic
+// link out of the pattern's directory is left out, unless the pattern
+// names it or g.Follow. A link followed is read under its own name, and
+// the rotated siblings of its target are looked for beside the target,
+// where a runtime rotating the file it leads to puts them: kubelet renames
+// /var/log/pods/…/0.log, which /var/log/containers/….log leads to, to
+// 0.log.TIMESTAMP beside it, and compresses that to .gz later. A sibling
+// there that is itself a link out of that directory is left out.
+func (g Glob) ExpandAll() (files, outside []string, err error) {
 	seen := map[string]bool{}
-	var out []string
-	base := staticDir(pattern)
-	for _, p := range []string{pattern, pattern + ".*", pattern + "-*"} {
+	var out, targets []string
+	base := staticDir(g.Pattern)
+	for _, p := range []string{g.Pattern, g.Pattern + ".*", g.Pattern + "-*"} {
 		m, err := filepath.Glob(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("glob %q: %w", pattern, err)
+			return nil, nil, fmt.Errorf("glob %q: %w", g.Pattern, err)
 		}
 		for _, f := range m {
 			if seen[f] {
@@ -211,15 +243,60 @@ func ExpandAll(pattern string) (files, outside []string, err error) {
 				continue
 			}
 			seen[f] = true
-			if f != pattern && leavesDir(base, f) {
-				outside = append(outside, f)
-				continue
+			if leavesDir(base, f) {
+				if !g.Follow && f != g.Pattern {
+					outside = append(outside, f)
+					continue
+				}
+				if g.Follow {
+					if t, err := filepath.EvalSymlinks(f); err == nil {
+						targets = append(targets, t)
+					}
+				}
 			}
 			out = append(out, f)
 		}
 	}
+	for _, t := range targets {
+		seen[t] = true // read under its link's name
+	}
+	for _, t := range targets {
+		dir, quoted := filepath.Dir(t), quoteGlob(t)
+		for _, p := range []string{quoted + ".*", quoted + "-*"} {
+			m, err := filepath.Glob(p)
+			if err != nil {
+				return nil, nil, fmt.Errorf("glob %q: %w", p, err)
+			}
+			for _, f := range m {
+				if seen[f] {
+					continue
+				}
+				if fi, err := os.Stat(f); err != nil || !fi.Mode().IsRegular() {
+					continue
+				}
+				seen[f] = true
+				if leavesDir(dir, f) {
+					outside = append(outside, f)
+					continue
+				}
+				out = append(out, f)
+			}
+		}
+	}
 	sortByAge(out)
 	return out, outside, nil
+}
+
+// quoteGlob escapes the glob metacharacters of a path.
+func quoteGlob(path string) string {
+	var b strings.Builder
+	for _, r := range path {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // staticDir is the directory of pattern without glob metacharacters: the

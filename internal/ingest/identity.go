@@ -144,8 +144,10 @@ type candidate struct {
 	owner *File // the live file owning the row, nil when gone
 }
 
-// identify finds the row of c's content in log, following the rule above.
-func identify(ctx context.Context, st SourceReader, log string, c *content) (match, error) {
+// identify finds the row of c's content in the log of g, following the
+// rule above.
+func identify(ctx context.Context, st SourceReader, g Glob, c *content) (match, error) {
+	log := g.Pattern
 	head := SourceKey(log, c.fp)
 	rows, err := st.SourcesByHead(ctx, log, head, c.fp)
 	if err != nil {
@@ -170,7 +172,7 @@ func identify(ctx context.Context, st SourceReader, log string, c *content) (mat
 		}
 	}()
 	for i := range cands {
-		cands[i].owner = liveOwner(log, cands[i].row, c)
+		cands[i].owner = liveOwner(g, cands[i].row, c)
 	}
 	sort.SliceStable(cands, func(i, j int) bool {
 		a, b := cands[i], cands[j]
@@ -255,17 +257,17 @@ func owns(c *content, r store.SourceState) bool {
 // inode (renamed). The owner must still hold the row's content: its first
 // line and prefix, and at least its offset (a truncated file does not). nil
 // when there is none.
-func liveOwner(log string, r store.SourceState, c *content) *File {
+func liveOwner(g Glob, r store.SourceState, c *content) *File {
 	if r.Path == "" || r.Path == "-" {
 		return nil
 	}
 	if o := ownerAt(r.Path, r, c); o != nil {
 		return o
 	}
-	if !r.File.Known() || log == "-" {
+	if !r.File.Known() || g.Pattern == "-" {
 		return nil
 	}
-	paths, _, err := ExpandAll(log)
+	paths, _, err := g.ExpandAll()
 	if err != nil {
 		return nil
 	}

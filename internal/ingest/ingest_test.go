@@ -61,7 +61,7 @@ func testSource(t testing.TB, cfg *config.Config, known RouteSource, workers int
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := NewSource(svc, cfg.Services[0].Logs[0], workers)
+	src, err := NewSource(cfg.Services[0].Logs[0], workers, svc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -548,7 +548,7 @@ slos: []
 	}
 	var got []int64
 	for i, p := range []string{a, b, a, b} {
-		src, err := NewSource(svc, cfg.Services[0].Logs[i%2], 2)
+		src, err := NewSource(cfg.Services[0].Logs[i%2], 2, svc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -672,5 +672,67 @@ func TestTimesOutOfRange(t *testing.T) {
 	}
 	if c := e.counts(); c["GET /a 200"] != 5 {
 		t.Errorf("counts = %v, want the 4 good lines and the 1971 one", c)
+	}
+}
+
+// TestExpandFollowsLinks: with Follow, a match that is a link out of the
+// glob's directory is read under its own name, and the rotated siblings
+// of its target are found beside the target (where kubelet renames and
+// compresses them), not beside the link; a sibling there that is itself a
+// link out of that directory is still left out. The target itself is not
+// listed twice. Without Follow nothing changes.
+func TestExpandFollowsLinks(t *testing.T) {
+	root := t.TempDir()
+	pods := filepath.Join(root, "pods", "ns_pod_uid", "controller")
+	links := filepath.Join(root, "containers")
+	secret := filepath.Join(root, "shadow")
+	for _, d := range []string{pods, links} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(t, secret, "root:x:0:0\n")
+	for i, f := range []string{"0.log.20261120-090000.gz", "0.log.20261120-100000", "0.log", "1.log"} {
+		p := filepath.Join(pods, f)
+		write(t, p, f+"\n")
+		if err := os.Chtimes(p, time.Unix(int64(1_800_000_000+i), 0), time.Unix(int64(1_800_000_000+i), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{
+		filepath.Join(links, "pod_ns_controller-abc.log"): filepath.Join(pods, "0.log"),
+		filepath.Join(pods, "0.log.20261120-110000"):      secret, // a stray link beside the target
+	} {
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rel := func(ps []string) []string {
+		var out []string
+		for _, p := range ps {
+			r, _ := filepath.Rel(root, p)
+			out = append(out, r)
+		}
+		return out
+	}
+	pattern := filepath.Join(links, "*.log")
+	for _, tc := range []struct {
+		follow         bool
+		files, outside []string
+	}{
+		{true, []string{"pods/ns_pod_uid/controller/0.log.20261120-090000.gz", "pods/ns_pod_uid/controller/0.log.20261120-100000", "containers/pod_ns_controller-abc.log"},
+			[]string{"pods/ns_pod_uid/controller/0.log.20261120-110000"}},
+		{false, nil, []string{"containers/pod_ns_controller-abc.log"}},
+	} {
+		files, outside, err := Glob{Pattern: pattern, Follow: tc.follow}.ExpandAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.files, rel(files)); diff != "" {
+			t.Errorf("follow %v: files, oldest first (-want +got):\n%s", tc.follow, diff)
+		}
+		if diff := cmp.Diff(tc.outside, rel(outside)); diff != "" {
+			t.Errorf("follow %v: left out (-want +got):\n%s", tc.follow, diff)
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/headroom-slo/headroom/internal/config"
@@ -20,21 +22,34 @@ type Committer interface {
 	Commit(ctx context.Context, b *store.Batch) error
 }
 
-// Source is one configured log of a service (a path or glob in one format).
-// It keeps its workers' parsers and caches between runs; one run at a time.
+// Source is one configured log (a path or glob in one format) and the
+// services that list it: the log is read once, with one read position per
+// file, and each line counts for every service whose match takes it. It
+// keeps its workers' parsers and caches between runs; one run at a time.
 type Source struct {
-	Service *Service
-	Log     string // the configured path or glob
+	// Services read the log, in the config's order.
+	Services []*Service
+	Log      string // the configured path or glob
 	// Wrap is the container runtime's framing of the lines, if any: the
 	// run then cuts chunks only between whole lines (see cut) and the
 	// workers unwrap them.
-	Wrap    logformat.Wrapper
+	Wrap logformat.Wrapper
+	// Follow reads the log's symbolic links out of its directory
+	// (logs[].follow_symlinks; see Glob).
+	Follow bool
+	// Refs are where the config lists the log, one per service (set by
+	// NewSources).
+	Refs    []config.LogRef
 	workers []*worker
 	mu      sync.Mutex
 }
 
-// NewSource compiles l's format once per worker.
-func NewSource(svc *Service, l config.LogSource, workers int) (*Source, error) {
+// NewSource compiles l's format once per worker, for the services that
+// read the log.
+func NewSource(l config.LogSource, workers int, services ...*Service) (*Source, error) {
+	if len(services) == 0 {
+		return nil, fmt.Errorf("%s: no service reads the log", l.Path)
+	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -42,20 +57,88 @@ func NewSource(svc *Service, l config.LogSource, workers int) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.Path, err)
 	}
-	s := &Source{Service: svc, Log: l.Path, Wrap: wrap}
+	s := &Source{Services: services, Log: l.Path, Wrap: wrap, Follow: l.Follow()}
 	p, err := l.Compile()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.Path, err)
 	}
-	p.Need(svc.needs()...)
+	var need []logformat.Var
+	for _, svc := range services {
+		need = append(need, svc.needs()...)
+	}
+	p.Need(need...)
 	for range workers {
-		w := newWorker(svc, p.Clone())
+		w := newWorker(services, p.Clone())
 		if wrap != logformat.WrapNone {
 			w.unwrap = logformat.NewUnwrapper(wrap)
 		}
 		s.workers = append(s.workers, w)
 	}
 	return s, nil
+}
+
+// NewSources returns a source for every log of cfg (see config.Logs): a
+// log listed under several services is one source. known supplies the
+// routes and hosts stored so far (nil for none).
+func NewSources(ctx context.Context, cfg *config.Config, known RouteSource, workers int) ([]*Source, error) {
+	svcs := make([]*Service, len(cfg.Services))
+	var out []*Source
+	for _, l := range cfg.Logs() {
+		var readers []*Service
+		for _, r := range l.Refs {
+			if svcs[r.Svc] == nil {
+				svc, err := NewService(ctx, cfg, &cfg.Services[r.Svc], known)
+				if err != nil {
+					return nil, err
+				}
+				svcs[r.Svc] = svc
+			}
+			readers = append(readers, svcs[r.Svc])
+		}
+		src, err := NewSource(l.LogSource, workers, readers...)
+		if err != nil {
+			return nil, err
+		}
+		src.Refs = l.Refs
+		out = append(out, src)
+	}
+	return out, nil
+}
+
+// Glob is the source's log and how its files are found.
+func (s *Source) Glob() Glob { return Glob{Pattern: s.Log, Follow: s.Follow} }
+
+// Names lists the names of the services reading the source, in its order.
+func (s *Source) Names() []string {
+	out := make([]string, len(s.Services))
+	for i, svc := range s.Services {
+		out[i] = svc.Name
+	}
+	return out
+}
+
+// Label names the services reading the source in one string: their names,
+// sorted, joined by commas ("shop-api,shop-web"); the service column of
+// the source's rows in the store.
+func (s *Source) Label() string {
+	return ServiceLabel(s.Names())
+}
+
+// ServiceLabel joins service names as Label does.
+func ServiceLabel(names []string) string {
+	names = slices.Clone(names)
+	slices.Sort(names)
+	return strings.Join(slices.Compact(names), ",")
+}
+
+// Reads reports whether service name reads the source.
+func (s *Source) Reads(name string) bool {
+	for _, svc := range s.Services {
+		if svc.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Stream is the content of one file to ingest, from a known position.
@@ -91,10 +174,14 @@ type Result struct {
 	Lines     int64
 	Malformed int64
 	Excluded  int64
-	FirstTS   int64 // Unix ms, 0 if no event
-	LastTS    int64
-	Samples   []store.MalformedLine
-	Commits   int
+	// Unmatched counts the lines no service's match took; they are
+	// sampled, one sample per upstream and host, in UnmatchedSamples.
+	Unmatched        int64
+	FirstTS          int64 // Unix ms, 0 if no event
+	LastTS           int64
+	Samples          []store.MalformedLine
+	UnmatchedSamples []store.MalformedLine
+	Commits          int
 }
 
 // Options tune a run.
@@ -342,7 +429,7 @@ func (r *run) commit() error {
 	}
 	var b store.Batch
 	u := store.SourceUpdate{
-		Fingerprint: r.st.Fingerprint, Head: r.st.Base, Service: r.src.Service.Name, Log: r.src.Log, Path: r.st.Path,
+		Fingerprint: r.st.Fingerprint, Head: r.st.Base, Service: r.src.Label(), Log: r.src.Log, Path: r.st.Path,
 		From: r.committed, To: r.committed + r.consumed, Owner: r.st.Owner, File: r.st.File,
 	}
 	u.Prefix = prefixOf(r.st.Head, u.To)
@@ -351,6 +438,7 @@ func (r *run) commit() error {
 		u.Lines += c.lines
 		u.Malformed += c.malformed
 		u.Excluded += c.excluded
+		u.Unmatched += c.unmatched
 		if c.firstTS != 0 && (u.FirstTS == 0 || c.firstTS < u.FirstTS) {
 			u.FirstTS = c.firstTS
 		}
@@ -360,13 +448,16 @@ func (r *run) commit() error {
 				u.Samples = append(u.Samples, store.MalformedLine{Path: r.st.Path, Line: line + s.line, Reason: s.reason, Excerpt: s.excerpt})
 			}
 		}
+		u.UnmatchedSamples = addUnmatched(u.UnmatchedSamples, r.st.Path, line, c.unmatchedSamples)
 		line += c.lines
 	}
 	// The workers hand their aggregates over and go on parsing at once; the
-	// committing goroutine turns them into cells.
-	parts := make([]minutes, len(r.src.workers))
-	for i, w := range r.src.workers {
-		parts[i] = w.take()
+	// committing goroutine turns them into cells, service by service.
+	parts := make([][]minutes, len(r.src.Services))
+	for _, w := range r.src.workers {
+		for i, m := range w.take() {
+			parts[i] = append(parts[i], m)
+		}
 	}
 	b.Sources = []store.SourceUpdate{u}
 	r.committed = u.To
@@ -379,13 +470,29 @@ func (r *run) commit() error {
 	r.update = u
 	r.inflight = make(chan error, 1)
 	go func() {
-		if err := r.src.Service.flush(r.ctx, r.c, parts, &b); err != nil {
-			r.inflight <- err
-			return
+		for i, svc := range r.src.Services {
+			if err := svc.flush(r.ctx, r.c, parts[i], &b); err != nil {
+				r.inflight <- err
+				return
+			}
 		}
 		r.inflight <- r.c.Commit(r.ctx, &b)
 	}()
 	return nil
+}
+
+// addUnmatched adds a chunk's unmatched samples to to, up to
+// store.UnmatchedKept, one per reason.
+func addUnmatched(to []store.MalformedLine, path string, line int64, samples []sample) []store.MalformedLine {
+	for _, s := range samples {
+		if len(to) >= store.UnmatchedKept {
+			break
+		}
+		if !slices.ContainsFunc(to, func(m store.MalformedLine) bool { return m.Reason == s.reason }) {
+			to = append(to, store.MalformedLine{Path: path, Line: line + s.line, Reason: s.reason, Excerpt: s.excerpt})
+		}
+	}
+	return to
 }
 
 // wait waits for the batch being committed, if any, and counts it.
@@ -404,6 +511,7 @@ func (r *run) wait() error {
 	r.res.Lines += u.Lines
 	r.res.Malformed += u.Malformed
 	r.res.Excluded += u.Excluded
+	r.res.Unmatched += u.Unmatched
 	if u.FirstTS != 0 && (r.res.FirstTS == 0 || u.FirstTS < r.res.FirstTS) {
 		r.res.FirstTS = u.FirstTS
 	}
@@ -411,6 +519,12 @@ func (r *run) wait() error {
 	for _, s := range u.Samples {
 		if len(r.res.Samples) < store.SamplesKept {
 			r.res.Samples = append(r.res.Samples, s)
+		}
+	}
+	for _, s := range u.UnmatchedSamples {
+		if len(r.res.UnmatchedSamples) < store.UnmatchedKept &&
+			!slices.ContainsFunc(r.res.UnmatchedSamples, func(m store.MalformedLine) bool { return m.Reason == s.Reason }) {
+			r.res.UnmatchedSamples = append(r.res.UnmatchedSamples, s)
 		}
 	}
 	return nil

@@ -99,18 +99,38 @@ func insertionSort(s []uint32) {
 // reqPool recycles the request words of minutes once turned into histograms.
 var reqPool = sync.Pool{New: func() any { return new([]uint64) }}
 
-// worker parses and classifies chunks of one source. It is owned by one
+// worker parses the chunks of one source, and classifies each line for
+// every service reading the source: a lane each. It is owned by one
 // goroutine at a time.
 type worker struct {
-	svc    *Service
 	parser *logformat.Parser
-	unwrap *logformat.Unwrapper  // nil for plain lines
-	routes map[string]routeValue // route template → id and route exclusion
+	unwrap *logformat.Unwrapper // nil for plain lines
+	lanes  []*lane              // one per service of the source, in its order
+	// The lanes that may take a line: all of them, or, when a service
+	// matches on the upstream, those whose upstream regexp (if any)
+	// accepts the line's, found by upstream in byUpstream (a bounded
+	// cache: one map lookup a line, however many services).
+	all        []int32
+	byUpstream map[string][]int32
+	// routeMatch says a service matches on the route: unmatched samples
+	// then say the path too.
+	routeMatch bool
+}
+
+// lane classifies lines for one service: its caches and its aggregate.
+type lane struct {
+	svc    *Service
+	routes map[string]routeValue // route template → id, exclusion, match
 	static map[string]routeValue // paths that are their own template
-	hosts  map[string]uint32
-	agents map[string]uint64 // user agent → which rules' user_agent matches it
-	tmpl   []byte
-	lower  []byte
+	// unmatchedRoutes counts the templates cached in routes as not taken
+	// by the service's match.route: bounded, they are not capped by
+	// max_routes.
+	unmatchedRoutes int
+	hosts           map[string]uint32
+	hostOK          map[string]bool   // host as logged → match.host accepts it (with match.host)
+	agents          map[string]uint64 // user agent → which rules' user_agent matches it
+	tmpl            []byte
+	lower           []byte
 
 	minutes minutes
 	dims    dimTable
@@ -119,23 +139,51 @@ type worker struct {
 }
 
 type routeValue struct {
-	id       uint32
-	excluded bool
+	id        uint32
+	excluded  bool
+	unmatched bool // the service's match.route does not take the template
 }
 
+// outcome is what a service did with a line.
+type outcome uint8
+
+// Outcomes, ranked: a line counts as what the service that went furthest
+// with it did.
 const (
-	staticPaths    = 1 << 12
-	hostCacheSize  = 1 << 12
-	agentCacheSize = 1 << 12
-	samplesPerRun  = store.SamplesKept
-	excerptBytes   = 200
+	outUnmatched outcome = iota // its match does not take the line
+	outExcluded                 // its exclude rules drop it
+	outCounted                  // it counts in the service's cells
 )
 
-func newWorker(svc *Service, p *logformat.Parser) *worker {
-	return &worker{
-		svc: svc, parser: p, routes: map[string]routeValue{}, static: map[string]routeValue{},
-		hosts: map[string]uint32{}, agents: map[string]uint64{}, minutes: minutes{}, dims: dimTable{gen: 1},
+const (
+	staticPaths       = 1 << 12
+	hostCacheSize     = 1 << 12
+	agentCacheSize    = 1 << 12
+	upstreamCacheSize = 1 << 12
+	unmatchedRoutes   = 1 << 12
+	samplesPerRun     = store.SamplesKept
+	unmatchedPerRun   = store.UnmatchedKept
+	excerptBytes      = 200
+)
+
+func newWorker(svcs []*Service, p *logformat.Parser) *worker {
+	w := &worker{parser: p}
+	for i, s := range svcs {
+		l := &lane{
+			svc: s, routes: map[string]routeValue{}, static: map[string]routeValue{},
+			hosts: map[string]uint32{}, agents: map[string]uint64{}, minutes: minutes{}, dims: dimTable{gen: 1},
+		}
+		if s.matchHost != nil {
+			l.hostOK = map[string]bool{}
+		}
+		if s.matchUpstream != nil {
+			w.byUpstream = map[string][]int32{}
+		}
+		w.routeMatch = w.routeMatch || s.matchRoute != nil
+		w.lanes = append(w.lanes, l)
+		w.all = append(w.all, int32(i))
 	}
+	return w
 }
 
 // chunk is a run of whole lines and what parsing it found.
@@ -153,15 +201,21 @@ type chunk struct {
 	lines     int64
 	malformed int64
 	excluded  int64
+	unmatched int64
 	firstTS   int64
 	lastTS    int64
 	samples   []sample
+	// unmatchedSamples are lines no service took, one per upstream and
+	// host.
+	unmatchedSamples []sample
 }
 
 type sample struct {
 	line    int64 // 1-based, within the chunk
 	reason  string
 	excerpt string
+	// upstream and host tell unmatched samples apart.
+	upstream, host string
 }
 
 // process parses every line of c.data into the worker's aggregate.
@@ -188,6 +242,9 @@ func (w *worker) process(c *chunk) {
 	c.lines = line
 }
 
+// line parses one line once and classifies it for every service that may
+// take it. It counts once: as counted when a service counts it, else as
+// excluded when a service that took it excluded it, else as unmatched.
 func (w *worker) line(c *chunk, n int64, l []byte) {
 	// On the stack: Parse stores slices into it, which on the heap would
 	// take a write barrier each while the collector runs.
@@ -204,96 +261,176 @@ func (w *worker) line(c *chunk, n int64, l []byte) {
 	if r.Time > c.lastTS {
 		c.lastTS = r.Time
 	}
+	lanes := w.all
+	if w.byUpstream != nil {
+		lanes = w.upstreamLanes(r.Upstream)
+	}
+	out := outUnmatched
+	for _, i := range lanes {
+		out = max(out, w.lanes[i].classify(r))
+	}
+	switch out {
+	case outExcluded:
+		c.excluded++
+	case outUnmatched:
+		w.unmatched(c, n, l, r)
+	}
+}
+
+// upstreamLanes returns the lanes whose match.upstream, if any, takes
+// upstream.
+func (w *worker) upstreamLanes(upstream []byte) []int32 {
+	if ls, ok := w.byUpstream[string(upstream)]; ok {
+		return ls
+	}
+	var ls []int32
+	for i, l := range w.lanes {
+		if m := l.svc.matchUpstream; m == nil || m.Match(upstream) {
+			ls = append(ls, int32(i))
+		}
+	}
+	if len(w.byUpstream) >= upstreamCacheSize {
+		clear(w.byUpstream)
+	}
+	w.byUpstream[string(upstream)] = ls
+	return ls
+}
+
+// classify counts a parsed line in the lane's aggregate, unless the
+// service's match does not take it or its exclude rules drop it.
+func (l *lane) classify(r *logformat.Record) outcome {
+	svc := l.svc
+	if svc.matchHost != nil && !l.hostMatches(r.Host) {
+		return outUnmatched
+	}
 	// Most requests go to a few paths without ids, which are their own
 	// template: those skip templating.
-	rv, ok := w.static[string(r.Path)]
+	rv, ok := l.static[string(r.Path)]
 	if !ok {
-		w.tmpl = w.svc.templater.Template(w.tmpl[:0], r.Path)
-		rv, ok = w.routes[string(w.tmpl)]
+		l.tmpl = svc.templater.Template(l.tmpl[:0], r.Path)
+		rv, ok = l.routes[string(l.tmpl)]
 		if !ok {
-			id, admitted := w.svc.routes.ID(w.tmpl)
-			rv = routeValue{id: id, excluded: w.svc.excludedByRoute(w.tmpl)}
-			if admitted {
-				// Admitted templates are bounded by the route cap; the others
-				// are looked up each time so they can still be promoted.
-				w.routes[string(w.tmpl)] = rv
-			}
+			rv = l.route()
 		}
-		if ok && !w.svc.rules && len(w.static) < staticPaths && bytes.Equal(w.tmpl, r.Path) {
-			w.static[string(w.tmpl)] = rv
+		if ok && !svc.rules && len(l.static) < staticPaths && bytes.Equal(l.tmpl, r.Path) {
+			l.static[string(l.tmpl)] = rv
 		}
-	} else if !w.svc.routeOnly {
-		w.tmpl = append(w.tmpl[:0], r.Path...) // the route, for exclusion rules
+	} else if !svc.routeOnly {
+		l.tmpl = append(l.tmpl[:0], r.Path...) // the route, for exclusion rules
 	}
-	if rv.excluded {
-		c.excluded++
-		return
+	switch {
+	case rv.unmatched:
+		return outUnmatched
+	case rv.excluded:
+		return outExcluded
 	}
 	method := methodCode(r.Method)
-	host := w.host(r.Host)
-	if !w.svc.routeOnly && w.excluded(r, method) {
-		c.excluded++
-		return
+	host := l.host(r.Host)
+	if !svc.routeOnly && l.excluded(r, method) {
+		return outExcluded
 	}
 	lat := r.RequestTime
-	if w.svc.upstream {
+	if svc.upstream {
 		lat = r.UpstreamTime
 	}
 	m := int32(floorDiv(r.Time, 60_000))
-	ma := w.last
-	if ma == nil || m != w.lastMin {
-		ma = w.minute(m)
+	ma := l.last
+	if ma == nil || m != l.lastMin {
+		ma = l.minute(m)
 	}
 	k := newDimKey(rv.id, host, r.Status, method)
-	slot := w.dims.find(k)
-	if slot.gen != w.dims.gen || slot.minute != m {
-		*slot = dimSlot{key: k, minute: m, idx: int32(len(ma.entries)), gen: w.dims.gen}
+	slot := l.dims.find(k)
+	if slot.gen != l.dims.gen || slot.minute != m {
+		*slot = dimSlot{key: k, minute: m, idx: int32(len(ma.entries)), gen: l.dims.gen}
 		ma.entries = append(ma.entries, aggEntry{key: k})
 	}
 	i := slot.idx
 	ma.entries[i].count++
-	ma.reqs = append(ma.reqs, uint64(i)<<32|uint64(w.svc.layout.Bucket(lat)))
+	ma.reqs = append(ma.reqs, uint64(i)<<32|uint64(svc.layout.Bucket(lat)))
+	return outCounted
+}
+
+// route classifies the template in l.tmpl, not cached yet: not taken by
+// match.route, or its route id and whether a route-only rule excludes it.
+// A template the match does not take is not registered: it is not the
+// service's route.
+func (l *lane) route() routeValue {
+	svc := l.svc
+	if svc.matchRoute != nil && !svc.matchRoute.Match(l.tmpl) {
+		rv := routeValue{unmatched: true}
+		if l.unmatchedRoutes < unmatchedRoutes {
+			l.unmatchedRoutes++
+			l.routes[string(l.tmpl)] = rv
+		}
+		return rv
+	}
+	id, admitted := svc.routes.ID(l.tmpl)
+	rv := routeValue{id: id, excluded: svc.excludedByRoute(l.tmpl)}
+	if admitted {
+		// Admitted templates are bounded by the route cap; the others
+		// are looked up each time so they can still be promoted.
+		l.routes[string(l.tmpl)] = rv
+	}
+	return rv
+}
+
+// hostMatches reports whether the service's match.host takes host, as
+// stored: lower-cased, "-" when there is none.
+func (l *lane) hostMatches(h []byte) bool {
+	if ok, seen := l.hostOK[string(h)]; seen {
+		return ok
+	}
+	name := lowerASCII(l.lower, h)
+	if len(name) == 0 {
+		name = append(l.lower[:0], '-')
+	}
+	ok := l.svc.matchHost.Match(name)
+	if len(l.hostOK) >= hostCacheSize {
+		clear(l.hostOK)
+	}
+	l.hostOK[string(h)] = ok
+	return ok
 }
 
 // minute returns the aggregate of minute m, creating it.
-func (w *worker) minute(m int32) *minuteAgg {
-	ma := w.minutes[m]
+func (l *lane) minute(m int32) *minuteAgg {
+	ma := l.minutes[m]
 	if ma == nil {
 		ma = &minuteAgg{reqs: *reqPool.Get().(*[]uint64)}
-		w.minutes[m] = ma
+		l.minutes[m] = ma
 	}
-	w.last, w.lastMin = ma, m
+	l.last, l.lastMin = ma, m
 	return ma
 }
 
-func (w *worker) host(h []byte) uint32 {
-	if id, ok := w.hosts[string(h)]; ok {
+func (l *lane) host(h []byte) uint32 {
+	if id, ok := l.hosts[string(h)]; ok {
 		return id
 	}
-	name := lowerASCII(w.lower, h)
+	name := lowerASCII(l.lower, h)
 	if len(name) == 0 {
-		name = append(w.lower[:0], '-')
+		name = append(l.lower[:0], '-')
 	}
-	id, admitted := w.svc.hosts.ID(name)
+	id, admitted := l.svc.hosts.ID(name)
 	if admitted {
-		if len(w.hosts) >= hostCacheSize {
-			clear(w.hosts)
+		if len(l.hosts) >= hostCacheSize {
+			clear(l.hosts)
 		}
-		w.hosts[string(h)] = id
+		l.hosts[string(h)] = id
 	}
 	return id
 }
 
-func (w *worker) excluded(r *logformat.Record, method uint8) bool {
-	agents, ok := w.agents[string(r.UserAgent)]
+func (l *lane) excluded(r *logformat.Record, method uint8) bool {
+	agents, ok := l.agents[string(r.UserAgent)]
 	if !ok {
-		agents = w.svc.agentMatches(r.UserAgent)
-		if len(w.agents) >= agentCacheSize {
-			clear(w.agents)
+		agents = l.svc.agentMatches(r.UserAgent)
+		if len(l.agents) >= agentCacheSize {
+			clear(l.agents)
 		}
-		w.agents[string(r.UserAgent)] = agents
+		l.agents[string(r.UserAgent)] = agents
 	}
-	return w.svc.excludedByOther(w.tmpl, agents, r.Host, methodNames[method], r.Status)
+	return l.svc.excludedByOther(l.tmpl, agents, r.Host, methodNames[method], r.Status)
 }
 
 func (w *worker) malformed(c *chunk, n int64, l []byte, reason string) {
@@ -304,16 +441,49 @@ func (w *worker) malformed(c *chunk, n int64, l []byte, reason string) {
 	c.samples = append(c.samples, sample{line: n, reason: reason, excerpt: excerpt(l)})
 }
 
+// unmatched counts a line no service takes, and samples it when it is the
+// first of its upstream and host in the chunk.
+func (w *worker) unmatched(c *chunk, n int64, l []byte, r *logformat.Record) {
+	c.unmatched++
+	if len(c.unmatchedSamples) >= unmatchedPerRun {
+		return
+	}
+	for _, s := range c.unmatchedSamples {
+		if s.upstream == string(r.Upstream) && s.host == string(r.Host) {
+			return
+		}
+	}
+	s := sample{line: n, excerpt: excerpt(l), upstream: string(r.Upstream), host: string(r.Host)}
+	s.reason = "no service matches: upstream=" + shown(r.Upstream) + " host=" + shown(r.Host)
+	if w.routeMatch {
+		s.reason += " path=" + shown(r.Path)
+	}
+	c.unmatchedSamples = append(c.unmatchedSamples, s)
+}
+
+// shown is a field as a sample's reason shows it: valid UTF-8, "-" when
+// empty.
+func shown(b []byte) string {
+	if len(b) == 0 {
+		return "-"
+	}
+	return string(bytes.ToValidUTF8(b, []byte("\uFFFD")))
+}
+
 // minutes is a worker's traffic by minute, handed over at each commit.
 type minutes map[int32]*minuteAgg
 
-// take hands the worker's aggregate over and starts a new one.
-func (w *worker) take() minutes {
-	m := w.minutes
-	w.minutes = minutes{}
-	w.last = nil
-	w.dims.reset()
-	return m
+// take hands the worker's aggregates over, one per lane, and starts new
+// ones.
+func (w *worker) take() []minutes {
+	out := make([]minutes, len(w.lanes))
+	for i, l := range w.lanes {
+		out[i] = l.minutes
+		l.minutes = minutes{}
+		l.last = nil
+		l.dims.reset()
+	}
+	return out
 }
 
 // dimKeys adds the dimensions of m not in known to missing.

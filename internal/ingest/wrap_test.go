@@ -423,7 +423,7 @@ func TestWrapperConfigured(t *testing.T) {
 		t.Errorf("Wrap = %v", e.src.Wrap)
 	}
 	l := config.LogSource{Path: "x.log", Format: "combined", Wrapper: "podman"}
-	if _, err := NewSource(e.src.Service, l, 1); err == nil || !strings.Contains(err.Error(), `unknown wrapper "podman"`) {
+	if _, err := NewSource(l, 1, e.src.Services...); err == nil || !strings.Contains(err.Error(), `unknown wrapper "podman"`) {
 		t.Errorf("err = %v", err)
 	}
 }

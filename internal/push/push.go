@@ -51,6 +51,8 @@ type State struct {
 	Lines     int64 `json:"lines"`
 	Malformed int64 `json:"malformed"`
 	Excluded  int64 `json:"excluded"`
+	// Unmatched counts the lines no service's match took.
+	Unmatched int64 `json:"unmatched"`
 	// LastEvent is the time of the latest line read (Unix ms; 0 if none).
 	LastEvent int64 `json:"last_event"`
 	// Spool is what waits in the agent's spool for this server: commits

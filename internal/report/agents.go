@@ -32,6 +32,7 @@ type Agent struct {
 	Lines      int64      `json:"lines"`
 	Malformed  int64      `json:"malformed"`
 	Excluded   int64      `json:"excluded"`
+	Unmatched  int64      `json:"unmatched"` // lines no service's match took
 	// Spool is what waited in the agent's spool for this server, and
 	// Dropped what its bound dropped.
 	SpoolCommits int64    `json:"spool_commits"`
@@ -57,7 +58,7 @@ func (e *Engine) Agents(ctx context.Context, now time.Time) ([]Agent, error) {
 		json.Unmarshal([]byte(a.State), &st) // a state that does not decode shows as zero
 		ag := Agent{
 			Name: a.Name, LastPush: a.LastPush, Silent: now.Sub(a.LastPush) >= AgentSilentAfter,
-			Lines: st.Lines, Malformed: st.Malformed, Excluded: st.Excluded,
+			Lines: st.Lines, Malformed: st.Malformed, Excluded: st.Excluded, Unmatched: st.Unmatched,
 			SpoolCommits: st.SpoolCommits, SpoolBytes: st.SpoolBytes, Dropped: st.Dropped, Broken: st.Broken,
 		}
 		if ag.Broken == nil {

@@ -193,6 +193,9 @@ var (
 	descMalformed = prometheus.NewDesc("headroom_ingest_malformed_total",
 		"Log lines from the configured log that could not be parsed, since this process started.",
 		logLabels, nil)
+	descUnmatched = prometheus.NewDesc("headroom_ingest_unmatched_total",
+		"Log lines from the configured log that no service's match took (services[].match), since this process started.",
+		logLabels, nil)
 	descReadErrors = prometheus.NewDesc("headroom_tail_read_errors_total",
 		"Files of the configured log that failed to read (a corrupt .gz, permission denied), once per change of the file, since this process started.",
 		logLabels, nil)
@@ -240,7 +243,7 @@ type collector struct {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descSLI, descObjective, descErrorBudget, descBudgetRemaining, descBurnRate, descWindowEvents,
-		descEvents, descGoodEvents, descLines, descMalformed, descReadErrors, descBehind, descLag, descLastPoll,
+		descEvents, descGoodEvents, descLines, descMalformed, descUnmatched, descReadErrors, descBehind, descLag, descLastPoll,
 		descStoreSize, descScrapeError, descBeacons, descRUMEvents, descRUMDuplicates, descRUMIgnored, descRUMWaiting, descRUMHeld,
 	} {
 		ch <- d
@@ -353,6 +356,7 @@ func (c *collector) collectSources(now time.Time, ch chan<- prometheus.Metric) b
 		seen[k] = true
 		ch <- prometheus.MustNewConstMetric(descLines, prometheus.CounterValue, float64(st.Lines), st.Service, st.Log)
 		ch <- prometheus.MustNewConstMetric(descMalformed, prometheus.CounterValue, float64(st.Malformed), st.Service, st.Log)
+		ch <- prometheus.MustNewConstMetric(descUnmatched, prometheus.CounterValue, float64(st.Unmatched), st.Service, st.Log)
 		ch <- prometheus.MustNewConstMetric(descReadErrors, prometheus.CounterValue, float64(st.ReadErrors), st.Service, st.Log)
 		ch <- prometheus.MustNewConstMetric(descBehind, prometheus.GaugeValue, float64(st.Behind), st.Service, st.Log)
 		if !st.LastData.IsZero() {

@@ -222,7 +222,7 @@ func TestMetrics(t *testing.T) {
 
 	sources := []tail.State{
 		{Log: "/var/log/nginx/access.log*", Service: "web", Files: 2, Behind: 4096,
-			LastPoll: now.Add(-2 * time.Second), LastData: now.Add(-90 * time.Second), Lines: 1234, Malformed: 5, ReadErrors: 2},
+			LastPoll: now.Add(-2 * time.Second), LastData: now.Add(-90 * time.Second), Lines: 1234, Malformed: 5, Unmatched: 17, ReadErrors: 2},
 		{Log: "/var/log/nginx/api.log", Service: "api", Files: 1, LastPoll: now.Add(-time.Second), Lines: 0, Malformed: 0},
 	}
 	s, err := New(Options{
@@ -303,6 +303,7 @@ func TestMetrics(t *testing.T) {
 	api := map[string]string{"service": "api", "log": "/var/log/nginx/api.log"}
 	check(t, fams, "headroom_ingest_lines_total", web, 1234)
 	check(t, fams, "headroom_ingest_malformed_total", web, 5)
+	check(t, fams, "headroom_ingest_unmatched_total", web, 17)
 	check(t, fams, "headroom_tail_read_errors_total", web, 2)
 	check(t, fams, "headroom_ingest_lines_total", api, 0)
 	check(t, fams, "headroom_tail_bytes_behind", web, 4096)

@@ -84,9 +84,15 @@ type SourceUpdate struct {
 	Lines     int64
 	Malformed int64
 	Excluded  int64
+	// Unmatched counts the lines no service's match took (services[].match).
+	Unmatched int64
 	FirstTS   int64 // Unix ms of the earliest event read, 0 if none
 	LastTS    int64 // Unix ms of the latest event read, 0 if none
 	Samples   []MalformedLine
+	// UnmatchedSamples are lines no service took, with the reason; kept
+	// apart from the malformed ones (UnmatchedKept per file), one per
+	// reason.
+	UnmatchedSamples []MalformedLine
 	// Prefix is the length and hash of the content's first bytes, recorded
 	// when longer than the row's.
 	Prefix Prefix
@@ -106,6 +112,12 @@ type MalformedLine struct {
 
 // SamplesKept is how many malformed-line samples are kept per file.
 const SamplesKept = 20
+
+// UnmatchedKept is how many samples of lines no service took are kept per
+// file, each with another reason (upstream and host): a log shared by
+// services may have many such lines, which must not push the malformed
+// samples out.
+const UnmatchedKept = 5
 
 // Commit writes a batch in one transaction: cells, rollups and source
 // positions together. It fails with ErrConflict, changing nothing, when a
@@ -265,21 +277,24 @@ func (s *Store) updateSource(ctx context.Context, tx *sql.Tx, u SourceUpdate, no
 			return fmt.Errorf("source %s: %w (new, batch starts at %d)", u.Path, ErrConflict, u.From)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO sources
-			(fingerprint, service, log, path, offset, lines, malformed, excluded, first_ts, last_ts, updated,
+			(fingerprint, service, log, path, offset, lines, malformed, excluded, unmatched, first_ts, last_ts, updated,
 			 head, prefix_len, prefix_hash, dev, ino)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.Fingerprint, u.Service, u.Log, u.Path, u.To, u.Lines, u.Malformed, u.Excluded, u.FirstTS, u.LastTS, now,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.Fingerprint, u.Service, u.Log, u.Path, u.To, u.Lines, u.Malformed, u.Excluded, u.Unmatched, u.FirstTS, u.LastTS, now,
 			u.Head, u.Prefix.Len, u.Prefix.Hash, int64(u.File.Dev), int64(u.File.Ino))
 	case err != nil:
 	case offset != u.From:
 		return fmt.Errorf("source %s: %w (stored %d, batch starts at %d)", u.Path, ErrConflict, offset, u.From)
 	default:
+		// The row names the services reading its log now: a log listed
+		// under one more service keeps its positions (the key is the
+		// log's, not the service's) and is labelled anew.
 		_, err = tx.ExecContext(ctx, `UPDATE sources SET offset = ?, lines = lines + ?,
-			malformed = malformed + ?, excluded = excluded + ?,
+			malformed = malformed + ?, excluded = excluded + ?, unmatched = unmatched + ?,
 			first_ts = CASE WHEN first_ts = 0 OR (? != 0 AND ? < first_ts) THEN ? ELSE first_ts END,
-			last_ts = MAX(last_ts, ?), updated = ?
+			last_ts = MAX(last_ts, ?), updated = ?, service = ?
 			WHERE fingerprint = ?`,
-			u.To, u.Lines, u.Malformed, u.Excluded, u.FirstTS, u.FirstTS, u.FirstTS, u.LastTS, now, u.Fingerprint)
+			u.To, u.Lines, u.Malformed, u.Excluded, u.Unmatched, u.FirstTS, u.FirstTS, u.FirstTS, u.LastTS, now, u.Service, u.Fingerprint)
 		if err == nil {
 			err = record(ctx, tx, u.Fingerprint, u.Owner, u.Path, u.File, u.Prefix)
 		}
@@ -287,18 +302,41 @@ func (s *Store) updateSource(ctx context.Context, tx *sql.Tx, u SourceUpdate, no
 	if err != nil {
 		return fmt.Errorf("source %s: %w", u.Path, err)
 	}
-	for _, m := range u.Samples {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO malformed (fingerprint, path, line, reason, excerpt) VALUES (?, ?, ?, ?, ?)`,
-			u.Fingerprint, m.Path, m.Line, m.Reason, m.Excerpt); err != nil {
-			return fmt.Errorf("malformed sample: %w", err)
+	if err := addSamples(ctx, tx, u.Fingerprint, u.Samples, false, SamplesKept); err != nil {
+		return err
+	}
+	return addSamples(ctx, tx, u.Fingerprint, u.UnmatchedSamples, true, UnmatchedKept)
+}
+
+// addSamples stores the samples of a file's row, malformed lines or lines
+// no service took, and keeps the newest keep of that kind. An unmatched
+// sample whose reason is stored already is not stored again: the samples
+// kept show as many upstreams and hosts as they can.
+func addSamples(ctx context.Context, tx *sql.Tx, key string, samples []MalformedLine, unmatched bool, keep int) error {
+	kind := 0
+	if unmatched {
+		kind = 1
+	}
+	added := false
+	for _, m := range samples {
+		res, err := tx.ExecContext(ctx, `INSERT INTO malformed (fingerprint, path, line, reason, excerpt, unmatched)
+			SELECT ?, ?, ?, ?, ?, ? WHERE ? = 0 OR NOT EXISTS
+				(SELECT 1 FROM malformed WHERE fingerprint = ? AND unmatched = 1 AND reason = ?)`,
+			key, m.Path, m.Line, m.Reason, m.Excerpt, kind, kind, key, m.Reason)
+		if err != nil {
+			return fmt.Errorf("sample: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			added = true
 		}
 	}
-	if len(u.Samples) > 0 {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM malformed WHERE fingerprint = ? AND id <=
-			(SELECT id FROM malformed WHERE fingerprint = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-			u.Fingerprint, u.Fingerprint, SamplesKept); err != nil {
-			return fmt.Errorf("malformed sample: %w", err)
-		}
+	if !added {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM malformed WHERE fingerprint = ? AND unmatched = ? AND id <=
+		(SELECT id FROM malformed WHERE fingerprint = ? AND unmatched = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+		key, kind, key, kind, keep); err != nil {
+		return fmt.Errorf("sample: %w", err)
 	}
 	return nil
 }
@@ -418,6 +456,7 @@ type SourceState struct {
 	Lines       int64  `json:"lines"`
 	Malformed   int64  `json:"malformed"`
 	Excluded    int64  `json:"excluded"`
+	Unmatched   int64  `json:"unmatched"`
 	FirstTS     int64  `json:"first_ts"`
 	LastTS      int64  `json:"last_ts"`
 	Updated     int64  `json:"updated"`
@@ -428,12 +467,24 @@ type SourceState struct {
 	File   FileID `json:"-"` // zero when not known (older stores, stdin)
 }
 
+// sourceCols are the columns of a SourceState read by Source and Sources.
+func (s *Store) sourceCols() string {
+	unmatched := "unmatched"
+	if s.schema < 4 { // a read-only store not migrated yet
+		unmatched = "0"
+	}
+	return `fingerprint, service, log, path, offset, lines, malformed, excluded, ` + unmatched + `, first_ts, last_ts, updated`
+}
+
+func (st *SourceState) scanArgs() []any {
+	return []any{&st.Fingerprint, &st.Service, &st.Log, &st.Path, &st.Offset, &st.Lines, &st.Malformed, &st.Excluded, &st.Unmatched,
+		&st.FirstTS, &st.LastTS, &st.Updated}
+}
+
 // Source returns the state of a file by fingerprint; ok is false when the
 // file was never read.
 func (s *Store) Source(ctx context.Context, fingerprint string) (st SourceState, ok bool, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT fingerprint, service, log, path, offset, lines, malformed, excluded, first_ts, last_ts, updated
-		FROM sources WHERE fingerprint = ?`, fingerprint).Scan(
-		&st.Fingerprint, &st.Service, &st.Log, &st.Path, &st.Offset, &st.Lines, &st.Malformed, &st.Excluded, &st.FirstTS, &st.LastTS, &st.Updated)
+	err = s.db.QueryRowContext(ctx, `SELECT `+s.sourceCols()+` FROM sources WHERE fingerprint = ?`, fingerprint).Scan(st.scanArgs()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, false, nil
 	}
@@ -445,8 +496,7 @@ func (s *Store) Source(ctx context.Context, fingerprint string) (st SourceState,
 
 // Sources lists every file ever read.
 func (s *Store) Sources(ctx context.Context) ([]SourceState, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT fingerprint, service, log, path, offset, lines, malformed, excluded, first_ts, last_ts, updated
-		FROM sources ORDER BY service, log, first_ts`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+s.sourceCols()+` FROM sources ORDER BY service, log, first_ts`)
 	if err != nil {
 		return nil, fmt.Errorf("sources: %w", err)
 	}
@@ -454,7 +504,7 @@ func (s *Store) Sources(ctx context.Context) ([]SourceState, error) {
 	var out []SourceState
 	for rows.Next() {
 		var st SourceState
-		if err := rows.Scan(&st.Fingerprint, &st.Service, &st.Log, &st.Path, &st.Offset, &st.Lines, &st.Malformed, &st.Excluded, &st.FirstTS, &st.LastTS, &st.Updated); err != nil {
+		if err := rows.Scan(st.scanArgs()...); err != nil {
 			return nil, fmt.Errorf("sources: %w", err)
 		}
 		out = append(out, st)
@@ -464,7 +514,26 @@ func (s *Store) Sources(ctx context.Context) ([]SourceState, error) {
 
 // Samples returns the most recent malformed-line samples of a file, oldest first.
 func (s *Store) Samples(ctx context.Context, fingerprint string) ([]MalformedLine, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT path, line, reason, excerpt FROM malformed WHERE fingerprint = ? ORDER BY id`, fingerprint)
+	return s.samples(ctx, fingerprint, 0)
+}
+
+// UnmatchedSamples returns the samples of a file's lines that no service
+// took (services[].match), oldest first.
+func (s *Store) UnmatchedSamples(ctx context.Context, fingerprint string) ([]MalformedLine, error) {
+	if s.schema < 4 {
+		return nil, nil
+	}
+	return s.samples(ctx, fingerprint, 1)
+}
+
+func (s *Store) samples(ctx context.Context, fingerprint string, kind int) ([]MalformedLine, error) {
+	q := `SELECT path, line, reason, excerpt FROM malformed WHERE fingerprint = ? AND unmatched = ? ORDER BY id`
+	args := []any{fingerprint, kind}
+	if s.schema < 4 {
+		q = `SELECT path, line, reason, excerpt FROM malformed WHERE fingerprint = ? ORDER BY id`
+		args = args[:1]
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("samples: %w", err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -125,4 +126,91 @@ func TestMigrateSchema1(t *testing.T) {
 	}
 	defer s2.Close()
 	heads(s2, now, SourceState{Fingerprint: "k2", Service: "web", Log: "x.log", Path: "/logs/y.log", Offset: 7, Lines: 1, Head: "k2"})
+}
+
+// TestMigrateUnmatched opens a store of schema 3, before lines no service
+// took were counted: read-only, its rows read with 0 unmatched and its
+// samples as malformed ones; migrated, a commit counts unmatched lines and
+// keeps their samples apart, one per reason, never pushing the malformed
+// samples out.
+func TestMigrateUnmatched(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	execSQL(t, dir, `ALTER TABLE sources DROP COLUMN unmatched;
+ALTER TABLE malformed DROP COLUMN unmatched;
+UPDATE meta SET value = '3' WHERE key = 'schema';
+INSERT INTO sources (fingerprint, service, log, path, offset, lines, malformed, excluded, first_ts, last_ts, updated, head)
+	VALUES ('k1', 'web', 'x.log', '/logs/x.log', 100, 4, 1, 0, 0, 0, 0, 'k1');
+INSERT INTO malformed (fingerprint, path, line, reason, excerpt) VALUES ('k1', '/logs/x.log', 3, 'empty line', '');`)
+	bad := []MalformedLine{{Path: "/logs/x.log", Line: 3, Reason: "empty line"}}
+	check := func(s *Store, lines, unmatched int64, malformed, others []MalformedLine) {
+		t.Helper()
+		st, ok, err := s.Source(ctx, "k1")
+		if err != nil || !ok || st.Lines != lines || st.Unmatched != unmatched {
+			t.Fatalf("source %+v, %v, %v; want %d lines, %d unmatched", st, ok, err, lines, unmatched)
+		}
+		got, err := s.Samples(ctx, "k1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(malformed, got); diff != "" {
+			t.Errorf("malformed samples (-want +got):\n%s", diff)
+		}
+		got, err = s.UnmatchedSamples(ctx, "k1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(others, got); diff != "" {
+			t.Errorf("unmatched samples (-want +got):\n%s", diff)
+		}
+	}
+	ro, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(ro, 4, 0, bad, nil)
+	ro.Close()
+
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check(s, 4, 0, bad, nil)
+	sample := func(line int64, up string) MalformedLine {
+		return MalformedLine{Path: "/logs/x.log", Line: line, Reason: "no service matches: upstream=" + up + " host=-"}
+	}
+	// Many commits of unmatched lines, with eight upstreams: the samples of
+	// the newest UnmatchedKept reasons are kept, each once, and the
+	// malformed sample stays.
+	from := int64(100)
+	for i := range 40 {
+		up := fmt.Sprintf("u%d", i%8)
+		b := Batch{Sources: []SourceUpdate{{Fingerprint: "k1", Service: "web,api", Log: "x.log", Path: "/logs/x.log", From: from, To: from + 10,
+			Lines: 2, Unmatched: 2, UnmatchedSamples: []MalformedLine{sample(int64(5+i), up), sample(int64(5+i), up)}}}}
+		if err := s.Commit(ctx, &b); err != nil {
+			t.Fatal(err)
+		}
+		from += 10
+	}
+	var want []MalformedLine
+	for i := 35; i < 40; i++ {
+		want = append(want, sample(int64(5+i), fmt.Sprintf("u%d", i%8)))
+	}
+	check(s, 84, 80, bad, want)
+	// A reason kept already is not stored again.
+	b := Batch{Sources: []SourceUpdate{{Fingerprint: "k1", Service: "web,api", Log: "x.log", Path: "/logs/x.log", From: from, To: from + 10,
+		Lines: 1, Unmatched: 1, UnmatchedSamples: []MalformedLine{sample(99, "u3")}}}}
+	if err := s.Commit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	check(s, 85, 81, bad, want)
+	if st, _, _ := s.Source(ctx, "k1"); st.Service != "web,api" {
+		t.Errorf("service %q: the row names the services reading its log now, want web,api", st.Service)
+	}
 }

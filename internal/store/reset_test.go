@@ -44,7 +44,7 @@ func TestResetService(t *testing.T) {
 
 	// 2 minutes, 2 hours and 2 days; 1 dimension, 1 file, 1 sample.
 	want := Footprint{Cells: 6, Dims: 1, Files: 1, Samples: 1}
-	if f, err := s.Footprint(ctx, "web"); err != nil || f != want {
+	if f, err := s.Footprint(ctx, Scope{Services: []string{"web"}}); err != nil || f != want {
 		t.Fatalf("footprint = %+v, %v; want %+v", f, err, want)
 	}
 	got, err := s.ResetService(ctx, "web")
@@ -54,7 +54,7 @@ func TestResetService(t *testing.T) {
 	if got != want {
 		t.Errorf("reset deleted %+v, want %+v", got, want)
 	}
-	if f, err := s.Footprint(ctx, "web"); err != nil || !f.Empty() {
+	if f, err := s.Footprint(ctx, Scope{Services: []string{"web"}}); err != nil || !f.Empty() {
 		t.Errorf("footprint after reset = %+v, %v; want empty", f, err)
 	}
 	for _, res := range Resolutions {
@@ -74,7 +74,7 @@ func TestResetService(t *testing.T) {
 	if _, known, err := s.Source(ctx, "api-f"); err != nil || !known {
 		t.Errorf("api's file forgotten (%v)", err)
 	}
-	if f, err := s.Footprint(ctx, "api"); err != nil || f != want {
+	if f, err := s.Footprint(ctx, Scope{Services: []string{"api"}}); err != nil || f != want {
 		t.Errorf("api footprint = %+v, %v; want %+v", f, err, want)
 	}
 	// Kept: alert history, changes, toil.

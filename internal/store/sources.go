@@ -38,7 +38,7 @@ func (s *Store) SourcesByHead(ctx context.Context, log string, heads ...string) 
 	for _, h := range heads {
 		args = append(args, h)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT fingerprint, service, log, path, offset, lines, malformed, excluded, first_ts, last_ts, updated, `+cols+`
+	rows, err := s.db.QueryContext(ctx, `SELECT `+s.sourceCols()+`, `+cols+`
 		FROM sources WHERE log = ? AND `+where+` ORDER BY fingerprint`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sources: %w", err)
@@ -48,8 +48,7 @@ func (s *Store) SourcesByHead(ctx context.Context, log string, heads ...string) 
 	for rows.Next() {
 		var st SourceState
 		var dev, ino int64
-		if err := rows.Scan(&st.Fingerprint, &st.Service, &st.Log, &st.Path, &st.Offset, &st.Lines, &st.Malformed, &st.Excluded, &st.FirstTS, &st.LastTS, &st.Updated,
-			&st.Head, &st.Prefix.Len, &st.Prefix.Hash, &dev, &ino); err != nil {
+		if err := rows.Scan(append(st.scanArgs(), &st.Head, &st.Prefix.Len, &st.Prefix.Hash, &dev, &ino)...); err != nil {
 			return nil, fmt.Errorf("sources: %w", err)
 		}
 		st.File = FileID{uint64(dev), uint64(ino)}

@@ -249,6 +249,12 @@ CREATE INDEX sources_head ON sources (head, log);`,
 INSERT INTO dims_v3 (id, service_id, host, route, method, status) SELECT id, service_id, host, route, method, status FROM dims;
 DROP TABLE dims;
 ALTER TABLE dims_v3 RENAME TO dims;`,
+	// 4: a log read for several services (services[].match) counts the
+	// lines no service took: unmatched, beside lines, malformed and
+	// excluded; samples of such lines are kept apart from the malformed
+	// ones (unmatched = 1), so that neither pushes the other out.
+	`ALTER TABLE sources ADD COLUMN unmatched INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE malformed ADD COLUMN unmatched INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // schemaVersion is the version of the schema Open migrates a store to.

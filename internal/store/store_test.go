@@ -201,6 +201,8 @@ CREATE TABLE dims (
 );
 INSERT INTO services (name) VALUES ('web');
 INSERT INTO dims (id, service_id, host, route, method, status) VALUES (1, 1, 'a', '/x', 'GET', 200), (7, 1, 'a', '/x', 'GET', 500);
+ALTER TABLE sources DROP COLUMN unmatched;
+ALTER TABLE malformed DROP COLUMN unmatched;
 UPDATE meta SET value = '2' WHERE key = 'schema';`); err != nil {
 		t.Fatal(err)
 	}

@@ -48,14 +48,22 @@ type fileStamp struct {
 
 // State is what the follower last saw of one configured log.
 type State struct {
-	Log       string    `json:"log"`
-	Service   string    `json:"service"`
-	Files     int       `json:"files"`
-	Behind    int64     `json:"bytes_behind"` // bytes present but not yet read
-	LastPoll  time.Time `json:"last_poll"`
-	LastData  time.Time `json:"last_data"` // when new lines were last read
-	Lines     int64     `json:"lines"`     // read by this process
-	Malformed int64     `json:"malformed"`
+	Log string `json:"log"`
+	// Service names the services reading the log: their names, sorted,
+	// joined by commas (ingest.Source.Label); Services lists them in the
+	// config's order.
+	Service  string    `json:"service"`
+	Services []string  `json:"services"`
+	Files    int       `json:"files"`
+	Behind   int64     `json:"bytes_behind"` // bytes present but not yet read
+	LastPoll time.Time `json:"last_poll"`
+	LastData time.Time `json:"last_data"` // when new lines were last read
+	// Lines read by this process: malformed, excluded (by every service
+	// that took them), unmatched (taken by no service's match) or parsed.
+	Lines     int64 `json:"lines"`
+	Malformed int64 `json:"malformed"`
+	Excluded  int64 `json:"excluded"`
+	Unmatched int64 `json:"unmatched"`
 	// ReadErrors counts files that failed to read (a corrupt .gz, permission
 	// denied), once per change of the file: a failed file is tried again only
 	// when its size or modification time changes.
@@ -119,7 +127,7 @@ func New(st ingest.StateStore, sources []*ingest.Source, opts Options) *Follower
 	f := &Follower{store: st, sources: sources, log: opts.Log, interval: opts.Interval, wake: opts.Wake,
 		done: map[string]fileStamp{}, refused: map[string]fileStamp{}, failed: map[string]fileStamp{}, outside: map[string]bool{}, states: map[string]*State{}}
 	for _, s := range sources {
-		f.states[s.Log] = &State{Log: s.Log, Service: s.Service.Name}
+		f.states[s.Log] = &State{Log: s.Log, Service: s.Label(), Services: s.Names()}
 	}
 	return f
 }
@@ -153,7 +161,7 @@ func (f *Follower) Poll(ctx context.Context, now time.Time) {
 
 func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Time) {
 	st := f.state(s.Log)
-	paths, outside, err := ingest.ExpandAll(s.Log)
+	paths, outside, err := s.Glob().ExpandAll()
 	if err != nil {
 		f.fail(st, now, err)
 		return
@@ -164,7 +172,7 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 		f.outside[p] = true
 		f.mu.Unlock()
 		if !said {
-			f.log.Warn("log file skipped: a symbolic link out of the log's directory (name the file in the config to read it)", "path", p)
+			f.log.Warn("log file skipped: a symbolic link out of the log's directory (name the file in the config, or set follow_symlinks: true, to read it)", "path", p)
 		}
 	}
 	var behind int64
@@ -233,6 +241,8 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 			st.LastData = now
 			st.Lines += res.Lines
 			st.Malformed += res.Malformed
+			st.Excluded += res.Excluded
+			st.Unmatched += res.Unmatched
 		}
 		f.mu.Unlock()
 	}

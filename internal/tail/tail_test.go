@@ -39,7 +39,7 @@ slos: []
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := ingest.NewSource(svc, cfg.Services[0].Logs[0], 2)
+	src, err := ingest.NewSource(cfg.Services[0].Logs[0], 2, svc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ slos: []
 	}
 	var srcs []*ingest.Source
 	for _, l := range cfg.Services[0].Logs {
-		src, err := ingest.NewSource(svc, l, 2)
+		src, err := ingest.NewSource(l, 2, svc)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,7 +41,7 @@ func containerFollower(t *testing.T, e *env, cfg *config.Config) *Follower {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := ingest.NewSource(svc, cfg.Services[0].Logs[0], 2)
+	src, err := ingest.NewSource(cfg.Services[0].Logs[0], 2, svc)
 	if err != nil {
 		t.Fatal(err)
 	}
