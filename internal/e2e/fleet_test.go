@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -52,7 +53,8 @@ func procLog(t *testing.T, dir string) *syncWriter {
 
 // TestFleetExactUnderKills: two agents, one per node, each tailing its own
 // growing CRI-wrapped ingress-nginx log (lines split in parts, appends
-// ending inside a line, stderr lines between), push to an HA pair of
+// ending inside a line, stderr lines between) that two services split by
+// upstream (and some lines no service takes), push to an HA pair of
 // servers. Each agent is SIGKILLed and restarted 6 times while its log
 // grows, and one server is SIGKILLed and restarted later: both servers end
 // with exactly the lines written, per node, counted once.
@@ -67,9 +69,10 @@ func TestFleetExactUnderKills(t *testing.T) {
 		cfg := filepath.Join(dir, fmt.Sprintf("server-%d.yaml", i))
 		writeFile(t, cfg, fmt.Sprintf(`storage: {dir: %s}
 server: {push: {token_env: HEADROOM_PUSH_TOKEN}}
-services: [{name: shop}]
+services: [{name: shop-api}, {name: shop-web}]
 slos:
-  - {name: shop-availability, service: shop, objective: 99, window: 28d, sli: {type: availability}}
+  - {name: api-availability, service: shop-api, objective: 99, window: 28d, sli: {type: availability}}
+  - {name: web-availability, service: shop-web, objective: 99, window: 28d, sli: {type: availability}}
 `, filepath.Join(dir, fmt.Sprintf("server-%d", i))))
 		serverCfgs = append(serverCfgs, cfg)
 	}
@@ -93,7 +96,12 @@ agent:
     - {url: "http://%s", token_env: HEADROOM_PUSH_TOKEN}
     - {url: "http://%s", token_env: HEADROOM_PUSH_TOKEN}
 services:
-  - {name: shop, logs: [{path: %s, format: ingress-nginx, wrapper: cri}]}
+  - name: shop-api
+    match: {upstream: '^upstream-shop-api-'}
+    logs: [{path: %[6]s, format: ingress-nginx, wrapper: cri}]
+  - name: shop-web
+    match: {upstream: '^upstream-shop-(web|static)-'}
+    logs: [{path: %[6]s, format: ingress-nginx, wrapper: cri}]
 `, filepath.Join(dir, "agent-"+n), n, agentAddrs[len(agentAddrs)-1], addrs[0], addrs[1], logPath))
 		agentCfgs, logs = append(agentCfgs, cfg), append(logs, logPath)
 	}
@@ -102,9 +110,15 @@ services:
 	// Each node's log grows for about 6 s; its agent is killed and
 	// restarted 3 times meanwhile, server 1 killed at 2 s and restarted at
 	// 5 s.
+	// Per node: access lines written, and per service their requests and
+	// 503s; lines of no service's upstream; stderr lines (not access lines).
+	upstreams := []string{"upstream-shop-api-80", "upstream-shop-api-80", "upstream-shop-web-80", "upstream-shop-static-80", "upstream-admin-80"}
+	service := map[string]string{"upstream-shop-api-80": "shop-api", "upstream-shop-web-80": "shop-web", "upstream-shop-static-80": "shop-web"}
 	written := make([]int, len(nodes))
-	bad := make([]int, len(nodes))
-	stderr := make([]int, len(nodes)) // lines of the log, excluded: not access lines
+	requests := []map[string]int{{}, {}}
+	bad := []map[string]int{{}, {}}
+	unmatched := make([]int, len(nodes))
+	stderr := make([]int, len(nodes))
 	var wg sync.WaitGroup
 	for i := range nodes {
 		wg.Go(func() {
@@ -123,12 +137,20 @@ services:
 					status := 200
 					if r.IntN(10) == 0 {
 						status = 503
-						bad[i]++
+					}
+					up := upstreams[r.IntN(len(upstreams))]
+					if svc, ok := service[up]; ok {
+						requests[i][svc]++
+						if status == 503 {
+							bad[i][svc]++
+						}
+					} else {
+						unmatched[i]++
 					}
 					written[i]++
 					now := time.Now().UTC()
-					line := fmt.Sprintf("10.0.%d.%d - - [%s] \"GET /api/items/%d HTTP/1.1\" %d 512 \"-\" \"fleet-test\" 120 0.004 [upstream-shop-api-80] [] 10.1.0.5:8080 512 0.004 %d %016x",
-						i, written[i]%250, now.Format("02/Jan/2006:15:04:05 -0700"), written[i]%17, status, status, r.Uint64())
+					line := fmt.Sprintf("10.0.%d.%d - - [%s] \"GET /api/items/%d HTTP/1.1\" %d 512 \"-\" \"fleet-test\" 120 0.004 [%s] [] 10.1.0.5:8080 512 0.004 %d %016x",
+						i, written[i]%250, now.Format("02/Jan/2006:15:04:05 -0700"), written[i]%17, status, up, status, r.Uint64())
 					ts := now.Format(time.RFC3339Nano)
 					switch {
 					case k%7 == 3: // a line the runtime split in three parts
@@ -142,6 +164,7 @@ services:
 				}
 				if step%4 == 1 { // this append ends inside a line: its P part now, its F part later
 					written[i]++
+					requests[i]["shop-api"]++
 					now := time.Now().UTC()
 					line := fmt.Sprintf("10.0.%d.1 - - [%s] \"GET /api/split HTTP/1.1\" 200 512 \"-\" \"fleet-test\" 120 0.004 [upstream-shop-api-80] [] 10.1.0.5:8080 512 0.004 200 %016x",
 						i, now.Format("02/Jan/2006:15:04:05 -0700"), r.Uint64())
@@ -170,15 +193,17 @@ services:
 	time.Sleep(3 * time.Second)
 	servers[1] = startServeAt(t, serverCfgs[1], addrs[1], logw)
 	wg.Wait()
-	total, totalBad := written[0]+written[1], bad[0]+bad[1]
-	t.Logf("%d lines written (%v), %d of them 503", total, written, totalBad)
+	t.Logf("access lines written %v: requests %v, 503s %v, unmatched %v; stderr lines %v", written, requests, bad, unmatched, stderr)
 
 	at := time.Now().Add(time.Minute)
 	for i, cfg := range serverCfgs {
 		rep := waitStatus(t, cfg, at, 60*time.Second, func(r *statusReport) error {
-			s := r.slo(t, "shop-availability")
-			if s.Total != float64(total) || s.Bad != float64(totalBad) {
-				return fmt.Errorf("server %d: %v events, %v bad; want %d, %d", i, s.Total, s.Bad, total, totalBad)
+			for slo, svc := range map[string]string{"api-availability": "shop-api", "web-availability": "shop-web"} {
+				s := r.slo(t, slo)
+				total, totalBad := requests[0][svc]+requests[1][svc], bad[0][svc]+bad[1][svc]
+				if s.Total != float64(total) || s.Bad != float64(totalBad) {
+					return fmt.Errorf("server %d: %s: %v events, %v bad; want %d, %d", i, slo, s.Total, s.Bad, total, totalBad)
+				}
 			}
 			return nil
 		})
@@ -188,8 +213,9 @@ services:
 				t.Errorf("server %d: agent %s silent", i, a.Name)
 			}
 			agents[a.Name] = a.Lines
-			if a.Malformed != 0 {
-				t.Errorf("server %d: agent %s: %d malformed lines", i, a.Name, a.Malformed)
+			n := slices.Index(nodes, a.Name)
+			if a.Malformed != 0 || n < 0 || a.Unmatched != int64(unmatched[n]) {
+				t.Errorf("server %d: agent %s: %d malformed, %d unmatched lines; want 0 and %v", i, a.Name, a.Malformed, a.Unmatched, unmatched)
 			}
 		}
 		if agents["node-a"] != int64(written[0]+stderr[0]) || agents["node-b"] != int64(written[1]+stderr[1]) || len(agents) != 2 {
@@ -203,13 +229,13 @@ services:
 			Bad float64 `json:"bad"`
 		} `json:"rows"`
 	}
-	getJSON(t, "http://"+addrs[0]+"/api/v1/slos/shop-availability/breakdown?by=node&range=1h&to="+strconv.FormatInt(at.Unix(), 10), &b)
+	getJSON(t, "http://"+addrs[0]+"/api/v1/slos/api-availability/breakdown?by=node&range=1h&to="+strconv.FormatInt(at.Unix(), 10), &b)
 	byNode := map[string]float64{}
 	for _, r := range b.Rows {
 		byNode[r.Key] = r.Bad
 	}
-	if byNode["node-a"] != float64(bad[0]) || byNode["node-b"] != float64(bad[1]) {
-		t.Errorf("bad events by node %v, want node-a %d, node-b %d", byNode, bad[0], bad[1])
+	if byNode["node-a"] != float64(bad[0]["shop-api"]) || byNode["node-b"] != float64(bad[1]["shop-api"]) {
+		t.Errorf("api-availability's bad events by node %v, want node-a %d, node-b %d", byNode, bad[0]["shop-api"], bad[1]["shop-api"])
 	}
 	// Each agent has nothing left to push.
 	for i, a := range agentAddrs {

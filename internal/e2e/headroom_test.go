@@ -65,6 +65,7 @@ type statusReport struct {
 		Lines     int64  `json:"lines"`
 		Malformed int64  `json:"malformed"`
 		Excluded  int64  `json:"excluded"`
+		Unmatched int64  `json:"unmatched"`
 	} `json:"agents"`
 }
 
