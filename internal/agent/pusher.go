@@ -180,7 +180,12 @@ func (p *Pushers) pushOnce(ctx context.Context, t *pusher) (more bool, err error
 		return false, p.failed(t, err)
 	}
 	out := outPush{Agent: p.name, Instance: p.inst, Sent: time.Now().UTC(), State: p.state(ctx), Commits: []outCommit{}}
-	sp, err := p.st.Spool(ctx, cursor)
+	// What waits for the server once it has this push.
+	after := cursor
+	if len(rows) > 0 {
+		after = rows[len(rows)-1].Seq
+	}
+	sp, err := p.st.Spool(ctx, after)
 	if err == nil {
 		out.State.SpoolCommits, out.State.SpoolBytes, out.State.Dropped = sp.Rows, sp.Bytes, sp.Dropped
 	}
@@ -217,7 +222,7 @@ func (p *Pushers) pushOnce(ctx context.Context, t *pusher) (more bool, err error
 		p.log.Info("push: the server takes pushes again", "server", t.URL, "cursor", next)
 	}
 	p.trim(ctx)
-	return len(rows) > 0 && sp.Rows > int64(len(rows)), nil
+	return len(rows) > 0 && sp.Rows > 0, nil
 }
 
 // post sends a push. A 2xx is success; a 400 or 413 is a push the server

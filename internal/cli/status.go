@@ -277,9 +277,11 @@ func printStatus(w io.Writer, rep *StatusReport, h hints) {
 	for _, why := range whys {
 		fmt.Fprintf(w, "  -: not answerable exactly any more: %s\n", why)
 	}
-	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tSERVICE\tFILES\tLINES\tMALFORMED\tEXCLUDED\tUNMATCHED\tLAST EVENT\tLAG\tBEHIND")
+	if len(rep.Sources) > 0 { // a server fed by agents only reads no log itself
+		fmt.Fprintln(w)
+		fmt.Fprintln(tw, "SOURCE\tSERVICE\tFILES\tLINES\tMALFORMED\tEXCLUDED\tUNMATCHED\tLAST EVENT\tLAG\tBEHIND")
+	}
 	for _, s := range rep.Sources {
 		last, lag := "never", "-"
 		if s.LastEvent != nil {
