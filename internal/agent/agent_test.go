@@ -93,7 +93,7 @@ func runAgent(t *testing.T, yaml string) (cancel func()) {
 	done := make(chan error, 1)
 	ready := make(chan string, 1)
 	go func() {
-		done <- agent.Run(ctx, cfg, agent.Options{Interval: 20 * time.Millisecond, Ready: func(a string) { ready <- a }})
+		done <- agent.Run(ctx, cfg, agent.Options{Interval: 20 * time.Millisecond, PushInterval: 20 * time.Millisecond, Ready: func(a string) { ready <- a }})
 	}()
 	select {
 	case <-ready:

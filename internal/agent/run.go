@@ -26,12 +26,23 @@ import (
 type Options struct {
 	Log *slog.Logger
 	// Interval is how often the logs are polled (default
-	// tail.DefaultInterval).
+	// DefaultPollInterval).
 	Interval time.Duration
+	// PushInterval is the least time between two pushes to a server while
+	// it keeps up (default DefaultPushInterval).
+	PushInterval time.Duration
 	// Ready, when set, is called with the address agent.listen was bound
 	// to ("" without one) once the agent runs.
 	Ready func(addr string)
 }
+
+// DefaultPollInterval is how often an agent polls its logs by default:
+// less often than serve (tail.DefaultInterval, for a live dashboard), since
+// its cells leave at most every DefaultPushInterval anyway. Each poll that
+// reads lines costs a spool commit (an fsync) whatever it read: at 2,000
+// lines a second, polling 4 times a second cost the agent about a third
+// more CPU (docs/performance.md, Fleet).
+const DefaultPollInterval = time.Second
 
 // Run runs the agent of cfg until ctx ends: it takes the store's lock,
 // tails the services' logs into the spool and pushes it to every server.
@@ -75,9 +86,13 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	f := tail.New(spool, sources, tail.Options{Log: log, Interval: opts.Interval})
+	interval := opts.Interval
+	if interval <= 0 {
+		interval = DefaultPollInterval
+	}
+	f := tail.New(spool, sources, tail.Options{Log: log, Interval: interval})
 	state := func(ctx context.Context) push.State { return agentState(ctx, st, f) }
-	pushers, err := NewPushers(ctx, st, spool, name, inst, targets, state, log)
+	pushers, err := NewPushers(ctx, st, spool, name, inst, targets, opts.PushInterval, state, log)
 	if err != nil {
 		return err
 	}

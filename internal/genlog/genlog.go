@@ -69,6 +69,10 @@ type Options struct {
 	Start  time.Time // time of the first line; its zone is the zone logged by $time_local; zero means DefaultStart
 	Rate   float64   // average lines per second of log time; zero means DefaultRate
 	Seed   uint64    // the same seed gives the same lines
+	// Steady leaves out the daily traffic cycle: Rate lines per second of
+	// log time at every hour, so that a live log (Stream) grows at Rate
+	// lines per second of wall time.
+	Steady bool
 }
 
 func (o *Options) defaults() error {
@@ -92,6 +96,39 @@ func (o *Options) defaults() error {
 		errs = append(errs, fmt.Errorf("rate %v: must be a positive number", o.Rate))
 	}
 	return errors.Join(errs...)
+}
+
+// Stream generates lines on demand, in log-time order: a live log, written
+// as its time comes. Options.Lines is ignored.
+type Stream struct {
+	g     *generator
+	start time.Time
+}
+
+// NewStream returns a Stream of opts's lines, from opts.Start.
+func NewStream(opts Options) (*Stream, error) {
+	opts.Lines = 0
+	if err := opts.defaults(); err != nil {
+		return nil, fmt.Errorf("genlog: %w", err)
+	}
+	return &Stream{g: newGenerator(opts), start: opts.Start}, nil
+}
+
+// AppendUntil appends to b the next lines whose time is before t, and
+// returns b and how many lines it appended. A line is due at Start plus
+// its offset in log time; its timestamp, whole seconds from Start's second,
+// is never after that.
+func (s *Stream) AppendUntil(b []byte, t time.Time) ([]byte, int) {
+	g := s.g
+	until := float64(t.Sub(s.start)) / float64(time.Second)
+	n := 0
+	for g.offset < until {
+		g.line()
+		n++
+	}
+	b = append(b, g.buf...)
+	g.buf = g.buf[:0]
+	return b, n
 }
 
 // Generate writes opts.Lines access-log lines to w.
@@ -259,6 +296,9 @@ func (g *generator) setSecond(sec int64) {
 	_, off := t.Zone()
 	hour := float64((sec+int64(off))%86400) / 3600
 	g.rateNow = g.opts.Rate * (1 + 0.6*math.Sin(2*math.Pi*(hour-8)/24))
+	if g.opts.Steady {
+		g.rateNow = g.opts.Rate
+	}
 	if day := int((sec - g.start) / 86400); day != g.day || g.incidentRoute < 0 {
 		g.day = day
 		g.planIncident()

@@ -199,6 +199,55 @@ func TestGenerateDeterministic(t *testing.T) {
 	}
 }
 
+// TestStream: a live stream's lines, taken in steps, are Generate's lines
+// for the same options, each written once its time has come; Steady keeps
+// the rate flat whatever the hour.
+func TestStream(t *testing.T) {
+	start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC) // 02:00: the daily cycle's low, 0.4 times the rate
+	opts := Options{Format: FormatCustom, Start: start, Rate: 2000, Seed: 9, Steady: true}
+	s, err := NewStream(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b []byte
+	total := 0
+	for step := range 200 { // 10 s of log time in 50 ms steps
+		until := start.Add(time.Duration(step+1) * 50 * time.Millisecond)
+		from := len(b)
+		var n int
+		b, n = s.AppendUntil(b, until)
+		total += n
+		if got := bytes.Count(b[from:], []byte("\n")); got != n {
+			t.Fatalf("step %d: %d lines appended, %d reported", step, got, n)
+		}
+		if n == 0 {
+			continue
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(string(b[from:]), "\n"), "\n") {
+			m := customLine.FindStringSubmatch(line)
+			if m == nil {
+				t.Fatalf("step %d: not a custom line: %s", step, line)
+			}
+			ts, err := time.Parse("02/Jan/2006:15:04:05 -0700", m[2])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ts.Before(until) {
+				t.Fatalf("step %d: line of %v written before its time %v: %s", step, ts, until, line)
+			}
+		}
+	}
+	// Poisson arrivals: 20,000 expected, a standard deviation of ~140.
+	if total < 19400 || total > 20600 {
+		t.Errorf("%d lines in 10 s at a steady 2000/s", total)
+	}
+	opts.Lines = total
+	want := generate(t, opts)
+	if got := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the stream's lines differ from Generate's")
+	}
+}
+
 func TestGenerateOptionErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string

@@ -289,10 +289,16 @@ func (r *run) read() error {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			buf := make([]byte, 0, r.opts.ChunkSize+r.opts.MaxLine)
+			buf := w.buf[:0]
+			defer func() {
+				w.buf = nil
+				if cap(buf) <= r.opts.ChunkSize {
+					w.buf = buf[:0]
+				}
+			}()
 			for {
 				r.mu.Lock()
-				c := r.next(buf)
+				c := r.next(&buf)
 				if c != nil {
 					r.wg.Add(1)
 				}
@@ -322,10 +328,13 @@ func (r *run) read() error {
 	return err
 }
 
-// next reads the next chunk of whole lines into buf, committing first when
-// a batch is full; nil when the stream is done or failed (r.err). Called
-// with r.mu held.
-func (r *run) next(buf []byte) *chunk {
+// next reads the next chunk of whole lines into *buf, growing it as needed
+// up to ChunkSize+MaxLine, committing first when a batch is full; nil when
+// the stream is done or failed (r.err). Called with r.mu held.
+func (r *run) next(bufp *[]byte) *chunk {
+	buf := *bufp
+	defer func() { *bufp = buf[:0] }()
+	maxBuf := r.opts.ChunkSize + r.opts.MaxLine
 	if r.err != nil {
 		return nil
 	}
@@ -344,12 +353,18 @@ func (r *run) next(buf []byte) *chunk {
 		r.cutMem = cutMemo{}
 		// Read a chunk's worth, then on to the end of a line if the chunk
 		// holds none (up to MaxLine more).
-		for !r.eof && len(buf) < cap(buf) && (len(buf) < r.opts.ChunkSize || !r.skipping && !r.hasEnd(buf)) {
+		for !r.eof && len(buf) < maxBuf && (len(buf) < r.opts.ChunkSize || !r.skipping && !r.hasEnd(buf)) {
 			limit := r.opts.ChunkSize
 			if len(buf) >= limit {
 				limit = len(buf) + 64<<10
 			}
-			m, err := r.st.R.Read(buf[len(buf):min(cap(buf), limit)])
+			limit = min(limit, maxBuf)
+			if cap(buf) < limit {
+				grown := make([]byte, len(buf), min(max(limit, 2*cap(buf)), maxBuf))
+				copy(grown, buf)
+				buf = grown
+			}
+			m, err := r.st.R.Read(buf[len(buf):limit])
 			buf = buf[:len(buf)+m]
 			r.nread += int64(m)
 			if errors.Is(err, io.EOF) {

@@ -115,6 +115,14 @@ type worker struct {
 	// routeMatch says a service matches on the route: unmatched samples
 	// then say the path too.
 	routeMatch bool
+
+	// buf is the worker's read buffer, kept between runs: a poll that
+	// reads a few lines of a growing log does not allocate (and clear) a
+	// buffer of ChunkSize+MaxLine each time, which cost the agent and serve
+	// a third of their CPU when tailing (see BenchmarkAgentLive). Run grows
+	// it only as far as it reads, and drops it after a run that grew it
+	// past a chunk (a line longer than ChunkSize).
+	buf []byte
 }
 
 // lane classifies lines for one service: its caches and its aggregate.
