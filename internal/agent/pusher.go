@@ -2,7 +2,6 @@ package agent
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -211,7 +210,7 @@ func (p *Pushers) pushOnce(ctx context.Context, t *pusher) (more bool, err error
 	for _, r := range rows {
 		out.Commits = append(out.Commits, outCommit{Seq: r.Seq, Services: r.Data})
 	}
-	body, err := encode(&out)
+	body, err := push.EncodeJSON(&out)
 	if err != nil {
 		return false, p.failed(t, err)
 	}
@@ -332,16 +331,4 @@ func (p *Pushers) States(ctx context.Context) []TargetState {
 		out = append(out, ts)
 	}
 	return out
-}
-
-func encode(p *outPush) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if err := json.NewEncoder(zw).Encode(p); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

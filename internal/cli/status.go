@@ -309,7 +309,7 @@ func printStatus(w io.Writer, rep *StatusReport, h hints) {
 	if len(rep.Agents) > 0 {
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "AGENT	LAST PUSH	LINES	MALFORMED	LAST EVENT	LAG	SPOOL	DROPPED	")
+		fmt.Fprintln(tw, "AGENT\tLAST PUSH\tLINES\tMALFORMED\tEXCLUDED\tUNMATCHED\tLAST EVENT\tLAG\tSPOOL\tDROPPED\t")
 		for _, a := range rep.Agents {
 			push, last, lag := a.LastPush.Format(time.RFC3339), "never", "-"
 			if a.Silent {
@@ -319,8 +319,8 @@ func printStatus(w io.Writer, rep *StatusReport, h hints) {
 				last = a.LastEvent.Format(time.RFC3339)
 				lag = lagString(secondsDuration(*a.LagSeconds))
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", a.Name, push, thousands(a.Lines), thousands(a.Malformed),
-				last, lag, fmt.Sprintf("%d commits, %s", a.SpoolCommits, bytesHuman(a.SpoolBytes)), thousands(a.Dropped))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", a.Name, push, thousands(a.Lines), thousands(a.Malformed),
+				thousands(a.Excluded), thousands(a.Unmatched), last, lag, fmt.Sprintf("%d commits, %s", a.SpoolCommits, bytesHuman(a.SpoolBytes)), thousands(a.Dropped))
 		}
 		tw.Flush()
 		for _, a := range rep.Agents {

@@ -138,10 +138,14 @@ func (c *Commit) Batch(node string) *store.Batch {
 }
 
 // Encode writes p as gzipped JSON.
-func Encode(p *Push) ([]byte, error) {
+func Encode(p *Push) ([]byte, error) { return EncodeJSON(p) }
+
+// EncodeJSON writes v, a push in any shape that encodes as one (an agent's
+// spooled commits are raw JSON), as gzipped JSON.
+func EncodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	if err := json.NewEncoder(zw).Encode(p); err != nil {
+	if err := json.NewEncoder(zw).Encode(v); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
