@@ -22,7 +22,7 @@ func (f Footprint) Empty() bool { return f == Footprint{} }
 func (s *Store) Footprint(ctx context.Context, service string) (Footprint, error) {
 	var f Footprint
 	err := s.db.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM cells WHERE service_id = (SELECT id FROM services WHERE name = ?1)),
+		(SELECT COUNT(*) FROM (SELECT DISTINCT res, start FROM cells WHERE service_id = (SELECT id FROM services WHERE name = ?1))),
 		(SELECT COUNT(*) FROM dims WHERE service_id = (SELECT id FROM services WHERE name = ?1)),
 		(SELECT COUNT(*) FROM sources WHERE service = ?1),
 		(SELECT COUNT(*) FROM malformed WHERE fingerprint IN (SELECT fingerprint FROM sources WHERE service = ?1))`,
@@ -54,6 +54,10 @@ func (s *Store) ResetService(ctx context.Context, service string) (Footprint, er
 	case err != nil:
 		return f, fmt.Errorf("reset %q: %w", service, err)
 	}
+	// A cell is a row per node (writeService): counted once.
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT res, start FROM cells WHERE service_id = ?)`, id).Scan(&f.Cells); err != nil {
+		return f, fmt.Errorf("reset %q: %w", service, err)
+	}
 	// Samples first: they are found through their files.
 	for _, d := range []struct {
 		n     *int64
@@ -62,7 +66,7 @@ func (s *Store) ResetService(ctx context.Context, service string) (Footprint, er
 	}{
 		{&f.Samples, `DELETE FROM malformed WHERE fingerprint IN (SELECT fingerprint FROM sources WHERE service = ?)`, service},
 		{&f.Files, `DELETE FROM sources WHERE service = ?`, service},
-		{&f.Cells, `DELETE FROM cells WHERE service_id = ?`, id},
+		{new(int64), `DELETE FROM cells WHERE service_id = ?`, id},
 		{&f.Dims, `DELETE FROM dims WHERE service_id = ?`, id},
 	} {
 		res, err := tx.ExecContext(ctx, d.query, d.arg)
