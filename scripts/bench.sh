@@ -7,15 +7,20 @@
 # (fresh storage each run), best of BENCH_RUNS, on a warm page cache. Prints
 # lines/s, MB/s, the import/wc ratio and peak RSS against the targets, then
 # runs scripts/bench-rum.sh (browser beacons into `headroom serve` under wrk:
-# beacons/s, p99 latency, RSS; its targets join the list), then the Go
-# benchmarks of ./internal/....
+# beacons/s, p99 latency, RSS; its targets join the list) and
+# scripts/bench-fleet.sh (`headroom agent` tailing a growing log next to
+# serve doing the same: CPU and RSS; one serve taking pushes from 200
+# simulated agents: CPU, p50/p99 latency, bytes per agent-day; its targets
+# join the list too), then the Go benchmarks of ./internal/....
 #
 # Environment: BENCH_LINES (2000000), BENCH_RUNS (3), BENCH_SEED (1),
 # BENCH_STRICT=1 to exit 1 when a target is missed (an import that fails
 # always exits 1), BENCH_GO=0 to skip the Go benchmarks, BENCH_HEADROOM=PATH
 # to time an existing binary (an older release, say) instead of building one,
 # BENCH_RUM=0 to skip the beacon load test (RUM_* variables: see
-# scripts/bench-rum.sh).
+# scripts/bench-rum.sh), BENCH_FLEET=0 to skip the agent and fleet
+# benchmarks (about 7 minutes; BENCH_QUICK=1 makes them about 3; AGENT_* and
+# FLEET_* variables: see scripts/bench-fleet.sh).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,6 +34,7 @@ BENCH_SEED=${BENCH_SEED:-1}
 BENCH_STRICT=${BENCH_STRICT:-0}
 BENCH_GO=${BENCH_GO:-1}
 BENCH_RUM=${BENCH_RUM:-1}
+BENCH_FLEET=${BENCH_FLEET:-1}
 HEADROOM=${BENCH_HEADROOM:-bin/headroom}
 
 # Targets: import time as a multiple of wc -l on the same file, and peak RSS.
@@ -193,6 +199,19 @@ if ((BENCH_RUM)); then
 	fi
 fi
 
+# The agent and fleet benchmarks, likewise.
+fleet_targets=$OUT/fleet/targets.txt
+if ((BENCH_FLEET)); then
+	echo
+	rm -f "$fleet_targets"
+	if ((!headroom_built)); then
+		echo "== fleet: skipped (no headroom binary)"
+	elif ! BENCH_STRICT=0 BENCH_HEADROOM=$HEADROOM BENCH_OUT=$OUT FLEET_FROM_BENCH=1 scripts/bench-fleet.sh; then
+		status=1
+		echo "bench: FAIL: scripts/bench-fleet.sh (its files: $OUT/fleet/)" >&2
+	fi
+fi
+
 missed=0
 echo
 echo "== results (best of $BENCH_RUNS, warm page cache)"
@@ -236,6 +255,17 @@ if ((BENCH_RUM)); then
 		fi
 	else
 		printf '%-7s %s\n' rum "FAIL (no results: see the rum section)"
+	fi
+fi
+
+if ((BENCH_FLEET)); then
+	if [[ -s $fleet_targets ]]; then
+		cat "$fleet_targets"
+		if grep -q ' MISS$' "$fleet_targets"; then
+			missed=1
+		fi
+	else
+		printf '%-7s %s\n' fleet "FAIL (no results: see the fleet section)"
 	fi
 fi
 

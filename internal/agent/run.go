@@ -37,12 +37,15 @@ type Options struct {
 }
 
 // DefaultPollInterval is how often an agent polls its logs by default:
-// less often than serve (tail.DefaultInterval, for a live dashboard), since
-// its cells leave at most every DefaultPushInterval anyway. Each poll that
-// reads lines costs a spool commit (an fsync) whatever it read: at 2,000
-// lines a second, polling 4 times a second cost the agent about a third
-// more CPU (docs/performance.md, Fleet).
-const DefaultPollInterval = time.Second
+// once a push (DefaultPushInterval), not 4 times a second as serve does
+// (tail.DefaultInterval, for a live dashboard), since its cells leave at
+// most that often anyway. Each poll that reads lines is a commit: on the
+// agent, a spool row and an fsync; on every server, a commit of the push
+// to decode and store. At 2,000 lines a second, polling 4 times a second
+// cost the agent a third more CPU, and a commit a second (10 a push) cost a
+// server taking 200 agents 2.5 times the CPU of one a push
+// (docs/performance.md, Fleet).
+const DefaultPollInterval = DefaultPushInterval
 
 // Run runs the agent of cfg until ctx ends: it takes the store's lock,
 // tails the services' logs into the spool and pushes it to every server.

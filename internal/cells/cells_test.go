@@ -1,11 +1,14 @@
 package cells
 
 import (
+	"bytes"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestLayoutRelativeError(t *testing.T) {
@@ -207,4 +210,101 @@ func TestBuilderMatchesMerge(t *testing.T) {
 			t.Errorf("round %d: Builder vs Merge (-want +got):\n%s", round, diff)
 		}
 	}
+}
+
+// randomCell is a sorted cell of up to dims dimensions out of 3×dims, with
+// a few latency buckets each.
+func randomCell(rng *rand.Rand, dims int) *Cell {
+	l := NewLayout(333)
+	c := &Cell{}
+	for d := range 3 * dims {
+		if rng.IntN(3) != 0 {
+			continue
+		}
+		e := Entry{Dim: uint32(d)}
+		for range rng.IntN(8) {
+			e.Count++
+			us := int64(rng.ExpFloat64() * 60_000)
+			if rng.IntN(15) == 0 {
+				us = -1
+			}
+			e.Hist.Add(l.Bucket(us), 1)
+		}
+		c.Entries = append(c.Entries, e)
+	}
+	return c
+}
+
+// TestMergeEncoded: merging into an encoded cell gives the bytes Decode,
+// Merge and Encode give, whatever the overlap of the two cells.
+func TestMergeEncoded(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for round := range 300 {
+		a, b := randomCell(rng, 1+rng.IntN(60)), randomCell(rng, 1+rng.IntN(60))
+		if round%10 == 0 {
+			b = &Cell{}
+		}
+		old := a.Encode(nil)
+		var want Cell
+		if err := want.Decode(old); err != nil {
+			t.Fatal(err)
+		}
+		want.Merge(b)
+		prefix := []byte("keep")
+		got, err := MergeEncoded(prefix, old, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got[:4]) != "keep" || !bytes.Equal(got[4:], want.Encode(nil)) {
+			t.Fatalf("round %d: MergeEncoded differs from Decode, Merge, Encode", round)
+		}
+	}
+	for _, bad := range [][]byte{nil, {0}, {1, 3}, {1, 1, 0, 1, 5, 1}, append((&Cell{Entries: []Entry{{Dim: 1, Count: 1}}}).Encode(nil), 9)} {
+		if got, err := MergeEncoded([]byte("x"), bad, &Cell{}); !errors.Is(err, ErrCorrupt) || string(got) != "x" {
+			t.Errorf("MergeEncoded(%v) = %q, %v; want ErrCorrupt and dst as it was", bad, got, err)
+		}
+	}
+}
+
+func FuzzMergeEncoded(f *testing.F) {
+	c := &Cell{Entries: []Entry{{Dim: 3, Count: 2, Hist: Hist{{Le: 10, N: 2}}}, {Dim: 9, Count: 1, Hist: Hist{{Le: NoLatency, N: 1}}}}}
+	f.Add(c.Encode(nil), uint32(3), uint32(10))
+	f.Add([]byte{1, 255, 255, 255, 255, 15}, uint32(0), uint32(0))
+	f.Fuzz(func(t *testing.T, old []byte, dim, le uint32) {
+		add := &Cell{Entries: []Entry{{Dim: dim, Count: 1, Hist: Hist{{Le: le, N: 1}}}}}
+		got, err := MergeEncoded(nil, old, add)
+		var want Cell
+		derr := want.Decode(old)
+		if err != nil {
+			if derr == nil {
+				t.Fatalf("MergeEncoded failed (%v) on a cell Decode reads", err)
+			}
+			return
+		}
+		if derr != nil {
+			t.Fatalf("MergeEncoded read a cell Decode refuses (%v)", derr)
+		}
+		// Compared only for a cell as the store writes them: sorted
+		// dimensions and bounds, no repeats.
+		for i, e := range want.Entries {
+			if i > 0 && e.Dim <= want.Entries[i-1].Dim {
+				return
+			}
+			for j := 1; j < len(e.Hist); j++ {
+				if e.Hist[j].Le <= e.Hist[j-1].Le {
+					return
+				}
+			}
+		}
+		want.Merge(add)
+		// The same cell; not always the same bytes, as entries copied
+		// keep their varints as they were (an overlong one, say).
+		var back Cell
+		if err := back.Decode(got); err != nil {
+			t.Fatalf("MergeEncoded wrote a cell Decode refuses: %v", err)
+		}
+		if diff := cmp.Diff(want.Entries, back.Entries, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("MergeEncoded differs from Decode, Merge, Encode (-want +got):\n%s", diff)
+		}
+	})
 }

@@ -82,17 +82,20 @@ type Minute struct {
 	Entries []Entry `json:"entries"`
 }
 
-// Entry is a cell entry by dimension value; Hist pairs a latency bucket's
-// bound (ms; cells.NoLatency for requests without one) with its count,
-// and its counts add up to Count.
+// Entry is a cell entry by dimension value, with its latency histogram.
 type Entry struct {
-	Host   string      `json:"host"`
-	Route  string      `json:"route"`
-	Method string      `json:"method"`
-	Status int         `json:"status"`
-	Count  uint64      `json:"count"`
-	Hist   [][2]uint64 `json:"hist"`
+	Host   string `json:"host"`
+	Route  string `json:"route"`
+	Method string `json:"method"`
+	Status int    `json:"status"`
+	Count  uint64 `json:"count"`
+	Hist   Hist   `json:"hist"`
 }
+
+// Hist pairs a latency bucket's bound (ms; cells.NoLatency for requests
+// without one) with its count, by increasing bound; its counts add up to
+// the entry's Count.
+type Hist [][2]uint64
 
 // NewCommit spells out the cells of a batch: byService maps a service to
 // its minute cells, whose entries' dimension ids index dims[service].
@@ -108,7 +111,7 @@ func NewCommit(seq int64, byService map[string]map[int64]*cells.Cell, dims map[s
 					return Commit{}, fmt.Errorf("service %s: dimension %d unknown", name, e.Dim)
 				}
 				d := ds[e.Dim]
-				pe := Entry{Host: d.Host, Route: d.Route, Method: d.Method, Status: d.Status, Count: e.Count, Hist: make([][2]uint64, len(e.Hist))}
+				pe := Entry{Host: d.Host, Route: d.Route, Method: d.Method, Status: d.Status, Count: e.Count, Hist: make(Hist, len(e.Hist))}
 				for i, b := range e.Hist {
 					pe.Hist[i] = [2]uint64{uint64(b.Le), b.N}
 				}
@@ -122,15 +125,21 @@ func NewCommit(seq int64, byService map[string]map[int64]*cells.Cell, dims map[s
 }
 
 // Batch is the commit's cells as a store batch, every dimension from node.
+// The commit must have been checked (Decode does): histograms sorted.
 func (c *Commit) Batch(node string) *store.Batch {
 	b := &store.Batch{}
 	for _, s := range c.Services {
 		for _, m := range s.Minutes {
 			for _, e := range m.Entries {
-				d := store.DimValue{Host: e.Host, Route: e.Route, Method: e.Method, Status: e.Status, Node: node}
-				for _, h := range e.Hist {
-					b.Add(s.Name, m.Start, d, uint32(h[0]), h[1])
+				if e.Count == 0 {
+					continue
 				}
+				d := store.DimValue{Host: e.Host, Route: e.Route, Method: e.Method, Status: e.Status, Node: node}
+				h := make(cells.Hist, len(e.Hist))
+				for i, p := range e.Hist {
+					h[i] = cells.Bucket{Le: uint32(p[0]), N: p[1]}
+				}
+				b.AddHist(s.Name, m.Start, d, e.Count, h)
 			}
 		}
 	}
@@ -161,10 +170,10 @@ var ErrBad = errors.New("bad push")
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
 
-// Decode reads a gzipped JSON push and checks it whole: names, minute
-// starts within headroom's time range, entries whose histograms add up,
-// commits in increasing order. known reports whether a service is one the
-// server has.
+// Decode reads a gzipped JSON push (with its own parser: json.go) and
+// checks it whole: names, minute starts within headroom's time range,
+// entries whose histograms add up with increasing bounds, commits in
+// increasing order. known reports whether a service is one the server has.
 func Decode(r io.Reader, known func(string) bool) (*Push, error) {
 	return decode(r, known, MaxContent)
 }
@@ -234,9 +243,12 @@ func (e *Entry) check() error {
 		return fmt.Errorf("status %d: want 0 to 999", e.Status)
 	}
 	var sum uint64
-	for _, h := range e.Hist {
+	for i, h := range e.Hist {
 		if h[0] > uint64(cells.NoLatency) {
 			return fmt.Errorf("hist bucket %d: want a bound up to %d", h[0], cells.NoLatency)
+		}
+		if i > 0 && h[0] <= e.Hist[i-1][0] {
+			return fmt.Errorf("hist bucket %d after %d: want increasing bounds", h[0], e.Hist[i-1][0])
 		}
 		if sum+h[1] < sum {
 			return errors.New("hist counts overflow")

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -30,9 +31,18 @@ type Push struct {
 
 var errTooLarge = errors.New("too large")
 
-// pushTimeout bounds reading and storing one push: a drained spool's push
-// is large.
+// pushTimeout bounds reading and storing one push, the wait for a slot
+// included: a drained spool's push is large.
 const pushTimeout = time.Minute
+
+// maxPushes is how many pushes are read and stored at once: one decoding
+// while another is stored is all the store's one writer can use, and each
+// push decoded takes several times its body in memory. When 200 agents came
+// back at once with backlogs (scripts/bench-fleet.sh with a large
+// FLEET_BACKLOG), reading them all together took serve past 15 GiB; the
+// others now wait for a slot, unread, within pushTimeout (then 503: the
+// agent retries with backoff and jitter).
+const maxPushes = 2
 
 // PushResult is the answer to a push.
 type PushResult struct {
@@ -66,6 +76,13 @@ func (s *Server) pushRoute() http.HandlerFunc {
 		rc.SetWriteDeadline(time.Now().Add(pushTimeout + 5*time.Second))
 		ctx, cancel := context.WithTimeout(r.Context(), pushTimeout)
 		defer cancel()
+		select {
+		case s.pushes <- struct{}{}:
+			defer func() { <-s.pushes }()
+		case <-ctx.Done():
+			s.apiError(w, r, fmt.Errorf("%w: no slot for a push in %v", errTimeout, pushTimeout))
+			return
+		}
 		take(w, r.WithContext(ctx))
 	}
 }

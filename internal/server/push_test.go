@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,4 +165,64 @@ func counts(t *testing.T, st *store.Store, svc string) map[store.DimValue]uint64
 		t.Fatal(err)
 	}
 	return out
+}
+
+// slowStore is a PushStore that holds each push until released, counting
+// how many it holds at once.
+type slowStore struct {
+	release chan struct{}
+	mu      sync.Mutex
+	now     int
+	most    int
+}
+
+func (s *slowStore) CommitPush(ctx context.Context, agent, instance, state string, commits []store.PushedCommit, now time.Time) (int, error) {
+	s.mu.Lock()
+	s.now++
+	s.most = max(s.most, s.now)
+	s.mu.Unlock()
+	<-s.release
+	s.mu.Lock()
+	s.now--
+	s.mu.Unlock()
+	return len(commits), nil
+}
+
+// TestPushesAtOnce: of many agents pushing at once, maxPushes are read and
+// stored at a time, the others wait for their turn; every one is taken.
+func TestPushesAtOnce(t *testing.T) {
+	st := &slowStore{release: make(chan struct{})}
+	s, err := New(Options{Listen: "127.0.0.1:0", Push: &Push{Token: "tok", Store: st, Known: func(n string) bool { return n == "shop" }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.ln.Close()
+	h := s.Handler()
+	const agents = 6
+	codes := make(chan int, agents)
+	for i := range agents {
+		body, err := push.Encode(&push.Push{Agent: fmt.Sprintf("node-%d", i), Instance: "i1", Sent: time.Now(),
+			Commits: []push.Commit{{Seq: 1, Services: []push.Service{{Name: "shop"}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			req := httptest.NewRequest("POST", push.Path, bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer tok")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			codes <- w.Code
+		}()
+	}
+	for range agents {
+		st.release <- struct{}{} // one push stored at a time, each as the store lets it go
+	}
+	for range agents {
+		if c := <-codes; c != http.StatusOK {
+			t.Errorf("a push answered %d", c)
+		}
+	}
+	if st.most > maxPushes {
+		t.Errorf("%d pushes stored at once, want at most %d", st.most, maxPushes)
+	}
 }

@@ -166,6 +166,9 @@ type Server struct {
 	pages   *pages
 	metrics *metrics
 	rumJS   *rumScript
+	// pushes holds a slot for each push being read or stored
+	// (maxPushes); the others wait for one.
+	pushes chan struct{}
 }
 
 // New binds the listen address (so a busy port fails at start-up).
@@ -193,7 +196,7 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxIdleConns <= 0 {
 		opts.MaxIdleConns = DefaultMaxIdleConns
 	}
-	s := &Server{opts: opts, guard: newWriteGuard(opts), origins: newRUMOrigins(opts)}
+	s := &Server{opts: opts, guard: newWriteGuard(opts), origins: newRUMOrigins(opts), pushes: make(chan struct{}, maxPushes)}
 	var err error
 	if s.pages, err = newPages(); err != nil {
 		return nil, err

@@ -65,7 +65,7 @@ func (s *Store) Footprint(ctx context.Context, sc Scope) (Footprint, error) {
 	var args []any
 	args = append(append(append(append(args, idArgs...), idArgs...), srcArgs...), srcArgs...)
 	err := s.db.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM cells WHERE `+ids+`),
+		(SELECT COUNT(*) FROM (SELECT DISTINCT service_id, res, start FROM cells WHERE `+ids+`)),
 		(SELECT COUNT(*) FROM dims WHERE `+ids+`),
 		(SELECT COUNT(*) FROM sources WHERE `+srcs+`),
 		(SELECT COUNT(*) FROM malformed WHERE fingerprint IN (SELECT fingerprint FROM sources WHERE `+srcs+`))`,
@@ -111,6 +111,10 @@ func (s *Store) Reset(ctx context.Context, sc Scope) (Footprint, error) {
 	}
 	srcs, srcArgs := sc.where()
 	svcs, svcArgs := sc.services()
+	// A cell is a row per node (writeService): counted once.
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT service_id, res, start FROM cells WHERE `+svcs+`)`, svcArgs...).Scan(&f.Cells); err != nil {
+		return f, fmt.Errorf("reset %s: %w", name, err)
+	}
 	// Samples first: they are found through their files; cells and
 	// dimensions before the services' ids are gone.
 	for _, d := range []struct {
@@ -120,7 +124,7 @@ func (s *Store) Reset(ctx context.Context, sc Scope) (Footprint, error) {
 	}{
 		{&f.Samples, `DELETE FROM malformed WHERE fingerprint IN (SELECT fingerprint FROM sources WHERE ` + srcs + `)`, srcArgs},
 		{&f.Files, `DELETE FROM sources WHERE ` + srcs, srcArgs},
-		{&f.Cells, `DELETE FROM cells WHERE ` + svcs, svcArgs},
+		{new(int64), `DELETE FROM cells WHERE ` + svcs, svcArgs},
 		{&f.Dims, `DELETE FROM dims WHERE ` + svcs, svcArgs},
 	} {
 		res, err := tx.ExecContext(ctx, d.query, d.args...)

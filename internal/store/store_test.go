@@ -241,3 +241,172 @@ UPDATE meta SET value = '2' WHERE key = 'schema';`); err != nil {
 		t.Errorf("a schema 99 store opened: %v", err)
 	}
 }
+
+// TestCellsPerNode: serve's own cells and each agent's pushed cells are
+// rows of their own (a push rewrites its node's rows only), read as one
+// cell per start, sorted, at every resolution.
+func TestCellsPerNode(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	m := time.Date(2026, 3, 1, 10, 5, 0, 0, time.UTC).Unix()
+	local := DimValue{Host: "a", Route: "/x", Method: "GET", Status: 200}
+	at := func(node string) DimValue { d := local; d.Node = node; return d }
+
+	var b Batch
+	b.Add("web", m, local, 5, 3)
+	if err := s.Commit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	pushed := func(agent string, seq int64, add func(b *Batch)) {
+		t.Helper()
+		var b Batch
+		add(&b)
+		if _, err := s.CommitPush(ctx, agent, "i-"+agent, "{}", []PushedCommit{{Seq: seq, Batch: &b}}, time.Unix(m, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pushed("node-a", 1, func(b *Batch) {
+		b.Add("web", m, at("node-a"), 5, 4)
+		b.Add("web", m+60, at("node-a"), 7, 1)
+	})
+	pushed("node-b", 1, func(b *Batch) { b.Add("web", m, at("node-b"), 5, 7) })
+	pushed("node-a", 2, func(b *Batch) { b.Add("web", m, at("node-a"), 9, 3) })
+
+	want := map[DimValue]uint64{local: 3, at("node-a"): 7, at("node-b"): 7}
+	if got := sum(t, s, "web", Minute, m, m+60); !cmp.Equal(got, want) {
+		t.Errorf("minute: %v, want %v", got, want)
+	}
+	want[at("node-a")]++
+	for _, res := range Resolutions[1:] {
+		if got := sum(t, s, "web", res, 0, m+Day); !cmp.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", ResolutionName(res), got, want)
+		}
+	}
+	// One span a start, sorted; a row per node.
+	id, _ := s.ServiceID(ctx, "web", false)
+	var starts []int64
+	err := s.ReadCells(ctx, id, Hour, 0, m+Day, func(sp *Span) error {
+		starts = append(starts, sp.Start)
+		if !slices.IsSortedFunc(sp.Cell.Entries, func(a, b cells.Entry) int { return int(a.Dim) - int(b.Dim) }) || len(sp.Cell.Entries) != 3 {
+			t.Errorf("hour %d: entries %v, want 3 sorted", sp.Start, sp.Cell.Entries)
+		}
+		return nil
+	})
+	if err != nil || len(starts) != 1 {
+		t.Errorf("hour spans %v, %v; want one", starts, err)
+	}
+	var rows int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM cells WHERE res = ? AND start = ?`, Minute, m).Scan(&rows); err != nil || rows != 3 {
+		t.Errorf("rows of minute %d: %d, %v; want 3 (serve's, node-a's, node-b's)", m, rows, err)
+	}
+	if f, err := s.Footprint(ctx, Scope{Services: []string{"web"}}); err != nil || f.Cells != 4 {
+		t.Errorf("footprint %+v, %v; want 4 cells (2 minutes, an hour, a day)", f, err)
+	}
+}
+
+// TestMigrateCellsToNodes opens a store of schema 4 (a row a cell): read
+// only, its cells read as before; for writing, they become serve's (node
+// ”), and an agent's push adds rows beside them.
+func TestMigrateCellsToNodes(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	m := time.Date(2026, 3, 1, 10, 5, 0, 0, time.UTC).Unix()
+	local := DimValue{Host: "a", Route: "/x", Method: "GET", Status: 200}
+	var b Batch
+	b.Add("web", m, local, 5, 3)
+	if err := s.Commit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	// Schema 4, as headroom before cells per node wrote it.
+	if _, err := s.db.Exec(`CREATE TABLE cells_v2 (
+	service_id INTEGER NOT NULL,
+	res INTEGER NOT NULL,
+	start INTEGER NOT NULL,
+	data BLOB NOT NULL,
+	PRIMARY KEY (service_id, res, start)
+) WITHOUT ROWID;
+INSERT INTO cells_v2 SELECT service_id, res, start, data FROM cells;
+DROP TABLE cells;
+ALTER TABLE cells_v2 RENAME TO cells;
+UPDATE meta SET value = '4' WHERE key = 'schema';`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	want := map[DimValue]uint64{local: 3}
+	ro, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range Resolutions {
+		if got := sum(t, ro, "web", res, 0, m+Day); !cmp.Equal(got, want) {
+			t.Errorf("read-only, schema 4, %s: %v, want %v", ResolutionName(res), got, want)
+		}
+	}
+	ro.Close()
+
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, err := schemaOf(ctx, s.db); err != nil || v != schemaVersion {
+		t.Fatalf("schema %d, %v after the migration; want %d", v, err, schemaVersion)
+	}
+	var node string
+	if err := s.db.QueryRow(`SELECT DISTINCT node FROM cells`).Scan(&node); err != nil || node != "" {
+		t.Errorf("migrated cells of node %q, %v; want serve's, ''", node, err)
+	}
+	var pb Batch
+	a := local
+	a.Node = "node-a"
+	pb.Add("web", m, a, 5, 2)
+	if _, err := s.CommitPush(ctx, "node-a", "i1", "{}", []PushedCommit{{Seq: 1, Batch: &pb}}, time.Unix(m, 0)); err != nil {
+		t.Fatal(err)
+	}
+	want[a] = 2
+	for _, res := range Resolutions {
+		if got := sum(t, s, "web", res, 0, m+Day); !cmp.Equal(got, want) {
+			t.Errorf("migrated, %s: %v, want %v", ResolutionName(res), got, want)
+		}
+	}
+}
+
+// TestDimsSince: the dictionary read so far, extended with what was
+// numbered since, is the whole dictionary; the slice read before is left
+// as it was.
+func TestDimsSince(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	d := func(route string) DimValue { return DimValue{Host: "a", Route: route, Method: "GET", Status: 200} }
+	if _, err := s.EnsureDims(ctx, "web", []DimValue{d("/a"), d("/b")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EnsureDims(ctx, "api", []DimValue{d("/other")}); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := s.ServiceID(ctx, "web", false)
+	known, err := s.Dims(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, err := s.DimsSince(ctx, id, known)
+	if err != nil || len(same) != len(known) || &same[0] != &known[0] {
+		t.Errorf("DimsSince with nothing new: %v, %v; want known itself", same, err)
+	}
+	if _, err := s.EnsureDims(ctx, "web", []DimValue{d("/c")}); err != nil {
+		t.Fatal(err)
+	}
+	before := slices.Clone(known)
+	got, err := s.DimsSince(ctx, id, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := s.Dims(ctx, id)
+	if !slices.Equal(got, want) || !slices.Equal(known, before) {
+		t.Errorf("DimsSince: %v, want %v; known %v, was %v", got, want, known, before)
+	}
+}
