@@ -170,7 +170,7 @@ var ErrBad = errors.New("bad push")
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
 
-// Decode reads a gzipped JSON push (with its own parser: json.go) and
+// Decode reads a gzipped JSON push (encoding/json; Hist reads itself) and
 // checks it whole: names, minute starts within headroom's time range,
 // entries whose histograms add up with increasing bounds, commits in
 // increasing order. known reports whether a service is one the server has.

@@ -357,7 +357,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	// WAL lets `status` read while `serve` writes; synchronous=FULL makes a
 	// committed batch survive power loss, not only a killed process.
-	dsn := "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=mmap_size(1073741824)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
