@@ -13,8 +13,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+
 	"errors"
 	"fmt"
+	jsonv2 "github.com/go-json-experiment/json"
 	"io"
 	"regexp"
 	"time"
@@ -185,10 +187,13 @@ func decode(r io.Reader, known func(string) bool, limit int64) (*Push, error) {
 		return nil, fmt.Errorf("%w: not gzip: %v", ErrBad, err)
 	}
 	lr := &io.LimitedReader{R: zr, N: limit + 1}
-	dec := json.NewDecoder(lr)
-	dec.DisallowUnknownFields()
 	var p Push
-	if err := dec.Decode(&p); err != nil {
+	// encoding/json's v2 (its staging module): about twice as fast on a
+	// push, mostly histogram numbers, and strict where v1 is lenient: a
+	// key must match exactly, a number must fit its field (v1 and others
+	// wrap or round), a [bound, count] pair has two numbers, nothing
+	// follows the push; its errors say where ("within /commits/0/...").
+	if err := jsonv2.UnmarshalRead(lr, &p, jsonv2.RejectUnknownMembers(true)); err != nil {
 		if lr.N <= 0 {
 			return nil, fmt.Errorf("%w: more than %d bytes decompressed", ErrBad, limit)
 		}
