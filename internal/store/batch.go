@@ -1,12 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/cells"
@@ -187,34 +189,59 @@ func (s *Store) Commit(ctx context.Context, b *Batch) (err error) {
 // resolveValues moves the counts added by value into Cells.
 func (s *Store) resolveValues(ctx context.Context, b *Batch) error {
 	for svc, byMin := range b.values {
-		var dims []DimValue
-		seen := map[DimValue]bool{}
-		for _, m := range byMin {
-			for d := range m {
-				if !seen[d] {
-					seen[d] = true
-					dims = append(dims, d)
-				}
-			}
-		}
-		ids, err := s.EnsureDims(ctx, svc, dims)
+		// Each dimension is hashed once here: looked up among the known
+		// ones (a push's, all of them after an agent's first), the others
+		// numbered by EnsureDims. A server taking a fleet's pushes did
+		// five hashes an entry here before.
+		sid, err := s.ServiceID(ctx, svc, true)
 		if err != nil {
 			return err
 		}
-		id := make(map[DimValue]uint32, len(dims))
-		for i, d := range dims {
-			id[d] = ids[i]
+		var missing []DimValue
+		s.mu.Lock()
+		known := s.dims[sid]
+		for _, m := range byMin {
+			for d, e := range m {
+				if id, ok := known[d]; ok {
+					e.Dim = id
+				} else {
+					missing = append(missing, d)
+				}
+			}
+		}
+		s.mu.Unlock()
+		var ids map[DimValue]uint32
+		if len(missing) > 0 {
+			slices.SortFunc(missing, compareDims)
+			missing = slices.Compact(missing)
+			got, err := s.EnsureDims(ctx, svc, missing)
+			if err != nil {
+				return err
+			}
+			ids = make(map[DimValue]uint32, len(missing))
+			for i, d := range missing {
+				ids[d] = got[i]
+			}
 		}
 		for minute, m := range byMin {
 			c := b.Cell(svc, minute)
+			c.Entries = slices.Grow(c.Entries, len(m))
 			for d, e := range m {
-				e.Dim = id[d]
+				if id, ok := ids[d]; ok {
+					e.Dim = id
+				}
 				c.Entries = append(c.Entries, *e)
 			}
 		}
 	}
 	b.values = nil
 	return nil
+}
+
+// compareDims orders dimension values, to find those repeated.
+func compareDims(a, b DimValue) int {
+	return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.Route, b.Route), strings.Compare(a.Method, b.Method),
+		cmp.Compare(a.Status, b.Status), strings.Compare(a.Node, b.Node))
 }
 
 // EnsureDims returns the ids of a service's dimensions, creating those not
