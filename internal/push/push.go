@@ -11,15 +11,15 @@ package push
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-
 	"errors"
 	"fmt"
-	jsonv2 "github.com/go-json-experiment/json"
 	"io"
 	"regexp"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/slo"
