@@ -198,7 +198,7 @@ func group(s *sli.Spec, p *alert.Policy, ext string, interval time.Duration) Gro
 			Expr: fmt.Sprintf("sum by (slo, service) (increase(%s%s[%s]))", Series, sel(), pr)},
 		// Event-weighted: the period's good events over its events.
 		Rule{Record: PeriodSLI, Labels: lp,
-			Expr: fmt.Sprintf("sum by (slo, service) (increase(%s%s[%s])) / %s%s",
+			Expr: fmt.Sprintf("sum by (slo, service) (increase(%s%s[%s]))\n/ on (slo, service)\n%s%s",
 				Series, sel(`result="good"`), pr, PeriodEvents, psel)},
 		Rule{Record: BudgetRemaining, Labels: lp,
 			Expr: fmt.Sprintf("1 - (1 - %s%s) / %s", PeriodSLI, psel, eps)},
@@ -223,9 +223,8 @@ func group(s *sli.Spec, p *alert.Policy, ext string, interval time.Duration) Gro
 			Alert: AlertBurnRate, Expr: expr, For: model(t.For), Labels: labels,
 			Annotations: annotations(
 				fmt.Sprintf("%s is burning its error budget too fast (%s tier)", s.Name, t.Name),
-				fmt.Sprintf("%s burns its error budget {{ $value | printf \"%%.1f\" }}× as fast as it may over %s (and over %s): "+
-					"at that rate the %s tier's %s%% of the %s budget is spent within %s.",
-					s.Name, long, short, t.Name, num(t.BudgetShare*100), s.Window.String(), long),
+				fmt.Sprintf("%s burns its error budget faster than %s over both %s and %s: at that rate %s%% of its %s budget is spent within %s.",
+					s.Name, shownThreshold(t.Tier, s.Window), long, short, num(t.BudgetShare*100), s.Window.String(), long),
 				dash, p.Runbook),
 		})
 	}
@@ -244,6 +243,15 @@ func group(s *sli.Spec, p *alert.Policy, ext string, interval time.Duration) Gro
 		})
 	}
 	return g
+}
+
+// shownThreshold is the threshold as the alert's description says it.
+func shownThreshold(t slo.Tier, w slo.Window) string {
+	switch w.Kind {
+	case slo.CalendarMonth, slo.CalendarQuarter:
+		return fmt.Sprintf("%s%% of the %s's budget per %s", num(t.BudgetShare*100), w.String(), slo.FormatDuration(t.Long))
+	}
+	return strconv.FormatFloat(t.Threshold(w.Period(time.Time{}, time.UTC)), 'g', 4, 64) + "×"
 }
 
 func annotations(summary, description, dashboard, runbook string) map[string]string {
