@@ -48,6 +48,10 @@ func Dashboard(cfg *config.Config) ([]byte, error) {
 		byName[policies[i].SLO] = &policies[i]
 	}
 	ds := common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${datasource}")}
+	// The classic dashboard model, not the SDK's preferred dashboardv2: the
+	// v2 schema only imports into recent Grafana with its v2 API, the
+	// classic JSON into every Grafana through Dashboards > Import.
+	//lint:ignore SA1019 see above
 	b := dashboard.NewDashboardBuilder("headroom SLOs").
 		Uid(UID).
 		Tags([]string{"headroom", "slo"}).
