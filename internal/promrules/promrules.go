@@ -249,7 +249,7 @@ func group(s *sli.Spec, p *alert.Policy, ext string, interval time.Duration) Gro
 func shownThreshold(t slo.Tier, w slo.Window) string {
 	switch w.Kind {
 	case slo.CalendarMonth, slo.CalendarQuarter:
-		return fmt.Sprintf("%s%% of the %s's budget per %s", num(t.BudgetShare*100), w.String(), slo.FormatDuration(t.Long))
+		return fmt.Sprintf("the %s tier's threshold (it follows the %s's length)", t.Name, w.String())
 	}
 	return strconv.FormatFloat(t.Threshold(w.Period(time.Time{}, time.UTC)), 'g', 4, 64) + "×"
 }
