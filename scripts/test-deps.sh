@@ -15,6 +15,8 @@ cd "$(dirname "$0")/.."
 # chromium only recommends, gives those screenshots Arial-metric text.
 # prometheus-alertmanager: the real Alertmanager (/usr/bin/prometheus-alertmanager)
 # that internal/itest starts to check alert delivery over its v2 API.
+# prometheus: promtool, with which internal/promrules checks the rules
+# `headroom export prometheus-rules` writes and runs their test scenarios.
 # wrk: the HTTP load generator scripts/bench-rum.sh (make bench) drives
 # POST /api/v1/rum with, through scripts/rum-bench.lua.
 # zsh, fish: the completion tests check `headroom completion zsh|fish` with
@@ -30,6 +32,7 @@ APT_PACKAGES=(
 	chromium
 	fonts-liberation
 	prometheus-alertmanager
+	prometheus
 	wrk
 	zsh
 	fish

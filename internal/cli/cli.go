@@ -195,6 +195,18 @@ func commands() []command {
 			},
 		},
 		{
+			name: "export", summary: "hand headroom's SLOs and counts to Prometheus, Grafana and Datadog",
+			about: "Write what other tools need to see what headroom measures, to standard output: Prometheus rules, a Grafana " +
+				"dashboard, Datadog definitions; or send stored history to a Prometheus remote-write receiver.",
+			subs: []command{exportRemoteWriteCmd(), exportPrometheusRulesCmd(), exportGrafanaCmd(), exportDatadogCmd()},
+		},
+		{
+			name: "openslo", summary: "write the SLOs as OpenSLO v1, or read OpenSLO and Sloth specs",
+			about: "Write the configured SLOs as OpenSLO v1 documents, or read OpenSLO v1 (and Sloth prometheus/v1) specs " +
+				"and print the slos: block headroom's config takes.",
+			subs: []command{opensloExportCmd(), opensloImportCmd()},
+		},
+		{
 			name: "toil", summary: "log toil in the ledger the review reads",
 			about: "Keep the toil ledger: the review sets the toil logged in a sprint against its spare capacity.",
 			subs: []command{{

@@ -194,7 +194,7 @@ func TestHelpAndCompletionAgree(t *testing.T) {
 	}
 
 	// What each script offers, per command path.
-	bashLine := regexp.MustCompile(`(?m)^    '([a-z ]*)'\) _headroom_reply '([^']*)' '([^']*)'`)
+	bashLine := regexp.MustCompile(`(?m)^    '([a-z -]*)'\) _headroom_reply '([^']*)' '([^']*)'`)
 	fromBash := map[string]listed{}
 	for _, m := range bashLine.FindAllStringSubmatch(scripts["bash"], -1) {
 		subs := strings.Fields(m[3])
@@ -208,13 +208,13 @@ func TestHelpAndCompletionAgree(t *testing.T) {
 		fromBash[m[1]] = listed{subs: subs, flags: strings.Fields(m[2])}
 	}
 	fromZsh := map[string]listed{}
-	for _, block := range regexp.MustCompile(`(?s)\n    '([a-z ]*)'\)\n(.*?);;`).FindAllStringSubmatch(scripts["zsh"], -1) {
+	for _, block := range regexp.MustCompile(`(?s)\n    '([a-z -]*)'\)\n(.*?);;`).FindAllStringSubmatch(scripts["zsh"], -1) {
 		var l listed
 		for _, m := range regexp.MustCompile(`'(--?[a-z][a-z0-9-]*)[=\[]`).FindAllStringSubmatch(block[2], -1) {
 			l.flags = append(l.flags, m[1])
 		}
 		if m := regexp.MustCompile(`subs=\((.*)\)`).FindStringSubmatch(block[2]); m != nil {
-			for _, s := range regexp.MustCompile(`'([a-z]+):`).FindAllStringSubmatch(m[1], -1) {
+			for _, s := range regexp.MustCompile(`'([a-z][a-z-]*):`).FindAllStringSubmatch(m[1], -1) {
 				l.subs = append(l.subs, s[1])
 			}
 		}
@@ -224,7 +224,7 @@ func TestHelpAndCompletionAgree(t *testing.T) {
 		fromZsh[block[1]] = l
 	}
 	fromFish := map[string]listed{}
-	for _, m := range regexp.MustCompile(`(?m)^complete -c headroom -n "__headroom_is '([a-z ]*)'" (-a ([a-z]+) -d|-l ([a-z0-9-]+)|-s ([a-z]))`).FindAllStringSubmatch(scripts["fish"], -1) {
+	for _, m := range regexp.MustCompile(`(?m)^complete -c headroom -n "__headroom_is '([a-z -]*)'" (-a ([a-z][a-z-]*) -d|-l ([a-z0-9-]+)|-s ([a-z]))`).FindAllStringSubmatch(scripts["fish"], -1) {
 		l := fromFish[m[1]]
 		switch {
 		case m[3] != "":
