@@ -273,7 +273,9 @@ func merge(a, b map[string]string) map[string]string {
 }
 
 // num writes f as PromQL reads it back exactly.
-func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+// num writes f with 12 significant digits: 1 - 0.999 is 0.001 in the rules,
+// not 0.0009999999999998899.
+func num(f float64) string { return strconv.FormatFloat(f, 'g', 12, 64) }
 
 // model writes d as a Prometheus duration ("30s", "1h"); "" for 0.
 func model(d time.Duration) string {
