@@ -5,10 +5,10 @@ package openslo
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
