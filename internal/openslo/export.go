@@ -178,7 +178,7 @@ func exportSLO(cfg *config.Config, o config.SLO, policies map[string]alert.Polic
 		ann[annotationPrefix+annFilterHost] = o.Filter.Host.String()
 	}
 	if o.SLI.Threshold != 0 {
-		ann[annotationPrefix+annThreshold] = slo.FormatDuration(time.Duration(o.SLI.Threshold))
+		ann[annotationPrefix+annThreshold] = thresholdText(time.Duration(o.SLI.Threshold))
 	}
 	if o.SLI.Vital != "" {
 		ann[annotationPrefix+annVital] = o.SLI.Vital
@@ -340,11 +340,11 @@ func sliDescription(o config.SLO) string {
 		}
 		what = "requests answered without a status in " + strings.Join(bad, ", ")
 	case config.Latency:
-		what = "requests answered within " + slo.FormatDuration(time.Duration(o.SLI.Threshold))
+		what = "requests answered within " + thresholdText(time.Duration(o.SLI.Threshold))
 	case config.WebVital:
 		what = "page views with a good " + o.SLI.Vital
 		if o.SLI.Threshold != 0 {
-			what += " (at most " + slo.FormatDuration(time.Duration(o.SLI.Threshold)) + ")"
+			what += " (at most " + thresholdText(time.Duration(o.SLI.Threshold)) + ")"
 		} else if o.SLI.Score != nil {
 			what += " (at most " + strconv.FormatFloat(*o.SLI.Score, 'g', -1, 64) + ")"
 		}
@@ -373,6 +373,15 @@ func sliDescription(o config.SLO) string {
 		d += "; counting " + strings.Join(f, "; ")
 	}
 	return d
+}
+
+// thresholdText writes a threshold as the config does: whole seconds
+// (2s), else milliseconds (2500ms).
+func thresholdText(d time.Duration) string {
+	if d%time.Second == 0 {
+		return slo.FormatDuration(d)
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
 }
 
 func statusList(s config.StatusSet) []string {

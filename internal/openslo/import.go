@@ -413,8 +413,8 @@ func (ix *objIndex) composite(s v1.SLO) (SLO, error) {
 		if comp == "" {
 			return out, fmt.Errorf("%s.indicatorRef: %s: no SLO in the files read uses this SLI, and headroom's composites combine SLOs", field, *o.IndicatorRef)
 		}
-		w := 1.0
-		if o.CompositeWeight != nil {
+		w := 0.0 // headroom's default, 1
+		if o.CompositeWeight != nil && *o.CompositeWeight != 1 {
 			w = *o.CompositeWeight
 		}
 		out.SLI.Components = append(out.SLI.Components, Component{SLO: comp, Weight: w})

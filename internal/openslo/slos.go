@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/headroom-slo/headroom/internal/slo"
 )
 
 // SLO is one SLO read from a spec, in the shape of headroom's slos: block
@@ -54,7 +52,7 @@ type SLI struct {
 // Component is config.Component's keys.
 type Component struct {
 	SLO    string  `yaml:"slo"`
-	Weight float64 `yaml:"weight"`
+	Weight float64 `yaml:"weight,omitempty"` // unset: 1
 }
 
 // Alerting is config.SLOAlerting's keys.
@@ -107,6 +105,7 @@ func Render(w io.Writer, slos []SLO) error {
 			switch n.Content[j].Value {
 			case "filter", "sli":
 				n.Content[j+1].Style = yaml.FlowStyle
+				plainCodes(n.Content[j+1])
 			}
 		}
 	}
@@ -118,6 +117,21 @@ func Render(w io.Writer, slos []SLO) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// plainCodes writes the status codes in a filter or SLI as numbers (429),
+// as people write them, not as quoted strings.
+func plainCodes(m *yaml.Node) {
+	for j := 0; j+1 < len(m.Content); j += 2 {
+		if k := m.Content[j].Value; k != "status" && k != "bad_status" {
+			continue
+		}
+		for _, c := range m.Content[j+1].Content {
+			if _, err := strconv.Atoi(c.Value); err == nil {
+				c.Tag, c.Style = "!!int", 0
+			}
+		}
+	}
 }
 
 // httpMetric tells a metric that counts HTTP requests by its name.
@@ -227,7 +241,7 @@ func classify(r ratio) (SLI, *Filter, []string, error) {
 		if ms != float64(int64(ms)) {
 			return SLI{}, nil, nil, fmt.Errorf("%s: le=%q: headroom's latency thresholds are whole milliseconds", numField, extra[0].value)
 		}
-		sli = SLI{Type: "latency", Threshold: slo.FormatDuration(time.Duration(ms) * time.Millisecond)}
+		sli = SLI{Type: "latency", Threshold: thresholdText(time.Duration(ms) * time.Millisecond)}
 	default:
 		return SLI{}, nil, nil, fmt.Errorf("%s: metric %s against %s in %s: want the same counter with a status matcher, or a histogram's _bucket{le=…} against its _count", numField, num.metric, total.metric, r.totalField)
 	}
