@@ -398,6 +398,9 @@ func (ix *objIndex) composite(s v1.SLO) (SLO, error) {
 			return out, fmt.Errorf("%s.target: %v: a headroom composite has one objective, and objectives[0] has %v", field, t, out.Objective)
 		}
 		out.Objective = t
+	}
+	for i, o := range s.Spec.Objectives {
+		field := fmt.Sprintf("spec.objectives[%d]", i)
 		if o.IndicatorRef == nil {
 			return out, fmt.Errorf("%s.indicator: headroom's composites combine other SLOs: want an indicatorRef to an SLI another SLO uses", field)
 		}

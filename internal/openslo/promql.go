@@ -210,23 +210,20 @@ func parseMatchers(s string) ([]matcher, error) {
 	}
 }
 
-// matches reports whether the matcher takes the label value v.
-func (m matcher) matches(v string) (bool, error) {
+// compile returns a function telling the label values the matcher takes.
+func (m matcher) compile() (func(string) bool, error) {
 	switch m.op {
 	case "=":
-		return v == m.value, nil
+		return func(v string) bool { return v == m.value }, nil
 	case "!=":
-		return v != m.value, nil
+		return func(v string) bool { return v != m.value }, nil
 	}
 	re, err := regexp.Compile("^(?:" + m.value + ")$")
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", m, err)
+		return nil, fmt.Errorf("%s: %w", m, err)
 	}
-	ok := re.MatchString(v)
-	if m.op == "!~" {
-		ok = !ok
-	}
-	return ok, nil
+	neg := m.op == "!~"
+	return func(v string) bool { return re.MatchString(v) != neg }, nil
 }
 
 // statusCodes is the set of HTTP statuses, 100 to 599, as a bitmap.
@@ -247,15 +244,15 @@ func allStatuses() statusCodes {
 func statusesOf(ms []matcher) (statusCodes, error) {
 	s := allStatuses()
 	for _, m := range ms {
+		match, err := m.compile()
+		if err != nil {
+			return s, err
+		}
 		for c := 100; c < 600; c++ {
 			if !s[c] {
 				continue
 			}
-			code, err := m.matches(strconv.Itoa(c))
-			if err != nil {
-				return s, err
-			}
-			class, _ := m.matches(strconv.Itoa(c/100) + "xx")
+			code, class := match(strconv.Itoa(c)), match(strconv.Itoa(c/100)+"xx")
 			if m.op == "!=" || m.op == "!~" {
 				s[c] = code && class
 			} else {
