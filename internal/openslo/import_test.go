@@ -31,8 +31,12 @@ spec:
 ` + extra
 }
 
-func goodQ(q string) string { return `good: {metricSource: {type: Prometheus, spec: {query: '` + q + `'}}}` }
-func badQ(q string) string  { return `bad: {metricSource: {type: Prometheus, spec: {query: '` + q + `'}}}` }
+func goodQ(q string) string {
+	return `good: {metricSource: {type: Prometheus, spec: {query: '` + q + `'}}}`
+}
+func badQ(q string) string {
+	return `bad: {metricSource: {type: Prometheus, spec: {query: '` + q + `'}}}`
+}
 
 const oneObjective = "  objectives: [{target: 0.999}]\n"
 
@@ -184,8 +188,8 @@ func TestImportShapes(t *testing.T) {
 		},
 		{
 			name: "Datadog",
-			doc: strings.ReplaceAll(sloDoc(goodQ(`x`), `y`, "", oneObjective), "type: Prometheus", "type: Datadog"),
-			err: `spec.indicator.spec.ratioMetric.total.metricSource.type: "Datadog": headroom reads Prometheus queries`,
+			doc:  strings.ReplaceAll(sloDoc(goodQ(`x`), `y`, "", oneObjective), "type: Prometheus", "type: Datadog"),
+			err:  `spec.indicator.spec.ratioMetric.total.metricSource.type: "Datadog": headroom reads Prometheus queries`,
 		},
 		{
 			name: "objectives with different targets in a composite",
