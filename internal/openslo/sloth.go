@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/headroom-slo/headroom/internal/slo"
 )
 
 // slothPeriod is the SLO period Sloth uses when none is given (its
@@ -116,8 +118,8 @@ func importSloth(n *yaml.Node, loc string) ([]SLO, error) {
 			continue
 		}
 		o := SLO{Name: s.Name, Service: spec.Service, Description: s.Description, Objective: s.Objective,
-			Window: "30d", SLI: sli, Filter: f, From: where, Runbook: s.Alerting.Annotations["runbook"]}
-		o.Notes = append(o.Notes, "# window: 30d, the period Sloth uses when none is given")
+			Window: slo.FormatDuration(slothPeriod), SLI: sli, Filter: f, From: where, Runbook: s.Alerting.Annotations["runbook"]}
+		o.Notes = append(o.Notes, "# window: "+o.Window+", the period Sloth uses when none is given")
 		o.Notes = append(o.Notes, notes...)
 		a := &Alerting{Labels: s.Alerting.Labels}
 		switch {
