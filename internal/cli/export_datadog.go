@@ -11,7 +11,7 @@ import (
 // exportDatadogCmd is `headroom export datadog`.
 func exportDatadogCmd() command {
 	return command{
-		name: "datadog", summary: "print Datadog SLOs, burn-rate monitors, a dashboard and a logs-to-metrics rule",
+		name: "datadog", summary: "print Datadog SLOs, burn-rate monitors and a dashboard (JSON or Terraform)",
 		about: "Print the configured SLOs as Datadog definitions, to standard output: per SLO a metric SLO over the " +
 			"headroom.slo.events counts headroom pushes (export.datadog) and one over a logs-to-metrics rule on the Nginx " +
 			"logs already in Datadog (--source picks), burn-rate monitors from the SLO's alert tiers, an error-budget " +

@@ -311,9 +311,9 @@ func (d *Definitions) slo(cfg *config.Config, o config.SLO, name string, tags []
 		desc += " (" + what + ")"
 	}
 	desc += "."
-	if tf != slo.FormatDuration(period) {
-		desc += fmt.Sprintf(" Datadog's timeframe is %s, the nearest of 7d, 30d and 90d to headroom's %s: its budget and attainment differ from headroom's.", tf, o.Window.String())
-		d.warnf("slo %s: Datadog's timeframe is %s, the nearest it has to headroom's window %s", o.Name, tf, o.Window.String())
+	if tf != slo.FormatDuration(period) || o.Window.Window().Kind != slo.Rolling {
+		desc += fmt.Sprintf(" Datadog's timeframe is %s (rolling), the nearest of 7d, 30d and 90d to headroom's %s: its budget and attainment differ from headroom's.", tf, o.Window.String())
+		d.warnf("slo %s: Datadog's timeframe is %s (rolling), the nearest it has to headroom's window %s", o.Name, tf, o.Window.String())
 	}
 	if o.Description != "" {
 		desc += " " + o.Description
@@ -348,13 +348,13 @@ func (d *Definitions) monitors(cfg *config.Config, o config.SLO, p alert.Policy,
 				slo.FormatDuration(t.Long), num(factor)))
 		}
 		if short >= long {
-			d.warnf("slo %s: tier %s left out of Datadog SLO %s: its short window %s is not shorter than the long window %s Datadog takes",
-				o.Name, t.Name, s.Name, slo.FormatDuration(short), slo.FormatDuration(long))
+			d.warnf("slo %s: tier %s left out: its short window %s is not shorter than the long window %s Datadog takes",
+				o.Name, t.Name, slo.FormatDuration(short), slo.FormatDuration(long))
 			continue
 		}
 		if factor >= maxBurn {
-			d.warnf("slo %s: tier %s left out of Datadog SLO %s: its burn-rate factor %s is not below the highest burn rate an objective of %s%% allows (%s), so it could never fire; Datadog refuses it",
-				o.Name, t.Name, s.Name, num(factor), num(o.Objective), num(round(maxBurn)))
+			d.warnf("slo %s: tier %s left out: its burn-rate factor %s is not below the highest burn rate an objective of %s%% allows (%s), so it could never fire; Datadog refuses it",
+				o.Name, t.Name, num(factor), num(o.Objective), num(round(maxBurn)))
 			continue
 		}
 		for _, n := range notes {
