@@ -397,7 +397,7 @@ func (d *Definitions) monitors(cfg *config.Config, o config.SLO, p alert.Policy,
 		d.Monitors = append(d.Monitors, Monitor{
 			Name:     fmt.Sprintf("%s error budget exhausted (%s)", s.Name, p.Exhausted),
 			Type:     "slo alert",
-			Query:    fmt.Sprintf(`error_budget("%s").over("%s") >= 100`, id, s.Timeframe),
+			Query:    fmt.Sprintf(`error_budget("%s").over("%s") > 100`, id, s.Timeframe),
 			Message:  strings.Join(msg, "\n\n"),
 			Tags:     append(slices.Clone(s.Tags), "tier:budget-exhausted", "severity:"+tagValue(p.Exhausted)),
 			Priority: priority(p.Exhausted),
