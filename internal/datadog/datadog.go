@@ -245,7 +245,7 @@ func Build(cfg *config.Config, opt Options) (*Definitions, error) {
 		}
 		p, alerting := byName[o.Name]
 		if push {
-			s := d.slo(cfg, o, o.Name, tags(o, "push"), pushQuery(o))
+			s := d.slo(cfg, o, o.Name, tags(o, "push"), pushQuery(o), "the counts headroom pushes ("+EventsMetric+")")
 			widgets = append(widgets, sloWidget(s))
 			if alerting {
 				d.monitors(cfg, o, p, s)
@@ -257,7 +257,7 @@ func Build(cfg *config.Config, opt Options) (*Definitions, error) {
 				d.warnf("slo %s: no logs-based SLO: %s", o.Name, why)
 				continue
 			}
-			s := d.slo(cfg, o, o.Name+"-logs", tags(o, "logs"), q)
+			s := d.slo(cfg, o, o.Name+"-logs", tags(o, "logs"), q, "the Nginx logs in Datadog ("+LogsMetric+")")
 			widgets = append(widgets, sloWidget(s))
 			if alerting {
 				d.monitors(cfg, o, p, s)
@@ -302,15 +302,16 @@ func (d *Definitions) warnf(format string, args ...any) {
 	}
 }
 
-// slo adds the metric SLO named name over q and returns it.
-func (d *Definitions) slo(cfg *config.Config, o config.SLO, name string, tags []string, q SLOQuery) SLORequest {
+// slo adds the metric SLO named name over q, counted from from, and
+// returns it.
+func (d *Definitions) slo(cfg *config.Config, o config.SLO, name string, tags []string, q SLOQuery, from string) SLORequest {
 	period, what := nominalPeriod(cfg, o)
 	tf := Timeframe(period)
 	desc := fmt.Sprintf("headroom SLO %s (service %s): %s%% of %s over %s", o.Name, o.Service, num(o.Objective), sliWords(o), o.Window.String())
 	if what != "" {
 		desc += " (" + what + ")"
 	}
-	desc += "."
+	desc += ", from " + from + "."
 	if tf != slo.FormatDuration(period) || o.Window.Window().Kind != slo.Rolling {
 		desc += fmt.Sprintf(" Datadog's timeframe is %s (rolling), the nearest of 7d, 30d and 90d to headroom's %s: its budget and attainment differ from headroom's.", tf, o.Window.String())
 		d.warnf("slo %s: Datadog's timeframe is %s (rolling), the nearest it has to headroom's window %s", o.Name, tf, o.Window.String())
