@@ -328,7 +328,13 @@ func Backfill(ctx context.Context, cfg *config.Config, src sli.Cells, from, to t
 		for m := start; m < end; m += store.Minute {
 			s.totals.add(per[m])
 			s.at = m + store.Minute
-			snaps = append(snaps, s.Snapshot())
+			if len(s.totals) > 0 { // before the first cell there is nothing to say
+				snaps = append(snaps, s.Snapshot())
+			}
+		}
+		if len(snaps) == 0 {
+			start = end
+			continue
 		}
 		data, err := EncodeRemoteWrite(snaps)
 		if err != nil {
