@@ -12,7 +12,7 @@ import (
 	"github.com/headroom-slo/headroom/internal/store"
 )
 
-func testConfig(t *testing.T) *config.Config {
+func testConfig(t testing.TB) *config.Config {
 	t.Helper()
 	c, err := config.Parse([]byte(`
 services: [{name: web, logs: [{path: /var/log/nginx/access.log}]}]
@@ -35,7 +35,7 @@ var start = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
 // traffic commits random requests to minutes [from, to) of st and returns
 // how many it added.
-func traffic(t *testing.T, st *store.Store, rng *rand.Rand, from, to time.Time) uint64 {
+func traffic(t testing.TB, st *store.Store, rng *rand.Rand, from, to time.Time) uint64 {
 	t.Helper()
 	layout := cells.NewLayout(300)
 	routes := []string{"/", "/api/users/:id", "/api/deals"}
