@@ -174,7 +174,11 @@ func NewExporter(cfg *config.Config, src sli.Cells, targets []*Target, o Exporte
 	if o.Rebuild <= 0 {
 		o.Rebuild = time.Hour
 	}
-	return &Exporter{series: New(Options{Config: cfg, Cells: src}), targets: targets, o: o}
+	s := New(Options{Config: cfg, Cells: src})
+	if w, ok := src.(Watched); ok {
+		s.Watch(w)
+	}
+	return &Exporter{series: s, targets: targets, o: o}
 }
 
 // Targets returns the exporter's targets.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/cells"
@@ -154,6 +155,12 @@ type Series struct {
 	at     int64 // the totals cover the minutes before at (Unix seconds)
 	totals Values
 	recent map[int64]Values // the minutes of the horizon as last counted
+
+	watch    Watched
+	dirtyMu  sync.Mutex
+	dirty    map[int64]bool // minutes changed since the last Advance
+	reported int64          // the newest commit count OnChange told
+	seen     int64          // the commit count the last Advance saw
 }
 
 // New returns the Series of cfg's services and SLOs, empty: call Rebuild.
@@ -216,9 +223,54 @@ func (s *Series) Rebuild(ctx context.Context, at time.Time) error {
 	return nil
 }
 
+// Watched is a store that tells its writes: which minute cells this
+// process changed (OnChange), and how many writes any process made
+// (Commits).
+type Watched interface {
+	OnChange(fn func(store.Change))
+	Commits(ctx context.Context) (int64, error)
+}
+
+// Watch makes Advance recount only the minutes w reports changed, instead
+// of the whole horizon; when another process wrote (w's commit count moved
+// past the changes reported), the whole horizon is recounted.
+func (s *Series) Watch(w Watched) {
+	s.watch = w
+	w.OnChange(func(c store.Change) {
+		s.dirtyMu.Lock()
+		defer s.dirtyMu.Unlock()
+		s.reported = max(s.reported, c.Commits)
+		if c.Res != store.Minute || c.All {
+			return // rollups and pruning change no total
+		}
+		if s.dirty == nil {
+			s.dirty = map[int64]bool{}
+		}
+		for _, m := range c.Starts {
+			s.dirty[m] = true
+		}
+	})
+}
+
+// takeDirty returns the minutes changed since the last call; all is true
+// when it cannot tell (no Watch, or a write by another process).
+func (s *Series) takeDirty(ctx context.Context) (dirty map[int64]bool, all bool) {
+	if s.watch == nil {
+		return nil, true
+	}
+	commits, err := s.watch.Commits(ctx)
+	s.dirtyMu.Lock()
+	defer s.dirtyMu.Unlock()
+	dirty, s.dirty = s.dirty, nil
+	seen := s.seen
+	s.seen = max(commits, s.reported)
+	return dirty, err != nil || commits > max(s.reported, seen)
+}
+
 // Advance moves the totals to at (taken down to the minute): the minutes
-// since the last boundary are added, and the horizon's minutes recounted so
-// that what arrived late for them is added too. Totals never go down.
+// since the last boundary are added, and the horizon's minutes changed since
+// they were counted (all of them without Watch) recounted, so that what
+// arrived late for them is added too. Totals never go down.
 func (s *Series) Advance(ctx context.Context, at time.Time) error {
 	end := at.Unix() - mod(at.Unix(), store.Minute)
 	if end <= s.at {
@@ -228,18 +280,41 @@ func (s *Series) Advance(ctx context.Context, at time.Time) error {
 		return s.Rebuild(ctx, at) // a stall longer than the horizon
 	}
 	from := max(end-s.horizon, 0)
-	fresh := map[int64]Values{}
-	if err := s.countMinutes(ctx, from, end, fresh); err != nil {
-		return err
-	}
-	for m := from; m < end; m += store.Minute {
-		now, old := fresh[m], s.recent[m]
-		if m >= s.at {
-			old = nil // a minute after the old boundary: all of it is new
+	dirty, all := s.takeDirty(ctx)
+	runs := [][2]int64{{from, end}}
+	if !all {
+		runs = [][2]int64{{s.at, end}}
+		for m := range dirty {
+			if m >= from && m < s.at {
+				runs = append(runs, [2]int64{m, m + store.Minute})
+			}
 		}
-		for k, x := range now {
-			if d := x - old[k]; d > 0 {
-				s.totals[k] += d
+	}
+	fresh := map[int64]Values{}
+	for m, v := range s.recent {
+		if m >= from {
+			fresh[m] = v // kept unless recounted below
+		}
+	}
+	for _, r := range runs {
+		counted := map[int64]Values{}
+		if err := s.countMinutes(ctx, r[0], r[1], counted); err != nil {
+			return err
+		}
+		for m := r[0]; m < r[1]; m += store.Minute {
+			now, old := counted[m], s.recent[m]
+			if m >= s.at {
+				old = nil // a minute after the old boundary: all of it is new
+			}
+			for k, x := range now {
+				if d := x - old[k]; d > 0 {
+					s.totals[k] += d
+				}
+			}
+			if now != nil {
+				fresh[m] = now
+			} else {
+				delete(fresh, m)
 			}
 		}
 	}

@@ -92,6 +92,12 @@ func check(t *testing.T, cfg *config.Config, st *store.Store, s *Series, n uint6
 }
 
 func TestSeriesEqualEngineWithLateData(t *testing.T) {
+	for _, watch := range []bool{false, true} {
+		t.Run(map[bool]string{false: "horizon", true: "watched"}[watch], func(t *testing.T) { seriesWithLateData(t, watch) })
+	}
+}
+
+func seriesWithLateData(t *testing.T, watch bool) {
 	ctx := context.Background()
 	cfg := testConfig(t)
 	st, err := store.Open(t.TempDir(), store.Options{})
@@ -103,6 +109,9 @@ func TestSeriesEqualEngineWithLateData(t *testing.T) {
 	// Three days of history: read back from day and hour cells.
 	n := traffic(t, st, rng, start, start.Add(72*time.Hour))
 	s := New(Options{Config: cfg, Cells: st, Horizon: 10 * time.Minute})
+	if watch {
+		s.Watch(st)
+	}
 	now := start.Add(72 * time.Hour)
 	if err := s.Rebuild(ctx, now); err != nil {
 		t.Fatal(err)

@@ -41,6 +41,7 @@ func BenchmarkExportMinute(b *testing.B) {
 		fillMinute(m)
 	}
 	s := New(Options{Config: cfg, Cells: st})
+	s.Watch(st) // as serve's exporter does
 	if err := s.Rebuild(ctx, now); err != nil {
 		b.Fatal(err)
 	}
