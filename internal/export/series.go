@@ -155,6 +155,7 @@ type Series struct {
 	at     int64 // the totals cover the minutes before at (Unix seconds)
 	totals Values
 	recent map[int64]Values // the minutes of the horizon as last counted
+	keys   map[string][]dimKeys // by service, by dimension id
 
 	watch    Watched
 	dirtyMu  sync.Mutex
@@ -166,7 +167,7 @@ type Series struct {
 // New returns the Series of cfg's services and SLOs, empty: call Rebuild.
 func New(opts Options) *Series {
 	s := &Series{cfg: opts.Config, src: opts.Cells, horizon: int64(opts.Horizon / time.Second),
-		specs: map[string][]*sli.Spec{}, buckets: map[string][]uint32{}, totals: Values{}, recent: map[int64]Values{}}
+		specs: map[string][]*sli.Spec{}, buckets: map[string][]uint32{}, totals: Values{}, recent: map[int64]Values{}, keys: map[string][]dimKeys{}}
 	if s.horizon <= 0 {
 		s.horizon = int64(DefaultHorizon / time.Second)
 	}
@@ -446,24 +447,64 @@ func (s *Series) addSLOs(out Values, service string, sums []slo.Counts) {
 	}
 }
 
+// dimKeys are the keys of a dimension's series: its requests' and its
+// latency buckets' (the bounds', then +Inf).
+type dimKeys struct {
+	req     Key
+	buckets []Key
+}
+
+// keysOf returns the series keys of each dimension of service, built once
+// per dimension: dictionaries only grow.
+func (s *Series) keysOf(service string, dims []store.DimValue) []dimKeys {
+	ks := s.keys[service]
+	if len(ks) > len(dims) {
+		ks = nil // a reset dictionary
+	}
+	bounds := s.buckets[service]
+	byRoute := map[string][]Key{}
+	for _, k := range ks {
+		if len(k.buckets) > 0 {
+			byRoute[k.buckets[0].Label("route")] = k.buckets
+		}
+	}
+	for i := len(ks); i < len(dims); i++ {
+		d := dims[i]
+		k := dimKeys{req: key(HTTPRequests, "service", service, "route", d.Route, "method", d.Method, "code", strconv.Itoa(d.Status), "node", d.Node)}
+		b, ok := byRoute[d.Route]
+		if !ok {
+			for _, le := range bounds {
+				b = append(b, key(HTTPDurationBkt, "service", service, "route", d.Route, "le", leString(le)))
+			}
+			b = append(b, key(HTTPDurationBkt, "service", service, "route", d.Route, "le", "+Inf"))
+			byRoute[d.Route] = b
+		}
+		k.buckets = b
+		ks = append(ks, k)
+	}
+	s.keys[service] = ks
+	return ks
+}
+
 // addHTTP adds the requests and latency buckets of a cell of service.
 func (s *Series) addHTTP(out Values, service string, dims []store.DimValue, c *cells.Cell) {
 	bounds := s.buckets[service]
+	keys := s.keysOf(service, dims)
 	for i := range c.Entries {
 		e := &c.Entries[i]
 		if int(e.Dim) >= len(dims) || e.Count == 0 {
 			continue
 		}
-		d := dims[e.Dim]
-		out[key(HTTPRequests, "service", service, "route", d.Route, "method", d.Method, "code", strconv.Itoa(d.Status), "node", d.Node)] += float64(e.Count)
+		k := &keys[e.Dim]
+		out[k.req] += float64(e.Count)
 		timed := e.Hist.Timed()
 		if timed == 0 {
 			continue
 		}
-		for _, le := range bounds {
-			out[key(HTTPDurationBkt, "service", service, "route", d.Route, "le", leString(le))] += e.Hist.CountLE(le, true)
+		for j, le := range bounds {
+			out[k.buckets[j]] += e.Hist.CountLE(le, true)
 		}
-		out[key(HTTPDurationBkt, "service", service, "route", d.Route, "le", "+Inf")] += float64(timed)
+		out[k.buckets[len(bounds)]] += float64(timed)
 	}
 }
 
