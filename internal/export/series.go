@@ -154,7 +154,7 @@ type Series struct {
 
 	at     int64 // the totals cover the minutes before at (Unix seconds)
 	totals Values
-	recent map[int64]Values // the minutes of the horizon as last counted
+	recent map[int64]Values     // the minutes of the horizon as last counted
 	keys   map[string][]dimKeys // by service, by dimension id
 
 	watch    Watched
