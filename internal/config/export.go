@@ -22,7 +22,7 @@ type Export struct {
 
 // ExportQueue bounds an export target's on-disk queue.
 type ExportQueue struct {
-	MaxBytes ByteSize `yaml:"max_bytes"`
+	MaxBytes *ByteSize `yaml:"max_bytes"` // nil: the target's default
 }
 
 // RemoteWrite is a Prometheus remote write 1.0 receiver.
@@ -78,9 +78,6 @@ func (v *validator) export() {
 	e := v.c.Export
 	if s := time.Duration(e.Settle); s < 0 || s > 10*time.Minute {
 		v.add("export.settle", "%v: want 0s to 10m", s)
-	}
-	if e.Queue.MaxBytes < 0 {
-		v.add("export.queue.max_bytes", "must not be negative")
 	}
 	for i, r := range e.RemoteWrite {
 		p := fmt.Sprintf("export.remote_write[%d]", i)

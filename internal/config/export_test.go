@@ -49,7 +49,7 @@ export:
 	if got := c.Export.Datadog.BaseURL(); got != "https://api.datadoghq.com" {
 		t.Errorf("datadog base URL %q", got)
 	}
-	if c.Export.SettleDelay() != DefaultSettle || c.Export.Queue.MaxBytes != 1<<30 {
-		t.Errorf("settle %v, queue %v", c.Export.SettleDelay(), c.Export.Queue.MaxBytes)
+	if c.Export.SettleDelay() != DefaultSettle || c.Export.Queue.MaxBytes == nil || *c.Export.Queue.MaxBytes != 1<<30 {
+		t.Errorf("settle %v, queue %v", c.Export.SettleDelay(), c.Export.Queue)
 	}
 }

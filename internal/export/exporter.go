@@ -120,8 +120,8 @@ func RemoteWriteHeader(r config.RemoteWrite, env func(field, name string) (strin
 }
 
 func queueBound(e config.Export, def int64) int64 {
-	if e.Queue.MaxBytes > 0 {
-		return int64(e.Queue.MaxBytes)
+	if e.Queue.MaxBytes != nil {
+		return int64(*e.Queue.MaxBytes)
 	}
 	return def
 }
