@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -71,7 +72,8 @@ func Targets(cfg *config.Config, dir string, log *slog.Logger) ([]*Target, error
 		if err != nil {
 			return nil, err
 		}
-		q, err := OpenQueue(filepath.Join(dir, "export", fmt.Sprintf("remote_write-%d", i)), queueBound(e, DefaultRemoteWriteQueue), log)
+		// The queue is the URL's: reordering the list keeps each target's.
+		q, err := OpenQueue(filepath.Join(dir, "export", fmt.Sprintf("remote_write-%016x", fnv64(r.URL))), queueBound(e, DefaultRemoteWriteQueue), log)
 		if err != nil {
 			return nil, err
 		}
@@ -117,6 +119,12 @@ func RemoteWriteHeader(r config.RemoteWrite, env func(field, name string) (strin
 		h.Set("Authorization", req.Header.Get("Authorization"))
 	}
 	return h, nil
+}
+
+func fnv64(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
 }
 
 func queueBound(e config.Export, def int64) int64 {
