@@ -241,7 +241,18 @@ slos:
 	os.Setenv("TEST_DD_KEY", "secret")
 	srv := startServe(t, cfg, logw)
 	srv.health(t, 30*time.Second)
-	time.Sleep(2 * time.Second) // the exporter's first count (the history)
+	// The exporter's first count (the history, sent as its first sample)
+	// comes before the lines: Datadog's deltas start from it.
+	first := histEnd.Add(5 * time.Minute)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(pollEvery) {
+		ts, err := vm.query(t, `max(timestamp(headroom_slo_events_total))`, time.Now())
+		if err == nil && ts["/"] > float64(first.Unix()) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve's first export did not reach victoria-metrics: %v %v", ts, err)
+		}
+	}
 	var appended int
 	for round := range 2 {
 		m := time.Now().UTC().Truncate(time.Minute).Add(-time.Minute)
