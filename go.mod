@@ -3,6 +3,7 @@ module github.com/headroom-slo/headroom
 go 1.26.8
 
 require (
+	github.com/DataDog/datadog-api-client-go/v2 v2.67.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/golang/snappy v1.0.0
@@ -20,7 +21,6 @@ require (
 )
 
 require (
-	github.com/DataDog/datadog-api-client-go/v2 v2.67.0 // indirect
 	github.com/DataDog/zstd v1.5.2 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
