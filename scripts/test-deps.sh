@@ -23,6 +23,9 @@ cd "$(dirname "$0")/.."
 # the shells' own syntax check (bash is always there).
 # systemd: systemd-analyze, with which deploy/ verifies the units in
 # deploy/systemd (verify, and security --offline); systemd need not run.
+# victoria-metrics, prometheus: the remote write receivers (and, for
+# VictoriaMetrics, Datadog's series API) internal/e2e exports to
+# (TestRemoteWriteAndDatadog).
 # buildah: builds the Dockerfile's final stage FROM scratch in deploy/, as
 # root, with no registry and no container engine running.
 APT_PACKAGES=(
@@ -38,6 +41,8 @@ APT_PACKAGES=(
 	fish
 	systemd
 	buildah
+	victoria-metrics
+	prometheus
 )
 
 STATICCHECK_VERSION=v0.8.2

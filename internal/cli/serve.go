@@ -10,6 +10,7 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/alert"
 	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/export"
 	"github.com/headroom-slo/headroom/internal/ingest"
 	"github.com/headroom-slo/headroom/internal/notify"
 	"github.com/headroom-slo/headroom/internal/report"
@@ -167,6 +168,9 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 	if pinned.IsZero() { // history has nothing to evaluate or send
 		g.Add("alerts", runner.Run)
 		g.Add("notify", disp.Run)
+		if err := addExporter(&g, cfg, p.st, log); err != nil {
+			return err
+		}
 	}
 	return g.Run(ctx)
 }
@@ -273,4 +277,16 @@ func serverAuth(c config.ServerAuth) (server.Auth, error) {
 		}
 	}
 	return a, nil
+}
+
+// addExporter adds to g the exporter of cfg's export section, when it has
+// targets: remote write and Datadog, queued under the store's directory.
+func addExporter(g *rungroup.Group, cfg *config.Config, st *store.Store, log *slog.Logger) error {
+	targets, err := export.Targets(cfg, cfg.Storage.Dir, log)
+	if err != nil || len(targets) == 0 {
+		return err
+	}
+	x := export.NewExporter(cfg, st, targets, export.ExporterOptions{Log: log})
+	g.Add("export", x.Run)
+	return nil
 }

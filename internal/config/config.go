@@ -35,6 +35,7 @@ type Config struct {
 	// budget left drops below each rule's threshold.
 	Policy   []PolicyRule `yaml:"policy"`
 	Changes  Changes      `yaml:"changes"`
+	Export   Export       `yaml:"export"`
 	Services []Service    `yaml:"services"`
 	SLOs     []SLO        `yaml:"slos"`
 

@@ -201,6 +201,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	v.alerting()
+	v.export()
 	v.sprints()
 	r := c.Storage.Retention
 	for _, f := range []struct {

@@ -1,0 +1,362 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/sli"
+	"github.com/headroom-slo/headroom/internal/store"
+)
+
+// Default bounds of the on-disk queues.
+const (
+	DefaultRemoteWriteQueue = 256 << 20
+	DefaultDatadogQueue     = 64 << 20
+)
+
+// Target is a receiver with its queue.
+type Target struct {
+	Name  string // for logs: remote_write[0], datadog
+	Queue *Queue
+	Send  func(ctx context.Context, data []byte) error
+	// Deltas: the target takes per-minute changes (Datadog), not
+	// cumulative values (remote write).
+	Deltas bool
+	// MaxAge, when set, drops queued requests older than it (Datadog
+	// refuses points older than an hour).
+	MaxAge time.Duration
+
+	sent, failed, rejected, expired atomic.Int64
+}
+
+// TargetState counts what a target did.
+type TargetState struct {
+	Name                            string
+	Sent, Failed, Rejected, Expired int64
+	Queue                           QueueState
+}
+
+// State returns the target's counts.
+func (t *Target) State() TargetState {
+	return TargetState{Name: t.Name, Sent: t.sent.Load(), Failed: t.failed.Load(), Rejected: t.rejected.Load(),
+		Expired: t.expired.Load(), Queue: t.Queue.State()}
+}
+
+// Targets builds the targets of cfg's export section, their queues under
+// dir (the store's directory). It fails, naming the field, when a named
+// environment variable is unset or empty.
+func Targets(cfg *config.Config, dir string, log *slog.Logger) ([]*Target, error) {
+	e := cfg.Export
+	env := func(field, name string) (string, error) {
+		v := os.Getenv(name)
+		if v == "" {
+			return "", fmt.Errorf("%s: environment variable %s is unset or empty", field, name)
+		}
+		return v, nil
+	}
+	var out []*Target
+	for i, r := range e.RemoteWrite {
+		field := fmt.Sprintf("export.remote_write[%d]", i)
+		h, err := RemoteWriteHeader(r, env, field)
+		if err != nil {
+			return nil, err
+		}
+		// The queue is the URL's: reordering the list keeps each target's.
+		q, err := OpenQueue(filepath.Join(dir, "export", fmt.Sprintf("remote_write-%016x", fnv64(r.URL))), queueBound(e, DefaultRemoteWriteQueue), log)
+		if err != nil {
+			return nil, err
+		}
+		w := &RemoteWriter{URL: r.URL, Header: h}
+		out = append(out, &Target{Name: field, Queue: q, Send: w.Send})
+	}
+	if d := e.Datadog; d != nil {
+		key, err := env("export.datadog.api_key_env", d.APIKeyEnv)
+		if err != nil {
+			return nil, err
+		}
+		q, err := OpenQueue(filepath.Join(dir, "export", "datadog"), queueBound(e, DefaultDatadogQueue), log)
+		if err != nil {
+			return nil, err
+		}
+		w := &DatadogWriter{BaseURL: d.BaseURL(), APIKey: key}
+		out = append(out, &Target{Name: "export.datadog", Queue: q, Send: w.Send, Deltas: true, MaxAge: DatadogMaxAge})
+	}
+	return out, nil
+}
+
+// RemoteWriteHeader returns the headers a remote write target is sent
+// with: its authorization and its extra headers.
+func RemoteWriteHeader(r config.RemoteWrite, env func(field, name string) (string, error), field string) (http.Header, error) {
+	h := http.Header{}
+	for k, v := range r.Headers {
+		h.Set(k, v)
+	}
+	if r.BearerTokenEnv != "" {
+		tok, err := env(field+".bearer_token_env", r.BearerTokenEnv)
+		if err != nil {
+			return nil, err
+		}
+		h.Set("Authorization", "Bearer "+tok)
+	}
+	if b := r.BasicAuth; b != nil {
+		pw, err := env(field+".basic_auth.password_env", b.PasswordEnv)
+		if err != nil {
+			return nil, err
+		}
+		req, _ := http.NewRequest(http.MethodPost, "http://x", nil)
+		req.SetBasicAuth(b.Username, pw)
+		h.Set("Authorization", req.Header.Get("Authorization"))
+	}
+	return h, nil
+}
+
+func fnv64(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+func queueBound(e config.Export, def int64) int64 {
+	if e.Queue.MaxBytes != nil {
+		return int64(*e.Queue.MaxBytes)
+	}
+	return def
+}
+
+// ExporterOptions configure an Exporter.
+type ExporterOptions struct {
+	Log *slog.Logger
+	// Settle is how long after a minute closes it is sent
+	// (config.DefaultSettle).
+	Settle time.Duration
+	// Now is the clock (time.Now).
+	Now func() time.Time
+	// Tick is how often the exporter looks for a closed minute (5s).
+	Tick time.Duration
+	// Backoff bounds the wait between retries of a failing target (1s
+	// doubling to 1m, with jitter).
+	BackoffMin, BackoffMax time.Duration
+	// Rebuild is how often the totals are recounted from the store's
+	// history, counting data that arrived later than the horizon (1h).
+	Rebuild time.Duration
+}
+
+// Exporter sends the series of each closed minute to its targets.
+type Exporter struct {
+	series  *Series
+	targets []*Target
+	o       ExporterOptions
+}
+
+// NewExporter returns an exporter of cfg's series read from src.
+func NewExporter(cfg *config.Config, src sli.Cells, targets []*Target, o ExporterOptions) *Exporter {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Settle <= 0 {
+		o.Settle = cfg.Export.SettleDelay()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Tick <= 0 {
+		o.Tick = 5 * time.Second
+	}
+	if o.BackoffMin <= 0 {
+		o.BackoffMin = time.Second
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = time.Minute
+	}
+	if o.Rebuild <= 0 {
+		o.Rebuild = time.Hour
+	}
+	s := New(Options{Config: cfg, Cells: src})
+	if w, ok := src.(Watched); ok {
+		s.Watch(w)
+	}
+	return &Exporter{series: s, targets: targets, o: o}
+}
+
+// Targets returns the exporter's targets.
+func (x *Exporter) Targets() []*Target { return x.targets }
+
+// Run counts and sends until ctx ends; the senders it starts are joined
+// before it returns.
+func (x *Exporter) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, t := range x.targets {
+		wg.Go(func() { x.send(ctx, t) })
+	}
+	defer wg.Wait()
+	var prev Snapshot
+	var rebuilt time.Time
+	tick := time.NewTicker(x.o.Tick)
+	defer tick.Stop()
+	for {
+		now := x.o.Now()
+		due := now.Add(-x.o.Settle).Truncate(time.Minute)
+		var err error
+		switch {
+		case prev.Values == nil || now.Sub(rebuilt) >= x.o.Rebuild:
+			old := x.series.Snapshot()
+			if err = x.series.Rebuild(ctx, due); err == nil {
+				x.series.keepAbove(old.Values) // totals never go down
+				rebuilt = now
+				if prev.Values == nil {
+					prev = x.series.Snapshot()
+					x.enqueue(prev, Snapshot{At: prev.At, Values: prev.Values}) // remote write's first sample; no delta
+				}
+			}
+		case due.After(x.series.At()):
+			err = x.series.Advance(ctx, due)
+		}
+		if err != nil && ctx.Err() == nil {
+			x.o.Log.Warn("export: counting the series", "err", err)
+		}
+		if err == nil && x.series.At().After(prev.At) {
+			cur := x.series.Snapshot()
+			x.enqueue(cur, prev)
+			prev = cur
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// keepAbove raises totals below old's values back to them.
+func (s *Series) keepAbove(old Values) {
+	for k, v := range old {
+		if s.totals[k] < v {
+			s.totals[k] = v
+		}
+	}
+}
+
+// enqueue queues cur (and its change from prev) for every target.
+func (x *Exporter) enqueue(cur, prev Snapshot) {
+	for _, t := range x.targets {
+		var data []byte
+		var err error
+		if t.Deltas {
+			if cur.At.Equal(prev.At) {
+				continue
+			}
+			data, err = EncodeDatadog(prev, cur)
+		} else {
+			data, err = EncodeRemoteWrite([]Snapshot{cur})
+		}
+		if err == nil && len(data) > 0 {
+			err = t.Queue.Put(data, cur.At)
+		}
+		if err != nil {
+			x.o.Log.Error("export: queueing a minute", "target", t.Name, "minute", cur.At, "err", err)
+		}
+	}
+}
+
+// send sends t's queue, oldest first, retrying with backoff and jitter.
+func (x *Exporter) send(ctx context.Context, t *Target) {
+	wait := x.o.BackoffMin
+	for ctx.Err() == nil {
+		name, at, data, ok, err := t.Queue.Peek()
+		if err != nil {
+			x.o.Log.Error("export: reading the queue", "target", t.Name, "err", err)
+			continue
+		}
+		if !ok {
+			select {
+			case <-ctx.Done():
+			case <-t.Queue.Wake():
+			}
+			continue
+		}
+		if t.MaxAge > 0 && x.o.Now().Sub(at) > t.MaxAge {
+			t.Queue.Remove(name)
+			t.expired.Add(1)
+			x.o.Log.Warn("export: dropped a minute older than the target takes", "target", t.Name, "minute", at.UTC(), "max_age", t.MaxAge)
+			continue
+		}
+		err = t.Send(ctx, data)
+		switch {
+		case err == nil:
+			t.Queue.Remove(name)
+			t.sent.Add(1)
+			wait = x.o.BackoffMin
+			continue
+		case errors.Is(err, ErrRejected):
+			t.Queue.Remove(name)
+			t.rejected.Add(1)
+			x.o.Log.Error("export: the target refused a minute; dropped", "target", t.Name, "minute", at.UTC(), "err", err)
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		t.failed.Add(1)
+		d := wait/2 + rand.N(wait/2+1) // jitter: half to all of the wait
+		x.o.Log.Warn("export: sending failed; retrying", "target", t.Name, "in", d, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(d):
+		}
+		wait = min(wait*2, x.o.BackoffMax)
+	}
+}
+
+// Backfill walks src's minutes of [from, to) and calls send with remote
+// write requests of at most batch minutes each: every series' cumulative
+// value at each minute's end.
+func Backfill(ctx context.Context, cfg *config.Config, src sli.Cells, from, to time.Time, batch int, send func(ctx context.Context, data []byte, last time.Time) error) (minutes int, err error) {
+	s := New(Options{Config: cfg, Cells: src, Horizon: time.Minute})
+	from, to = from.Truncate(time.Minute), to.Truncate(time.Minute)
+	if err := s.Rebuild(ctx, from); err != nil {
+		return 0, err
+	}
+	if batch <= 0 {
+		batch = 60
+	}
+	for start := from.Unix(); start < to.Unix(); {
+		end := min(start+int64(batch)*store.Minute, to.Unix())
+		per := map[int64]Values{}
+		if err := s.countMinutes(ctx, start, end, per); err != nil {
+			return minutes, err
+		}
+		var snaps []Snapshot
+		for m := start; m < end; m += store.Minute {
+			s.totals.add(per[m])
+			s.at = m + store.Minute
+			if len(s.totals) > 0 { // before the first cell there is nothing to say
+				snaps = append(snaps, s.Snapshot())
+			}
+		}
+		if len(snaps) == 0 {
+			start = end
+			continue
+		}
+		data, err := EncodeRemoteWrite(snaps)
+		if err != nil {
+			return minutes, err
+		}
+		if err := send(ctx, data, time.Unix(end, 0)); err != nil {
+			return minutes, err
+		}
+		minutes += len(snaps)
+		start = end
+	}
+	return minutes, nil
+}

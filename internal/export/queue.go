@@ -1,0 +1,161 @@
+package export
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Queue is a target's on-disk queue of encoded requests, oldest first,
+// bounded in bytes: one file per request, written whole (a temporary file
+// renamed), so a crash leaves whole requests only. When a new request does
+// not fit, the oldest are dropped, counted and logged.
+type Queue struct {
+	dir string
+	max int64
+	log *slog.Logger
+
+	mu      sync.Mutex
+	items   []item
+	bytes   int64
+	seq     int64
+	dropped int64
+	wake    chan struct{}
+}
+
+type item struct {
+	name string
+	at   int64 // the request's newest sample (Unix seconds)
+	size int64
+}
+
+// OpenQueue opens (creating) the queue in dir, with what an earlier run
+// left there.
+func OpenQueue(dir string, maxBytes int64, log *slog.Logger) (*Queue, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("export queue: %w", err)
+	}
+	q := &Queue{dir: dir, max: maxBytes, log: log, wake: make(chan struct{}, 1)}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("export queue: %w", err)
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasSuffix(name, ".tmp") {
+			os.Remove(filepath.Join(dir, name))
+			continue
+		}
+		seq, at, ok := parseName(name)
+		if !ok {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		q.items = append(q.items, item{name: name, at: at, size: fi.Size()})
+		q.bytes += fi.Size()
+		q.seq = max(q.seq, seq)
+	}
+	slices.SortFunc(q.items, func(a, b item) int { return strings.Compare(a.name, b.name) })
+	return q, nil
+}
+
+func parseName(name string) (seq, at int64, ok bool) {
+	a, b, found := strings.Cut(name, "-")
+	if !found {
+		return 0, 0, false
+	}
+	seq, err1 := strconv.ParseInt(a, 10, 64)
+	at, err2 := strconv.ParseInt(b, 10, 64)
+	return seq, at, err1 == nil && err2 == nil
+}
+
+// Put appends a request whose newest sample is at at.
+func (q *Queue) Put(data []byte, at time.Time) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.seq++
+	name := fmt.Sprintf("%020d-%d", q.seq, at.Unix())
+	tmp := filepath.Join(q.dir, name+".tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("export queue: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(q.dir, name)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("export queue: %w", err)
+	}
+	q.items = append(q.items, item{name: name, at: at.Unix(), size: int64(len(data))})
+	q.bytes += int64(len(data))
+	n := 0
+	for q.max > 0 && q.bytes > q.max && len(q.items) > 1 {
+		q.removeLocked(q.items[0].name)
+		n++
+	}
+	if n > 0 {
+		q.dropped += int64(n)
+		q.log.Warn("export queue full: dropped the oldest requests", "dir", q.dir, "dropped", n, "max_bytes", q.max)
+	}
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Peek returns the oldest request; ok is false when the queue is empty.
+func (q *Queue) Peek() (name string, at time.Time, data []byte, ok bool, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		return "", time.Time{}, nil, false, nil
+	}
+	it := q.items[0]
+	data, err = os.ReadFile(filepath.Join(q.dir, it.name))
+	if err != nil {
+		q.removeLocked(it.name) // unreadable: never sendable
+		return "", time.Time{}, nil, false, fmt.Errorf("export queue: %w", err)
+	}
+	return it.name, time.Unix(it.at, 0), data, true, nil
+}
+
+// Remove removes a request Peek returned.
+func (q *Queue) Remove(name string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.removeLocked(name)
+}
+
+func (q *Queue) removeLocked(name string) {
+	i := slices.IndexFunc(q.items, func(it item) bool { return it.name == name })
+	if i < 0 {
+		return
+	}
+	q.bytes -= q.items[i].size
+	q.items = slices.Delete(q.items, i, i+1)
+	os.Remove(filepath.Join(q.dir, name))
+}
+
+// QueueState is what a queue holds and dropped.
+type QueueState struct {
+	Requests int
+	Bytes    int64
+	Dropped  int64 // requests the bound dropped
+}
+
+// State returns what the queue holds.
+func (q *Queue) State() QueueState {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return QueueState{Requests: len(q.items), Bytes: q.bytes, Dropped: q.dropped}
+}
+
+// Wake is signalled after each Put.
+func (q *Queue) Wake() <-chan struct{} { return q.wake }
