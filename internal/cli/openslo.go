@@ -16,7 +16,7 @@ func opensloExportCmd() command {
 		summary: "write the configured SLOs as OpenSLO v1 documents",
 		about: "Write the configured SLOs to stdout as OpenSLO v1 YAML documents: a Service per service, an SLI and an SLO " +
 			"per SLO (Occurrences over its window, the SLI a good/total ratio of headroom_slo_events_total), and an " +
-			"AlertPolicy and AlertCondition per burn-rate tier. The documents are validated with the OpenSLO SDK; what " +
+			"AlertPolicy and AlertCondition per burn-rate tier. The documents pass the OpenSLO SDK's validation; what " +
 			"OpenSLO has no field for travels in headroom/ annotations, so that import gives the same SLOs back " +
 			"(docs/openslo.md).",
 		examples: []string{

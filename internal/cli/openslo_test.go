@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/OpenSLO/go-sdk/pkg/openslosdk"
 )
 
 // TestOpenSLO: export writes OpenSLO documents for the config's SLOs;
@@ -21,6 +23,14 @@ func TestOpenSLO(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("export does not write %q:\n%s", want, r.stdout)
 		}
+	}
+	// The binary does not link the OpenSLO SDK: the test checks with it.
+	decoded, err := openslosdk.Decode(strings.NewReader(r.stdout), openslosdk.FormatYAML)
+	if err != nil {
+		t.Fatalf("the OpenSLO SDK does not decode the export: %v", err)
+	}
+	if err := openslosdk.Validate(decoded...); err != nil {
+		t.Fatalf("the export does not validate: %v", err)
 	}
 	dir := t.TempDir()
 	exported := filepath.Join(dir, "openslo.yaml")

@@ -14,9 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/OpenSLO/go-sdk/pkg/openslo"
-	v1 "github.com/OpenSLO/go-sdk/pkg/openslo/v1"
-	"github.com/OpenSLO/go-sdk/pkg/openslosdk"
 	"sigs.k8s.io/yaml"
 
 	"github.com/headroom-slo/headroom/internal/alert"
@@ -77,8 +74,9 @@ var nominalPeriod = map[slo.WindowKind]time.Duration{
 
 // Export returns the configured SLOs as OpenSLO v1 objects: a Service per
 // service with SLOs, an SLI and an SLO per SLO, and an AlertPolicy and
-// AlertCondition per burn-rate tier, all validated by the OpenSLO SDK.
-func Export(cfg *config.Config) ([]openslo.Object, error) {
+// AlertCondition per burn-rate tier. The tests validate what it writes
+// with the OpenSLO SDK, which the binary does not link (types.go).
+func Export(cfg *config.Config) ([]Object, error) {
 	policies, err := alert.Policies(cfg)
 	if err != nil {
 		return nil, err
@@ -88,17 +86,17 @@ func Export(cfg *config.Config) ([]openslo.Object, error) {
 		byName[p.SLO] = p
 	}
 	names := newNamer()
-	var objs []openslo.Object
+	var objs []Object
 	var errs []error
 	services := map[string]bool{}
 	for _, o := range cfg.SLOs {
 		if !services[o.Service] {
 			services[o.Service] = true
-			md := v1.Metadata{Name: names.name("Service", o.Service)}
+			md := Metadata{Name: names.name("Service", o.Service)}
 			if md.Name != o.Service {
-				md.Annotations = v1.Annotations{annotationPrefix + annName: o.Service}
+				md.Annotations = map[string]string{annotationPrefix + annName: o.Service}
 			}
-			objs = append(objs, v1.NewService(md, v1.ServiceSpec{Description: "headroom service " + o.Service}))
+			objs = append(objs, newService(md, ServiceSpec{Description: "headroom service " + o.Service}))
 		}
 	}
 	hasPolicies := false
@@ -120,20 +118,17 @@ func Export(cfg *config.Config) ([]openslo.Object, error) {
 		if len(targets) > 0 {
 			desc += ": " + strings.Join(targets, ", ")
 		}
-		objs = append(objs, v1.NewAlertNotificationTarget(v1.Metadata{Name: notificationTarget},
-			v1.AlertNotificationTargetSpec{Target: "headroom", Description: desc}))
+		objs = append(objs, newAlertNotificationTarget(Metadata{Name: notificationTarget},
+			AlertNotificationTargetSpec{Target: "headroom", Description: desc}))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
-	}
-	if err := openslosdk.Validate(objs...); err != nil {
-		return nil, fmt.Errorf("the exported documents do not validate: %w", err)
 	}
 	return objs, nil
 }
 
 // Write writes objects as multi-document YAML.
-func Write(w io.Writer, objs []openslo.Object) error {
+func Write(w io.Writer, objs []Object) error {
 	var b bytes.Buffer
 	for i, o := range objs {
 		y, err := yaml.Marshal(o)
@@ -149,8 +144,8 @@ func Write(w io.Writer, objs []openslo.Object) error {
 	return err
 }
 
-func exportSLO(cfg *config.Config, o config.SLO, policies map[string]alert.Policy, names *namer) ([]openslo.Object, error) {
-	ann := v1.Annotations{}
+func exportSLO(cfg *config.Config, o config.SLO, policies map[string]alert.Policy, names *namer) ([]Object, error) {
+	ann := map[string]string{}
 	name := names.name("SLO", o.Name)
 	if name != o.Name {
 		ann[annotationPrefix+annName] = o.Name
@@ -204,13 +199,13 @@ func exportSLO(cfg *config.Config, o config.SLO, policies map[string]alert.Polic
 	}
 
 	objective := round(o.Objective/100, 12)
-	spec := v1.SLOSpec{
+	spec := SLOSpec{
 		Description:     o.Description,
 		Service:         names.name("Service", o.Service),
-		BudgetingMethod: v1.SLOBudgetingMethodOccurrences,
-		TimeWindow:      []v1.SLOTimeWindow{tw},
+		BudgetingMethod: budgetingOccurrences,
+		TimeWindow:      []SLOTimeWindow{tw},
 	}
-	var objs []openslo.Object
+	var objs []Object
 	if o.SLI.Type == config.Composite {
 		// A composite's objectives are its components, each with its weight;
 		// every one carries the composite's target, since OpenSLO v1 has no
@@ -221,31 +216,31 @@ func exportSLO(cfg *config.Config, o config.SLO, policies map[string]alert.Polic
 			if w == 0 {
 				w = 1
 			}
-			spec.Objectives = append(spec.Objectives, v1.SLOObjective{
+			spec.Objectives = append(spec.Objectives, SLOObjective{
 				DisplayName: c.SLO, Target: &objective, IndicatorRef: &ref, CompositeWeight: &w,
 			})
 		}
 	} else {
 		sliName := names.name("SLI", o.Name)
-		objs = append(objs, v1.NewSLI(v1.Metadata{Name: sliName}, v1.SLISpec{
+		objs = append(objs, newSLI(Metadata{Name: sliName}, SLISpec{
 			Description: sliDescription(o),
-			RatioMetric: &v1.SLIRatioMetric{
+			RatioMetric: &SLIRatioMetric{
 				Counter: true,
 				Good:    promSource(fmt.Sprintf(`sum(%s{slo=%s,result="good"})`, EventsMetric, strconv.Quote(o.Name))),
 				Total:   promSource(fmt.Sprintf(`sum(%s{slo=%s})`, EventsMetric, strconv.Quote(o.Name))),
 			},
 		}))
 		spec.IndicatorRef = &sliName
-		spec.Objectives = []v1.SLOObjective{{DisplayName: objectiveText(o.Objective), Target: &objective}}
+		spec.Objectives = []SLOObjective{{DisplayName: objectiveText(o.Objective), Target: &objective}}
 	}
 	p := policies[o.Name]
 	for _, t := range p.Tiers {
 		pname := names.name("AlertPolicy", o.Name+"-"+t.Name)
 		cname := names.name("AlertCondition", o.Name+"-"+t.Name)
 		threshold := round(t.Threshold(period), 9)
-		cond := v1.AlertConditionType{
-			Kind:           v1.AlertConditionKindBurnRate,
-			Operator:       v1.OperatorGT,
+		cond := AlertConditionType{
+			Kind:           conditionBurnRate,
+			Operator:       OperatorGT,
 			Threshold:      &threshold,
 			LookbackWindow: shorthand(t.Long),
 		}
@@ -253,7 +248,7 @@ func exportSLO(cfg *config.Config, o config.SLO, policies map[string]alert.Polic
 			af := shorthand(t.For)
 			cond.AlertAfter = &af
 		}
-		cann := v1.Annotations{
+		cann := map[string]string{
 			annotationPrefix + annTier:        t.Name,
 			annotationPrefix + annBudgetShare: strconv.FormatFloat(round(t.BudgetShare*100, 9), 'g', -1, 64),
 			annotationPrefix + annShort:       slo.FormatDuration(t.Short),
@@ -261,46 +256,46 @@ func exportSLO(cfg *config.Config, o config.SLO, policies map[string]alert.Polic
 		if len(t.Labels) > 0 {
 			cann[annotationPrefix+annTierLabels] = labelsText(t.Labels)
 		}
-		objs = append(objs, v1.NewAlertCondition(v1.Metadata{Name: cname, Annotations: cann}, v1.AlertConditionSpec{
+		objs = append(objs, newAlertCondition(Metadata{Name: cname, Annotations: cann}, AlertConditionSpec{
 			Severity:  t.Severity,
 			Condition: cond,
 			Description: fmt.Sprintf("%s: burn rate above %s over %s and over %s (%s%% of the budget in %s)",
 				t.Name, strconv.FormatFloat(threshold, 'g', 6, 64), slo.FormatDuration(t.Long), slo.FormatDuration(t.Short),
 				strconv.FormatFloat(round(t.BudgetShare*100, 9), 'g', -1, 64), slo.FormatDuration(t.Long)),
 		}))
-		objs = append(objs, v1.NewAlertPolicy(v1.Metadata{Name: pname}, v1.AlertPolicySpec{
+		objs = append(objs, newAlertPolicy(Metadata{Name: pname}, AlertPolicySpec{
 			Description:        fmt.Sprintf("headroom tier %s of SLO %s", t.Name, o.Name),
 			AlertWhenBreaching: true,
-			Conditions:         []v1.AlertPolicyCondition{{AlertPolicyConditionRef: &v1.AlertPolicyConditionRef{ConditionRef: cname}}},
-			NotificationTargets: []v1.AlertPolicyNotificationTarget{{
-				AlertPolicyNotificationTargetRef: &v1.AlertPolicyNotificationTargetRef{TargetRef: notificationTarget},
+			Conditions:         []AlertPolicyCondition{{AlertPolicyConditionRef: &AlertPolicyConditionRef{ConditionRef: cname}}},
+			NotificationTargets: []AlertPolicyNotificationTarget{{
+				AlertPolicyNotificationTargetRef: &AlertPolicyNotificationTargetRef{TargetRef: notificationTarget},
 			}},
 		}))
-		spec.AlertPolicies = append(spec.AlertPolicies, v1.SLOAlertPolicy{SLOAlertPolicyRef: &v1.SLOAlertPolicyRef{AlertPolicyRef: pname}})
+		spec.AlertPolicies = append(spec.AlertPolicies, SLOAlertPolicy{SLOAlertPolicyRef: &SLOAlertPolicyRef{AlertPolicyRef: pname}})
 	}
-	s := v1.NewSLO(v1.Metadata{Name: name, Annotations: ann}, spec)
-	return append([]openslo.Object{s}, objs...), nil
+	s := newSLO(Metadata{Name: name, Annotations: ann}, spec)
+	return append([]Object{s}, objs...), nil
 }
 
 // timeWindow writes the SLO's window, and returns the period the alert
 // thresholds scale to.
-func timeWindow(cfg *config.Config, o config.SLO) (v1.SLOTimeWindow, time.Duration, error) {
+func timeWindow(cfg *config.Config, o config.SLO) (SLOTimeWindow, time.Duration, error) {
 	w := o.Window.Window()
-	cal := func(d v1.DurationShorthand, start string, loc *time.Location) v1.SLOTimeWindow {
-		return v1.SLOTimeWindow{Duration: d, Calendar: &v1.SLOCalendar{StartTime: start, TimeZone: loc.String()}}
+	cal := func(d DurationShorthand, start string, loc *time.Location) SLOTimeWindow {
+		return SLOTimeWindow{Duration: d, Calendar: &SLOCalendar{StartTime: start, TimeZone: loc.String()}}
 	}
 	switch w.Kind {
 	case slo.Rolling:
-		return v1.SLOTimeWindow{Duration: shorthand(w.Duration), IsRolling: true}, w.Duration, nil
+		return SLOTimeWindow{Duration: shorthand(w.Duration), IsRolling: true}, w.Duration, nil
 	case slo.CalendarWeek:
-		return cal(v1.NewDurationShorthand(1, v1.DurationShorthandUnitWeek), calendarStart, time.UTC), nominalPeriod[w.Kind], nil
+		return cal(newDuration(1, unitWeek), calendarStart, time.UTC), nominalPeriod[w.Kind], nil
 	case slo.CalendarMonth:
-		return cal(v1.NewDurationShorthand(1, v1.DurationShorthandUnitMonth), calendarStart, time.UTC), nominalPeriod[w.Kind], nil
+		return cal(newDuration(1, unitMonth), calendarStart, time.UTC), nominalPeriod[w.Kind], nil
 	case slo.CalendarQuarter:
-		return cal(v1.NewDurationShorthand(1, v1.DurationShorthandUnitQuarter), calendarStart, time.UTC), nominalPeriod[w.Kind], nil
+		return cal(newDuration(1, unitQuarter), calendarStart, time.UTC), nominalPeriod[w.Kind], nil
 	case slo.SprintWindow:
 		if cfg.Sprints == nil {
-			return v1.SLOTimeWindow{}, 0, errors.New("window: sprint needs the sprints block")
+			return SLOTimeWindow{}, 0, errors.New("window: sprint needs the sprints block")
 		}
 		length := time.Duration(cfg.Sprints.Length)
 		if length <= 0 {
@@ -310,23 +305,23 @@ func timeWindow(cfg *config.Config, o config.SLO) (v1.SLOTimeWindow, time.Durati
 		start := cfg.Sprints.Start.In(loc).Format(time.DateTime)
 		return cal(shorthand(length), start, loc), length, nil
 	}
-	return v1.SLOTimeWindow{}, 0, fmt.Errorf("window %q: no OpenSLO time window", o.Window.String())
+	return SLOTimeWindow{}, 0, fmt.Errorf("window %q: no OpenSLO time window", o.Window.String())
 }
 
 // shorthand writes d in the largest OpenSLO unit that divides it (whole
 // minutes at least: headroom's windows are).
-func shorthand(d time.Duration) v1.DurationShorthand {
+func shorthand(d time.Duration) DurationShorthand {
 	switch {
 	case d%(24*time.Hour) == 0:
-		return v1.NewDurationShorthand(int(d/(24*time.Hour)), v1.DurationShorthandUnitDay)
+		return newDuration(int(d/(24*time.Hour)), unitDay)
 	case d%time.Hour == 0:
-		return v1.NewDurationShorthand(int(d/time.Hour), v1.DurationShorthandUnitHour)
+		return newDuration(int(d/time.Hour), unitHour)
 	}
-	return v1.NewDurationShorthand(int(d/time.Minute), v1.DurationShorthandUnitMinute)
+	return newDuration(int(d/time.Minute), unitMinute)
 }
 
-func promSource(q string) *v1.SLIMetricSpec {
-	return &v1.SLIMetricSpec{MetricSource: v1.SLIMetricSource{Type: "Prometheus", Spec: map[string]any{"query": q}}}
+func promSource(q string) *SLIMetricSpec {
+	return &SLIMetricSpec{MetricSource: SLIMetricSource{Type: "Prometheus", Spec: map[string]any{"query": q}}}
 }
 
 // sliDescription says in words which events are good.

@@ -10,9 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/OpenSLO/go-sdk/pkg/openslo"
-	v1 "github.com/OpenSLO/go-sdk/pkg/openslo/v1"
-	"github.com/OpenSLO/go-sdk/pkg/openslosdk"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/headroom-slo/headroom/internal/slo"
@@ -26,7 +23,7 @@ type File struct {
 
 // located is a decoded OpenSLO object and where it was read.
 type located struct {
-	obj openslo.Object
+	obj Object
 	loc string // file: document N
 }
 
@@ -57,13 +54,9 @@ func Import(files []File) ([]SLO, error) {
 					errs = append(errs, err)
 				}
 			case kind.apiVersion == "openslo/v1":
-				b, err := yaml.Marshal(d.node)
+				o, err := decodeObject(d.node, kind.kind)
 				if err == nil {
-					var o []openslo.Object
-					o, err = openslosdk.Decode(strings.NewReader(string(b)), openslosdk.FormatYAML)
-					for _, x := range o {
-						objs = append(objs, located{x, loc})
-					}
+					objs = append(objs, located{o, loc})
 				}
 				if err != nil {
 					errs = append(errs, fmt.Errorf("%s (%s): %w", loc, kind.kind, err))
@@ -79,14 +72,14 @@ func Import(files []File) ([]SLO, error) {
 	}
 	ix := index(objs)
 	for _, l := range objs {
-		s, ok := l.obj.(v1.SLO)
+		s, ok := l.obj.(V1SLO)
 		if !ok {
 			continue
 		}
 		where := fmt.Sprintf("%s (SLO %s)", l.loc, s.Metadata.Name)
 		got, err := ix.slo(s, where)
 		if err == nil {
-			if verr := s.Validate(); verr != nil {
+			if verr := s.check(); verr != nil {
 				err = fmt.Errorf("not valid OpenSLO: %w", verr)
 			}
 		}
@@ -154,42 +147,42 @@ func docKind(n *yaml.Node) docIdent {
 
 // objIndex finds the objects SLOs refer to by name.
 type objIndex struct {
-	slis       map[string]v1.SLI
-	policies   map[string]v1.AlertPolicy
-	conditions map[string]v1.AlertCondition
-	services   map[string]v1.Service
-	sources    map[string]v1.DataSource
-	slos       []v1.SLO
+	slis       map[string]V1SLI
+	policies   map[string]AlertPolicy
+	conditions map[string]AlertCondition
+	services   map[string]Service
+	sources    map[string]DataSource
+	slos       []V1SLO
 }
 
 func index(objs []located) *objIndex {
-	ix := &objIndex{slis: map[string]v1.SLI{}, policies: map[string]v1.AlertPolicy{},
-		conditions: map[string]v1.AlertCondition{}, services: map[string]v1.Service{}, sources: map[string]v1.DataSource{}}
+	ix := &objIndex{slis: map[string]V1SLI{}, policies: map[string]AlertPolicy{},
+		conditions: map[string]AlertCondition{}, services: map[string]Service{}, sources: map[string]DataSource{}}
 	for _, l := range objs {
 		switch o := l.obj.(type) {
-		case v1.SLI:
+		case V1SLI:
 			ix.slis[o.Metadata.Name] = o
-		case v1.AlertPolicy:
+		case AlertPolicy:
 			ix.policies[o.Metadata.Name] = o
-		case v1.AlertCondition:
+		case AlertCondition:
 			ix.conditions[o.Metadata.Name] = o
-		case v1.Service:
+		case Service:
 			ix.services[o.Metadata.Name] = o
-		case v1.DataSource:
+		case DataSource:
 			ix.sources[o.Metadata.Name] = o
-		case v1.SLO:
+		case V1SLO:
 			ix.slos = append(ix.slos, o)
 		}
 	}
 	return ix
 }
 
-func ann(m v1.Metadata, key string) string { return m.Annotations[annotationPrefix+key] }
+func ann(m Metadata, key string) string { return m.Annotations[annotationPrefix+key] }
 
 // slo maps one OpenSLO SLO onto headroom SLOs: one per objective.
-func (ix *objIndex) slo(s v1.SLO, where string) ([]SLO, error) {
+func (ix *objIndex) slo(s V1SLO, where string) ([]SLO, error) {
 	sp := s.Spec
-	if sp.BudgetingMethod != v1.SLOBudgetingMethodOccurrences {
+	if sp.BudgetingMethod != budgetingOccurrences {
 		return nil, fmt.Errorf("spec.budgetingMethod: %s: headroom counts events (Occurrences); it has no time slices", sp.BudgetingMethod)
 	}
 	if len(sp.TimeWindow) != 1 {
@@ -259,7 +252,7 @@ func (ix *objIndex) slo(s v1.SLO, where string) ([]SLO, error) {
 	return out, nil
 }
 
-func target(o v1.SLOObjective) (float64, error) {
+func target(o SLOObjective) (float64, error) {
 	switch {
 	case o.Target != nil:
 		return round(*o.Target*100, 10), nil
@@ -270,24 +263,24 @@ func target(o v1.SLOObjective) (float64, error) {
 }
 
 // indicator returns the SLO's SLI, inline or referred to, and its field.
-func (ix *objIndex) indicator(in *v1.SLOIndicatorInline, ref *string) (v1.SLISpec, string, error) {
+func (ix *objIndex) indicator(in *SLOIndicatorInline, ref *string) (SLISpec, string, error) {
 	switch {
 	case in != nil:
 		return in.Spec, "spec.indicator.spec", nil
 	case ref != nil:
 		sli, ok := ix.slis[*ref]
 		if !ok {
-			return v1.SLISpec{}, "", fmt.Errorf("spec.indicatorRef: no SLI named %s in the files read", *ref)
+			return SLISpec{}, "", fmt.Errorf("spec.indicatorRef: no SLI named %s in the files read", *ref)
 		}
 		return sli.Spec, "SLI " + *ref + ": spec", nil
 	}
-	return v1.SLISpec{}, "", errors.New("spec.indicator: required")
+	return SLISpec{}, "", errors.New("spec.indicator: required")
 }
 
 // ratioSLI fills the SLO's SLI and filter from a ratio metric: headroom's
 // own (over headroom_slo_events_total, with its annotations) or one over
 // an HTTP request counter.
-func (ix *objIndex) ratioSLI(o *SLO, md v1.Metadata, rm v1.SLIRatioMetric, field string) error {
+func (ix *objIndex) ratioSLI(o *SLO, md Metadata, rm SLIRatioMetric, field string) error {
 	if rm.Raw != nil {
 		return fmt.Errorf("%s.raw: a precomputed ratio has no events headroom can count", field)
 	}
@@ -319,7 +312,7 @@ func (ix *objIndex) ratioSLI(o *SLO, md v1.Metadata, rm v1.SLIRatioMetric, field
 
 // headroomSLI reads an SLI over headroom's own events counter: the
 // annotations export wrote say what the SLO counts.
-func headroomSLI(o *SLO, md v1.Metadata, r ratio) error {
+func headroomSLI(o *SLO, md Metadata, r ratio) error {
 	sloName := ""
 	for _, m := range r.total.matchers {
 		if m.label == "slo" && m.op == "=" {
@@ -358,7 +351,7 @@ func headroomSLI(o *SLO, md v1.Metadata, r ratio) error {
 }
 
 // query parses a metric source's PromQL query.
-func (ix *objIndex) query(ms *v1.SLIMetricSpec, field string) (*selector, error) {
+func (ix *objIndex) query(ms *SLIMetricSpec, field string) (*selector, error) {
 	src := ms.MetricSource
 	typ := src.Type
 	if typ == "" && src.MetricSourceRef != "" {
@@ -385,7 +378,7 @@ func (ix *objIndex) query(ms *v1.SLIMetricSpec, field string) (*selector, error)
 
 // composite maps a composite SLO: each objective is a component, by the
 // SLO that uses its SLI.
-func (ix *objIndex) composite(s v1.SLO) (SLO, error) {
+func (ix *objIndex) composite(s V1SLO) (SLO, error) {
 	var out SLO
 	out.SLI.Type = "composite"
 	for i, o := range s.Spec.Objectives {
@@ -427,12 +420,12 @@ func (ix *objIndex) composite(s v1.SLO) (SLO, error) {
 
 // windowOf maps an OpenSLO time window onto headroom's, and returns the
 // period alert thresholds scale to.
-func windowOf(tw v1.SLOTimeWindow, annotated string) (string, time.Duration, error) {
+func windowOf(tw SLOTimeWindow, annotated string) (string, time.Duration, error) {
 	d := tw.Duration
 	unit := d.GetUnit()
 	if tw.IsRolling {
 		switch unit {
-		case v1.DurationShorthandUnitMonth, v1.DurationShorthandUnitQuarter, v1.DurationShorthandUnitYear:
+		case unitMonth, unitQuarter, unitYear:
 			return "", 0, fmt.Errorf("duration: %s: a rolling window of months, quarters or years has no fixed length; headroom wants a duration like 30d", d)
 		}
 		dur := d.Duration()
@@ -457,18 +450,18 @@ func windowOf(tw v1.SLOTimeWindow, annotated string) (string, time.Duration, err
 	}
 	midnight := start.Hour() == 0 && start.Minute() == 0 && start.Second() == 0
 	switch {
-	case d.GetValue() == 1 && unit == v1.DurationShorthandUnitWeek && midnight && start.Weekday() == time.Monday:
+	case d.GetValue() == 1 && unit == unitWeek && midnight && start.Weekday() == time.Monday:
 		return "week", nominalPeriod[slo.CalendarWeek], nil
-	case d.GetValue() == 1 && unit == v1.DurationShorthandUnitMonth && midnight && start.Day() == 1:
+	case d.GetValue() == 1 && unit == unitMonth && midnight && start.Day() == 1:
 		return "month", nominalPeriod[slo.CalendarMonth], nil
-	case d.GetValue() == 1 && unit == v1.DurationShorthandUnitQuarter && midnight && start.Day() == 1 && (start.Month()-1)%3 == 0:
+	case d.GetValue() == 1 && unit == unitQuarter && midnight && start.Day() == 1 && (start.Month()-1)%3 == 0:
 		return "quarter", nominalPeriod[slo.CalendarQuarter], nil
 	}
 	return "", 0, fmt.Errorf("duration: %s from %s: headroom's calendar windows are a week from Monday, a month or a quarter from its first day, at midnight UTC", d, tw.Calendar.StartTime)
 }
 
 // alerting maps the SLO's alert policies onto headroom's tiers.
-func (ix *objIndex) alerting(s v1.SLO, period time.Duration) (*Alerting, error) {
+func (ix *objIndex) alerting(s V1SLO, period time.Duration) (*Alerting, error) {
 	a := &Alerting{Exhausted: ann(s.Metadata, annExhausted)}
 	if ann(s.Metadata, annAlertDisabled) == "true" {
 		a.Disabled = true
@@ -488,7 +481,7 @@ func (ix *objIndex) alerting(s v1.SLO, period time.Duration) (*Alerting, error) 
 	var order []string
 	for i, p := range s.Spec.AlertPolicies {
 		field := fmt.Sprintf("spec.alertPolicies[%d]", i)
-		var spec v1.AlertPolicySpec
+		var spec AlertPolicySpec
 		var pname string
 		switch {
 		case p.SLOAlertPolicyInline != nil:
@@ -505,8 +498,8 @@ func (ix *objIndex) alerting(s v1.SLO, period time.Duration) (*Alerting, error) 
 			return nil, fmt.Errorf("%s.conditions: want one", field)
 		}
 		c := spec.Conditions[0]
-		var cond v1.AlertConditionSpec
-		var cmd v1.Metadata
+		var cond AlertConditionSpec
+		var cmd Metadata
 		cfield := field + ".conditions[0]"
 		switch {
 		case c.AlertPolicyConditionInline != nil:
@@ -552,12 +545,12 @@ func (ix *objIndex) alerting(s v1.SLO, period time.Duration) (*Alerting, error) 
 }
 
 // tierOf maps a burn-rate alert condition onto a headroom tier.
-func tierOf(policy string, c v1.AlertConditionSpec, md v1.Metadata, period time.Duration, field string) (Tier, error) {
+func tierOf(policy string, c AlertConditionSpec, md Metadata, period time.Duration, field string) (Tier, error) {
 	cond := c.Condition
-	if cond.Kind != v1.AlertConditionKindBurnRate {
+	if cond.Kind != conditionBurnRate {
 		return Tier{}, fmt.Errorf("%s.condition.kind: %s: headroom's tiers are burn rates", field, cond.Kind)
 	}
-	if cond.Operator != v1.OperatorGT && cond.Operator != v1.OperatorGTE {
+	if cond.Operator != OperatorGT && cond.Operator != OperatorGTE {
 		return Tier{}, fmt.Errorf("%s.condition.op: %s: a burn-rate tier fires above its threshold (gt)", field, cond.Operator)
 	}
 	sev, ok := severities[strings.ToLower(c.Severity)]
@@ -566,7 +559,7 @@ func tierOf(policy string, c v1.AlertConditionSpec, md v1.Metadata, period time.
 	}
 	lw := cond.LookbackWindow
 	switch lw.GetUnit() {
-	case v1.DurationShorthandUnitMonth, v1.DurationShorthandUnitQuarter, v1.DurationShorthandUnitYear:
+	case unitMonth, unitQuarter, unitYear:
 		return Tier{}, fmt.Errorf("%s.condition.lookbackWindow: %s: want minutes, hours, days or weeks", field, lw)
 	}
 	long := lw.Duration()

@@ -106,6 +106,7 @@ func TestRoundTrip(t *testing.T) {
 			if err := Write(&exported, objs); err != nil {
 				t.Fatal(err)
 			}
+			sdkValidates(t, exported.Bytes(), len(objs))
 			slos, err := Import([]File{{Name: "exported.yaml", Data: exported.Bytes()}})
 			if err != nil {
 				t.Fatalf("import of the export: %v", err)
@@ -138,6 +139,23 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("alert policies (-exported +imported):\n%s", d)
 			}
 		})
+	}
+}
+
+// sdkValidates checks that the OpenSLO SDK decodes the written documents,
+// n of them, and finds them valid: the binary does not link the SDK, so
+// the tests are where export's output meets it.
+func sdkValidates(t *testing.T, written []byte, n int) {
+	t.Helper()
+	decoded, err := openslosdk.Decode(bytes.NewReader(written), openslosdk.FormatYAML)
+	if err != nil {
+		t.Fatalf("the OpenSLO SDK does not decode the written documents: %v", err)
+	}
+	if err := openslosdk.Validate(decoded...); err != nil {
+		t.Fatalf("the written documents do not validate: %v", err)
+	}
+	if len(decoded) != n {
+		t.Errorf("%d documents written, %d read back", n, len(decoded))
 	}
 }
 
@@ -186,15 +204,27 @@ func TestExportGolden(t *testing.T) {
 }
 
 // TestExportFields checks the numbers of the quickstart's export that
-// OpenSLO tools read: target, window, query, burn-rate thresholds.
+// OpenSLO tools read: target, window, query, burn-rate thresholds, as
+// the OpenSLO SDK decodes them.
 func TestExportFields(t *testing.T) {
 	cfg, err := config.Load("../../examples/quickstart.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := Export(cfg)
+	exported, err := Export(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, exported); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := openslosdk.Decode(bytes.NewReader(b.Bytes()), openslosdk.FormatYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := openslosdk.Validate(objs...); err != nil {
+		t.Fatalf("the written documents do not validate: %v", err)
 	}
 	var slo v1.SLO
 	var sli v1.SLI
