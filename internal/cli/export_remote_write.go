@@ -20,7 +20,7 @@ func exportRemoteWriteCmd() command {
 			"headroom_http_request_duration_seconds_bucket: docs/export.md) of every closed minute of [--from, --to) " +
 			"to a remote write 1.0 receiver, one sample per series and minute at the minute's end, cumulative from the " +
 			"store's first cell: sending a minute again writes the same value. --from defaults to the first stored minute, " +
-			"--to to the last closed one. Live export is serve's (export.remote_write in the config). " +
+			"--to to the end of the last stored (and closed) one. Live export is serve's (export.remote_write in the config). " +
 			"Prometheus takes samples older than its head block only with --storage.tsdb.out-of-order-time-window; " +
 			"VictoriaMetrics takes them as they are.",
 		examples: []string{
@@ -41,7 +41,7 @@ func (c *exportRemoteWriteRun) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.url, "url", "", "the receiver's remote write `URL` (required)")
 	fs.StringVar(&c.tokenEnv, "bearer-token-env", "", "send the token in environment variable `VAR` as Authorization: Bearer")
 	fs.Var(&c.from, "from", "first minute to send, `TIME` (RFC 3339); default the first stored")
-	fs.Var(&c.to, "to", "send the minutes before `TIME` (RFC 3339); default now")
+	fs.Var(&c.to, "to", "send the minutes before `TIME` (RFC 3339); default the end of the last stored minute")
 }
 
 func (c *exportRemoteWriteRun) run(ctx context.Context, rest []string, stdio Stdio) error {
@@ -66,16 +66,27 @@ func (c *exportRemoteWriteRun) run(ctx context.Context, rest []string, stdio Std
 		return err
 	}
 	defer st.Close()
-	from, to := c.from.t, c.to.or(time.Now())
-	if from.IsZero() {
-		for _, svc := range cfg.Services {
-			id, err := st.ServiceID(ctx, svc.Name, false)
-			if err != nil || id == 0 {
-				continue
-			}
-			if first, ok, err := st.FirstStart(ctx, id); err == nil && ok && (from.IsZero() || time.Unix(first, 0).Before(from)) {
-				from = time.Unix(first, 0).UTC()
-			}
+	from, to := c.from.t, c.to.t
+	// By default, from the first stored minute to the end of the last: a
+	// log of 2015 imported today is 5,000 minutes to send, not every
+	// minute of the 11 years since (the counters do not move after it).
+	var last time.Time
+	for _, svc := range cfg.Services {
+		id, err := st.ServiceID(ctx, svc.Name, false)
+		if err != nil || id == 0 {
+			continue
+		}
+		if first, ok, err := st.FirstStart(ctx, id); c.from.t.IsZero() && err == nil && ok && (from.IsZero() || time.Unix(first, 0).Before(from)) {
+			from = time.Unix(first, 0).UTC()
+		}
+		if m, ok, err := st.LastMinute(ctx, id); err == nil && ok && time.Unix(m+60, 0).After(last) {
+			last = time.Unix(m+60, 0).UTC()
+		}
+	}
+	if to.IsZero() {
+		to = time.Now()
+		if !last.IsZero() && last.Before(to) {
+			to = last
 		}
 	}
 	if from.IsZero() || !to.After(from) {

@@ -518,6 +518,16 @@ func (s *Store) FirstStart(ctx context.Context, serviceID int64) (start int64, o
 	return v.Int64, v.Valid, nil
 }
 
+// LastMinute returns the start of a service's newest stored minute cell
+// (Unix seconds); ok is false when it has none.
+func (s *Store) LastMinute(ctx context.Context, serviceID int64) (start int64, ok bool, err error) {
+	var v sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(start) FROM cells WHERE service_id = ? AND res = ?`, serviceID, Minute).Scan(&v); err != nil {
+		return 0, false, fmt.Errorf("last cell: %w", err)
+	}
+	return v.Int64, v.Valid, nil
+}
+
 // Routes returns the distinct route templates stored for a service, in the
 // order they were first seen.
 func (s *Store) Routes(ctx context.Context, serviceID int64) ([]string, error) {
