@@ -39,15 +39,9 @@ func parseSelector(q string) (selector, error) {
 		if name == "" || !wrappers[name] {
 			break
 		}
-		rest = strings.TrimSpace(rest)
-		if strings.HasPrefix(rest, "by") || strings.HasPrefix(rest, "without") {
-			_, r := leadingIdent(rest)
-			r = strings.TrimSpace(r)
-			end := matchingParen(r)
-			if end < 0 {
-				return selector{}, fmt.Errorf("%q: unbalanced parentheses", q)
-			}
-			rest = strings.TrimSpace(r[end+1:])
+		rest, ok := skipGrouping(strings.TrimSpace(rest))
+		if !ok {
+			return selector{}, fmt.Errorf("%q: unbalanced parentheses", q)
 		}
 		if !strings.HasPrefix(rest, "(") {
 			break
@@ -56,15 +50,9 @@ func parseSelector(q string) (selector, error) {
 		if end < 0 {
 			return selector{}, fmt.Errorf("%q: unbalanced parentheses", q)
 		}
-		tail := strings.TrimSpace(rest[end+1:])
-		if strings.HasPrefix(tail, "by") || strings.HasPrefix(tail, "without") {
-			_, r := leadingIdent(tail)
-			r = strings.TrimSpace(r)
-			e := matchingParen(r)
-			if e < 0 {
-				return selector{}, fmt.Errorf("%q: unbalanced parentheses", q)
-			}
-			tail = strings.TrimSpace(r[e+1:])
+		tail, ok := skipGrouping(strings.TrimSpace(rest[end+1:]))
+		if !ok {
+			return selector{}, fmt.Errorf("%q: unbalanced parentheses", q)
 		}
 		if tail != "" {
 			return selector{}, fmt.Errorf("%q: want one counter selector, like sum(rate(http_requests_total{code=~\"5..\"}[5m])); found %q after %s(…)", q, tail, name)
@@ -312,4 +300,19 @@ func (s statusCodes) terms() []string {
 		c = end + 1
 	}
 	return out
+}
+
+// skipGrouping skips a "by (…)" or "without (…)" clause at the start of s;
+// ok is false when its parentheses do not balance.
+func skipGrouping(s string) (rest string, ok bool) {
+	if !strings.HasPrefix(s, "by") && !strings.HasPrefix(s, "without") {
+		return s, true
+	}
+	_, r := leadingIdent(s)
+	r = strings.TrimSpace(r)
+	end := matchingParen(r)
+	if end < 0 {
+		return "", false
+	}
+	return strings.TrimSpace(r[end+1:]), true
 }
