@@ -133,6 +133,10 @@ type Dispatcher struct {
 
 	mu     sync.Mutex
 	loaded bool // Load has read the queue
+	// queueing is held by Load while it counts what the queue holds and
+	// by Send from storing a state change to counting it, so that a Send
+	// racing Run's own Load is counted once, not by both.
+	queueing sync.Mutex
 }
 
 // NewDispatcher checks the targets and returns a Dispatcher for them; the
@@ -200,6 +204,8 @@ func validate(t Target, names map[string]bool) []error {
 // after them. Call it before Queued, Send and Refresh; Run calls it unless
 // it was called.
 func (d *Dispatcher) Load(ctx context.Context) error {
+	d.queueing.Lock()
+	defer d.queueing.Unlock()
 	counts, last, err := d.opts.Queue.QueuedNotes(ctx)
 	if err != nil {
 		return fmt.Errorf("notify queue: %w", err)
@@ -294,6 +300,8 @@ func (d *Dispatcher) Queued(b *Batch) {
 // Queue; a failed write is logged. See Dispatcher for what a full queue
 // drops. It may be called before Run.
 func (d *Dispatcher) Send(a Alert) {
+	d.queueing.Lock()
+	defer d.queueing.Unlock()
 	b, err := d.Route([]Alert{a})
 	if err == nil && len(b.Notes) > 0 {
 		err = d.opts.Queue.QueueNotes(context.Background(), b)

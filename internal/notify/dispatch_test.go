@@ -538,3 +538,34 @@ func TestRunWithoutTargetsLastsUntilStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// slowQueue stores notes, then waits before QueueNotes returns: the moment
+// between a state change being stored and its being counted.
+type slowQueue struct {
+	MemoryQueue
+	stored chan struct{}
+}
+
+func (q *slowQueue) QueueNotes(ctx context.Context, b *Batch) error {
+	err := q.MemoryQueue.QueueNotes(ctx, b)
+	close(q.stored)
+	time.Sleep(20 * time.Millisecond)
+	return err
+}
+
+// A state change sent while Run is starting (Run reads the queue itself when
+// Load was not called) is counted once: by Run's Load or by Send, not both.
+func TestSendRacingRunCountsOnce(t *testing.T) {
+	q := &slowQueue{stored: make(chan struct{})}
+	opts := fastOptions(newChanLog())
+	opts.Queue = q
+	d := newDispatcher(t, []Target{{Name: "hook", Type: TypeWebhook, URL: "http://127.0.0.1:1/"}}, opts)
+	sent := make(chan struct{})
+	go func() { d.Send(alert("1", "page", "svc", Firing)); close(sent) }()
+	<-q.stored
+	start(t, d) // Run's Load reads the queue while Send has not counted yet
+	<-sent
+	if st := d.Stats()[0]; st.Queued != 1 {
+		t.Fatalf("queued %d, want 1", st.Queued)
+	}
+}
