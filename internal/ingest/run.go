@@ -71,6 +71,7 @@ func NewSource(l config.LogSource, workers int, services ...*Service) (*Source, 
 		w := newWorker(services, p.Clone())
 		if wrap != logformat.WrapNone {
 			w.unwrap = logformat.NewUnwrapper(wrap)
+			w.banner = l.Format == "ingress-nginx"
 		}
 		s.workers = append(s.workers, w)
 	}

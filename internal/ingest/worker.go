@@ -115,6 +115,9 @@ type worker struct {
 	// routeMatch says a service matches on the route: unmatched samples
 	// then say the path too.
 	routeMatch bool
+	// banner says the log is ingress-nginx's stdout, where the controller
+	// prints its version banner at each start (see bannerLine).
+	banner bool
 
 	// buf is the worker's read buffer, kept between runs: a poll that
 	// reads a few lines of a growing log does not allocate (and clear) a

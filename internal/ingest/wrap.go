@@ -107,11 +107,49 @@ func (w *worker) record(c *chunk, n int64, text []byte, s logformat.Stream) {
 	if k := len(text); k > 0 && text[k-1] == '\r' {
 		text = text[:k-1]
 	}
+	if w.banner && bannerLine(text) {
+		c.excluded++
+		return
+	}
 	w.line(c, n, text)
 }
 
+// bannerLine reports whether a line of ingress-nginx's stdout is a line of
+// the banner the controller prints there at each start, before any access
+// line:
+//
+//	-------------------------------------------------------------------------------
+//	NGINX Ingress controller
+//	  Release:       v1.9.4
+//	  Build:         846d251814a09d8a5d8d28e2e604bfc7749bcb49
+//	  Repository:    https://github.com/kubernetes/ingress-nginx
+//	  nginx version: nginx/1.21.6
+//
+//	-------------------------------------------------------------------------------
+//
+// Counted as malformed, it showed 8 malformed lines per pod start; it is
+// not an access line, so it counts as excluded, like stderr. Nothing an
+// access log format writes looks like these lines.
+func bannerLine(l []byte) bool {
+	switch {
+	case len(bytes.TrimSpace(l)) == 0:
+		return true
+	case len(l) >= 20 && len(bytes.Trim(l, "-")) == 0:
+		return true
+	case bytes.Equal(l, []byte("NGINX Ingress controller")):
+		return true
+	}
+	for _, k := range [...]string{"  Release:", "  Build:", "  Repository:", "  nginx version:"} {
+		if bytes.HasPrefix(l, []byte(k)) {
+			return true
+		}
+	}
+	return false
+}
+
 // probeWrapped is probe for a wrapped log: it tries the first stdout
-// lines (up to ProbeLines; stderr lines are not tried but are numbered)
+// lines (up to ProbeLines; stderr and banner lines are not tried but are
+// numbered)
 // and the physical lines that are not what the wrapper says.
 func (s *Source) probeWrapped(path string, data []byte, final bool, first int64) *Probe {
 	pr := &Probe{Path: path}
@@ -149,7 +187,7 @@ func (s *Source) probeWrapped(path string, data []byte, final bool, first int64)
 			try(l, err.Error())
 		case ok:
 			n++
-			if st == logformat.Stdout {
+			if st == logformat.Stdout && !(s.workers[0].banner && bannerLine(bytes.TrimSuffix(text, []byte("\r")))) {
 				try(text, "")
 			}
 		}
