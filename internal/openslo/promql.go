@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // selector is one PromQL instant or range selector, once the aggregations
@@ -24,178 +27,104 @@ func (m matcher) String() string { return m.label + m.op + strconv.Quote(m.value
 
 // wrappers are the functions a counter query may put around its selector:
 // they change how the counter is read, not which requests it counts.
-var wrappers = map[string]bool{"sum": true, "rate": true, "irate": true, "increase": true}
+var wrappers = map[string]bool{"rate": true, "irate": true, "increase": true}
+
+// windowVar is Sloth's template for the range of a query ([{{.window}}]),
+// which is not PromQL: any duration stands for it while parsing.
+var windowVar = regexp.MustCompile(`\{\{\s*\.window\s*\}\}`)
+
+// promql parses queries with Prometheus' own parser: the grammar (quoting,
+// escapes, comments, grouping before or after the parentheses) is theirs.
+var promql = parser.NewParser(parser.Options{})
 
 // parseSelector reads a query of the shape sum(rate(metric{matchers}[w])):
 // any nesting of sum (with by or without), rate, irate and increase around
 // one selector, with or without a range. Anything else (arithmetic,
-// comparisons, other functions) is not a count of requests headroom can
-// read.
+// comparisons, other functions, offsets) is not a count of requests headroom
+// can read.
 func parseSelector(q string) (selector, error) {
-	s := strings.TrimSpace(q)
+	expr, err := parseQuery(q)
+	if err != nil {
+		return selector{}, err
+	}
+	return selectorOf(q, expr)
+}
+
+// parseQuery parses a query, Sloth's window template included.
+func parseQuery(q string) (parser.Expr, error) {
+	expr, err := promql.ParseExpr(windowVar.ReplaceAllString(q, "5m"))
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", q, err)
+	}
+	return expr, nil
+}
+
+// cutMinus splits the query `a - b` (in parentheses or not) into a and b.
+func cutMinus(q string) (a, b parser.Expr, ok bool) {
+	expr, err := parseQuery(q)
+	if err != nil {
+		return nil, nil, false
+	}
 	for {
-		s = strings.TrimSpace(s)
-		name, rest := leadingIdent(s)
-		if name == "" || !wrappers[name] {
+		p, isParen := expr.(*parser.ParenExpr)
+		if !isParen {
 			break
 		}
-		rest, ok := skipGrouping(strings.TrimSpace(rest))
-		if !ok {
-			return selector{}, fmt.Errorf("%q: unbalanced parentheses", q)
-		}
-		if !strings.HasPrefix(rest, "(") {
-			break
-		}
-		end := matchingParen(rest)
-		if end < 0 {
-			return selector{}, fmt.Errorf("%q: unbalanced parentheses", q)
-		}
-		tail, ok := skipGrouping(strings.TrimSpace(rest[end+1:]))
-		if !ok {
-			return selector{}, fmt.Errorf("%q: unbalanced parentheses", q)
-		}
-		if tail != "" {
-			return selector{}, fmt.Errorf("%q: want one counter selector, like sum(rate(http_requests_total{code=~\"5..\"}[5m])); found %q after %s(…)", q, tail, name)
-		}
-		s = rest[1:end]
+		expr = p.Expr
 	}
-	// A range ([5m], [{{.window}}]) ends the selector.
-	if i := strings.LastIndex(s, "["); i > 0 && strings.HasSuffix(s, "]") {
-		s = strings.TrimSpace(s[:i])
+	if e, isBin := expr.(*parser.BinaryExpr); isBin && e.Op == parser.SUB {
+		return e.LHS, e.RHS, true
 	}
-	var sel selector
-	name, rest := leadingIdent(s)
-	sel.metric = name
-	rest = strings.TrimSpace(rest)
-	if rest != "" {
-		if !strings.HasPrefix(rest, "{") || !strings.HasSuffix(rest, "}") {
-			return selector{}, fmt.Errorf("%q: want one counter selector, like sum(rate(http_requests_total{code=~\"5..\"}[5m])), not an expression", q)
-		}
-		ms, err := parseMatchers(rest[1 : len(rest)-1])
-		if err != nil {
-			return selector{}, fmt.Errorf("%q: %w", q, err)
-		}
-		sel.matchers = ms
+	return nil, nil, false
+}
+
+// selectorOf is parseSelector for q, parsed as expr.
+func selectorOf(q string, expr parser.Expr) (selector, error) {
+	notCounter := func(what string) error {
+		return fmt.Errorf("%q: want one counter selector, like sum(rate(http_requests_total{code=~\"5..\"}[5m])), not %s", q, what)
 	}
-	var kept []matcher
-	for _, m := range sel.matchers {
-		if m.label == "__name__" && m.op == "=" && sel.metric == "" {
-			sel.metric = m.value
+	for {
+		switch e := expr.(type) {
+		case *parser.ParenExpr:
+			expr = e.Expr
+		case *parser.AggregateExpr:
+			if e.Op != parser.SUM {
+				return selector{}, notCounter(e.Op.String() + "(…)")
+			}
+			expr = e.Expr
+		case *parser.Call:
+			if !wrappers[e.Func.Name] || len(e.Args) != 1 {
+				return selector{}, notCounter(e.Func.Name + "(…)")
+			}
+			expr = e.Args[0]
+		case *parser.MatrixSelector:
+			expr = e.VectorSelector
+		case *parser.VectorSelector:
+			if e.OriginalOffset != 0 || e.Timestamp != nil || e.StartOrEnd != 0 {
+				return selector{}, notCounter("a selector with offset or @")
+			}
+			return vectorSelector(q, e)
+		default:
+			return selector{}, notCounter("an expression")
+		}
+	}
+}
+
+// vectorSelector is a parsed selector as headroom reads it: its metric name
+// (from the name or a __name__ matcher) and its other matchers.
+func vectorSelector(q string, e *parser.VectorSelector) (selector, error) {
+	sel := selector{metric: e.Name}
+	for _, m := range e.LabelMatchers {
+		if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual && (sel.metric == "" || sel.metric == m.Value) {
+			sel.metric = m.Value
 			continue
 		}
-		kept = append(kept, m)
+		sel.matchers = append(sel.matchers, matcher{label: m.Name, op: m.Type.String(), value: m.Value})
 	}
-	sel.matchers = kept
 	if sel.metric == "" {
 		return selector{}, fmt.Errorf("%q: want a selector with a metric name", q)
 	}
 	return sel, nil
-}
-
-// leadingIdent splits s after a leading identifier (letters, digits, _ and :).
-func leadingIdent(s string) (string, string) {
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c == '_' || c == ':' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
-			i++
-			continue
-		}
-		break
-	}
-	return s[:i], s[i:]
-}
-
-// matchingParen returns the index of the parenthesis closing the one s
-// starts with, skipping quoted strings; -1 if there is none.
-func matchingParen(s string) int {
-	depth := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '"', '\'', '`':
-			q := s[i]
-			for i++; i < len(s) && s[i] != q; i++ {
-				if s[i] == '\\' && q != '`' {
-					i++
-				}
-			}
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return -1
-}
-
-// parseMatchers reads `a="x", b=~"y"`.
-func parseMatchers(s string) ([]matcher, error) {
-	var out []matcher
-	for {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			return out, nil
-		}
-		label, rest := leadingIdent(s)
-		if label == "" {
-			return nil, fmt.Errorf("bad label matcher at %q", s)
-		}
-		rest = strings.TrimSpace(rest)
-		var op string
-		for _, o := range []string{"=~", "!~", "!=", "="} {
-			if strings.HasPrefix(rest, o) {
-				op = o
-				break
-			}
-		}
-		if op == "" {
-			return nil, fmt.Errorf("bad label matcher at %q", s)
-		}
-		rest = strings.TrimSpace(rest[len(op):])
-		if rest == "" || (rest[0] != '"' && rest[0] != '\'' && rest[0] != '`') {
-			return nil, fmt.Errorf("label %s: want a quoted value", label)
-		}
-		q := rest[0]
-		end := -1
-		for i := 1; i < len(rest); i++ {
-			if rest[i] == '\\' && q != '`' {
-				i++
-				continue
-			}
-			if rest[i] == q {
-				end = i
-				break
-			}
-		}
-		if end < 0 {
-			return nil, fmt.Errorf("label %s: unterminated value", label)
-		}
-		raw := rest[:end+1]
-		var val string
-		if q == '`' {
-			val = raw[1 : len(raw)-1]
-		} else {
-			if q == '\'' {
-				raw = `"` + strings.ReplaceAll(raw[1:len(raw)-1], `"`, `\"`) + `"`
-			}
-			v, err := strconv.Unquote(raw)
-			if err != nil {
-				return nil, fmt.Errorf("label %s: %w", label, err)
-			}
-			val = v
-		}
-		out = append(out, matcher{label: label, op: op, value: val})
-		rest = strings.TrimSpace(rest[end+1:])
-		if strings.HasPrefix(rest, ",") {
-			rest = rest[1:]
-		} else if rest != "" {
-			return nil, fmt.Errorf("bad label matcher at %q", rest)
-		}
-		s = rest
-	}
 }
 
 // compile returns a function telling the label values the matcher takes.
@@ -300,19 +229,4 @@ func (s statusCodes) terms() []string {
 		c = end + 1
 	}
 	return out
-}
-
-// skipGrouping skips a "by (…)" or "without (…)" clause at the start of s;
-// ok is false when its parentheses do not balance.
-func skipGrouping(s string) (rest string, ok bool) {
-	if !strings.HasPrefix(s, "by") && !strings.HasPrefix(s, "without") {
-		return s, true
-	}
-	_, r := leadingIdent(s)
-	r = strings.TrimSpace(r)
-	end := matchingParen(r)
-	if end < 0 {
-		return "", false
-	}
-	return strings.TrimSpace(r[end+1:]), true
 }

@@ -93,8 +93,8 @@ func importSloth(n *yaml.Node, loc string) ([]SLO, error) {
 		// A latency error query counts the slow requests: all of them less
 		// the histogram's bucket of the fast ones.
 		if a, b, ok := cutMinus(s.SLI.Events.ErrorQuery); ok {
-			all, err1 := parseSelector(a)
-			fast, err2 := parseSelector(b)
+			all, err1 := selectorOf(s.SLI.Events.ErrorQuery, a)
+			fast, err2 := selectorOf(s.SLI.Events.ErrorQuery, b)
 			if err := errors.Join(err1, err2); err != nil {
 				fail("sli.events.error_query: %v", err)
 				continue
@@ -170,34 +170,6 @@ func importSloth(n *yaml.Node, loc string) ([]SLO, error) {
 		out = append(out, o)
 	}
 	return out, errors.Join(errs...)
-}
-
-// cutMinus splits `(a - b)` at its one top-level minus.
-func cutMinus(q string) (string, string, bool) {
-	s := strings.TrimSpace(q)
-	for strings.HasPrefix(s, "(") && matchingParen(s) == len(s)-1 {
-		s = strings.TrimSpace(s[1 : len(s)-1])
-	}
-	depth := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '(', '{', '[':
-			depth++
-		case ')', '}', ']':
-			depth--
-		case '"':
-			for i++; i < len(s) && s[i] != '"'; i++ {
-				if s[i] == '\\' {
-					i++
-				}
-			}
-		case '-':
-			if depth == 0 {
-				return strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+1:]), true
-			}
-		}
-	}
-	return "", "", false
 }
 
 func sameMatchers(a, b []matcher) bool {
