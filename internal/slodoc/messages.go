@@ -50,7 +50,7 @@ type messages interface {
 	Siblings() string                               // before the service's other SLOs
 	ComponentService(slo, service string) rich      // a composite's component of another service
 	RUMSource(service string, origins rich, rate string) rich
-	LogsIntro(service string) string
+	LogsIntro(service string) rich
 	Format(format string) string // a log's format: a preset, or log_format
 	Wrapper(w string) string     // a container runtime's framing
 	AgentSource(service string) rich
@@ -140,7 +140,7 @@ type messages interface {
 	// Review cadence.
 	Sprints(length, first, zone string) rich
 	NextReview(sprint int, end, command string) rich
-	NoSprints(window, by string) rich
+	NoSprints(every, by string) rich // every: a duration (28d) or week, month, quarter
 	Revisit() rich
 
 	// Clarifications and caveats.

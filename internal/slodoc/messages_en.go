@@ -71,8 +71,8 @@ func (english) RUMSource(service string, origins rich, rate string) rich {
 	r = append(r, origins...)
 	return append(r, txt("; "+rate+" of page views are kept."))
 }
-func (english) LogsIntro(service string) string {
-	return "headroom reads the Nginx access logs of " + service + ":"
+func (english) LogsIntro(service string) rich {
+	return rich{txt("headroom reads the Nginx access logs of "), code(service), txt(":")}
 }
 func (english) Format(f string) string { return "format " + f }
 func (english) Wrapper(w string) string {
@@ -145,7 +145,7 @@ func (english) ImplBrowser(typ, service, vital, threshold string) rich {
 	}
 	return rich{code("rum.js"), txt(" beacons of " + service + ": fetch and XHR calls; failed: a network error or a status ≥ 500")}
 }
-func (english) AllEvents() string           { return "every request of the service counts" }
+func (english) AllEvents() string           { return "all the service's requests count (but those excluded)" }
 func (english) OnlyIntro() string           { return "counted: only" }
 func (english) Over(window string) string   { return " over " + window }
 func (english) Rolling(d string) string     { return "a rolling " + d + " window" }
@@ -300,8 +300,8 @@ func (english) Sprints(length, first, zone string) rich {
 func (english) NextReview(sprint int, end, command string) rich {
 	return rich{txt(fmt.Sprintf("This SLO's next review is at the end of sprint %d, on %s: ", sprint, end)), code(command), txt(" writes it (YWT).")}
 }
-func (english) NoSprints(window, by string) rich {
-	return rich{txt("No sprints are configured ("), code("sprints:"), txt("): review this SLO at least once per " + window + ", next by " + by + ".")}
+func (english) NoSprints(every, by string) rich {
+	return rich{txt("No sprints are configured ("), code("sprints:"), txt("): review this SLO at least once every " + every + ", next by " + by + ".")}
 }
 func (english) Revisit() rich {
 	return rich{txt("Revisit this document when the objective is missed, when pages fire that nobody acts on, or at least every quarter; generate it again after every change to the SLO.")}

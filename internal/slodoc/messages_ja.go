@@ -70,8 +70,8 @@ func (japanese) RUMSource(service string, origins rich, rate string) rich {
 	r = append(r, origins...)
 	return append(r, txt("。ページビューの "+rate+" を保持します。"))
 }
-func (japanese) LogsIntro(service string) string {
-	return "headroom は " + service + " の Nginx アクセスログを読みます："
+func (japanese) LogsIntro(service string) rich {
+	return rich{txt("headroom は "), code(service), txt(" の Nginx アクセスログを読みます：")}
 }
 func (japanese) Format(f string) string  { return "形式 " + f }
 func (japanese) Wrapper(w string) string { return w + " のコンテナログ行" }
@@ -146,7 +146,7 @@ func (japanese) ImplBrowser(typ, service, vital, threshold string) rich {
 	}
 	return rich{txt(service + " の "), code("rum.js"), txt(" ビーコン：fetch と XHR の呼び出し；失敗：ネットワークエラーまたはステータス 500 以上")}
 }
-func (japanese) AllEvents() string           { return "サービスの全リクエストを数えます" }
+func (japanese) AllEvents() string           { return "サービスの全リクエストを数えます（除外分を除く）" }
 func (japanese) OnlyIntro() string           { return "数える対象：" }
 func (japanese) Over(window string) string   { return "（" + window + "）" }
 func (japanese) Rolling(d string) string     { return "直近 " + d + " のローリングウィンドウ" }
@@ -308,8 +308,8 @@ func (japanese) Sprints(length, first, zone string) rich {
 func (japanese) NextReview(sprint int, end, command string) rich {
 	return rich{txt(fmt.Sprintf("この SLO の次のレビューはスプリント %d の終わり（%s）です：", sprint, end)), code(command), txt(" がそれを書きます（YWT）。")}
 }
-func (japanese) NoSprints(window, by string) rich {
-	return rich{txt("スプリントが設定されていません（"), code("sprints:"), txt("）：この SLO を少なくとも" + window + "に一度、次は " + by + " までにレビューしてください。")}
+func (japanese) NoSprints(every, by string) rich {
+	return rich{txt("スプリントが設定されていません（"), code("sprints:"), txt("）：この SLO を少なくとも " + calendarJa(every) + " に一度、次は " + by + " までにレビューしてください。")}
 }
 func (japanese) Revisit() rich {
 	return rich{txt("目標を達成できなかったとき、誰も対応しないページが発火したとき、あるいは少なくとも四半期ごとにこのドキュメントを見直し、SLO を変えたら生成し直してください。")}

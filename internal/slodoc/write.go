@@ -126,14 +126,14 @@ func (w writer) sources(s config.Service) []block {
 		}
 		out = append(out, paraR(m.RUMSource(s.Name, join(origins, m.Comma()), pct(rate))))
 	case len(s.Logs) > 0:
-		out = append(out, para(txt(m.LogsIntro(s.Name))))
+		out = append(out, paraR(m.LogsIntro(s.Name)))
 		var items []rich
 		for _, l := range s.Logs {
 			format := l.Format
 			if l.LogFormat != "" {
 				format = "log_format"
 			}
-			r := rich{code(l.Path), txt(m.Paren(m.Format(format)))}
+			r := rich{code(w.path(l.Path)), txt(m.Paren(m.Format(format)))}
 			if l.Wrapper != "" && l.Wrapper != "none" {
 				r = append(r, txt(m.Paren(m.Wrapper(l.Wrapper))))
 			}
@@ -420,7 +420,32 @@ func (w writer) review() []block {
 			paraR(m.Revisit()),
 		}
 	}
-	return []block{paraR(m.NoSprints(w.window(d.SLO), w.date(d.Revisit))), paraR(m.Revisit())}
+	every := fmtDur(d.Period)
+	if win := d.SLO.Window.Window(); win.Kind != slo.Rolling && win.Kind != slo.SprintWindow {
+		every = win.String()
+	}
+	return []block{paraR(m.NoSprints(every, w.date(d.Revisit))), paraR(m.Revisit())}
+}
+
+// path is a log's path as the config has it: relative to the config's
+// directory when it is under it, so that the document does not depend on
+// where the config was read from.
+func (w writer) path(p string) string {
+	if w.d.Config == "" || p == "-" {
+		return p
+	}
+	dir, err := filepath.Abs(filepath.Dir(w.d.Config))
+	if err != nil {
+		return p
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	if rel, err := filepath.Rel(dir, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return rel
+	}
+	return p
 }
 
 func (w writer) caveats() []block {
