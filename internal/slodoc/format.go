@@ -76,6 +76,14 @@ func fmtCount(f float64) string {
 // second.
 func fmtDur(d time.Duration) string { return slo.FormatDuration(d.Round(time.Second)) }
 
+// fmtThreshold formats a latency threshold exactly: 300ms, 2.5s, 1m30s.
+func fmtThreshold(d time.Duration) string {
+	if d < time.Minute {
+		return d.String()
+	}
+	return slo.FormatDuration(d)
+}
+
 // fmtDate formats the day of an instant in loc: 2025-03-10.
 func fmtDate(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
 

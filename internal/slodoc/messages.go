@@ -72,8 +72,8 @@ type messages interface {
 	ImplLatency(service, variable, threshold string) rich
 	ImplComposite() rich
 	ImplBrowser(typ, service, vital, threshold string) rich
-	AllEvents() string // an SLO without filters
-	OnlyIntro() string // before the filters of an SLO
+	AllEvents(browser bool) string // an SLO without filters (browser: of a frontend app)
+	OnlyIntro(browser bool) string // before the filters of an SLO
 	Over(window string) string
 	Rolling(d string) string
 	Calendar(kind string) string // week, month, quarter

@@ -145,8 +145,18 @@ func (english) ImplBrowser(typ, service, vital, threshold string) rich {
 	}
 	return rich{code("rum.js"), txt(" beacons of " + service + ": fetch and XHR calls; failed: a network error or a status ≥ 500")}
 }
-func (english) AllEvents() string           { return "all the service's requests count (but those excluded)" }
-func (english) OnlyIntro() string           { return "counted: only" }
+func (english) AllEvents(browser bool) string {
+	if browser {
+		return "every page of the app counts"
+	}
+	return "all the service's requests count (but those excluded)"
+}
+func (english) OnlyIntro(browser bool) string {
+	if browser {
+		return "counted: only pages of "
+	}
+	return "counted: only requests of "
+}
 func (english) Over(window string) string   { return " over " + window }
 func (english) Rolling(d string) string     { return "a rolling " + d + " window" }
 func (english) Calendar(kind string) string { return "each calendar " + kind + " (UTC)" }

@@ -146,8 +146,18 @@ func (japanese) ImplBrowser(typ, service, vital, threshold string) rich {
 	}
 	return rich{txt(service + " の "), code("rum.js"), txt(" ビーコン：fetch と XHR の呼び出し；失敗：ネットワークエラーまたはステータス 500 以上")}
 }
-func (japanese) AllEvents() string           { return "サービスの全リクエストを数えます（除外分を除く）" }
-func (japanese) OnlyIntro() string           { return "数える対象：" }
+func (japanese) AllEvents(browser bool) string {
+	if browser {
+		return "アプリの全ページを数えます"
+	}
+	return "サービスの全リクエストを数えます（除外分を除く）"
+}
+func (japanese) OnlyIntro(browser bool) string {
+	if browser {
+		return "数える対象：次のページだけ："
+	}
+	return "数える対象：次のリクエストだけ："
+}
 func (japanese) Over(window string) string   { return "（" + window + "）" }
 func (japanese) Rolling(d string) string     { return "直近 " + d + " のローリングウィンドウ" }
 func (japanese) Calendar(kind string) string { return "暦の" + calendarJa(kind) + "ごと（UTC）" }
@@ -195,14 +205,14 @@ func (japanese) Achieved(unit Unit, window string, n int, from, to, worst, best,
 	if worst == best {
 		sli = "SLI は " + worst
 	}
-	r := rich{txt(fmt.Sprintf("保存された直近 %d 回の%s（%s → %s）で%s、目標 ", n, what, from, to, sli)), bold(objective)}
+	r := rich{txt(fmt.Sprintf("保存された直近 %d 回の%s（%s → %s）で、%s、目標 ", n, what, from, to, sli)), bold(objective)}
 	if met == n {
 		return append(r, txt(fmt.Sprintf(" を %d 回すべてで達成しました。", n)))
 	}
 	return append(r, txt(fmt.Sprintf(" を %d 回中 %d 回達成しました。", n, met)))
 }
 func (japanese) Worst(period, sli string) rich {
-	return rich{txt("最も悪かったのは " + period + " の " + sli + " です。その期間のレビューにバジェットの行き先があります。")}
+	return rich{txt("最も悪かったのは" + period + "の " + sli + " です。その期間のレビューにバジェットの行き先があります。")}
 }
 func (japanese) ColPeriod() string   { return "期間" }
 func (japanese) ColEvents() string   { return "イベント" }

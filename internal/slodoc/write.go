@@ -220,7 +220,7 @@ func (w writer) sliRow(o config.SLO, s config.Service, weight string) []rich {
 	default:
 		impl = append(impl, m.ImplBrowser(o.SLI.Type, s.Name, o.SLI.Vital, w.threshold(o)))
 	}
-	impl = append(impl, w.filter(o.Filter)...)
+	impl = append(impl, w.filter(o)...)
 	sloText := rich{bold(percent(o.Objective)), txt(m.Over(w.window(o)))}
 	name := rich{code(o.Name), txt(m.Colon())}
 	return []rich{cat, append(name, def...), join(impl, m.Semicolon()), sloText}
@@ -231,7 +231,7 @@ func (w writer) threshold(o config.SLO) string {
 	if o.SLI.Score != nil {
 		return fmtFloat(*o.SLI.Score)
 	}
-	return fmtDur(time.Duration(o.SLI.Threshold))
+	return fmtThreshold(time.Duration(o.SLI.Threshold))
 }
 
 // window says an SLO's window in words.
@@ -246,26 +246,31 @@ func (w writer) window(o config.SLO) string {
 	return w.m.Rolling(fmtDur(win.Duration))
 }
 
-// filter says which requests an SLO counts.
-func (w writer) filter(f config.Filter) []rich {
-	m := w.m
-	var out []rich
+// filter says which requests (or page views) an SLO counts: nil for a
+// composite, whose components say.
+func (w writer) filter(o config.SLO) []rich {
+	m, f := w.m, o.Filter
+	if o.SLI.Type == config.Composite {
+		return nil
+	}
+	var parts []rich
 	if !f.Host.IsZero() {
-		out = append(out, rich{txt(m.Key("host")), code(f.Host.String())})
+		parts = append(parts, rich{txt(m.Key("host")), code(f.Host.String())})
 	}
 	if !f.Route.IsZero() {
-		out = append(out, rich{txt(m.Key("route")), code(f.Route.String())})
+		parts = append(parts, rich{txt(m.Key("route")), code(f.Route.String())})
 	}
 	if len(f.Method) > 0 {
-		out = append(out, rich{txt(m.Key("method")), code(commaList(f.Method))})
+		parts = append(parts, rich{txt(m.Key("method")), code(commaList(f.Method))})
 	}
 	if !f.Status.IsZero() {
-		out = append(out, rich{txt(m.Key("status")), code(statuses(f.Status))})
+		parts = append(parts, rich{txt(m.Key("status")), code(statuses(f.Status))})
 	}
-	if len(out) == 0 {
-		return []rich{{txt(m.AllEvents())}}
+	browser := o.SLI.Type == config.WebVital || o.SLI.Type == config.JSErrors || o.SLI.Type == config.BrowserAPI
+	if len(parts) == 0 {
+		return []rich{{txt(m.AllEvents(browser))}}
 	}
-	return append([]rich{{txt(m.OnlyIntro())}}, out...)
+	return []rich{append(rich{txt(m.OnlyIntro(browser))}, join(parts, m.Comma())...)}
 }
 
 func (w writer) rationale() []block {
