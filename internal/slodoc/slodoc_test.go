@@ -437,3 +437,76 @@ func TestCheckersCatch(t *testing.T) {
 		t.Error("checkHTML passed a script element")
 	}
 }
+
+// TestPeriods: the complete periods before at that start at or after
+// first, oldest first, at most n.
+func TestPeriods(t *testing.T) {
+	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, time.UTC) }
+	win := func(s string) slo.Window {
+		w, err := slo.ParseWindow(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	for _, c := range []struct {
+		name      string
+		w         slo.Window
+		first, at time.Time
+		n         int
+		want      []time.Time // the periods' bounds, in order: from, to, from, to…
+	}{
+		{"rolling, at a midnight", win("7d"), d(2026, 1, 1), d(2026, 1, 22), 12,
+			[]time.Time{d(2026, 1, 1), d(2026, 1, 8), d(2026, 1, 8), d(2026, 1, 15), d(2026, 1, 15), d(2026, 1, 22)}},
+		{"rolling, mid-day, the oldest incomplete", win("7d"), d(2026, 1, 2), d(2026, 1, 22).Add(13 * time.Hour), 12,
+			[]time.Time{d(2026, 1, 8), d(2026, 1, 15), d(2026, 1, 15), d(2026, 1, 22)}},
+		{"rolling, at most n", win("7d"), d(2025, 1, 1), d(2026, 1, 22), 2,
+			[]time.Time{d(2026, 1, 8), d(2026, 1, 15), d(2026, 1, 15), d(2026, 1, 22)}},
+		{"weeks start on Monday", win("week"), d(2026, 1, 1), d(2026, 1, 22), 12, // a Thursday
+			[]time.Time{d(2026, 1, 5), d(2026, 1, 12), d(2026, 1, 12), d(2026, 1, 19)}},
+		{"quarters", win("quarter"), d(2025, 4, 1), d(2026, 1, 22), 12,
+			[]time.Time{d(2025, 4, 1), d(2025, 7, 1), d(2025, 7, 1), d(2025, 10, 1), d(2025, 10, 1), d(2026, 1, 1)}},
+		{"nothing complete", win("month"), d(2026, 1, 3), d(2026, 1, 22), 12, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []time.Time
+			for _, p := range slodoc.Periods(c.w, nil, c.first, c.at, c.n) {
+				got = append(got, p.From, p.To)
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+			for i := range got {
+				if !got[i].Equal(c.want[i]) {
+					t.Fatalf("got %v, want %v", got, c.want)
+				}
+			}
+		})
+	}
+}
+
+// TestRationaleInexact: sprints starting at a Tokyo midnight need hour
+// cells; once retention pruned them, the rationale says its periods were
+// widened, and why.
+func TestRationaleInexact(t *testing.T) {
+	in := open(t, "sprints: {start: 2026-06-01, length: 14d, timezone: Asia/Tokyo}")
+	d := build(t, in, "web-availability")
+	if d.History.Inexact != "" || len(d.History.Periods) == 0 {
+		t.Fatalf("before pruning: inexact %q, %d periods", d.History.Inexact, len(d.History.Periods))
+	}
+	st := in.Store.(*store.Store)
+	if _, err := st.Prune(context.Background(), at, 24*time.Hour, 24*time.Hour, 0); err != nil {
+		t.Fatal(err)
+	}
+	d = build(t, in, "web-availability")
+	if !strings.Contains(d.History.Inexact, "storage.retention.hours") {
+		t.Fatalf("after pruning hour cells: inexact %q", d.History.Inexact)
+	}
+	md, err := slodoc.Markdown(d, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "Some periods are counted from hour or day cells") {
+		t.Errorf("the document does not say its periods were widened:\n%s", md)
+	}
+}
