@@ -20,7 +20,7 @@ func TestSLODoc(t *testing.T) {
 	for _, want := range []string{
 		"# SLO document: avail\n",
 		"`headroom slo-doc --config headroom.yaml --slo avail --at 2026-11-20T12:00:00Z`",
-		"- `access.log*` (format log\\_format)",
+		"- `access.log*` (a log\\_format pasted from nginx.conf)",
 		"There is no stored history yet",
 	} {
 		if !strings.Contains(r.stdout, want) {

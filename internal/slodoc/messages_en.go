@@ -74,7 +74,12 @@ func (english) RUMSource(service string, origins rich, rate string) rich {
 func (english) LogsIntro(service string) rich {
 	return rich{txt("headroom reads the Nginx access logs of "), code(service), txt(":")}
 }
-func (english) Format(f string) string { return "format " + f }
+func (english) Format(f string) string {
+	if f == "log_format" {
+		return "a log_format pasted from nginx.conf"
+	}
+	return "format " + f
+}
 func (english) Wrapper(w string) string {
 	return w + " container log lines"
 }

@@ -73,7 +73,12 @@ func (japanese) RUMSource(service string, origins rich, rate string) rich {
 func (japanese) LogsIntro(service string) rich {
 	return rich{txt("headroom は "), code(service), txt(" の Nginx アクセスログを読みます：")}
 }
-func (japanese) Format(f string) string  { return "形式 " + f }
+func (japanese) Format(f string) string {
+	if f == "log_format" {
+		return "nginx.conf から貼り付けた log_format"
+	}
+	return "形式 " + f
+}
 func (japanese) Wrapper(w string) string { return w + " のコンテナログ行" }
 func (japanese) AgentSource(service string) rich {
 	return rich{code(service), txt(" には "), code("headroom agent"), txt(" が各ホストで Nginx ログを読み、分ごとの集計を headroom に送ります。")}
