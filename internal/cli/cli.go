@@ -166,6 +166,21 @@ func commands() []command {
 			new: func() runner { return &reviewCmd{} },
 		},
 		{
+			name: "slo-doc", summary: "write an SLO's document (SRE Workbook): Markdown or HTML, en or ja",
+			about: "Write the SLO document of --slo, after the SRE Workbook's example, to commit next to the config: the service " +
+				"and where its events come from, the SLI and how headroom measures it (logs or beacons, filters, exclusions, " +
+				"thresholds, a composite's components), the objective and its rationale (the SLI achieved in each complete sprint, " +
+				"or window of the SLO's length, of the stored history, and how many met it), the error budget in events and in " +
+				"time, the error budget policy in force, the alert tiers and where they go, the review cadence and what headroom " +
+				"cannot see. Without a store it is written from the config alone. --at dates it (default now).",
+			examples: []string{
+				"headroom slo-doc --slo web-availability > docs/slo/web-availability.md",
+				"headroom slo-doc --config /etc/headroom.yaml --slo api-latency --lang ja --format html > api-latency.html",
+				"headroom slo-doc --slo web-availability --at 2026-11-30T00:00:00Z   # as of a sprint's end",
+			},
+			new: func() runner { return &sloDocCmd{} },
+		},
+		{
 			name: "event", summary: "record changes: deploys, config changes, feature flags",
 			about: "Record changes, such as deploys, config changes and feature flags: the dashboard marks them on the charts " +
 				"and the review measures the burn after each.",

@@ -1,0 +1,234 @@
+package slodoc
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"strings"
+
+	"github.com/headroom-slo/headroom/internal/review"
+)
+
+// The document is first written as a doc in one language, numbers
+// formatted, as blocks that the Markdown and HTML backends print the same
+// way: nothing in a doc depends on the backend.
+type doc struct {
+	Lang, Title string
+	Meta        []rich
+	Sections    []section
+}
+
+type section struct {
+	Heading string
+	Blocks  []block
+}
+
+// blockKind is what a block is; the HTML template compares it with these
+// values.
+type blockKind string
+
+const (
+	blockPara  blockKind = "p"     // a paragraph: Text, with its Class
+	blockTable blockKind = "table" // Table
+	blockList  blockKind = "list"  // a bulleted list: Items
+)
+
+type block struct {
+	Kind  blockKind
+	Class string // review-note for notes
+	Text  rich
+	Table *table
+	Items []rich
+}
+
+type table struct {
+	Cols []col
+	Rows [][]rich
+}
+
+// col is a column: its heading, and whether it holds numbers (set right).
+type col struct {
+	Head string
+	Num  bool
+}
+
+// rich is text with code spans (names, routes, config keys) and strong
+// spans.
+type rich []seg
+
+type seg struct {
+	Text         string
+	Code, Strong bool
+}
+
+func txt(s string) seg  { return seg{Text: s} }
+func code(s string) seg { return seg{Text: s, Code: true} }
+func bold(s string) seg { return seg{Text: s, Strong: true} }
+
+func para(r ...seg) block     { return block{Kind: blockPara, Text: r} }
+func paraR(r rich) block      { return block{Kind: blockPara, Text: r} }
+func note(r rich) block       { return block{Kind: blockPara, Class: "review-note", Text: r} }
+func list(items []rich) block { return block{Kind: blockList, Items: items} }
+func tbl(t *table) block      { return block{Kind: blockTable, Table: t} }
+
+// join joins riches with sep between them.
+func join(parts []rich, sep string) rich {
+	var out rich
+	for i, p := range parts {
+		if i > 0 {
+			out = append(out, txt(sep))
+		}
+		out = append(out, p...)
+	}
+	return out
+}
+
+// markdown writes the doc as GitHub-flavoured Markdown.
+func (d *doc) markdown() []byte {
+	var b strings.Builder
+	b.WriteString("# " + mdText(d.Title) + "\n\n")
+	for _, m := range d.Meta {
+		b.WriteString(mdRich(m, false) + "\n")
+	}
+	for _, s := range d.Sections {
+		b.WriteString("\n## " + mdText(s.Heading) + "\n")
+		for _, bl := range s.Blocks {
+			b.WriteString("\n")
+			switch bl.Kind {
+			case blockTable:
+				mdTable(&b, bl.Table)
+			case blockList:
+				for _, it := range bl.Items {
+					b.WriteString("- " + mdRich(it, false) + "\n")
+				}
+			default:
+				b.WriteString(mdRich(bl.Text, false) + "\n")
+			}
+		}
+	}
+	return []byte(b.String())
+}
+
+func mdTable(b *strings.Builder, t *table) {
+	b.WriteString("|")
+	for _, c := range t.Cols {
+		b.WriteString(" " + mdText(c.Head) + " |")
+	}
+	b.WriteString("\n|")
+	for _, c := range t.Cols {
+		if c.Num {
+			b.WriteString("---:|")
+		} else {
+			b.WriteString("---|")
+		}
+	}
+	b.WriteString("\n")
+	for _, row := range t.Rows {
+		b.WriteString("|")
+		for _, c := range row {
+			b.WriteString(" " + mdRich(c, true) + " |")
+		}
+		b.WriteString("\n")
+	}
+}
+
+func mdRich(r rich, inTable bool) string {
+	var b strings.Builder
+	for _, s := range r {
+		switch {
+		case s.Code:
+			b.WriteString(mdCode(s.Text, inTable))
+		case s.Strong:
+			b.WriteString("**" + mdText(s.Text) + "**")
+		default:
+			b.WriteString(mdText(s.Text))
+		}
+	}
+	return b.String()
+}
+
+// mdEscaper escapes what Markdown would read as markup in text, and keeps
+// text on one line.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`, `<`, `\<`, `>`, `\>`, `|`, `\|`, `#`, `\#`,
+	"\r\n", " ", "\n", " ", "\r", " ",
+)
+
+func mdText(s string) string { return mdEscaper.Replace(s) }
+
+// mdCode writes a code span, with a fence longer than any run of backticks
+// in s; in a table, | is escaped (GitHub reads \| in a code span as |).
+func mdCode(s string, inTable bool) string {
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	if s == "" {
+		return ""
+	}
+	if inTable {
+		s = strings.ReplaceAll(s, "|", `\|`)
+	}
+	longest, run := 0, 0
+	for _, c := range s {
+		if c == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if longest > 0 || strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
+
+// html writes the doc as a self-contained page, styled by the review's CSS
+// (the same classes), with no script.
+func (d *doc) html() ([]byte, error) {
+	var b bytes.Buffer
+	err := pageTemplate.Execute(&b, struct {
+		*doc
+		CSS template.CSS
+	}{d, template.CSS(review.CSS)})
+	if err != nil {
+		return nil, fmt.Errorf("slo-doc: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`{{define "rich"}}{{range .}}{{if .Code}}<code>{{.Text}}</code>{{else if .Strong}}<strong>{{.Text}}</strong>{{else}}{{.Text}}{{end}}{{end}}{{end}}
+{{- define "block"}}{{if eq .Kind "table"}}<div class="review-scroll"><table class="review-table">
+<thead><tr>{{range .Table.Cols}}<th{{if .Num}} class="num"{{end}}>{{.Head}}</th>{{end}}</tr></thead>
+<tbody>
+{{$cols := .Table.Cols}}{{range .Table.Rows}}<tr>{{range $i, $c := .}}<td{{if (index $cols $i).Num}} class="num"{{end}}>{{template "rich" $c}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>
+{{else if eq .Kind "list"}}<ul class="review-list">
+{{range .Items}}<li>{{template "rich" .}}</li>
+{{end}}</ul>
+{{else}}<p{{with .Class}} class="{{.}}"{{end}}>{{template "rich" .Text}}</p>
+{{end}}{{end -}}
+<!doctype html>
+<html lang="{{.Lang}}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+{{.CSS}}</style>
+</head>
+<body class="review-page">
+<main>
+<article class="review" lang="{{.Lang}}">
+<header class="review-head">
+<h1>{{.Title}}</h1>
+{{range .Meta}}<p class="review-meta">{{template "rich" .}}</p>
+{{end}}</header>
+{{range .Sections}}<section class="review-section">
+<h2>{{.Heading}}</h2>
+{{range .Blocks}}{{template "block" .}}{{end}}</section>
+{{end}}</article>
+</main>
+</body>
+</html>
+`))
