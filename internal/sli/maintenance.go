@@ -20,9 +20,7 @@ func (q *Query) sumOutside(r Range) ([]slo.Counts, error) {
 	if q.svc == 0 {
 		return out, nil
 	}
-	c := q.floors.Covered(r)
-	from, to := c.From.Unix(), c.To.Unix()
-	for _, g := range subtract(q.excluded(c), from, to) {
+	for _, g := range Outside(q.floors, q.Maintenance, q.floors.Covered(r)) {
 		part, err := q.sum(Range{From: time.Unix(g[0], 0).UTC(), To: time.Unix(g[1], 0).UTC()})
 		if err != nil {
 			return nil, err
@@ -34,12 +32,18 @@ func (q *Query) sumOutside(r Range) ([]slo.Counts, error) {
 	return out, nil
 }
 
-// excluded returns the spans (Unix seconds) of the windows within c, each
+// Outside returns the parts (Unix seconds) of c, a range as covered by f
+// (f.Covered), outside windows, in order.
+func Outside(f Floors, windows []config.Maintenance, c Range) [][2]int64 {
+	return subtract(excluded(f, windows, c), c.From.Unix(), c.To.Unix())
+}
+
+// excluded returns the spans (Unix seconds) of windows within c, each
 // widened as the cells stored need (Floors.Covered).
-func (q *Query) excluded(c Range) [][2]int64 {
+func excluded(f Floors, windows []config.Maintenance, c Range) [][2]int64 {
 	var out [][2]int64
-	for _, iv := range config.MergeIntervals(q.Maintenance, c.From, c.To) {
-		w := q.floors.Covered(Range{From: iv.Start, To: iv.End})
+	for _, iv := range config.MergeIntervals(windows, c.From, c.To) {
+		w := f.Covered(Range{From: iv.Start, To: iv.End})
 		out = append(out, [2]int64{max(w.From.Unix(), c.From.Unix()), min(w.To.Unix(), c.To.Unix())})
 	}
 	return out
@@ -49,7 +53,7 @@ func (q *Query) excluded(c Range) [][2]int64 {
 // leaves out (merged, in order, clipped to r).
 func (q *Query) Excluded(r Range) []config.Interval {
 	var out []config.Interval
-	for _, s := range q.excluded(q.floors.Covered(r)) {
+	for _, s := range excluded(q.floors, q.Maintenance, q.floors.Covered(r)) {
 		out = append(out, config.Interval{Start: time.Unix(s[0], 0).UTC(), End: time.Unix(s[1], 0).UTC()})
 	}
 	return out

@@ -134,7 +134,7 @@ func TestInMaintenance(t *testing.T) {
 		{time.Date(2026, 1, 3, 10, 17, 0, 0, time.UTC), true},
 		{time.Date(2026, 1, 3, 13, 40, 59, 0, time.UTC), true},
 		{time.Date(2026, 1, 3, 13, 41, 0, 0, time.UTC), false},
-		{time.Date(2026, 1, 9, 16, 4, 0, 0, time.UTC), true},  // a Saturday in Tokyo
+		{time.Date(2026, 1, 9, 16, 4, 0, 0, time.UTC), true},   // a Saturday in Tokyo
 		{time.Date(2026, 1, 11, 15, 0, 0, 0, time.UTC), false}, // a Monday in Tokyo
 		{time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC), false},  // the other service's
 	} {
