@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -274,4 +277,26 @@ func (c *maintenanceRemoveCmd) run(ctx context.Context, args []string, stdio Std
 	}
 	fmt.Fprintf(stdio.Out, "maintenance #%d removed: its events count again\n", id)
 	return nil
+}
+
+// recordedMaintenance returns the windows recorded in cfg's store, or none
+// when there is no store yet.
+func recordedMaintenance(ctx context.Context, cfg *config.Config) ([]config.Maintenance, error) {
+	if _, err := os.Stat(cfg.Storage.Dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	st, err := store.Open(cfg.Storage.Dir, store.Options{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	ws, err := st.MaintenanceWindows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []config.Maintenance
+	for _, w := range ws {
+		out = append(out, report.FromStore(w))
+	}
+	return out, nil
 }

@@ -42,6 +42,26 @@ func TestMaintenanceAddListRemove(t *testing.T) {
 	if len(l.Windows) != 1 || l.Windows[0].ID != 1 || l.Windows[0].Note != "db upgrade" || len(l.Occurrences) != 1 {
 		t.Errorf("list: %+v", l)
 	}
+	// Exported as Datadog SLO corrections of both SLOs of web.
+	r = run(t, "", "export", "datadog", "--config", cfg, "--source", "push")
+	var dd struct {
+		SLOCorrections []struct {
+			Data struct {
+				Attributes struct {
+					SLOID    string `json:"slo_id"`
+					Category string `json:"category"`
+					Start    int64  `json:"start"`
+					End      int64  `json:"end"`
+				} `json:"attributes"`
+			} `json:"data"`
+		} `json:"slo_corrections"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &dd); r.code != 0 || err != nil || len(dd.SLOCorrections) != 2 {
+		t.Fatalf("export datadog: %d %v, %d corrections\n%s", r.code, err, len(dd.SLOCorrections), r.stderr)
+	}
+	if a := dd.SLOCorrections[0].Data.Attributes; a.SLOID != "<slo-id:avail>" || a.Category != "Scheduled Maintenance" || a.End-a.Start != 1800 {
+		t.Errorf("correction: %+v", a)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
