@@ -80,7 +80,7 @@ func (e *Engine) Windows(ctx context.Context, service string, from, to time.Time
 // Occurrences lists the occurrences of windows overlapping [from, to), by
 // start.
 func Occurrences(windows []config.Maintenance, from, to time.Time) []Window {
-	var out []Window
+	out := []Window{}
 	for _, m := range windows {
 		for _, iv := range m.Intervals(from, to) {
 			out = append(out, Window{Service: m.Service, Start: iv.Start, End: iv.End, Note: m.Note, Recurring: len(m.Every) > 0, ID: m.ID})
