@@ -553,6 +553,8 @@
     var ctx = u.ctx, b = u.bbox, dpr = window.devicePixelRatio || 1;
     ctx.save();
     ctx.font = font.replace(/(\d+)px/, function (m, n) { return (n * dpr) + 'px'; });
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'alphabetic';
     windows.forEach(function (w) {
       var t0 = Math.max(w.t0, u.scales.x.min), t1 = Math.min(w.t1, u.scales.x.max);
       if (!(t1 > t0)) return;
