@@ -1,10 +1,13 @@
 package sli
 
 import (
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/slo"
+	"github.com/headroom-slo/headroom/internal/store"
 )
 
 // Maintenance windows leave the events of their minutes out of every sum:
@@ -33,9 +36,34 @@ func (q *Query) sumOutside(r Range) ([]slo.Counts, error) {
 }
 
 // Outside returns the parts (Unix seconds) of c, a range as covered by f
-// (f.Covered), outside windows, in order.
+// (f.Covered), outside windows, in order: each part one the cells stored
+// answer exactly (f.inner), so a window whose edge lies in an hour whose
+// minutes were partly pruned widens to that whole hour.
 func Outside(f Floors, windows []config.Maintenance, c Range) [][2]int64 {
-	return subtract(excluded(f, windows, c), c.From.Unix(), c.To.Unix())
+	var out [][2]int64
+	for _, g := range subtract(excluded(f, windows, c), c.From.Unix(), c.To.Unix()) {
+		if g = f.inner(g); g[1] > g[0] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// inner narrows [from, to) (Unix seconds, whole minutes) to the largest
+// range within it that the cells stored answer exactly: Covered's mirror,
+// rounding an end inward where Covered rounds it outward. A range Covered
+// returned is its own inner range.
+func (f Floors) inner(g [2]int64) [2]int64 {
+	from, to := g[0], g[1]
+	for _, l := range []struct{ floor, unit int64 }{{f.Minute, store.Hour}, {f.Hour, store.Day}} {
+		if from < l.floor {
+			from = ceil(from, l.unit)
+		}
+		if to-mod(to, l.unit) < l.floor {
+			to -= mod(to, l.unit)
+		}
+	}
+	return [2]int64{from, max(from, to)}
 }
 
 // excluded returns the spans (Unix seconds) of windows within c, each
@@ -49,12 +77,16 @@ func excluded(f Floors, windows []config.Maintenance, c Range) [][2]int64 {
 	return out
 }
 
-// Excluded returns the maintenance windows' minutes within r that Sum
-// leaves out (merged, in order, clipped to r).
+// Excluded returns what Sum leaves out of r: the maintenance windows'
+// minutes, widened where minute cells were pruned (merged, in order,
+// within Covered(r)).
 func (q *Query) Excluded(r Range) []config.Interval {
+	c := q.floors.Covered(r)
 	var out []config.Interval
-	for _, s := range excluded(q.floors, q.Maintenance, q.floors.Covered(r)) {
-		out = append(out, config.Interval{Start: time.Unix(s[0], 0).UTC(), End: time.Unix(s[1], 0).UTC()})
+	for _, s := range subtract(Outside(q.floors, q.Maintenance, c), c.From.Unix(), c.To.Unix()) {
+		if s[1] > s[0] {
+			out = append(out, config.Interval{Start: time.Unix(s[0], 0).UTC(), End: time.Unix(s[1], 0).UTC()})
+		}
 	}
 	return out
 }
@@ -63,12 +95,19 @@ func (q *Query) Excluded(r Range) []config.Interval {
 // minute ("" when they are): their minute cells were pruned, so whole
 // hours or days around them are left out.
 func (q *Query) MaintenanceWhy(r Range) string {
-	for _, iv := range config.MergeIntervals(q.Maintenance, r.From, r.To) {
-		if why := q.floors.Why(Range{From: iv.Start, To: iv.End}); why != "" {
-			return "maintenance windows widened to whole hours or days: " + why
+	c := q.floors.Covered(r)
+	got, want := q.Excluded(r), config.MergeIntervals(q.Maintenance, c.From, c.To)
+	if slices.Equal(got, want) {
+		return ""
+	}
+	for _, iv := range got {
+		if iv.Start.Unix() < q.floors.Hour {
+			return fmt.Sprintf("maintenance windows widened to whole days: hour cells before %s were pruned (storage.retention.hours)",
+				time.Unix(q.floors.Hour, 0).UTC().Format(time.RFC3339))
 		}
 	}
-	return ""
+	return fmt.Sprintf("maintenance windows widened to whole hours: minute cells before %s were pruned (storage.retention.minutes)",
+		time.Unix(q.floors.Minute, 0).UTC().Format(time.RFC3339))
 }
 
 // InMaintenance reports whether a window of the query's service is open at

@@ -91,13 +91,21 @@ func TestSumLeavesOutMaintenance(t *testing.T) {
 		q.Maintenance = windows
 		want := spans
 		if pruned {
-			// Minute cells gone before day 8: windows there widen to
-			// whole hours.
-			q.floors = Floors{Minute: start.Add(8 * 24 * time.Hour).Unix()}
+			// Minute cells gone before Jan 9 14:20, 10 minutes before a
+			// window opens in that hour: a window widens to the whole
+			// hour at an end whose hour has pruned minutes.
+			floor := time.Date(2026, 1, 9, 14, 20, 0, 0, time.UTC).Unix()
+			q.floors = Floors{Minute: floor}
 			want = nil
 			for _, s := range spans {
-				w := q.floors.Covered(Range{time.Unix(s[0], 0), time.Unix(s[1], 0)})
-				want = append(want, [2]int64{w.From.Unix(), w.To.Unix()})
+				from, to := s[0], s[1]
+				if from-from%3600 < floor {
+					from -= from % 3600
+				}
+				if to < floor {
+					to = ceil(to, 3600)
+				}
+				want = append(want, [2]int64{from, to})
 			}
 		}
 		kept := outside(events, want)
