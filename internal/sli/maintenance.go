@@ -13,9 +13,10 @@ import (
 // Maintenance windows leave the events of their minutes out of every sum:
 // a range is summed as the parts of it outside the windows. Where minute
 // cells are kept this is exact to the minute. Where only hour (or day)
-// cells remain, a window widens to the whole hours (days) it touches, as a
-// range does (Floors.Covered): a few more events are left out, never fewer,
-// and MaintenanceWhy says so.
+// cells remain, a window's edge widens to the whole hour (day) it lies in
+// when that hour's finer cells are gone even in part, as a range's edge
+// does (Floors.Covered): a few more events are left out, never fewer, and
+// MaintenanceWhy says so.
 
 // sumOutside sums Covered(r) less the windows' minutes.
 func (q *Query) sumOutside(r Range) ([]slo.Counts, error) {
