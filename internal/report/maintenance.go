@@ -98,3 +98,15 @@ func (sc *scanner) outside(c sli.Range) [][2]int64 {
 	}
 	return sli.Outside(sc.floors, sc.windows, c)
 }
+
+// openWindow returns the occurrence of windows open at t, nil when none is
+// (the one ending last when several are).
+func openWindow(windows []config.Maintenance, t time.Time) *Window {
+	var open *Window
+	for _, w := range Occurrences(windows, t, t.Add(time.Nanosecond)) {
+		if !t.Before(w.Start) && t.Before(w.End) && (open == nil || w.End.After(open.End)) {
+			open = &w
+		}
+	}
+	return open
+}

@@ -58,6 +58,15 @@ maintenance:
 			t.Errorf("breakdown counts the window's 503s: %+v", row)
 		}
 	}
+	for at, open := range map[time.Duration]bool{75 * time.Minute: true, 90 * time.Minute: false} {
+		s, err := eng.SLO(ctx, "avail", start.Add(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (s.Maintenance != nil) != open || open && s.Maintenance.Note != "upgrade" {
+			t.Errorf("SLO at +%v: maintenance %+v, want open %v", at, s.Maintenance, open)
+		}
+	}
 	svc, err := eng.Service(ctx, "web", start, start.Add(2*time.Hour), 15*time.Minute, 5)
 	if err != nil {
 		t.Fatal(err)

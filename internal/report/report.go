@@ -239,6 +239,9 @@ type SLO struct {
 	Tiers       []Tier                 `json:"tiers"`
 	Sparkline   []SparkPoint           `json:"sparkline"`
 	Alert       SLOAlert               `json:"alert"`
+	// Maintenance is the maintenance window of the SLO's service open at
+	// the instant, if any: its events are left out and alerts are held.
+	Maintenance *Window `json:"maintenance,omitempty"`
 }
 
 // sparkSpan and sparkStep shape the sparkline: 7 days of 6-hour buckets.
@@ -375,6 +378,7 @@ func (e *Engine) status(ctx context.Context, at time.Time, specs []*sli.Spec) ([
 			}
 			sparkCounts := counts[1+len(windows):]
 			o := summary(st)
+			o.Maintenance = openWindow(q.Maintenance, at)
 			if e.alerts != nil {
 				o.Alert = sloAlert(alerts, s.Name)
 			}
