@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -175,14 +176,16 @@ func (c *maintenanceListCmd) run(ctx context.Context, _ []string, stdio Stdio) e
 			return usagef("--service: %v", err)
 		}
 	}
-	st, eng, err := openEngine(cfg)
+	// The config's windows, then the store's (none without a store yet).
+	recorded, err := recordedMaintenance(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	ms, err := eng.Maintenance(ctx, c.service)
-	if err != nil {
-		return err
+	var ms []config.Maintenance
+	for _, m := range append(slices.Clone(cfg.Maintenance), recorded...) {
+		if c.service == "" || m.AppliesTo(c.service) {
+			ms = append(ms, m)
+		}
 	}
 	out := MaintenanceList{From: from, To: to, Windows: []MaintenanceConfig{}, Occurrences: report.Occurrences(ms, from, to)}
 	if out.Occurrences == nil {

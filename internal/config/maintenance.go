@@ -85,8 +85,8 @@ func (m Maintenance) Length() time.Duration {
 	return time.Duration(m.Duration)
 }
 
-// Days returns the weekdays the window repeats on, in week order (none
-// for a one-off window).
+// Days returns the weekdays the window repeats on, Monday first (none for
+// a one-off window).
 func (m Maintenance) Days() []time.Weekday {
 	var out []time.Weekday
 	for _, s := range m.Every {
@@ -94,7 +94,7 @@ func (m Maintenance) Days() []time.Weekday {
 			out = append(out, d)
 		}
 	}
-	slices.Sort(out)
+	slices.SortFunc(out, func(a, b time.Weekday) int { return int((a+6)%7) - int((b+6)%7) })
 	return out
 }
 
