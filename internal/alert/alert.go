@@ -51,6 +51,11 @@ type Measure struct {
 	Windows         map[time.Duration]slo.Counts
 	BudgetRemaining float64
 	WindowEvents    float64 // events in the SLO's window
+	// Maintenance says a maintenance window of the SLO's service is open:
+	// its alerts may not start firing (one firing already goes on until
+	// its condition clears), nor may the service's no-data alerts. The
+	// windows' events are already out of Windows and the budget.
+	Maintenance bool
 }
 
 // Burn returns the burn rate over w.
@@ -155,10 +160,14 @@ func (e *Evaluator) Step(at time.Time, measures []Measure, sources []Source) []T
 		byName[m.SLO] = m
 	}
 	var out []Transition
+	quiet := map[string]bool{} // services in maintenance
 	for _, p := range e.policies {
 		m, ok := byName[p.SLO]
 		if !ok {
 			continue
+		}
+		if m.Maintenance {
+			quiet[p.Service] = true
 		}
 		// Faster tiers first within a severity: a firing one suppresses
 		// the slower ones of its severity.
@@ -181,6 +190,8 @@ func (e *Evaluator) Step(at time.Time, measures []Measure, sources []Source) []T
 				st.Suppressed = false
 			case st.Phase != Firing && (hot[t.Severity] || st.Suppressed):
 				st.Suppressed, cond = true, false // a faster tier of its severity has it
+			case st.Phase != Firing && m.Maintenance:
+				cond = false
 			}
 			st.Values = map[string]float64{
 				"long_burn": finite(long), "short_burn": finite(short), "threshold": th,
@@ -196,7 +207,8 @@ func (e *Evaluator) Step(at time.Time, measures []Measure, sources []Source) []T
 		if p.Exhausted != "" {
 			st := e.state(Key(KindExhausted, p.SLO, ""), KindExhausted, p, "", p.Exhausted, p.Labels)
 			st.Values = map[string]float64{"budget_remaining": finite(m.BudgetRemaining), "window_events": m.WindowEvents}
-			if tr, ok := e.move(st, m.WindowEvents > 0 && m.BudgetRemaining <= 0, 0, at); ok {
+			cond := m.WindowEvents > 0 && m.BudgetRemaining <= 0 && (st.Phase == Firing || !m.Maintenance)
+			if tr, ok := e.move(st, cond, 0, at); ok {
 				out = append(out, tr)
 			}
 		}
@@ -209,7 +221,8 @@ func (e *Evaluator) Step(at time.Time, measures []Measure, sources []Source) []T
 				st = &State{Key: key, Kind: KindNoData, Service: src.Service, Log: src.Log, Severity: e.NoDataSeverity, Phase: Inactive}
 				e.states[key] = st
 			}
-			broken := src.Broken != "" && !src.Since.IsZero() && at.Sub(src.Since) >= e.NoDataAfter
+			broken := src.Broken != "" && !src.Since.IsZero() && at.Sub(src.Since) >= e.NoDataAfter &&
+				(st.Phase == Firing || !quiet[src.Service])
 			if tr, ok := e.move(st, broken, 0, at); ok {
 				out = append(out, tr)
 			}

@@ -209,6 +209,7 @@ func commands() []command {
 				},
 			},
 		},
+		maintenanceCmds(),
 		{
 			name: "export", summary: "hand headroom's SLOs and counts to Prometheus, Grafana and Datadog",
 			about: "Write what other tools need to see what headroom measures, to standard output: Prometheus rules, a Grafana " +

@@ -15,7 +15,8 @@ func exportDatadogCmd() command {
 		about: "Print the configured SLOs as Datadog definitions, to standard output: per SLO a metric SLO over the " +
 			"headroom.slo.events counts headroom pushes (export.datadog) and one over a logs-to-metrics rule on the Nginx " +
 			"logs already in Datadog (--source picks), burn-rate monitors from the SLO's alert tiers, an error-budget " +
-			"monitor, and a dashboard. --format json prints the request bodies of Datadog's create APIs, monitors and " +
+			"monitor, a dashboard, and an SLO correction (Scheduled Maintenance) per maintenance window of the config and the " +
+			"store and SLO of its service. --format json prints the request bodies of Datadog's create APIs, monitors and " +
 			"dashboard naming each SLO by the placeholder <slo-id:NAME> until it is created; --format terraform prints " +
 			"Terraform JSON (a .tf.json file) for the Datadog provider, with the ids as references. Where Datadog cannot " +
 			"do as headroom does (a timeframe other than 7d, 30d or 90d, a long window past 48h), a warning on standard " +
@@ -41,12 +42,16 @@ func (c *exportDatadogRunner) flags(fs *flag.FlagSet) {
 	fs.Var(&c.source, "source", "define SLOs over `SOURCE`: push (headroom.slo.events), logs (Nginx logs in Datadog) or both")
 }
 
-func (c *exportDatadogRunner) run(_ context.Context, _ []string, stdio Stdio) error {
+func (c *exportDatadogRunner) run(ctx context.Context, _ []string, stdio Stdio) error {
 	cfg, err := loadConfig(c.config)
 	if err != nil {
 		return err
 	}
-	defs, err := datadog.Build(cfg, datadog.Options{Source: datadog.Source(c.source.value)})
+	recorded, err := recordedMaintenance(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stdio.Err, "warning: maintenance windows recorded in the store left out:", err)
+	}
+	defs, err := datadog.Build(cfg, datadog.Options{Source: datadog.Source(c.source.value), Maintenance: recorded})
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,8 @@ func TestExportDatadog(t *testing.T) {
 			SLOs        []json.RawMessage `json:"slos"`
 			Monitors    []json.RawMessage `json:"monitors"`
 			Dashboards  []json.RawMessage `json:"dashboards"`
+			// the quickstart has no maintenance windows
+			SLOCorrections []json.RawMessage `json:"slo_corrections"`
 		}
 		dec := json.NewDecoder(strings.NewReader(r.stdout))
 		dec.DisallowUnknownFields()

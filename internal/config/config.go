@@ -38,6 +38,9 @@ type Config struct {
 	Export   Export       `yaml:"export"`
 	Services []Service    `yaml:"services"`
 	SLOs     []SLO        `yaml:"slos"`
+	// Maintenance are planned windows whose events count toward no SLI
+	// and during which alerts do not fire (maintenance.go).
+	Maintenance []Maintenance `yaml:"maintenance"`
 
 	// Path is the file the config was read from ("" for in-memory configs).
 	Path string `yaml:"-"`

@@ -203,6 +203,7 @@ func (c *Config) Validate() error {
 	v.alerting()
 	v.export()
 	v.sprints()
+	v.maintenance()
 	r := c.Storage.Retention
 	for _, f := range []struct {
 		name string

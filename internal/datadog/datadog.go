@@ -60,6 +60,9 @@ type Options struct {
 	Source Source // default FromBoth
 	// Title is the dashboard's title (default "headroom SLOs").
 	Title string
+	// Maintenance are windows besides the config's (those recorded in the
+	// store), exported as SLO corrections with them.
+	Maintenance []config.Maintenance
 }
 
 // Definitions are the request bodies of Datadog's create APIs, in the order
@@ -70,6 +73,9 @@ type Definitions struct {
 	SLOs        []SLORequest        `json:"slos"`
 	Monitors    []Monitor           `json:"monitors"`
 	Dashboards  []Dashboard         `json:"dashboards"`
+	// SLOCorrections are the maintenance windows, as corrections of the
+	// SLOs of their service (corrections.go).
+	SLOCorrections []SLOCorrection `json:"slo_corrections"`
 	// Warnings say where Datadog differs from headroom (a timeframe, a
 	// clamped window, an SLO left out); they are not part of the JSON.
 	Warnings []string `json:"-"`
@@ -235,7 +241,7 @@ func Build(cfg *config.Config, opt Options) (*Definitions, error) {
 	for _, p := range policies {
 		byName[p.SLO] = p
 	}
-	d := &Definitions{LogsMetrics: []LogsMetricRequest{}, SLOs: []SLORequest{}, Monitors: []Monitor{}}
+	d := &Definitions{LogsMetrics: []LogsMetricRequest{}, SLOs: []SLORequest{}, Monitors: []Monitor{}, SLOCorrections: []SLOCorrection{}}
 	var widgets []Widget
 	push, logs := opt.Source != FromLogs, opt.Source != FromPush
 	for _, o := range cfg.SLOs {
@@ -282,6 +288,7 @@ func Build(cfg *config.Config, opt Options) (*Definitions, error) {
 		LayoutType: "ordered",
 		Widgets:    widgets,
 	}}
+	d.corrections(cfg, append(slices.Clone(cfg.Maintenance), opt.Maintenance...))
 	seen := map[string]bool{}
 	var errs []error
 	for _, s := range d.SLOs {

@@ -36,6 +36,9 @@ func TestDatadogModels(t *testing.T) {
 			for i, v := range d.Dashboards {
 				strict(t, fmt.Sprintf("dashboards[%d]", i), v, &datadogV1.Dashboard{})
 			}
+			for i, v := range d.SLOCorrections {
+				strict(t, fmt.Sprintf("slo_corrections[%d]", i), v, &datadogV1.SLOCorrectionCreateRequest{})
+			}
 		})
 	}
 }

@@ -18,7 +18,8 @@ func (d *Definitions) WriteJSON(w io.Writer) error {
 // WriteTerraform writes the definitions as Terraform JSON (a .tf.json file)
 // for the Datadog provider: datadog_logs_metric,
 // datadog_service_level_objective, datadog_monitor and
-// datadog_dashboard_json resources. Monitors and the dashboard refer to the
+// datadog_dashboard_json resources, and datadog_slo_correction for the
+// maintenance windows. Monitors and the dashboard refer to the
 // SLOs' ids (${datadog_service_level_objective.NAME.id}) where the JSON
 // has SLOID placeholders.
 //
@@ -93,6 +94,25 @@ func (d *Definitions) WriteTerraform(w io.Writer) error {
 			"priority":           fmt.Sprint(m.Priority),
 			"monitor_thresholds": map[string]float64{"critical": m.Options.Thresholds.Critical},
 		}); err != nil {
+			return err
+		}
+	}
+	for i, c := range d.SLOCorrections {
+		a := c.Data.Attributes
+		r := map[string]any{
+			"slo_id":      ref(a.SLOID),
+			"category":    a.Category,
+			"description": escapeTemplate(a.Description),
+			"start":       a.Start,
+		}
+		if a.End != nil {
+			r["end"] = *a.End
+		}
+		if a.Duration != nil {
+			r["duration"], r["rrule"], r["timezone"] = *a.Duration, a.Rrule, a.Timezone
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(a.SLOID, "<slo-id:"), ">")
+		if err := add("datadog_slo_correction", resourceName(fmt.Sprintf("%s-maintenance-%d", name, i+1)), r); err != nil {
 			return err
 		}
 	}

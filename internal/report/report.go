@@ -163,6 +163,9 @@ func (e *Engine) query(ctx context.Context, service string) (*sli.Query, []*sli.
 	if e.counts != nil {
 		q.Shared = e.counts.view(service)
 	}
+	if q.Maintenance, err = e.Maintenance(ctx, service); err != nil {
+		return nil, nil, err
+	}
 	return q, specs, nil
 }
 
@@ -236,6 +239,9 @@ type SLO struct {
 	Tiers       []Tier                 `json:"tiers"`
 	Sparkline   []SparkPoint           `json:"sparkline"`
 	Alert       SLOAlert               `json:"alert"`
+	// Maintenance is the maintenance window of the SLO's service open at
+	// the instant, if any: its events are left out and alerts are held.
+	Maintenance *Window `json:"maintenance,omitempty"`
 }
 
 // sparkSpan and sparkStep shape the sparkline: 7 days of 6-hour buckets.
@@ -372,6 +378,7 @@ func (e *Engine) status(ctx context.Context, at time.Time, specs []*sli.Spec) ([
 			}
 			sparkCounts := counts[1+len(windows):]
 			o := summary(st)
+			o.Maintenance = openWindow(q.Maintenance, at)
 			if e.alerts != nil {
 				o.Alert = sloAlert(alerts, s.Name)
 			}
@@ -478,6 +485,9 @@ type scanner struct {
 	svc    int64
 	dims   []store.DimValue
 	floors sli.Floors
+	// windows are the service's maintenance windows: scan leaves their
+	// minutes out.
+	windows []config.Maintenance
 }
 
 // scanner returns a scanner for service name, or nil when it has no data.
@@ -494,7 +504,11 @@ func (e *Engine) scanner(ctx context.Context, name string) (*scanner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &scanner{ctx: ctx, src: e.src, svc: id, dims: dims, floors: floors}, nil
+	windows, err := e.Maintenance(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &scanner{ctx: ctx, src: e.src, svc: id, dims: dims, floors: floors, windows: windows}, nil
 }
 
 func (sc *scanner) dim(id uint32) (store.DimValue, bool) {
@@ -539,8 +553,10 @@ func (sc *scanner) scan(from, to time.Time, step time.Duration, fn func(bucket i
 		// Where finer cells were pruned, the step is answered from whole
 		// hours or days.
 		c := sc.floors.Covered(sli.Range{From: time.Unix(start, 0), To: time.Unix(min(start+stepS, t), 0)})
-		for _, p := range sli.Cover(c.From.Unix(), c.To.Unix()) {
-			pieces[p.Res] = append(pieces[p.Res], piece{p.From, p.To, b})
+		for _, g := range sc.outside(c) {
+			for _, p := range sli.Cover(g[0], g[1]) {
+				pieces[p.Res] = append(pieces[p.Res], piece{p.From, p.To, b})
+			}
 		}
 	}
 	for _, res := range store.Resolutions {
@@ -636,7 +652,7 @@ func (e *Engine) Measures(ctx context.Context, at time.Time, windows []time.Dura
 			win := q.Floors().Covered(sli.Range{From: from, To: to})
 			from, to = win.From, win.To
 			m := alert.Measure{SLO: s.Name, Period: s.Window.Period(at, time.UTC), Objective: s.Objective,
-				Windows: map[time.Duration]slo.Counts{}}
+				Windows: map[time.Duration]slo.Counts{}, Maintenance: q.InMaintenance(at)}
 			var window slo.Counts
 			if s.IsComposite() {
 				ranges := []sli.Range{{From: from, To: to}}

@@ -63,6 +63,9 @@ type Series struct {
 	// of To.
 	WindowStart time.Time `json:"window_start"`
 	WindowEnd   time.Time `json:"window_end"`
+	// Maintenance are the maintenance windows of the SLO's service in the
+	// range, whose events the points leave out.
+	Maintenance []Window `json:"maintenance"`
 }
 
 // Steps are the step lengths a series picks from.
@@ -117,6 +120,9 @@ func (e *Engine) Series(ctx context.Context, name string, from, to time.Time, st
 	n := bucketsIn(from, to, step)
 	out.Points = make([]Point, n)
 	hists := make([]cells.Hist, n)
+	if out.Maintenance, err = e.Windows(ctx, s.Service, from, to); err != nil {
+		return nil, err
+	}
 	sc, err := e.scanner(ctx, s.Service)
 	if err != nil {
 		return nil, err

@@ -51,6 +51,9 @@ type Service struct {
 	Step string    `json:"step"`
 	*Traffic
 	Browser *Browser `json:"browser,omitempty"`
+	// Maintenance are the service's maintenance windows in the range: its
+	// traffic counts their requests, its SLOs do not.
+	Maintenance []Window `json:"maintenance"`
 }
 
 // Traffic is a service's requests from its logs, by status class and route.
@@ -123,7 +126,13 @@ func (e *Engine) Service(ctx context.Context, name string, from, to time.Time, s
 	if err != nil {
 		return nil, err
 	}
+	// Traffic is what happened: maintenance windows are shown on its
+	// charts, not left out of it (only SLIs leave them out).
+	if out.Maintenance, err = e.Windows(ctx, name, from, to); err != nil {
+		return nil, err
+	}
 	if sc != nil {
+		sc.windows = nil
 		err = sc.scan(from, to, step, func(b int, dim uint32, en *cells.Entry) {
 			d, ok := sc.dim(dim)
 			switch {

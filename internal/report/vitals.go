@@ -28,6 +28,9 @@ type PageVitals struct {
 // without browser data).
 func (e *Engine) Vitals(ctx context.Context, service string, from, to time.Time) ([]PageVitals, error) {
 	sc, err := e.scanner(ctx, service)
+	if sc != nil {
+		sc.windows = nil // page vitals are measurements, not SLIs
+	}
 	if err != nil || sc == nil {
 		return nil, err
 	}

@@ -178,6 +178,9 @@ func Build(ctx context.Context, in Inputs, sp Sprint, service string, now time.T
 		v := float64(failed) / float64(len(r.Changes))
 		r.ChangeFailureRate = &v
 	}
+	if r.Maintenance, err = in.Engine.Windows(ctx, service, sp.Start, end); err != nil {
+		return nil, err
+	}
 	if r.Toil, err = toil(ctx, in, sp); err != nil {
 		return nil, err
 	}

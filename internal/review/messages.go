@@ -74,6 +74,13 @@ type messages interface {
 	// (failedShare 0: only a page makes it fail).
 	ChangeNote(window string, failedShare float64) string
 
+	// Y: maintenance windows (shown only when the sprint has some).
+	Maintenance() string
+	ColNote() string
+	Weekly() string          // a window that repeats weekly
+	AllServices() string     // the service of a window of every service
+	MaintenanceNote() string // that their events were left out
+
 	// Y: toil.
 	Toil() string
 	NoToil() string

@@ -84,6 +84,16 @@ func (english) ColResolved() string { return "resolved" }
 func (english) ColDuration() string { return "duration" }
 func (english) StillFiring() string { return "still firing" }
 
+// Y: maintenance windows.
+
+func (english) Maintenance() string { return "Maintenance windows" }
+func (english) ColNote() string     { return "note" }
+func (english) Weekly() string      { return "weekly" }
+func (english) AllServices() string { return "every service" }
+func (english) MaintenanceNote() string {
+	return "The events of these windows were left out of every number of this review (SLIs, budgets, burn rates), and alerts were held while they were open."
+}
+
 // Y: changes.
 
 func (english) Changes() string                 { return "Changes" }

@@ -76,6 +76,16 @@ func (japanese) ColResolved() string { return "解決" }
 func (japanese) ColDuration() string { return "継続時間" }
 func (japanese) StillFiring() string { return "継続中" }
 
+// Y: maintenance windows.
+
+func (japanese) Maintenance() string { return "メンテナンスウィンドウ" }
+func (japanese) ColNote() string     { return "メモ" }
+func (japanese) Weekly() string      { return "毎週" }
+func (japanese) AllServices() string { return "全サービス" }
+func (japanese) MaintenanceNote() string {
+	return "これらのウィンドウ内のイベントは、このレビューのすべての数値（SLI、バジェット、バーンレート）から除外され、ウィンドウ中はアラートを保留しました。"
+}
+
 // Y: changes.
 
 func (japanese) Changes() string                 { return "変更" }

@@ -18,6 +18,10 @@ func (p *printer) did() []block {
 	bs = append(bs, p.alerts()...)
 	bs = append(bs, h3(m.Changes()))
 	bs = append(bs, p.changes()...)
+	if len(p.r.Maintenance) > 0 {
+		bs = append(bs, h3(m.Maintenance()))
+		bs = append(bs, p.maintenance()...)
+	}
 	bs = append(bs, h3(m.Toil()))
 	bs = append(bs, p.toil()...)
 	return bs
@@ -294,4 +298,35 @@ func (p *printer) amounts(as []Amount, head string, name func(string) cell) *tab
 		t.Rows = append(t.Rows, []cell{name(a.Name), plain(fmtHours(a.Hours)), plain(strconv.Itoa(a.Count))})
 	}
 	return t
+}
+
+// maintenance lists the sprint's maintenance windows.
+func (p *printer) maintenance() []block {
+	r, m := p.r, p.m
+	withService := r.Service == ""
+	cols := []col{{Head: m.ColWhen(), Align: alignNowrap}}
+	if withService {
+		cols = append(cols, col{Head: m.ColService()})
+	}
+	cols = append(cols, col{Head: m.ColDuration()}, col{Head: m.ColNote()})
+	t := &table{Class: "review-maintenance", Cols: cols}
+	for _, w := range r.Maintenance {
+		row := []cell{plain(p.time(w.Start) + " – " + p.time(w.End))}
+		if withService {
+			if w.Service == "" {
+				row = append(row, plain(m.AllServices()))
+			} else {
+				row = append(row, codeCell(w.Service))
+			}
+		}
+		note := w.Note
+		if w.Recurring {
+			note = strings.TrimSpace(m.Weekly() + " " + note)
+		}
+		if note == "" {
+			note = "—"
+		}
+		t.Rows = append(t.Rows, append(row, plain(p.dur(w.End.Sub(w.Start))), plain(note)))
+	}
+	return []block{tableBlock(t), note(m.MaintenanceNote())}
 }

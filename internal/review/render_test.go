@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/headroom-slo/headroom/internal/report"
 	"time"
 )
 
@@ -65,6 +67,10 @@ func sampleReview() *Review {
 					{SLO: "web-availability", Before: 0.0003, After: 0},
 					{SLO: "web-latency", Before: 0.008, After: 0.006},
 				}},
+		},
+		Maintenance: []report.Window{
+			{Service: "web", Start: at(8, 2, 0), End: at(8, 4, 0), Note: "PostgreSQL 17 upgrade"},
+			{Start: at(15, 3, 0), End: at(15, 3, 30), Recurring: true},
 		},
 		ChangeFailureRate: ptr(1.0 / 3),
 		ChangeWindow:      3 * time.Hour,

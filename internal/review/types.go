@@ -4,7 +4,11 @@
 // YWT (Y: what we did, W: what we learned, T: what we do next).
 package review
 
-import "time"
+import (
+	"time"
+
+	"github.com/headroom-slo/headroom/internal/report"
+)
 
 // Review is one sprint's review: the facts (Y), the findings computed from
 // them (W) and suggestions (T), in a form the renderers print.
@@ -21,8 +25,11 @@ type Review struct {
 	ChangeWindow      time.Duration
 	FailedShare       float64
 	Toil              Toil
-	Findings          []Finding    // W
-	Suggestions       []Suggestion // T
+	// Maintenance are the maintenance windows in the sprint, whose events
+	// every number of the review leaves out.
+	Maintenance []report.Window
+	Findings    []Finding    // W
+	Suggestions []Suggestion // T
 }
 
 // Sprint is one sprint: [Start, End) in the configured time zone.

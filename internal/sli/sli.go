@@ -227,6 +227,9 @@ type Query struct {
 	// it before reading a cell and tells it what it read. Its counts must be
 	// for exactly this query's specs, in order.
 	Shared CountCache
+	// Maintenance are the service's maintenance windows: Sum leaves out
+	// the events of their minutes (maintenance.go).
+	Maintenance []config.Maintenance
 }
 
 // CountCache keeps the per-cell counts of one list of specs across queries.
@@ -351,8 +354,17 @@ func viewDims(dims []store.DimValue) []int32 {
 func (q *Query) Floors() Floors { return q.floors }
 
 // Sum returns the events of every spec over r, in the order of the specs:
-// over q.Floors().Covered(r), which is r when it is exact.
+// over q.Floors().Covered(r), which is r when it is exact, less the minutes
+// of the maintenance windows.
 func (q *Query) Sum(r Range) ([]slo.Counts, error) {
+	if len(q.Maintenance) > 0 {
+		return q.sumOutside(r)
+	}
+	return q.sum(r)
+}
+
+// sum returns the events of every spec over Covered(r), windows or not.
+func (q *Query) sum(r Range) ([]slo.Counts, error) {
 	out := make([]slo.Counts, len(q.specs))
 	if q.svc == 0 {
 		return out, nil

@@ -421,6 +421,11 @@
       // Change events (deploys…) of the SLO's service, marked on the chart.
       changes: (j.changes || []).map(function (c) {
         return { t: Date.parse(c.at) / 1000, label: c.version || c.kind || 'change' };
+      }),
+      // Maintenance windows of the service: shaded, their events left out
+      // of SLIs (traffic charts still count them).
+      maintenance: (j.maintenance || []).map(function (w) {
+        return { t0: Date.parse(w.start) / 1000, t1: Date.parse(w.end) / 1000, label: w.note || 'maintenance' };
       })
     };
     if (!(meta.xRange[1] > meta.xRange[0])) meta.xRange = [meta.xRange[0] - 1800, meta.xRange[0] + 1800];
@@ -534,12 +539,32 @@
           var sc = u.scales.x;
           meta.zoomed = sc.min > meta.xRange[0] + 0.5 || sc.max < meta.xRange[1] - 0.5;
         }],
-        drawAxes: [function (u) { drawPartial(u, meta.partial); }],
+        drawAxes: [function (u) { drawPartial(u, meta.partial); drawMaintenance(u, meta.maintenance, axisColor, font); }],
         draw: [function (u) { drawChanges(u, meta.changes, axisColor, font); }]
       }
     };
     if (sync) opts.cursor.sync = { key: sync };
     return opts;
+  }
+
+  // drawMaintenance shades each maintenance window, labelled at its start.
+  function drawMaintenance(u, windows, color, font) {
+    if (!windows || !windows.length) return;
+    var ctx = u.ctx, b = u.bbox, dpr = window.devicePixelRatio || 1;
+    ctx.save();
+    ctx.font = font.replace(/(\d+)px/, function (m, n) { return (n * dpr) + 'px'; });
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'alphabetic';
+    windows.forEach(function (w) {
+      var t0 = Math.max(w.t0, u.scales.x.min), t1 = Math.min(w.t1, u.scales.x.max);
+      if (!(t1 > t0)) return;
+      var x0 = Math.round(u.valToPos(t0, 'x', true)), x1 = Math.round(u.valToPos(t1, 'x', true));
+      ctx.fillStyle = 'rgba(128, 128, 128, 0.18)';
+      ctx.fillRect(x0, b.top, Math.max(x1 - x0, dpr), b.height);
+      ctx.fillStyle = color;
+      ctx.fillText('⚙ ' + w.label, x0 + 3 * dpr, b.top + b.height - 4 * dpr);
+    });
+    ctx.restore();
   }
 
   // drawChanges marks each change with a dashed vertical line and its label.
@@ -608,6 +633,7 @@
     // How many values the chart plots (tests check that data was drawn), and
     // the start of the partial step it marks.
     el.setAttribute('data-points', String(countValues(s.data)));
+    el.setAttribute('data-maintenance', String(s.meta.maintenance.length));
     if (s.meta.partial) el.setAttribute('data-partial', new Date(s.meta.partial.t * 1000).toISOString());
     else el.removeAttribute('data-partial');
     el.removeAttribute('aria-busy');
@@ -616,6 +642,7 @@
       old.meta.step = s.meta.step;
       old.meta.xRange = s.meta.xRange;
       old.meta.changes = s.meta.changes;
+      old.meta.maintenance = s.meta.maintenance;
       old.meta.partial = s.meta.partial;
       while (el.firstChild) el.removeChild(el.firstChild);
       el.appendChild(old.u.root);
