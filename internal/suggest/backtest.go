@@ -2,8 +2,11 @@ package suggest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/alert"
@@ -42,33 +45,48 @@ func ReadSeries(ctx context.Context, src sli.Cells, svc int64, dims []store.DimV
 	for i, d := range dims {
 		bad[i] = d.Status >= 500 && d.Status < 600
 	}
-	err := src.ReadCells(ctx, svc, store.Minute, from, to, func(sp *store.Span) error {
-		i := int((sp.Start-from)/60) + 1
-		for j := range sp.Cell.Entries {
-			e := &sp.Cell.Entries[j]
-			if int(e.Dim) >= len(bad) {
-				return fmt.Errorf("minute %d: dimension %d not in the dictionary", sp.Start, e.Dim)
-			}
-			c := float64(e.Count)
-			s.total[i] += c
-			if !bad[e.Dim] {
-				s.good[i] += c
-			}
-			for _, b := range e.Hist {
-				if b.Le == cells.NoLatency {
-					break
-				}
-				s.timed[i] += float64(b.N)
-				for k, t := range thresholds {
-					if b.Le <= t {
-						s.fast[k][i] += float64(b.N)
+	// The range is read in parts at once (SQLite serves readers side by
+	// side), each filling its own minutes.
+	parts := int64(min(runtime.GOMAXPROCS(0), 4))
+	size := ceilTo((to-from+parts-1)/parts, 60)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := from+p*size, min(to, from+(p+1)*size)
+		if lo >= hi {
+			continue
+		}
+		wg.Go(func() {
+			errs[p] = src.ReadCells(ctx, svc, store.Minute, lo, hi, func(sp *store.Span) error {
+				i := int((sp.Start-from)/60) + 1
+				for j := range sp.Cell.Entries {
+					e := &sp.Cell.Entries[j]
+					if int(e.Dim) >= len(bad) {
+						return fmt.Errorf("minute %d: dimension %d not in the dictionary", sp.Start, e.Dim)
+					}
+					c := float64(e.Count)
+					s.total[i] += c
+					if !bad[e.Dim] {
+						s.good[i] += c
+					}
+					for _, b := range e.Hist {
+						if b.Le == cells.NoLatency {
+							break
+						}
+						s.timed[i] += float64(b.N)
+						for k, t := range thresholds {
+							if b.Le <= t {
+								s.fast[k][i] += float64(b.N)
+							}
+						}
 					}
 				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	for i := 1; i <= n; i++ {
@@ -98,31 +116,43 @@ func (s *Series) Counts(latency int, from, to time.Time) slo.Counts {
 	return slo.Counts{Total: s.timed[j] - s.timed[i], Good: s.fast[latency][j] - s.fast[latency][i]}
 }
 
-// Candidate SLO of a series backtest: its policy and which counts it uses.
+// seriesSLO is a candidate SLO of a series backtest: its policy, which
+// counts it uses, and the state of the last step.
 type seriesSLO struct {
 	policy  alert.Policy
 	latency int // threshold index, -1 for availability
 	window  slo.Window
 	ratio   float64
-	// prevHot and prevBurn are the last step's: a tier's condition held,
+	// long, short and th are each tier's windows in minutes and burn
+	// threshold; -1 when the window is not whole minutes.
+	long, short []int64
+	th          []float64
+	// hot and burning are the last step's: each tier's condition held,
 	// the burn rate now was above 1.
-	prevHot, prevBurn bool
+	hot     []bool
+	burning bool
 }
 
 // SeriesMeasurer measures candidate SLOs from Series for alert.Backtest,
 // and leaves out, at each step, the SLOs on which evaluating could change
-// nothing: no tier's condition holds now or held at the last step (so
-// every tier is inactive and stays so) and the burn rate now is 1 or less
-// and was at the last step (so the backtest's burning and recovered marks
-// stay as they are). alert.Evaluator leaves an SLO without a measure as
-// it is, so the backtest's transitions and episodes are those of
-// measuring every SLO at every step, at a fraction of the cost.
+// nothing: those none of whose tiers' conditions changed since the last
+// step. alert.Evaluator leaves an SLO without a measure as it is; with no
+// tier holding its condition for a while (For = 0) a second evaluation on
+// the same conditions changes no phase (a tier whose condition holds is
+// firing, or suppressed by a faster one, and stays so), so the backtest's
+// transitions and episodes are those of measuring every step, at a
+// fraction of the cost. With Exact set, the steps at which the burn rate
+// now crosses 1 are measured too, so the episodes' BurningSince,
+// Detection, RecoveredAt and Reset are also the same; without it they may
+// be later than a full backtest's. Tiers with a For are measured at every
+// step.
 type SeriesMeasurer struct {
 	s      *Series
 	floors sli.Floors
-	now    time.Duration
+	now    int64 // minutes
 	slos   []*seriesSLO
 	first  bool
+	Exact  bool
 	// Measured counts the measures returned, Skipped those left out.
 	Measured, Skipped int
 }
@@ -131,10 +161,10 @@ var _ alert.Measurer = (*SeriesMeasurer)(nil)
 
 // NewSeriesMeasurer measures specs (availability or latency SLIs over all
 // of the series' service's requests; latency thresholds among the
-// series') with policies (alert.Policies of their config), for a backtest
-// stepping every step.
+// series'; rolling windows) with policies (alert.Policies of their
+// config), for a backtest stepping every step.
 func NewSeriesMeasurer(s *Series, floors sli.Floors, specs []*sli.Spec, policies []alert.Policy, step time.Duration) (*SeriesMeasurer, error) {
-	m := &SeriesMeasurer{s: s, floors: floors, now: max(time.Minute, step.Truncate(time.Minute)), first: true}
+	m := &SeriesMeasurer{s: s, floors: floors, now: int64(max(time.Minute, step.Truncate(time.Minute)) / time.Minute), first: true}
 	byName := map[string]alert.Policy{}
 	for _, p := range policies {
 		byName[p.SLO] = p
@@ -144,7 +174,21 @@ func NewSeriesMeasurer(s *Series, floors sli.Floors, specs []*sli.Spec, policies
 		if !ok {
 			continue // alerting disabled
 		}
-		c := &seriesSLO{policy: p, latency: -1, window: sp.Window, ratio: sp.Objective}
+		if sp.Window.Kind != slo.Rolling {
+			return nil, fmt.Errorf("slo %s: window %s: the series backtest takes rolling windows", sp.Name, sp.Window)
+		}
+		c := &seriesSLO{policy: p, latency: -1, window: sp.Window, ratio: sp.Objective, hot: make([]bool, len(p.Tiers))}
+		for _, t := range p.Tiers {
+			minutes := func(d time.Duration) int64 {
+				if d%time.Minute != 0 || t.For > 0 {
+					return -1 // measured at every step
+				}
+				return int64(d / time.Minute)
+			}
+			c.long = append(c.long, minutes(t.Long))
+			c.short = append(c.short, minutes(t.Short))
+			c.th = append(c.th, t.Threshold(sp.Window.Duration))
+		}
 		if sp.Config.SLI.Type == config.Latency {
 			ms := uint32(time.Duration(sp.Config.SLI.Threshold) / time.Millisecond)
 			c.latency = -2
@@ -162,31 +206,49 @@ func NewSeriesMeasurer(s *Series, floors sli.Floors, specs []*sli.Spec, policies
 	return m, nil
 }
 
+// counts returns an SLO's counts over the n minutes before minute index
+// end (a prefix index).
+func (s *Series) countsAt(latency int, end, n int64) slo.Counts {
+	last := int64(len(s.total) - 1)
+	i, j := max(0, min(end-n, last)), max(0, min(end, last))
+	if latency < 0 {
+		return slo.Counts{Total: s.total[j] - s.total[i], Good: s.good[j] - s.good[i]}
+	}
+	return slo.Counts{Total: s.timed[j] - s.timed[i], Good: s.fast[latency][j] - s.fast[latency][i]}
+}
+
 // Measures implements alert.Measurer.
 func (m *SeriesMeasurer) Measures(_ context.Context, at time.Time, windows []time.Duration) ([]alert.Measure, error) {
 	end := slo.EndMinute(at)
+	ei := (end.Unix() - m.s.Base) / 60
 	var out []alert.Measure
 	for _, c := range m.slos {
-		period := c.window.Period(at, time.UTC)
-		hot := false
-		for _, t := range c.policy.Tiers {
-			long := m.s.Counts(c.latency, end.Add(-t.Long), end)
-			short := m.s.Counts(c.latency, end.Add(-t.Short), end)
-			th := t.Threshold(period)
-			if slo.BurnRate(long, c.ratio) > th && slo.BurnRate(short, c.ratio) > th && long.Total >= c.policy.MinEvents {
-				hot = true
-				break
+		changed := m.first
+		for k := range c.th {
+			if c.long[k] < 0 || c.short[k] < 0 {
+				changed = true
+				continue
+			}
+			long := m.s.countsAt(c.latency, ei, c.long[k])
+			hot := slo.BurnRate(long, c.ratio) > c.th[k] && long.Total >= c.policy.MinEvents &&
+				slo.BurnRate(m.s.countsAt(c.latency, ei, c.short[k]), c.ratio) > c.th[k]
+			if hot != c.hot[k] {
+				c.hot[k], changed = hot, true
 			}
 		}
-		burn := slo.BurnRate(m.s.Counts(c.latency, end.Add(-m.now), end), c.ratio) > 1
-		include := m.first || hot || burn || c.prevHot || c.prevBurn
-		c.prevHot, c.prevBurn = hot, burn
-		if !include {
+		if m.Exact {
+			burning := slo.BurnRate(m.s.countsAt(c.latency, ei, m.now), c.ratio) > 1
+			if burning != c.burning {
+				c.burning, changed = burning, true
+			}
+		}
+		if !changed {
 			m.Skipped++
 			continue
 		}
 		m.Measured++
-		me := alert.Measure{SLO: c.policy.SLO, Period: period, Objective: c.ratio, Windows: make(map[time.Duration]slo.Counts, len(windows))}
+		me := alert.Measure{SLO: c.policy.SLO, Period: c.window.Period(at, time.UTC), Objective: c.ratio,
+			Windows: make(map[time.Duration]slo.Counts, len(windows))}
 		for _, w := range windows {
 			if m.floors.Exact(sli.Range{From: end.Add(-w), To: end}) {
 				me.Windows[w] = m.s.Counts(c.latency, end.Add(-w), end)

@@ -105,7 +105,7 @@ type Result struct {
 	Backtest   BacktestSpan `json:"backtest"`
 	Rule       string       `json:"rule"`
 	// Reasons say the recommendation in plain words.
-	Reasons     []string      `json:"reasons"`
+	Reasons     []string       `json:"reasons"`
 	Recommended []SuggestedSLO `json:"recommended"`
 	// YAML is Recommended as a `slos:` block for the config.
 	YAML string `json:"yaml"`
@@ -383,8 +383,8 @@ type analysis struct {
 
 	groupNames []string
 	groupKinds []string
-	gQuiet     int        // the service without health checks and bots
-	dims       []dimInfo  // by dimension id
+	gQuiet     int         // the service without health checks and bots
+	dims       []dimInfo   // by dimension id
 	filterSLOs []*sli.Spec // the groups of kind "filter"
 
 	// per day d and group g: at d*G+g
