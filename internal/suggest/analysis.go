@@ -219,6 +219,33 @@ func (a *analysis) worst(res *Result) {
 	for _, d := range days[:min(len(days), worstDays)] {
 		res.WorstDays = append(res.WorstDays, a.worstOf(d, d+1))
 	}
+	if len(a.dayTimed) == 0 {
+		return // no latencies
+	}
+	var slow, timed float64
+	for d := range a.days {
+		slow += a.daySlow[d]
+		timed += a.dayTimed[d]
+	}
+	if timed == 0 {
+		return
+	}
+	share := func(d int) float64 {
+		if a.dayTimed[d] == 0 {
+			return 0
+		}
+		return a.daySlow[d] / a.dayTimed[d]
+	}
+	days = days[:0]
+	for d := range a.days {
+		if share(d) > 2*slow/timed {
+			days = append(days, d)
+		}
+	}
+	slices.SortStableFunc(days, func(x, y int) int { return cmp.Compare(share(y), share(x)) })
+	for _, d := range days[:min(len(days), worstDays)] {
+		res.SlowDays = append(res.SlowDays, a.worstOf(d, d+1))
+	}
 }
 
 func abs(x int) int {

@@ -99,6 +99,10 @@ type Result struct {
 	// overlap, worst first; WorstDays the days with the most bad requests.
 	WorstWindows []Worst `json:"worst_windows"`
 	WorstDays    []Worst `json:"worst_days"`
+	// SlowDays are the days with the largest share of requests slower
+	// than the p99 threshold, among those with at least twice the
+	// range's share.
+	SlowDays []Worst `json:"slow_days"`
 	// Thresholds are the latency thresholds tried.
 	Thresholds []Threshold  `json:"latency_thresholds"`
 	Candidates []Candidate  `json:"candidates"`
