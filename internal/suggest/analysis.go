@@ -30,7 +30,10 @@ func (a *analysis) groups(res *Result) {
 			a.whole[g] = addDense(a.whole[g], a.hist[d*G+g], false)
 		}
 	}
-	svcTot, _, _ := a.sumDays(gService, 0, a.days)
+	svcTot, svcBad, _ := a.sumDays(gService, 0, a.days)
+	o := Window{Start: a.dayTime(0), End: a.dayTime(a.days), Requests: svcTot, Bad: svcBad, Availability: availability(svcTot, svcBad)}
+	o.P90, o.P95, o.P99 = quantiles(a.histOf(a.whole[gService]))
+	res.Overall = o
 	for g := 1; g < a.gQuiet; g++ {
 		tot, bad, cerr := a.sumDays(g, 0, a.days)
 		if tot == 0 && a.groupKinds[g] == "auto" {

@@ -106,8 +106,8 @@ func (a *analysis) recommend(res *Result) error {
 		}
 		s := SuggestedSLO{Name: name(typ), Service: a.opt.Service, Objective: best.Objective, Window: res.Window,
 			SLI: SuggestedSLI{Type: typ},
-			Description: fmt.Sprintf("suggested by headroom suggest: met in %d of %d %s windows (%s), %d pages, %d tickets",
-				best.Met, best.Windows, res.Window, span, best.Pages, best.Tickets)}
+			Description: fmt.Sprintf("suggested by headroom suggest: met in %d of %d %s windows (%s), %d page%s, %d ticket%s",
+				best.Met, best.Windows, res.Window, span, best.Pages, plural(best.Pages), best.Tickets, plural(best.Tickets))}
 		if typ == config.Latency {
 			s.SLI.Threshold = fmt.Sprintf("%dms", best.ThresholdMs)
 		}
@@ -179,17 +179,17 @@ func (a *analysis) reason(res *Result, typ string, best *Candidate) string {
 		if top == nil {
 			return fmt.Sprintf("%s: no requests with a latency: nothing to suggest.", typ)
 		}
-		fmt.Fprintf(&b, "%s: no candidate passes the rule; the best, %s, was met in %d of %d windows and would have paged %d times. Fix the worst windows' causes first, or choose a lower objective by hand.",
-			typ, describe(top), top.Met, top.Windows, top.Pages)
+		fmt.Fprintf(&b, "%s: no candidate passes the rule; the best, %s, was met in %d of %d windows and would have paged %s. Fix the worst windows' causes first, or choose a lower objective by hand.",
+			typ, describe(top), top.Met, top.Windows, times(top.Pages))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%s: %s was met in %d of %d %s windows and would have paged %d times and opened %d tickets",
-		typ, describe(best), best.Met, best.Windows, res.Window, best.Pages, best.Tickets)
+	fmt.Fprintf(&b, "%s: %s was met in %d of %d %s windows and would have paged %s and opened %d ticket%s",
+		typ, describe(best), best.Met, best.Windows, res.Window, times(best.Pages), best.Tickets, plural(best.Tickets))
 	if next != nil {
 		if float64(next.Met) < MetShare*float64(next.Windows) {
 			fmt.Fprintf(&b, "; %s was met in only %d of %d", describe(next), next.Met, next.Windows)
 		} else {
-			fmt.Fprintf(&b, "; %s would have paged %d times", describe(next), next.Pages)
+			fmt.Fprintf(&b, "; %s would have paged %s", describe(next), times(next.Pages))
 		}
 	}
 	b.WriteString(".")
@@ -202,4 +202,19 @@ func describe(c *Candidate) string {
 		return fmt.Sprintf("%s%% within %d ms", fmtObjective(c.Objective), c.ThresholdMs)
 	}
 	return fmtObjective(c.Objective) + "%"
+}
+
+// times says how many times: "once", "3 times".
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

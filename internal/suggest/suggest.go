@@ -88,6 +88,8 @@ type Result struct {
 	From    time.Time `json:"from"`
 	To      time.Time `json:"to"`
 	Window  string    `json:"window"`
+	// Overall is the service over the complete days of the range.
+	Overall Window `json:"overall"`
 	// Windows are the complete windows inside [From, To) that end at a UTC
 	// midnight, a day apart, with the service's SLIs.
 	Windows []Window `json:"windows"`
