@@ -241,4 +241,6 @@ func pct(f float64) string { return fmt.Sprintf("%.3f%%", f*100) }
 
 func msv(v float64) string { return fmtFloat(v) + " ms" }
 
-func fmtFloat(f float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".") }
+func fmtFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
+}
