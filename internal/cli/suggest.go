@@ -74,6 +74,12 @@ func (c *suggestCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 // recommendation and its YAML.
 func printSuggest(w io.Writer, r *suggest.Result) {
 	day := func(t time.Time) string { return t.Format(time.DateOnly) }
+	// Without latencies (the combined format logs none) there are no
+	// percentiles to show.
+	msv := msv
+	if len(r.Thresholds) == 0 {
+		msv = func(float64) string { return "-" }
+	}
 	fmt.Fprintf(w, "SLO suggestions for %s from its history, %s to %s\n", r.Service, r.From.Format(time.RFC3339), r.To.Format(time.RFC3339))
 	fmt.Fprintf(w, "%d complete %s windows, each ending at a UTC midnight, a day apart: the first ends %s, the last %s.\n",
 		len(r.Windows), r.Window, day(r.Windows[0].End), day(r.Windows[len(r.Windows)-1].End))
@@ -125,6 +131,9 @@ func printSuggest(w io.Writer, r *suggest.Result) {
 	}
 
 	fmt.Fprintf(w, "\nLatency thresholds tried: ")
+	if len(r.Thresholds) == 0 {
+		fmt.Fprint(w, "none (no request was logged with its latency)")
+	}
 	for i, t := range r.Thresholds {
 		if i > 0 {
 			fmt.Fprint(w, ", ")
