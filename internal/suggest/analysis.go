@@ -186,6 +186,9 @@ const (
 	worstWindows = 3
 	worstDays    = 5
 	topCauses    = 3
+	// slowFactor is how many times the median day's share of slow
+	// requests a slow day has.
+	slowFactor = 1.5
 )
 
 // worst fills the worst windows (lowest availability, not overlapping)
@@ -225,23 +228,21 @@ func (a *analysis) worst(res *Result) {
 	if len(a.dayTimed) == 0 {
 		return // no latencies
 	}
-	var slow, timed float64
-	for d := range a.days {
-		slow += a.daySlow[d]
-		timed += a.dayTimed[d]
-	}
-	if timed == 0 {
-		return
-	}
 	share := func(d int) float64 {
 		if a.dayTimed[d] == 0 {
 			return 0
 		}
 		return a.daySlow[d] / a.dayTimed[d]
 	}
+	shares := make([]float64, a.days)
+	for d := range a.days {
+		shares[d] = share(d)
+	}
+	slices.Sort(shares)
+	median := shares[len(shares)/2]
 	days = days[:0]
 	for d := range a.days {
-		if share(d) > 2*slow/timed {
+		if share(d) > slowFactor*median {
 			days = append(days, d)
 		}
 	}

@@ -179,17 +179,17 @@ func (a *analysis) reason(res *Result, typ string, best *Candidate) string {
 		if top == nil {
 			return fmt.Sprintf("%s: no requests with a latency: nothing to suggest.", typ)
 		}
-		fmt.Fprintf(&b, "%s: no candidate passes the rule; the best, %s, was met in %d of %d windows and would have paged %s. Fix the worst windows' causes first, or choose a lower objective by hand.",
-			typ, describe(top), top.Met, top.Windows, times(top.Pages))
+		fmt.Fprintf(&b, "%s: no candidate passes the rule; the best, %s, was met in %d of %d windows and %s. Fix the worst windows' causes first, or choose a lower objective by hand.",
+			typ, describe(top), top.Met, top.Windows, paged(top.Pages))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%s: %s was met in %d of %d %s windows and would have paged %s and opened %d ticket%s",
-		typ, describe(best), best.Met, best.Windows, res.Window, times(best.Pages), best.Tickets, plural(best.Tickets))
+	fmt.Fprintf(&b, "%s: %s was met in %d of %d %s windows, %s and opened %d ticket%s",
+		typ, describe(best), best.Met, best.Windows, res.Window, paged(best.Pages), best.Tickets, plural(best.Tickets))
 	if next != nil {
 		if float64(next.Met) < MetShare*float64(next.Windows) {
 			fmt.Fprintf(&b, "; %s was met in only %d of %d", describe(next), next.Met, next.Windows)
 		} else {
-			fmt.Fprintf(&b, "; %s would have paged %s", describe(next), times(next.Pages))
+			fmt.Fprintf(&b, "; %s %s", describe(next), paged(next.Pages))
 		}
 	}
 	b.WriteString(".")
@@ -204,12 +204,15 @@ func describe(c *Candidate) string {
 	return fmtObjective(c.Objective) + "%"
 }
 
-// times says how many times: "once", "3 times".
-func times(n int) string {
-	if n == 1 {
-		return "once"
+// paged says how many pages would have fired.
+func paged(n int) string {
+	switch n {
+	case 0:
+		return "would not have paged"
+	case 1:
+		return "would have paged once"
 	}
-	return fmt.Sprintf("%d times", n)
+	return fmt.Sprintf("would have paged %d times", n)
 }
 
 func plural(n int) string {

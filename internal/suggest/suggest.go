@@ -102,8 +102,8 @@ type Result struct {
 	WorstWindows []Worst `json:"worst_windows"`
 	WorstDays    []Worst `json:"worst_days"`
 	// SlowDays are the days with the largest share of requests slower
-	// than the p99 threshold, among those with at least twice the
-	// range's share.
+	// than the p99 threshold, among those with over 1.5 times the median
+	// day's share.
 	SlowDays []Worst `json:"slow_days"`
 	// Thresholds are the latency thresholds tried.
 	Thresholds []Threshold  `json:"latency_thresholds"`
