@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/slo"
@@ -17,6 +18,7 @@ func (a *analysis) candidates(ctx context.Context, res *Result) error {
 	var cands []Candidate
 	add := func(c Candidate, counts func(i int) slo.Counts) {
 		c.Windows = len(res.Windows)
+		c.Missed = []time.Time{}
 		for i, w := range res.Windows {
 			cs := counts(i)
 			spent := slo.BurnRate(cs, c.Objective/100)
