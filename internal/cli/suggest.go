@@ -99,8 +99,30 @@ func printSuggest(w io.Writer, r *suggest.Result) {
 	fmt.Fprintf(w, "Per window: availability %s at worst (ending %s); p99 %s at worst (ending %s).\n",
 		pct(r.Windows[minW].Availability), day(r.Windows[minW].End), msv(r.Windows[maxP99].P99), day(r.Windows[maxP99].End))
 
-	fmt.Fprintf(w, "\nRoute groups (auto: by method and route template, see docs/suggest.md; filter: a configured SLO's filter)\n")
+	// The windows a week apart, ending with the last, and the worst.
+	fmt.Fprintf(w, "\nWindows (a week apart and the worst; every one in --json)\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WINDOW\tREQUESTS\t5XX\tAVAILABILITY\tP90\tP95\tP99\t")
+	for i, win := range r.Windows {
+		if (len(r.Windows)-1-i)%7 != 0 && i != minW && i != maxP99 {
+			continue
+		}
+		note := ""
+		switch {
+		case i == minW && i == maxP99:
+			note = "lowest availability, highest p99"
+		case i == minW:
+			note = "lowest availability"
+		case i == maxP99:
+			note = "highest p99"
+		}
+		fmt.Fprintf(tw, "%s → %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", day(win.Start), day(win.End), count(win.Requests), count(win.Bad),
+			pct(win.Availability), msv(win.P90), msv(win.P95), msv(win.P99), note)
+	}
+	tw.Flush()
+
+	fmt.Fprintf(w, "\nRoute groups (auto: by method and route template, see docs/suggest.md; filter: a configured SLO's filter)\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "GROUP\tKIND\tREQUESTS\tSHARE\tAVAILABILITY\tWORST WINDOW\tP99\tWORST P99\t4XX\tW/O 4XX\tBUSIEST ROUTES")
 	for _, g := range r.Groups {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.Name, g.Kind, count(g.Requests), share(g.Share),
