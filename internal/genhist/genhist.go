@@ -416,11 +416,17 @@ func spread(dst []Count, d store.DimValue, n uint64, lat []LatencyShare, factor 
 	return out
 }
 
-// Write commits the history into st, a day per commit.
+// Write commits the history into st, a day per commit. It fills the
+// batches' cells with dimension ids (store.EnsureDims) rather than by
+// value (Batch.Add): a day of a service is 1,440 cells.
 func (h *History) Write(ctx context.Context, st *store.Store) error {
 	g, err := h.prepare()
 	if err != nil {
 		return err
+	}
+	ids := make([]map[store.DimValue]uint32, len(g.svcs))
+	for i := range ids {
+		ids[i] = map[store.DimValue]uint32{}
 	}
 	var buf []Count
 	from := h.From()
@@ -432,7 +438,9 @@ func (h *History) Write(ctx context.Context, st *store.Store) error {
 			for m := range 24 * 60 {
 				t := dayStart.Add(time.Duration(m) * time.Minute)
 				buf = g.minute(s, t, buf[:0])
-				addMinute(&b, s.Name, t.Unix(), buf)
+				if err := addMinute(ctx, st, &b, s.Name, ids[si], t.Unix(), buf); err != nil {
+					return err
+				}
 			}
 		}
 		if err := st.Commit(ctx, &b); err != nil {
@@ -442,19 +450,31 @@ func (h *History) Write(ctx context.Context, st *store.Store) error {
 	return nil
 }
 
-// addMinute adds a minute's counts to b, a histogram per dimension.
-func addMinute(b *store.Batch, service string, minute int64, counts []Count) {
-	for i := 0; i < len(counts); {
-		j := i
-		var total uint64
-		var hist cells.Hist
-		for ; j < len(counts) && counts[j].Dim == counts[i].Dim; j++ {
-			total += counts[j].N
-			hist.Add(counts[j].LeMs, counts[j].N)
-		}
-		b.AddHist(service, minute, counts[i].Dim, total, hist)
-		i = j
+// addMinute adds a minute's counts to b, an entry per dimension.
+func addMinute(ctx context.Context, st *store.Store, b *store.Batch, service string, ids map[store.DimValue]uint32, minute int64, counts []Count) error {
+	if len(counts) == 0 {
+		return nil
 	}
+	c := b.Cell(service, minute)
+	for i := 0; i < len(counts); {
+		d := counts[i].Dim
+		id, ok := ids[d]
+		if !ok {
+			got, err := st.EnsureDims(ctx, service, []store.DimValue{d})
+			if err != nil {
+				return fmt.Errorf("genhist: %w", err)
+			}
+			id = got[0]
+			ids[d] = id
+		}
+		e := cells.Entry{Dim: id}
+		for ; i < len(counts) && counts[i].Dim == d; i++ {
+			e.Count += counts[i].N
+			e.Hist.Add(counts[i].LeMs, counts[i].N)
+		}
+		c.Entries = append(c.Entries, e)
+	}
+	return nil
 }
 
 // Totals sums a service's counts over [from, to) brute force, minute by
