@@ -252,7 +252,7 @@ type SuggestedSLI struct {
 	Threshold string `json:"threshold,omitempty" yaml:"threshold,omitempty"`
 }
 
-// day is the index of a complete day of the range.
+// dayS is a day in seconds.
 const dayS = int64(store.Day)
 
 // Run analyses a service's history.
