@@ -123,11 +123,11 @@ func printSuggest(w io.Writer, r *suggest.Result) {
 
 	fmt.Fprintf(w, "\nRoute groups (auto: by method and route template, see docs/suggest.md; filter: a configured SLO's filter)\n")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "GROUP\tKIND\tREQUESTS\tSHARE\tAVAILABILITY\tWORST WINDOW\tP99\tWORST P99\t4XX\tW/O 4XX\tBUSIEST ROUTES")
+	fmt.Fprintln(tw, "GROUP\tKIND\tREQUESTS\tSHARE\tAVAILABILITY\tWORST WINDOW\tP99\tWORST P99\t4XX\tW/O 4XX\tHEALTH+BOTS\tW/O THEM\tBUSIEST ROUTES")
 	for _, g := range r.Groups {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.Name, g.Kind, count(g.Requests), share(g.Share),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.Name, g.Kind, count(g.Requests), share(g.Share),
 			pct(g.Availability), pct(g.MinAvailability), msv(g.P99), msv(g.MaxP99), share(g.ClientErrors), pct(g.AvailabilityWithout4xx),
-			strings.Join(g.Routes[:min(2, len(g.Routes))], ", "))
+			share(g.Health+g.Bots), pct(g.AvailabilityWithoutHealthBots), strings.Join(g.Routes[:min(2, len(g.Routes))], ", "))
 	}
 	tw.Flush()
 

@@ -45,8 +45,14 @@ func (a *analysis) groups(res *Result) {
 		if svcTot > 0 {
 			gr.Share = tot / svcTot
 		}
+		var health, bots, quietBad float64
+		for d := range a.days {
+			k := d*G + g
+			health, bots, quietBad = health+a.health[k], bots+a.bots[k], quietBad+a.quietBad[k]
+		}
+		gr.AvailabilityWithoutHealthBots = availability(tot-health-bots, quietBad)
 		if tot > 0 {
-			gr.ClientErrors = cerr / tot
+			gr.ClientErrors, gr.Health, gr.Bots = cerr/tot, health/tot, bots/tot
 		}
 		gr.P90, gr.P95, gr.P99 = quantiles(a.histOf(a.whole[g]))
 		avails := make([]float64, 0, len(gr.PerWindow))

@@ -152,6 +152,12 @@ type Group struct {
 	// availability were they not counted at all.
 	ClientErrors           float64 `json:"client_errors"`
 	AvailabilityWithout4xx float64 `json:"availability_without_4xx"`
+	// Health and Bots are the shares of health checks and bots (Classify)
+	// in the group; AvailabilityWithoutHealthBots the availability were
+	// they not counted.
+	Health                        float64 `json:"health"`
+	Bots                          float64 `json:"bots"`
+	AvailabilityWithoutHealthBots float64 `json:"availability_without_health_bots"`
 	// PerWindow is the group's availability and p99 in each window, in
 	// the order of Result.Windows.
 	PerWindow []GroupWindow `json:"per_window"`
@@ -161,6 +167,8 @@ type Group struct {
 type GroupWindow struct {
 	Requests     float64 `json:"requests"`
 	Availability float64 `json:"availability"`
+	P90          float64 `json:"p90_ms"`
+	P95          float64 `json:"p95_ms"`
 	P99          float64 `json:"p99_ms"`
 }
 
@@ -395,6 +403,9 @@ type analysis struct {
 
 	// per day d and group g: at d*G+g
 	tot, bad, cerr []float64
+	// health, bots and quietBad are the health checks', the bots' and
+	// the 5xx of neither in each group
+	health, bots, quietBad []float64
 	hist           [][]uint64 // dense, by bucket index
 	bounds         []uint32   // bucket index → bound
 	boundIdx       map[uint32]int
@@ -415,6 +426,7 @@ type dimInfo struct {
 	groups []int
 	bad    bool // 5xx
 	cerr   bool // 4xx
+	noise  int  // 1 health check, 2 bot, 0 neither
 	key    string
 	status string
 }
@@ -460,7 +472,12 @@ func (a *analysis) readDims(ctx context.Context) error {
 				info.groups = append(info.groups, 1+len(AutoGroups)+i)
 			}
 		}
-		if g != auto[GroupHealth] && g != auto[GroupBot] {
+		switch g {
+		case auto[GroupHealth]:
+			info.noise = 1
+		case auto[GroupBot]:
+			info.noise = 2
+		default:
 			info.groups = append(info.groups, a.gQuiet)
 		}
 		a.dims[id] = info
@@ -476,6 +493,7 @@ func (a *analysis) readDays(ctx context.Context) error {
 	G := a.G()
 	n := a.days * G
 	a.tot, a.bad, a.cerr = make([]float64, n), make([]float64, n), make([]float64, n)
+	a.health, a.bots, a.quietBad = make([]float64, n), make([]float64, n), make([]float64, n)
 	a.hist = make([][]uint64, n)
 	a.boundIdx = map[uint32]int{}
 	a.routeReq = make([]map[string]float64, G)
@@ -500,6 +518,16 @@ func (a *analysis) readDays(ctx context.Context) error {
 				}
 				if info.cerr {
 					a.cerr[k] += n
+				}
+				switch info.noise {
+				case 1:
+					a.health[k] += n
+				case 2:
+					a.bots[k] += n
+				default:
+					if info.bad {
+						a.quietBad[k] += n
+					}
 				}
 				a.routeReq[g][info.key] += n
 				h := a.hist[k]
@@ -612,7 +640,7 @@ func (a *analysis) windows(res *Result) {
 					Availability: availability(sumTot[g], sumBad[g]), P90: p90, P95: p95, P99: p99,
 				})
 			}
-			perWindow[g] = append(perWindow[g], GroupWindow{Requests: sumTot[g], Availability: availability(sumTot[g], sumBad[g]), P99: p99})
+			perWindow[g] = append(perWindow[g], GroupWindow{Requests: sumTot[g], Availability: availability(sumTot[g], sumBad[g]), P90: p90, P95: p95, P99: p99})
 		}
 	}
 	a.perWindow = perWindow

@@ -68,6 +68,7 @@ func testConfig(t testing.TB) *config.Config {
 services: [{name: web, logs: [{path: /var/log/nginx/access.log}]}]
 slos:
   - {name: api, service: web, objective: 99.9, window: 28d, filter: {route: ^/api/}, sli: {type: availability}}
+  - {name: everything, service: web, objective: 99, window: 28d, filter: {route: ^/}, sli: {type: availability}}
 `), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -261,6 +262,13 @@ func TestNoise(t *testing.T) {
 	}
 	if g := groups["api"]; g.Kind != "filter" || g.Requests != groups[GroupAPIRead].Requests+groups[GroupAPIWrite].Requests {
 		t.Errorf("the api SLO's filter group: %+v", g)
+	}
+	// A filter group holding everything has the service's noise.
+	if g := groups["everything"]; g.Health != n.Health || g.Bots != n.Bots || g.AvailabilityWithoutHealthBots != n.AvailabilityWithoutHealthBots {
+		t.Errorf("the everything SLO's filter group: %+v; the service's noise %+v", g, n)
+	}
+	if g := groups["api"]; g.Health != 0 || g.Bots != 0 || g.AvailabilityWithoutHealthBots != g.Availability {
+		t.Errorf("the api SLO's filter group has health checks or bots: %+v", g)
 	}
 	if g := groups[GroupBot]; g.ClientErrors < 0.5 || !slices.Contains(g.Routes, "GET /wp-login.php") {
 		t.Errorf("bots: %+v", g)
