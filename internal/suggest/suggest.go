@@ -406,12 +406,12 @@ type analysis struct {
 	// health, bots and quietBad are the health checks', the bots' and
 	// the 5xx of neither in each group
 	health, bots, quietBad []float64
-	hist           [][]uint64 // dense, by bucket index
-	bounds         []uint32   // bucket index → bound
-	boundIdx       map[uint32]int
-	routeReq       []map[string]float64 // per group: requests by route
-	whole          [][]uint64           // per group: the dense histogram of all complete days
-	perWindow      [][]GroupWindow      // per group
+	hist                   [][]uint64 // dense, by bucket index
+	bounds                 []uint32   // bucket index → bound
+	boundIdx               map[uint32]int
+	routeReq               []map[string]float64 // per group: requests by route
+	whole                  [][]uint64           // per group: the dense histogram of all complete days
+	perWindow              [][]GroupWindow      // per group
 
 	thr        []Threshold
 	dayTimed   []float64   // per day, the service's timed requests
