@@ -334,6 +334,19 @@ func (a *analysis) backtest(ctx context.Context, res *Result, cands []Candidate)
 	if err != nil {
 		return err
 	}
+	// The windows come from day cells, the alerts from minute cells: they
+	// must agree wherever both are stored.
+	G := a.G()
+	for d := range a.days {
+		from := time.Unix(a.firstDay+int64(d)*dayS, 0).UTC()
+		if from.Unix() < base {
+			continue
+		}
+		if got := s.Counts(-1, from, from.Add(24*time.Hour)); got.Total != a.tot[d*G+gService] {
+			return fmt.Errorf("service %q: the day cell of %s counts %g requests, its minute cells %g: the store's rollups disagree",
+				a.opt.Service, from.Format(time.DateOnly), a.tot[d*G+gService], got.Total)
+		}
+	}
 	m, err := NewSeriesMeasurer(s, a.floors, sli.CompileAll(cfg), policies, BacktestStep)
 	if err != nil {
 		return err
