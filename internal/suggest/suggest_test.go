@@ -337,3 +337,24 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestRecommendedNamesAvoidTheConfigs: a config that has the names
+// already gets numbered ones, and the block still loads beside it.
+func TestRecommendedNamesAvoidTheConfigs(t *testing.T) {
+	base := "services: [{name: web, logs: [{path: /var/log/nginx/access.log}]}]\nslos:\n" +
+		"  - {name: web-availability, service: web, objective: 99, window: 28d, sli: {type: availability}}\n"
+	cfg, err := config.Parse([]byte(base), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), filled(t), Options{Config: cfg, Service: "web", Window: 7 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Recommended) == 0 || res.Recommended[0].Name != "web-availability-2" {
+		t.Fatalf("recommended %+v: want web-availability-2 first", res.Recommended)
+	}
+	if _, err := config.Parse([]byte(base+strings.TrimPrefix(res.YAML, "slos:\n")), "test.yaml"); err != nil {
+		t.Errorf("the block beside the config's SLOs: %v", err)
+	}
+}
