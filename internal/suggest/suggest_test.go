@@ -358,3 +358,20 @@ func TestRecommendedNamesAvoidTheConfigs(t *testing.T) {
 		t.Errorf("the block beside the config's SLOs: %v", err)
 	}
 }
+
+// TestNothingQualifies: with only objectives the history never met,
+// nothing of that type is recommended and the reason says which came
+// closest.
+func TestNothingQualifies(t *testing.T) {
+	res, err := Run(context.Background(), filled(t), Options{Service: "web", Window: 7 * 24 * time.Hour,
+		Objectives: []float64{99.999}, LatencyObjectives: []float64{99.999}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Recommended) != 0 || res.YAML != "" {
+		t.Errorf("recommended %+v", res.Recommended)
+	}
+	if len(res.Reasons) != 2 || !strings.HasPrefix(res.Reasons[0], "availability: no candidate passes the rule; the best, 99.999%, was met in 0 of 36") {
+		t.Errorf("reasons %q", res.Reasons)
+	}
+}
