@@ -38,20 +38,32 @@ func testHistory(days int) *genhist.History {
 
 var (
 	storeOnce sync.Once
+	storeDir  string
 	testStore *store.Store
 	storeErr  error
 )
+
+// TestMain removes the store filled shares between tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if testStore != nil {
+		testStore.Close()
+	}
+	if storeDir != "" {
+		os.RemoveAll(storeDir)
+	}
+	os.Exit(code)
+}
 
 // filled returns a store holding testHistory(42), written once per run.
 func filled(t testing.TB) *store.Store {
 	t.Helper()
 	storeOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "suggest-test")
-		if err != nil {
-			storeErr = err
+		storeDir, storeErr = os.MkdirTemp("", "suggest-test")
+		if storeErr != nil {
 			return
 		}
-		testStore, storeErr = store.Open(dir, store.Options{})
+		testStore, storeErr = store.Open(storeDir, store.Options{})
 		if storeErr == nil {
 			storeErr = testHistory(42).Write(context.Background(), testStore)
 		}
