@@ -271,7 +271,10 @@ func (c *Cell) Decode(b []byte) error {
 		}
 		if nb > 0 {
 			if uint64(cap(slab)-len(slab)) < nb {
-				slab = make(Hist, 0, max(nb, decodeSlab))
+				// A bucket takes two bytes at least: what is left
+				// bounds the buckets to come, so a small cell (a
+				// minute's) does not zero a whole slab.
+				slab = make(Hist, 0, max(nb, min(decodeSlab, uint64(len(d.b))/2)))
 			}
 			from := len(slab)
 			slab = slab[:from+int(nb)]

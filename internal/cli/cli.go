@@ -154,6 +154,23 @@ func commands() []command {
 			}},
 		},
 		{
+			name: "suggest", summary: "suggest SLOs from stored history: what was met, what would have paged",
+			about: "Read --service's stored history and print, for the service and its route groups (API reads, API writes, " +
+				"pages, static assets, health checks, bots; and the configured SLOs' filters), the availability and latency " +
+				"achieved in every --window-long window ending at a UTC midnight, the worst windows and days with the routes " +
+				"and statuses behind them, and the share of health checks, bots and 4xx with what they do to the SLI. For " +
+				"candidate objectives (99 to 99.99%, and the history's p90, p95 and p99 rounded up as latency thresholds) it " +
+				"counts the windows each would have met, the budget each window spent and the pages and tickets the default " +
+				"tiers would have fired, then recommends objectives by a stated rule and prints them as a slos: block that " +
+				"validate accepts. It only reads the store.",
+			examples: []string{
+				"headroom suggest --service web",
+				"headroom suggest --service web --window 7d --from 2026-09-01T00:00:00Z --to 2026-12-01T00:00:00Z",
+				"headroom suggest --service web --json | jq '.candidates[] | select(.qualifies)'",
+			},
+			new: func() runner { return &suggestCmd{} },
+		},
+		{
 			name: "review", summary: "print the sprint SLO review (YWT): Markdown or HTML, en or ja",
 			about: "Print the sprint SLO review as YWT. Y, what we did: attainment over the sprint and the window, budget spent, " +
 				"alerts, changes and their burn, toil. W, what we learned, computed from the data. T, what we do next: " +
