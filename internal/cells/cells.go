@@ -271,7 +271,9 @@ func (c *Cell) Decode(b []byte) error {
 		}
 		if nb > 0 {
 			if uint64(cap(slab)-len(slab)) < nb {
-				slab = make(Hist, 0, max(nb, decodeSlab))
+				// A bucket takes at least two bytes: a small cell
+				// needs no whole slab.
+				slab = make(Hist, 0, max(nb, min(decodeSlab, uint64(len(d.b))/2)))
 			}
 			from := len(slab)
 			slab = slab[:from+int(nb)]
