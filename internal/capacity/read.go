@@ -15,6 +15,7 @@ import (
 type Source interface {
 	ServiceID(ctx context.Context, name string, create bool) (int64, error)
 	Dims(ctx context.Context, serviceID int64) ([]store.DimValue, error)
+	FirstStart(ctx context.Context, serviceID int64) (start int64, ok bool, err error)
 	LastMinute(ctx context.Context, serviceID int64) (start int64, ok bool, err error)
 	ReadCells(ctx context.Context, serviceID, res, from, to int64, fn func(*store.Span) error) error
 	PrunedBefore(ctx context.Context, res int64) (int64, error)
@@ -76,6 +77,8 @@ type Report struct {
 	// which.
 	Exact bool   `json:"exact"`
 	Note  string `json:"note,omitempty"`
+	// CapacityRPS is the declared capacity (0: none).
+	CapacityRPS float64 `json:"capacity_rps"`
 	*Analysis
 	Load []LoadBand `json:"-"`
 	Bend *Bend      `json:"-"`
@@ -94,7 +97,7 @@ func Read(ctx context.Context, src Source, service string, at time.Time, opts Re
 	}
 	at = at.UTC()
 	today := at.Truncate(24 * time.Hour)
-	r := &Report{Service: service, At: at, To: today, From: today.AddDate(0, 0, -7*opts.Weeks), Exact: true}
+	r := &Report{Service: service, At: at, To: today, From: today.AddDate(0, 0, -7*opts.Weeks), Exact: true, CapacityRPS: opts.CapacityRPS}
 	id, err := src.ServiceID(ctx, service, false)
 	if err != nil {
 		return nil, fmt.Errorf("capacity of %s: %w", service, err)
@@ -108,6 +111,16 @@ func Read(ctx context.Context, src Source, service string, at time.Time, opts Re
 			// Days after the last stored minute are not complete yet (the
 			// logs lag), or not known.
 			r.To = time.Unix(last+store.Minute, 0).UTC().Truncate(24 * time.Hour)
+		}
+		first, ok, err := src.FirstStart(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("capacity of %s: %w", service, err)
+		}
+		if f := time.Unix(first, 0).UTC().Truncate(24 * time.Hour); ok && f.After(r.From) {
+			r.From = f // no day before the service's first is known
+		}
+		if r.From.After(r.To) {
+			r.From = r.To
 		}
 		if err := r.read(ctx, src, id, opts); err != nil {
 			return nil, fmt.Errorf("capacity of %s: %w", service, err)

@@ -165,6 +165,7 @@ func commands() []command {
 			},
 			new: func() runner { return &reviewCmd{} },
 		},
+		capacityCommand(),
 		{
 			name: "event", summary: "record changes: deploys, config changes, feature flags",
 			about: "Record changes, such as deploys, config changes and feature flags: the dashboard marks them on the charts " +
