@@ -48,7 +48,7 @@ type View struct {
 	CapacityRPS *float64 `json:"capacity_rps"`
 	// Crosses is the first day the forecast peak reaches 80% and 100% of
 	// the capacity; null when it does not within two years.
-	Crosses         map[string]*string   `json:"crosses"`
+	Crosses         map[string]*string    `json:"crosses"`
 	CrossesInterval map[string][2]*string `json:"crosses_interval"`
 	Already         map[string]bool       `json:"already_crossed,omitempty"`
 	Days            []DayView             `json:"days"`
