@@ -84,6 +84,11 @@ const MinDays = 14
 // Levels are the shares of the capacity whose crossing dates are reported.
 var Levels = []int{80, 100}
 
+// AlertLevel is the share of the capacity whose crossing the sprint
+// review reports and the capacity alert watches: 80%, leaving room for
+// the peak's noise and for the work of adding capacity.
+const AlertLevel = 80
+
 // Trend is the growth of the daily peak: ln(peak) = Intercept + Slope·d on
 // day d (days since the first day fitted), plus the weekday's effect.
 type Trend struct {
