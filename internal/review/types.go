@@ -23,9 +23,9 @@ type Review struct {
 	Toil              Toil
 	// Capacity is the forecast of each service with a declared capacity
 	// (services[].capacity), as of the review's end.
-	Capacity []CapacityForecast
-	Findings []Finding // W
-	Suggestions       []Suggestion // T
+	Capacity    []CapacityForecast
+	Findings    []Finding    // W
+	Suggestions []Suggestion // T
 }
 
 // Sprint is one sprint: [Start, End) in the configured time zone.
@@ -153,7 +153,7 @@ type Finding struct {
 	Tiers    []string
 	Duration time.Duration
 	Firing   bool
-	Paged    bool      // a failed change: a page fired after it
+	Paged    bool // a failed change: a page fired after it
 	// A capacity forecast (FindingCapacity) of Service, for Level percent.
 	Capacity *CapacityForecast
 	Limit    float64   // an overspent budget: the share it spent more than
