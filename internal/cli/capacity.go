@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/alert"
 	"github.com/headroom-slo/headroom/internal/capacity"
 	"github.com/headroom-slo/headroom/internal/config"
 )
@@ -190,4 +191,44 @@ func in(today time.Time, c capacity.Crossing) string {
 		return "-"
 	}
 	return capacity.Weeks(c.Date.Sub(today))
+}
+
+// capacityAlerts measures, for the alert runner, every service with a
+// declared capacity and an alert severity; nil when there is none.
+func capacityAlerts(cfg *config.Config, src capacity.Source) alert.CapacitySource {
+	var svcs []config.Service
+	for _, s := range cfg.Services {
+		if s.Capacity != nil && s.Capacity.AlertSeverity() != "" {
+			svcs = append(svcs, s)
+		}
+	}
+	if len(svcs) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, at time.Time) ([]alert.CapacityMeasure, error) {
+		var out []alert.CapacityMeasure
+		for _, s := range svcs {
+			r, err := capacity.Service(ctx, src, s, at, 0)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, capacityMeasure(s, r))
+		}
+		return out, nil
+	}
+}
+
+// capacityMeasure is what the capacity alert of s looks at in r.
+func capacityMeasure(s config.Service, r *capacity.Report) alert.CapacityMeasure {
+	m := alert.CapacityMeasure{Service: s.Name, Severity: s.Capacity.AlertSeverity(), Within: s.Capacity.Within(),
+		Level: capacity.AlertLevel, RPS: s.Capacity.RPS, PeakRPS: r.PeakRPS}
+	if r.Trend != nil {
+		m.WeeklyGrowth = r.Trend.WeeklyGrowth
+	}
+	for _, c := range r.Crossings {
+		if c.Level == capacity.AlertLevel && c.Date != nil {
+			m.Crosses = *c.Date
+		}
+	}
+	return m
 }

@@ -134,3 +134,38 @@ func TestCapacityCommandBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestCapacityAlertsWiring: serve's capacity source measures, from the
+// store, the services with a capacity: web's 80% crossing (about six
+// weeks after the history) is within the default 8 weeks; api has none.
+func TestCapacityAlertsWiring(t *testing.T) {
+	cfgPath, h := capacityFixture(t)
+	cfg, st, err := openStore(cfgPath, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	src := capacityAlerts(cfg, st)
+	if src == nil {
+		t.Fatal("no capacity source for a config with a capacity")
+	}
+	at := h.To().Add(time.Hour)
+	ms, err := src(context.Background(), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 {
+		t.Fatalf("measures %+v, want web's only", ms)
+	}
+	m := ms[0]
+	if m.Service != "web" || m.Severity != "ticket" || m.Level != 80 || m.RPS != 400 || m.Within != 8*7*24*time.Hour {
+		t.Errorf("measure %+v", m)
+	}
+	if weeks := m.Crosses.Sub(at).Hours() / 24 / 7; weeks < 5 || weeks > 8 {
+		t.Errorf("80%% crossed %v, %.1f weeks on: want about 6", m.Crosses, weeks)
+	}
+	cfg.Services[0].Capacity.Severity = "none"
+	if capacityAlerts(cfg, st) != nil {
+		t.Error("a source with every capacity alert off")
+	}
+}

@@ -131,7 +131,7 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 	}
 	runner, err := alert.NewRunner(ctx, alert.RunnerOptions{
 		Config: cfg, Measurer: eng, Store: p.st, Notifier: disp, Sources: sourceHealth(f, eng, log), ExternalURL: externalURL(cfg, srv.Addr()),
-		Log: log, Interval: interval,
+		Log: log, Interval: interval, Capacity: capacityAlerts(cfg, p.st),
 	})
 	if err != nil {
 		return err
