@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/alert"
+	"github.com/headroom-slo/headroom/internal/capacity"
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/export"
 	"github.com/headroom-slo/headroom/internal/ingest"
@@ -113,6 +114,7 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 		Alerts: func(ctx context.Context, at, from, to time.Time) (*server.AlertsData, error) {
 			return alertsData(ctx, history, disp, at, from, to)
 		},
+		Capacity: capacity.NewCache(p.st, cfg, 0, nil),
 	}
 	if pc := cfg.Server.Push; pc != nil {
 		token := os.Getenv(pc.TokenEnv)
