@@ -271,9 +271,10 @@ func (c *Cell) Decode(b []byte) error {
 		}
 		if nb > 0 {
 			if uint64(cap(slab)-len(slab)) < nb {
-				// A bucket takes at least two bytes: a small cell
-				// needs no whole slab.
-				slab = make(Hist, 0, max(nb, min(decodeSlab, uint64(len(d.b))/2)))
+				// A small cell needs no whole slab: a bucket takes
+				// two bytes or more, usually three or four (a cell
+				// whose buckets are smaller gets a second slab).
+				slab = make(Hist, 0, max(nb, min(decodeSlab, uint64(len(d.b))/3)))
 			}
 			from := len(slab)
 			slab = slab[:from+int(nb)]
