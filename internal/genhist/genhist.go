@@ -7,8 +7,10 @@
 // Every count is an expected value rounded, not a random draw: the same
 // History always writes the same cells, and a test can compute the truth
 // of any range brute force from [History.Minute] (or [History.Rate] for
-// the traffic before rounding). The seed only drives a small deterministic
-// per-minute wobble ([Service.Noise]).
+// the traffic before rounding). The seed drives a small per-minute wobble
+// ([Service.Noise]) and which way each count rounds (up with the
+// probability of its fraction, so that small rates add up to their
+// expectation), both functions of the seed and the minute only.
 package genhist
 
 import (
@@ -90,10 +92,10 @@ type Incident struct {
 	Start    time.Time
 	Duration time.Duration
 	Service  string // "" for every service
-	// Route (a template) or Group narrows the requests hit; both empty:
-	// every route.
-	Route string
-	Group Group
+	// Route (a template), Method and Group narrow the requests hit; all
+	// empty: every route.
+	Route, Method string
+	Group         Group
 	// Status is what the failed requests are answered (503 when 0);
 	// BadFraction is their share of the matching requests.
 	Status      int
@@ -262,14 +264,26 @@ func (h *History) rate(s *Service, t time.Time) float64 {
 		r *= 1 - s.WeekendDip
 	}
 	if s.Noise > 0 {
-		r *= 1 + s.Noise*(2*h.unit(s.Name, t.Unix())-1)
+		r *= 1 + s.Noise*(2*h.unit(t.Unix(), s.Name)-1)
 	}
 	return r
 }
 
-// unit is a deterministic number in [0, 1) of the seed, a name and a
+// round rounds x down or up, up with probability its fraction, by a
+// deterministic draw of the seed, the names and the minute: small
+// expected counts (a 0.05% error rate of 60 requests a minute) add up
+// to their expectation over many minutes instead of rounding to 0.
+func (h *History) round(x float64, service, route, method, what string, t time.Time) uint64 {
+	f := math.Floor(x)
+	if x-f > 0 && h.unit(t.Unix(), service, route, method, what) < x-f {
+		f++
+	}
+	return uint64(f)
+}
+
+// unit is a deterministic number in [0, 1) of the seed, names and a
 // minute.
-func (h *History) unit(name string, minute int64) float64 {
+func (h *History) unit(minute int64, names ...string) float64 {
 	f := fnv.New64a()
 	var b [16]byte
 	for i := range 8 {
@@ -277,7 +291,10 @@ func (h *History) unit(name string, minute int64) float64 {
 		b[8+i] = byte(uint64(minute) >> (8 * i))
 	}
 	f.Write(b[:])
-	f.Write([]byte(name))
+	for _, n := range names {
+		f.Write([]byte(n))
+		f.Write([]byte{0})
+	}
 	x := f.Sum64()
 	// splitmix64 finaliser: FNV's low bits alone are poorly mixed.
 	x ^= x >> 30
@@ -312,7 +329,7 @@ func (g *gen) minute(s *genService, t time.Time, dst []Count) []Count {
 	perMinute := g.h.rate(&s.Service, t) * 60
 	for ri := range s.routes {
 		r := &s.routes[ri]
-		n := uint64(math.Round(perMinute * r.weight))
+		n := g.h.round(perMinute*r.weight, s.Name, r.Template, r.Method, "n", t)
 		if n == 0 {
 			continue
 		}
@@ -320,11 +337,12 @@ func (g *gen) minute(s *genService, t time.Time, dst []Count) []Count {
 		status, factor := 503, 1.0
 		for _, in := range g.h.Incidents {
 			if (in.Service != "" && in.Service != s.Name) || (in.Route != "" && in.Route != r.Template) ||
+				(in.Method != "" && in.Method != r.Method) ||
 				(in.Group != "" && in.Group != r.Group) || t.Before(in.Start) || !t.Before(in.End()) {
 				continue
 			}
 			if in.BadFraction > 0 {
-				bad = max(bad, uint64(math.Round(float64(n)*in.BadFraction)))
+				bad = max(bad, min(n, g.h.round(float64(n)*in.BadFraction, s.Name, r.Template, r.Method, "bad", t)))
 				if in.Status != 0 {
 					status = in.Status
 				}
@@ -334,8 +352,8 @@ func (g *gen) minute(s *genService, t time.Time, dst []Count) []Count {
 			}
 		}
 		rest := n - bad
-		serverErr := uint64(math.Round(float64(rest) * r.ErrorRate))
-		clientErr := min(uint64(math.Round(float64(rest)*r.ClientErrorRate)), rest-serverErr)
+		serverErr := min(rest, g.h.round(float64(rest)*r.ErrorRate, s.Name, r.Template, r.Method, "5xx", t))
+		clientErr := min(g.h.round(float64(rest)*r.ClientErrorRate, s.Name, r.Template, r.Method, "4xx", t), rest-serverErr)
 		ok := rest - serverErr - clientErr
 		d := store.DimValue{Host: s.Host, Route: r.Template, Method: r.Method}
 		for _, sc := range [...]struct {
@@ -398,11 +416,17 @@ func spread(dst []Count, d store.DimValue, n uint64, lat []LatencyShare, factor 
 	return out
 }
 
-// Write commits the history into st, a day per commit.
+// Write commits the history into st, a day per commit. It fills the
+// batches' cells with dimension ids (store.EnsureDims) rather than by
+// value (Batch.Add): a day of a service is 1,440 cells.
 func (h *History) Write(ctx context.Context, st *store.Store) error {
 	g, err := h.prepare()
 	if err != nil {
 		return err
+	}
+	ids := make([]map[store.DimValue]uint32, len(g.svcs))
+	for i := range ids {
+		ids[i] = map[store.DimValue]uint32{}
 	}
 	var buf []Count
 	from := h.From()
@@ -414,7 +438,9 @@ func (h *History) Write(ctx context.Context, st *store.Store) error {
 			for m := range 24 * 60 {
 				t := dayStart.Add(time.Duration(m) * time.Minute)
 				buf = g.minute(s, t, buf[:0])
-				addMinute(&b, s.Name, t.Unix(), buf)
+				if err := addMinute(ctx, st, &b, s.Name, ids[si], t.Unix(), buf); err != nil {
+					return err
+				}
 			}
 		}
 		if err := st.Commit(ctx, &b); err != nil {
@@ -424,19 +450,31 @@ func (h *History) Write(ctx context.Context, st *store.Store) error {
 	return nil
 }
 
-// addMinute adds a minute's counts to b, a histogram per dimension.
-func addMinute(b *store.Batch, service string, minute int64, counts []Count) {
-	for i := 0; i < len(counts); {
-		j := i
-		var total uint64
-		var hist cells.Hist
-		for ; j < len(counts) && counts[j].Dim == counts[i].Dim; j++ {
-			total += counts[j].N
-			hist.Add(counts[j].LeMs, counts[j].N)
-		}
-		b.AddHist(service, minute, counts[i].Dim, total, hist)
-		i = j
+// addMinute adds a minute's counts to b, an entry per dimension.
+func addMinute(ctx context.Context, st *store.Store, b *store.Batch, service string, ids map[store.DimValue]uint32, minute int64, counts []Count) error {
+	if len(counts) == 0 {
+		return nil
 	}
+	c := b.Cell(service, minute)
+	for i := 0; i < len(counts); {
+		d := counts[i].Dim
+		id, ok := ids[d]
+		if !ok {
+			got, err := st.EnsureDims(ctx, service, []store.DimValue{d})
+			if err != nil {
+				return fmt.Errorf("genhist: %w", err)
+			}
+			id = got[0]
+			ids[d] = id
+		}
+		e := cells.Entry{Dim: id}
+		for ; i < len(counts) && counts[i].Dim == d; i++ {
+			e.Count += counts[i].N
+			e.Hist.Add(counts[i].LeMs, counts[i].N)
+		}
+		c.Entries = append(c.Entries, e)
+	}
+	return nil
 }
 
 // Totals sums a service's counts over [from, to) brute force, minute by
