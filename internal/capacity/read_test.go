@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,5 +138,45 @@ func TestBarGeneratedHistory(t *testing.T) {
 	// The mix's latencies do not move with load: no bend.
 	if r.Bend != nil {
 		t.Errorf("bend at %+v, want none", r.Bend)
+	}
+}
+
+// TestPrunedMinutesUseHours: days whose minute cells were pruned are read
+// from hour cells, marked inexact with the busiest hour's mean rate (a
+// brute force over the generator's hours), said in the note, and left
+// out of the fit while 14 exact days remain.
+func TestPrunedMinutesUseHours(t *testing.T) {
+	h := grown(small)
+	h.Days = 42
+	st := write(t, h)
+	// Keep the last 28 days of minutes.
+	if _, err := st.Prune(context.Background(), h.To(), 28*24*time.Hour, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Read(context.Background(), st, "web", h.To(), ReadOptions{Options: Options{CapacityRPS: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Days) != 42 || r.Exact || !strings.Contains(r.Note, "minute cells before 2026-01-19 were pruned") {
+		t.Fatalf("%d days, exact %v, note %q: want 42, false, pruned before 2026-01-19", len(r.Days), r.Exact, r.Note)
+	}
+	for i, d := range r.Days {
+		if d.Exact != (i >= 14) {
+			t.Fatalf("%s: exact %v", d.Date.Format(time.DateOnly), d.Exact)
+		}
+		if d.Exact {
+			continue
+		}
+		var busiest uint64
+		for hr := range 24 {
+			from := d.Date.Add(time.Duration(hr) * time.Hour)
+			busiest = max(busiest, h.Totals("web", from, from.Add(time.Hour), nil))
+		}
+		if want := float64(busiest) / 3600; d.PeakRPS != want {
+			t.Fatalf("%s: peak %v, want the busiest hour's mean %v", d.Date.Format(time.DateOnly), d.PeakRPS, want)
+		}
+	}
+	if r.Trend == nil || r.Trend.Days != 28 || math.Abs(r.Trend.WeeklyGrowth-0.10) > 0.01 {
+		t.Errorf("trend %+v: want 28 exact days fitted, about 10%% a week", r.Trend)
 	}
 }
