@@ -65,6 +65,9 @@ func (c *capacityCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 	if svc == nil {
 		return usagef("--service: %v", cfg.CheckService(c.service))
 	}
+	if len(svc.Logs) == 0 && svc.RUM != nil && cfg.Server.Push == nil {
+		return usagef("--service %s: a frontend app (rum, no logs) has no Nginx requests to plan capacity for", c.service)
+	}
 	r, err := capacity.Service(ctx, st, *svc, c.at.or(time.Now()), c.weeks)
 	if err != nil {
 		return err

@@ -25,6 +25,8 @@ services:
     capacity: {rps: 400}
   - name: api
     logs: [{path: ./api.log, format: combined}]
+  - name: app
+    rum: {origins: ["https://app.example.com"]}
 `)
 	one := []genhist.Route{{Method: "GET", Template: "/api/deals", Weight: 1,
 		Latency: []genhist.LatencyShare{{Ms: 20, Share: 0.9}, {Ms: 200, Share: 0.1}}}}
@@ -127,6 +129,7 @@ func TestCapacityCommandBadInput(t *testing.T) {
 		{[]string{"--config", cfg, "--service", "wbe"}, `unknown service "wbe"`},
 		{[]string{"--config", cfg, "--service", "web", "--weeks", "1"}, "--weeks 1: want 2 to 104"},
 		{[]string{"--config", cfg, "--service", "web", "--at", "yesterday"}, "want RFC 3339"},
+		{[]string{"--config", cfg, "--service", "app"}, "--service app: a frontend app (rum, no logs) has no Nginx requests to plan capacity for"},
 	} {
 		r := run(t, "", append([]string{"capacity"}, c.args...)...)
 		if r.code != ExitUsage || !strings.Contains(r.stderr, c.want) {

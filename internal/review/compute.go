@@ -78,6 +78,11 @@ type Inputs struct {
 	Engine  *report.Engine
 	Store   *store.Store
 	Sprints *Sprints
+	// Capacity, when set, gives the services' capacity reports (serve's
+	// capacity.Cache: the review page refreshes); nil reads them.
+	Capacity interface {
+		Service(ctx context.Context, name string, at time.Time) (*capacity.Report, error)
+	}
 }
 
 // Build computes the review of a sprint (of one service, or all with "").
@@ -197,7 +202,13 @@ func capacityForecasts(ctx context.Context, in Inputs, service string, end time.
 		if s.Capacity == nil || service != "" && s.Name != service {
 			continue
 		}
-		c, err := capacity.Service(ctx, in.Store, s, end, 0)
+		var c *capacity.Report
+		var err error
+		if in.Capacity != nil {
+			c, err = in.Capacity.Service(ctx, s.Name, end)
+		} else {
+			c, err = capacity.Service(ctx, in.Store, s, end, 0)
+		}
 		if err != nil {
 			return nil, err
 		}
