@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/headroom-slo/headroom/internal/cells"
 )
 
 func TestNearestRank(t *testing.T) {
@@ -188,5 +190,52 @@ func TestFitSkipsEstimatedDays(t *testing.T) {
 	a := Analyze(days, days[len(days)-1].Date.AddDate(0, 0, 1), Options{})
 	if a.Trend.Days != 28 || math.Abs(a.Trend.WeeklyGrowth-0.10) > 1e-9 {
 		t.Errorf("fitted %d days, growth %v: want 28 days, 0.10", a.Trend.Days, a.Trend.WeeklyGrowth)
+	}
+}
+
+// TestLatencyBends: minutes of 1 to 1,000 requests, each answered in
+// 100 ms up to 800 requests and 300 ms above: ten deciles of 100 minutes,
+// the p99 tripling from the ninth, which is where latency bends.
+func TestLatencyBends(t *testing.T) {
+	bins := map[uint32]*loadBin{}
+	for n := uint64(1); n <= 1000; n++ {
+		le := uint32(100)
+		if n > 800 {
+			le = 300
+		}
+		k := binKey(n)
+		b := bins[k]
+		if b == nil {
+			b = &loadBin{key: k, lo: n, hi: n}
+			bins[k] = b
+		}
+		b.minutes++
+		b.lo, b.hi = min(b.lo, n), max(b.hi, n)
+		b.hist.Merge(cells.Hist{{Le: le, N: n}})
+	}
+	bs := bands(bins)
+	if len(bs) != 10 {
+		t.Fatalf("%d bands, want 10: %+v", len(bs), bs)
+	}
+	total := 0
+	for i, b := range bs {
+		total += b.Minutes
+		if b.Decile != i+1 || b.Minutes < 95 || b.Minutes > 105 {
+			t.Errorf("band %d: %+v, want decile %d of about 100 minutes", i, b, i+1)
+		}
+	}
+	if total != 1000 {
+		t.Errorf("%d minutes in the bands, want 1000", total)
+	}
+	got := bend(bs)
+	if got == nil || got.Decile != 9 || got.P99 < 250 || got.BaseP99 > 100 || math.Abs(got.RPS-bs[8].FromRPS) > 0 {
+		t.Fatalf("bend %+v, want decile 9 (p99 ~300 ms over ~100 ms)", got)
+	}
+	// Flat latency: no bend.
+	for _, b := range bins {
+		b.hist = cells.Hist{{Le: 100, N: 1}}
+	}
+	if b := bend(bands(bins)); b != nil {
+		t.Errorf("flat latency bends at %+v", b)
 	}
 }
