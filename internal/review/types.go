@@ -21,11 +21,12 @@ type Review struct {
 	ChangeWindow      time.Duration
 	FailedShare       float64
 	Toil              Toil
+	Findings          []Finding    // W
+	Suggestions       []Suggestion // T
+
 	// Capacity is the forecast of each service with a declared capacity
 	// (services[].capacity), as of the review's end.
-	Capacity    []CapacityForecast
-	Findings    []Finding    // W
-	Suggestions []Suggestion // T
+	Capacity []CapacityForecast
 }
 
 // Sprint is one sprint: [Start, End) in the configured time zone.
@@ -153,11 +154,12 @@ type Finding struct {
 	Tiers    []string
 	Duration time.Duration
 	Firing   bool
-	Paged    bool // a failed change: a page fired after it
-	// A capacity forecast (FindingCapacity) of Service, for Level percent.
-	Capacity *CapacityForecast
+	Paged    bool      // a failed change: a page fired after it
 	Limit    float64   // an overspent budget: the share it spent more than
 	At       time.Time // a budget at risk: when it runs out at the sprint's pace (zero: not projected)
+
+	// Capacity is a capacity forecast (FindingCapacity).
+	Capacity *CapacityForecast
 }
 
 // CapacityForecast is when a service's forecast daily peak reaches Level
