@@ -313,6 +313,9 @@ func finite(f float64) float64 {
 
 // Summary is a one-line description of an alert's state.
 func Summary(s State) string {
+	if s.Kind == KindCapacity {
+		return capacitySummary(s)
+	}
 	if s.Phase == Inactive {
 		switch s.Kind {
 		case KindBurn:

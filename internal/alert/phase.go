@@ -62,6 +62,7 @@ const (
 	KindBurn      Kind = "burn"      // a burn-rate tier
 	KindExhausted Kind = "exhausted" // the window's budget is spent
 	KindNoData    Kind = "nodata"    // a source went silent
+	KindCapacity  Kind = "capacity"  // a service's peak nears its declared capacity (capacity.go)
 )
 
 // AlertName is the kind's alertname, as notifiers send it.
@@ -73,6 +74,8 @@ func (k Kind) AlertName() string {
 		return "SLOBudgetExhausted"
 	case KindNoData:
 		return "SLONoData"
+	case KindCapacity:
+		return "ServiceCapacity"
 	}
 	return string(k)
 }

@@ -72,6 +72,10 @@ type Runner struct {
 	interval time.Duration
 	now      func() time.Time
 
+	capacity CapacitySource
+	// capacityAt is when capacity alerts were last evaluated.
+	capacityAt time.Time
+
 	mu      sync.Mutex
 	eval    *Evaluator
 	windows []time.Duration
@@ -92,6 +96,9 @@ type RunnerOptions struct {
 	Sources     func() []SourceHealth
 	ExternalURL string
 	Log         *slog.Logger
+	// Capacity measures the services with a declared capacity, for their
+	// capacity alerts, every CapacityEvery (nil: no capacity alerts).
+	Capacity CapacitySource
 	// Interval is how often Run evaluates (default: the config's
 	// alerting.interval).
 	Interval time.Duration
@@ -114,7 +121,7 @@ func NewRunner(ctx context.Context, opts RunnerOptions) (*Runner, error) {
 		ext: strings.TrimSuffix(opts.ExternalURL, "/"), log: opts.Log,
 		policies: map[string]Policy{}, broken: map[string]time.Time{},
 		eval: NewEvaluator(policies, states), windows: Windows(policies),
-		interval: opts.Interval, now: opts.Now,
+		interval: opts.Interval, now: opts.Now, capacity: opts.Capacity,
 	}
 	r.eval.NoDataAfter, r.eval.NoDataSeverity = NoDataConfig(opts.Config)
 	if r.log == nil {
@@ -157,6 +164,7 @@ func (r *Runner) Step(ctx context.Context, at time.Time) ([]Transition, error) {
 	if err != nil {
 		return nil, err
 	}
+	trs = append(trs, r.evaluateCapacity(ctx, at)...)
 	q, err := r.route(ctx, trs)
 	if err != nil {
 		return nil, err
@@ -193,6 +201,25 @@ func (r *Runner) evaluate(ctx context.Context, at time.Time, sources []Source) (
 		return nil, err
 	}
 	return r.eval.Step(at, measures, sources), nil
+}
+
+// evaluateCapacity evaluates the capacity alerts when CapacityEvery has
+// passed since they last were (on the instants evaluated, not the wall
+// clock). A failed measure is logged and tried again at the next step:
+// the capacity alerts keep their states meanwhile.
+func (r *Runner) evaluateCapacity(ctx context.Context, at time.Time) []Transition {
+	if r.capacity == nil || !r.capacityAt.IsZero() && at.Sub(r.capacityAt) < CapacityEvery && !at.Before(r.capacityAt) {
+		return nil
+	}
+	ms, err := r.capacity(ctx, at)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Error("capacity alert evaluation", "err", err)
+		}
+		return nil
+	}
+	r.capacityAt = at
+	return r.eval.StepCapacity(at, ms)
 }
 
 // save stores every state, the transitions and the notifications q (nil:
@@ -296,6 +323,9 @@ func (r *Runner) alert(ctx context.Context, s State, startsAt, resolvedAt time.T
 	}
 	if r.ext != "" && s.SLO != "" {
 		a.DashboardURL = r.ext + "/slo/" + url.PathEscape(s.SLO)
+	}
+	if r.ext != "" && s.Kind == KindCapacity {
+		a.DashboardURL = r.ext + "/service/" + url.PathEscape(s.Service) + "#capacity"
 	}
 	if s.Kind == KindBurn && ok {
 		for _, t := range p.Tiers {

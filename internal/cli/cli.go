@@ -182,6 +182,7 @@ func commands() []command {
 			},
 			new: func() runner { return &reviewCmd{} },
 		},
+		capacityCommand(),
 		{
 			name: "slo-doc", summary: "write an SLO's document (SRE Workbook): Markdown or HTML, en or ja",
 			about: "Write the SLO document of --slo, after the SRE Workbook's example, to commit next to the config: the service " +

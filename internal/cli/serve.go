@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/alert"
+	"github.com/headroom-slo/headroom/internal/capacity"
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/export"
 	"github.com/headroom-slo/headroom/internal/ingest"
@@ -97,6 +98,7 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 	}
 	history := alert.NewHistory(p.st, alert.HistoryOptions{Fresh: 2 * interval})
 	eng.SetAlerts(history)
+	capacities := capacity.NewCache(p.st, cfg, 0, nil) // the service pages and the review refresh
 	opts := server.Options{
 		Listen:      cfg.Server.Listen,
 		ExternalURL: cfg.Server.ExternalURL,
@@ -109,10 +111,11 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 		Auth:      auth,
 		Pinned:    pinned,
 		Journal:   p.st,
-		Reviews:   reviews{cfg: cfg, eng: eng, st: p.st},
+		Reviews:   reviews{cfg: cfg, eng: eng, st: p.st, cap: capacities},
 		Alerts: func(ctx context.Context, at, from, to time.Time) (*server.AlertsData, error) {
 			return alertsData(ctx, history, disp, at, from, to)
 		},
+		Capacity: capacities,
 	}
 	if pc := cfg.Server.Push; pc != nil {
 		token := os.Getenv(pc.TokenEnv)
@@ -131,7 +134,7 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 	}
 	runner, err := alert.NewRunner(ctx, alert.RunnerOptions{
 		Config: cfg, Measurer: eng, Store: p.st, Notifier: disp, Sources: sourceHealth(f, eng, log), ExternalURL: externalURL(cfg, srv.Addr()),
-		Log: log, Interval: interval,
+		Log: log, Interval: interval, Capacity: capacityAlerts(cfg, p.st),
 	})
 	if err != nil {
 		return err
@@ -241,10 +244,14 @@ type reviews struct {
 	cfg *config.Config
 	eng *report.Engine
 	st  *store.Store
+	cap *capacity.Cache
 }
 
 func (r reviews) Review(ctx context.Context, sp review.Sprint, service string, now time.Time) (*review.Review, error) {
 	in := review.Inputs{Config: r.cfg, Engine: r.eng, Store: r.st, Sprints: review.NewSprints(r.cfg)}
+	if r.cap != nil { // not a nil *Cache in the interface
+		in.Capacity = r.cap
+	}
 	return review.Build(ctx, in, sp, service, now)
 }
 

@@ -216,6 +216,9 @@ type Service struct {
 	// Match, when set, takes only the lines of the service's logs it
 	// accepts: one log (an ingress controller's) split into services.
 	Match *Match `yaml:"match"`
+	// Capacity, when set, is the request rate the service was shown to
+	// take (capacity.go).
+	Capacity *ServiceCapacity `yaml:"capacity"`
 }
 
 // Match says which lines of its logs a service takes. Every key given must

@@ -41,7 +41,7 @@ slos:
 		"c.yaml:1: storage: unknown key `dri` (did you mean `dir`?)",
 		"c.yaml:3: alerting: unknown key `intervall` (did you mean `interval`?)",
 		"c.yaml:8: services[0].logs[0]: unknown key `fromat` (did you mean `format`?)",
-		"c.yaml:9: services[0]: unknown key `colour` (known keys: name, logs, exclude, routes, max_routes, max_hosts, latency, rum, match)",
+		"c.yaml:9: services[0]: unknown key `colour` (known keys: name, logs, exclude, routes, max_routes, max_hosts, latency, rum, match, capacity)",
 		"c.yaml:12: unknown key `defaults` (known keys: storage, server, agent, alerting, notify, sprints, policy, changes, export, services, slos, maintenance)",
 		"c.yaml:13: slos[0]: unknown key `objectve` (did you mean `objective`?)",
 		"c.yaml:20: slos[0].sli: unknown key `treshold` (did you mean `threshold`?)",

@@ -91,6 +91,7 @@ func (c *Config) Validate() error {
 			}
 		}
 		v.match(p, s)
+		v.capacity(p, s)
 		if s.MaxRoutes < 0 {
 			v.add(p+".max_routes", "must be positive")
 		}

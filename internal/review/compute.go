@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/alert"
+	"github.com/headroom-slo/headroom/internal/capacity"
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/sli"
@@ -77,6 +78,11 @@ type Inputs struct {
 	Engine  *report.Engine
 	Store   *store.Store
 	Sprints *Sprints
+	// Capacity, when set, gives the services' capacity reports (serve's
+	// capacity.Cache: the review page refreshes); nil reads them.
+	Capacity interface {
+		Service(ctx context.Context, name string, at time.Time) (*capacity.Report, error)
+	}
 }
 
 // Build computes the review of a sprint (of one service, or all with "").
@@ -184,8 +190,43 @@ func Build(ctx context.Context, in Inputs, sp Sprint, service string, now time.T
 	if r.Toil, err = toil(ctx, in, sp); err != nil {
 		return nil, err
 	}
+	if r.Capacity, err = capacityForecasts(ctx, in, service, end); err != nil {
+		return nil, err
+	}
 	r.Findings, r.Suggestions = findings(r)
 	return r, nil
+}
+
+// capacityForecasts forecasts, as of end, when each service with a
+// declared capacity (of the review's, or every one) reaches 80% of it.
+func capacityForecasts(ctx context.Context, in Inputs, service string, end time.Time) ([]CapacityForecast, error) {
+	var out []CapacityForecast
+	for _, s := range in.Config.Services {
+		if s.Capacity == nil || service != "" && s.Name != service {
+			continue
+		}
+		var c *capacity.Report
+		var err error
+		if in.Capacity != nil {
+			c, err = in.Capacity.Service(ctx, s.Name, end)
+		} else {
+			c, err = capacity.Service(ctx, in.Store, s, end, 0)
+		}
+		if err != nil {
+			return nil, err
+		}
+		f := CapacityForecast{Service: s.Name, Level: capacity.AlertLevel}
+		if c.Trend != nil {
+			f.Growth = &c.Trend.WeeklyGrowth
+		}
+		for _, cr := range c.Crossings {
+			if cr.Level == f.Level && cr.Date != nil {
+				f.At, f.Already = *cr.Date, cr.Already
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // reviewEnd is where a review of a sprint stops: the sprint's end, or for a

@@ -115,9 +115,14 @@ func findings(r *Review) ([]Finding, []Suggestion) {
 	if r.Toil.SpareUsed {
 		fs = append(fs, Finding{Kind: FindingSpareUsed, Hours: r.Toil.SpareHours})
 	}
+	learned := len(fs)
+	for _, c := range r.Capacity {
+		fs = append(fs, Finding{Kind: FindingCapacity, Capacity: &c})
+	}
 	// Keeping the pace is only for a sprint with nothing to learn: never
-	// after a page, a missed objective, a failed change or a budget spent.
-	if len(fs) == 0 && len(ss) == 0 {
+	// after a page, a missed objective, a failed change or a budget spent
+	// (a capacity forecast is said every sprint: it is no lesson).
+	if learned == 0 && len(ss) == 0 {
 		ss = append(ss, Suggestion{Kind: SuggestionKeepGoing})
 	}
 	slices.SortStableFunc(fs, func(a, b Finding) int {
@@ -135,7 +140,7 @@ func findings(r *Review) ([]Finding, []Suggestion) {
 func (k FindingKind) rank() int {
 	return rank(k, FindingPagesFired, FindingSLOMissed, FindingBudgetAtRisk, FindingBudgetOverspent,
 		FindingChangeFailed, FindingTicketsFired, FindingChangeBurn, FindingOutageRoute,
-		FindingToilOverCap, FindingSpareUsed, FindingToilRecurring)
+		FindingToilOverCap, FindingSpareUsed, FindingToilRecurring, FindingCapacity)
 }
 
 // rank orders the suggestions: the team's own policy first, then what

@@ -32,6 +32,16 @@ func pct(f float64) string {
 	return "-<0.01%"
 }
 
+// signedPct formats a growth as a signed percentage with one decimal:
+// +10.0%, -2.5%.
+func signedPct(f float64) string {
+	s := strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
+	if !strings.HasPrefix(s, "-") {
+		s = "+" + s
+	}
+	return s
+}
+
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // fmtHours formats hours with at most one decimal: 6, 12.5.

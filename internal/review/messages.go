@@ -125,6 +125,11 @@ type messages interface {
 	ToilRecurs(tag string, hours float64) rich
 	ToilOverCap(share float64) rich
 	SpareUsed(hours float64) rich // hours 0: unknown
+	// CapacityForecast says when a service's peak reaches level percent
+	// of its tested capacity at its current weekly growth: in days (date
+	// the day; days < 0 and date "": not within two years), or already
+	// (already); growth nil: too little history to tell.
+	CapacityForecast(service string, level int, growth *float64, days int, date string, already bool) rich
 
 	// T: suggestions (see SuggestionKind).
 	NoSuggestions() string

@@ -243,6 +243,27 @@ func (e english) SpareUsed(hours float64) rich {
 	}
 	return rich{txt("Interrupts used all the spare capacity (" + e.Hours(hours) + ")")}
 }
+func (english) CapacityForecast(service string, level int, growth *float64, days int, date string, already bool) rich {
+	of := " of its tested capacity"
+	switch {
+	case growth == nil:
+		return rich{txt("Too little traffic history for a capacity forecast of "), code(service), txt(" (14 days needed)")}
+	case already:
+		return rich{code(service), txt(fmt.Sprintf("'s peak is already at %d%%%s", level, of))}
+	}
+	pace := fmt.Sprintf("At current growth (%s a week), ", signedPct(*growth))
+	if date == "" {
+		return rich{txt(pace), code(service), txt(fmt.Sprintf(" does not reach %d%%%s within two years", level, of))}
+	}
+	in := fmt.Sprintf("about %d weeks", (days+3)/7)
+	switch {
+	case days == 1:
+		in = "1 day"
+	case days < 14:
+		in = fmt.Sprintf("%d days", days)
+	}
+	return rich{txt(pace), code(service), txt(fmt.Sprintf(" reaches %d%%%s in %s (around %s)", level, of, in, date))}
+}
 
 // T: suggestions.
 

@@ -233,6 +233,24 @@ func (j japanese) SpareUsed(hours float64) rich {
 	}
 	return rich{txt("割り込みで予備キャパシティ（" + j.Hours(hours) + "）を使い切り")}
 }
+func (japanese) CapacityForecast(service string, level int, growth *float64, days int, date string, already bool) rich {
+	of := fmt.Sprintf("負荷試験で確かめたキャパシティの%d%%", level)
+	switch {
+	case growth == nil:
+		return rich{code(service), txt(" はトラフィックの履歴が短く、キャパシティの予測はまだできない（14日分必要）")}
+	case already:
+		return rich{code(service), txt(" のピークはすでに" + of + "に達している")}
+	}
+	pace := fmt.Sprintf("今の伸び（週%s）が続くと、", signedPct(*growth))
+	if date == "" {
+		return rich{txt(pace), code(service), txt(" は2年以内に" + of + "には達しない")}
+	}
+	in := fmt.Sprintf("約%d週間後", (days+3)/7)
+	if days < 14 {
+		in = fmt.Sprintf("%d日後", days)
+	}
+	return rich{txt(pace), code(service), txt(" は" + in + "（" + date + "ごろ）に" + of + "に達する")}
+}
 
 // T: suggestions.
 

@@ -101,6 +101,17 @@ func (p *printer) finding(f Finding) rich {
 			share = p.r.Toil.Share
 		}
 		return m.ToilOverCap(share)
+	case FindingCapacity:
+		c := f.Capacity
+		if c == nil {
+			break
+		}
+		var date string
+		days := -1
+		if !c.At.IsZero() {
+			date, days = p.date(c.At), int(c.At.Sub(reviewEnd(p.r.Sprint, p.r.At)).Hours()/24+0.5)
+		}
+		return m.CapacityForecast(c.Service, c.Level, c.Growth, days, date, c.Already)
 	case FindingSpareUsed:
 		h := f.Hours
 		if h == 0 {

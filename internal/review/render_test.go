@@ -87,6 +87,7 @@ func sampleReview() *Review {
 			},
 			Entries: 46,
 		},
+		Capacity: []CapacityForecast{{Service: "web", Level: 80, Growth: ptr(0.1), At: at(17, 0, 0).AddDate(0, 0, 63)}},
 		Findings: []Finding{
 			{Kind: FindingPagesFired, SLO: "web-availability", Count: 1, Tiers: []string{"page-1h"}, Duration: 87 * time.Minute},
 			{Kind: FindingSLOMissed, SLO: "web-availability"},
@@ -99,6 +100,7 @@ func sampleReview() *Review {
 			{Kind: FindingToilOverCap, Share: 136.5 / 240},
 			{Kind: FindingSpareUsed},
 			{Kind: FindingToilRecurring, Tag: "db-restart", Hours: 18.5},
+			{Kind: FindingCapacity, Capacity: &CapacityForecast{Service: "web", Level: 80, Growth: ptr(0.1), At: at(17, 0, 0).AddDate(0, 0, 63)}},
 		},
 		Suggestions: []Suggestion{
 			{Kind: SuggestionPolicyAction, SLO: "web-availability", Action: "reliability work first"},

@@ -30,6 +30,10 @@ type Review struct {
 	Maintenance []report.Window
 	Findings    []Finding    // W
 	Suggestions []Suggestion // T
+
+	// Capacity is the forecast of each service with a declared capacity
+	// (services[].capacity), as of the review's end.
+	Capacity []CapacityForecast
 }
 
 // Sprint is one sprint: [Start, End) in the configured time zone.
@@ -160,6 +164,23 @@ type Finding struct {
 	Paged    bool      // a failed change: a page fired after it
 	Limit    float64   // an overspent budget: the share it spent more than
 	At       time.Time // a budget at risk: when it runs out at the sprint's pace (zero: not projected)
+
+	// Capacity is a capacity forecast (FindingCapacity).
+	Capacity *CapacityForecast
+}
+
+// CapacityForecast is when a service's forecast daily peak reaches Level
+// percent of its declared capacity (package capacity).
+type CapacityForecast struct {
+	Service string
+	Level   int // percent of the capacity: 80
+	// Growth is the peak's weekly growth (0.1: 10%); nil without enough
+	// history for a trend.
+	Growth *float64
+	// At is the first day the forecast peak reaches the level (zero: not
+	// within two years); Already is set when it is there now.
+	At      time.Time
+	Already bool
 }
 
 // Suggestion is a T: what the team could do next, marked as a suggestion
@@ -211,6 +232,10 @@ const (
 	FindingToilOverCap FindingKind = "toil_over_cap"
 	// FindingSpareUsed: interrupts used all the spare capacity (Hours).
 	FindingSpareUsed FindingKind = "spare_used"
+	// FindingCapacity: when a service's peak reaches 80% of its declared
+	// capacity at its current growth (Capacity); one per service with a
+	// capacity, whatever it says.
+	FindingCapacity FindingKind = "capacity"
 )
 
 // SuggestionKind is what a Suggestion proposes; the renderers phrase each

@@ -212,6 +212,9 @@ type serviceData struct {
 	SLOs    []report.SLO
 	Range   string
 	Src     template.URL // the traffic the charts draw
+	// Capacity is the capacity section (capacity.go), for a service with
+	// logs; nil without.
+	Capacity *capacityData
 }
 
 func (s *Server) pageService(r *http.Request) (*view, error) {
@@ -230,6 +233,11 @@ func (s *Server) pageService(r *http.Request) (*view, error) {
 	}
 	d := serviceData{Service: svc, SLOs: list, Range: pickedRange(r)}
 	d.Src = apiURL("/api/v1/services/"+url.PathEscape(name), p)
+	if svc.Traffic != nil {
+		if d.Capacity, err = s.capacitySection(r.Context(), name, p); err != nil {
+			return nil, err
+		}
+	}
 	pg := s.newPage(r, "Service "+name, p)
 	pg.Data = d
 	return &view{"service", pg}, nil

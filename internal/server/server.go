@@ -150,6 +150,9 @@ type Options struct {
 	RUM Beacons
 	// Push, when set, takes agents' pushes at POST /api/v1/push.
 	Push *Push
+	// Capacity gives the services' capacity reports (nil: no capacity
+	// section or endpoint).
+	Capacity CapacityReports
 	// Pinned, when set, is the instant everything is shown as of (a sample's
 	// end, say) instead of now; pages then do not refresh.
 	Pinned time.Time
@@ -251,6 +254,9 @@ func (s *Server) Handler() http.Handler {
 		api("GET /api/v1/alerts", s.apiAlerts)
 		api("GET /api/v1/services/{name}/vitals", s.apiVitals)
 		api("GET /api/v1/agents", s.apiAgents)
+		if s.opts.Capacity != nil {
+			api("GET /api/v1/services/{name}/capacity", s.apiCapacity)
+		}
 		if s.opts.Journal != nil {
 			api("POST /api/v1/events", s.apiAddEvent)
 			api("GET /api/v1/events", s.apiEvents)

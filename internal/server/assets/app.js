@@ -332,6 +332,44 @@
       };
     },
 
+    // capacity draws a service's daily peaks (the capacity API's days),
+    // the forecast after them with its interval, and the declared
+    // capacity's 80% and 100% lines.
+    capacity: function (j) {
+      var days = j.days || [], fc = j.forecast || [];
+      if (!days.length || days.every(function (d) { return !(d.requests > 0); })) return { empty: 'No traffic stored for this service.' };
+      var xs = [], peak = [], fit = [], lo = [], hi = [];
+      days.forEach(function (d) {
+        xs.push(Date.parse(d.date) / 1000);
+        peak.push(d.requests > 0 ? num(d.peak_rps) : null);
+        fit.push(null); lo.push(null); hi.push(null);
+      });
+      fc.forEach(function (p) {
+        xs.push(Date.parse(p.date) / 1000);
+        peak.push(null); fit.push(num(p.peak_rps)); lo.push(num(p.low)); hi.push(num(p.high));
+      });
+      var rps = function (u, v) { return v == null ? '–' : fmtNum(+v.toPrecision(4)) + ' rps'; };
+      var series = [
+        { label: 'daily peak', stroke: COLORS.blue, width: 1.5, value: rps },
+        { label: 'forecast', stroke: COLORS.teal, width: 1.5, dash: [6, 4], value: rps },
+        { label: 'interval', stroke: COLORS.grey, width: 1, dash: [2, 3], value: rps },
+        { label: 'interval high', stroke: COLORS.grey, width: 1, dash: [2, 3], value: rps }
+      ];
+      var data = [xs, peak, fit, lo, hi];
+      var cap = num(j.capacity_rps);
+      if (cap != null) {
+        series.push({ label: '80% of capacity', stroke: COLORS.amber, width: 1, dash: [8, 4], points: { show: false }, value: rps });
+        data.push(constant(xs.length, cap * 0.8));
+        series.push({ label: 'capacity', stroke: COLORS.red, width: 1, dash: [8, 4], points: { show: false }, value: rps });
+        data.push(constant(xs.length, cap));
+      }
+      return {
+        step: 86400, data: data, series: series,
+        scales: { y: { range: function (u, min, max) { return [0, niceMax(max, 1)]; } } },
+        axes: [{ label: 'requests / s', values: function (u, splits) { return splits.map(fmtShort); } }]
+      };
+    },
+
     classes: function (j) {
       var pts = j.points || [];
       var tx = pointTimes(j);
