@@ -82,7 +82,14 @@ func (c *capacityCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 func printCapacity(w io.Writer, cfg *config.Config, r *capacity.Report) {
 	fmt.Fprintf(w, "%s: capacity as of %s\n", r.Service, r.At.Format(time.RFC3339))
 	if len(r.Days) == 0 || r.PeakDate.IsZero() {
-		fmt.Fprintf(w, "no traffic stored in the %d days before %s\n", len(r.Days), r.To.Format(time.DateOnly))
+		if today := r.At.UTC().Truncate(24 * time.Hour); r.To.Before(today) && len(r.Days) == 0 {
+			// The stored traffic ends before the weeks read (an old log
+			// imported): say where it is.
+			fmt.Fprintf(w, "no complete UTC day with traffic in the weeks before %s: the stored traffic ends on %s; see it as of then with --at %s\n",
+				today.Format(time.DateOnly), r.To.Format(time.DateOnly), r.To.Format(time.RFC3339))
+			return
+		}
+		fmt.Fprintf(w, "no complete UTC day with traffic stored from %s to %s\n", r.From.Format(time.DateOnly), r.To.Format(time.DateOnly))
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
