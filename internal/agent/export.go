@@ -63,6 +63,10 @@ type exporter struct {
 	trim    func(ctx context.Context)
 	send    export.SendOptions
 
+	// crash, in tests, stops a step at a point ("counted": before the
+	// store, "stored": before the queues) as a kill would.
+	crash func(point string) bool
+
 	mu     sync.Mutex
 	state  exportState
 	lost   int64 // spool rows dropped by the spool's bound before they were counted
@@ -238,9 +242,15 @@ func (x *exporter) step(ctx context.Context, due time.Time) error {
 		}
 	}
 	r.Advance(due)
+	if x.crash != nil && x.crash("counted") {
+		return errCrash
+	}
 	next := exportState{Cursor: cursor, Running: &r}
 	if err := x.save(ctx, next); err != nil {
 		return err
+	}
+	if x.crash != nil && x.crash("stored") {
+		return errCrash
 	}
 	x.mu.Lock()
 	x.state = next
@@ -339,5 +349,7 @@ func (x *exporter) status() exportStatus {
 	}
 	return s
 }
+
+var errCrash = errors.New("a test's crash")
 
 var errNoTargets = errors.New("agent.push and export: nothing to send to: add a server under agent.push, or an export target")

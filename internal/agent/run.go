@@ -110,7 +110,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	g := rungroup.Group{Log: log}
 	g.Add("tail", f.Run)
-	g.Add("push", pushers.Run)
+	if len(targets) > 0 {
+		g.Add("push", pushers.Run)
+	}
 	var x *exporter
 	if len(exports) > 0 {
 		x = newExporter(cfg, st, name, exports, exportOptions{Log: log, Tick: opts.ExportTick, Trim: pushers.trim,
