@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/headroom-slo/headroom/internal/cells"
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/export"
@@ -213,14 +215,7 @@ func (x *exporter) step(ctx context.Context, due time.Time) error {
 	s := x.state
 	x.mu.Unlock()
 	// Work on a copy: the stored state stays what Run goes back to.
-	var r export.Running
-	b, err := json.Marshal(s.Running)
-	if err == nil {
-		err = json.Unmarshal(b, &r)
-	}
-	if err != nil {
-		return err
-	}
+	r := s.Running.Clone()
 	cursor, rows, lost := s.Cursor, int64(0), int64(0)
 	for {
 		batch, err := x.st.ReadSpool(ctx, cursor, MaxPushBytes)
@@ -234,7 +229,7 @@ func (x *exporter) step(ctx context.Context, due time.Time) error {
 			if gap := row.Seq - cursor - 1; gap > 0 {
 				lost += gap
 			}
-			if err := x.count(&r, row.Data); err != nil {
+			if err := x.count(r, row.Data); err != nil {
 				return fmt.Errorf("spool row %d: %w", row.Seq, err)
 			}
 			cursor = row.Seq
@@ -245,7 +240,7 @@ func (x *exporter) step(ctx context.Context, due time.Time) error {
 	if x.crash != nil && x.crash("counted") {
 		return errCrash
 	}
-	next := exportState{Cursor: cursor, Running: &r}
+	next := exportState{Cursor: cursor, Running: r}
 	if err := x.save(ctx, next); err != nil {
 		return err
 	}
@@ -274,7 +269,9 @@ func (x *exporter) step(ctx context.Context, due time.Time) error {
 // count adds a spool row's cells to r.
 func (x *exporter) count(r *export.Running, data []byte) error {
 	var svcs []push.Service
-	if err := json.Unmarshal(data, &svcs); err != nil {
+	// encoding/json's v2 (as push.Decode): about twice as fast on rows of
+	// histogram numbers.
+	if err := jsonv2.Unmarshal(data, &svcs); err != nil {
 		return err
 	}
 	var e cells.Entry

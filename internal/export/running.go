@@ -3,6 +3,7 @@ package export
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -148,6 +149,15 @@ func (r *Running) Advance(due time.Time) {
 	}
 	r.Totals.add(r.Step)
 	r.At = due
+}
+
+// Clone returns a deep copy of r.
+func (r *Running) Clone() *Running {
+	c := &Running{At: r.At, Totals: maps.Clone(r.Totals), Step: maps.Clone(r.Step), Pending: make(map[int64]Values, len(r.Pending))}
+	for m, v := range r.Pending {
+		c.Pending[m] = maps.Clone(v)
+	}
+	return c
 }
 
 // Snapshot returns a copy of the totals at At.
