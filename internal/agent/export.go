@@ -131,6 +131,9 @@ func (x *exporter) load(ctx context.Context) error {
 		if s.Running == nil {
 			return fmt.Errorf("the export totals in %s: no totals", x.st.Dir())
 		}
+		if n := s.Running.Prune(x.counter.Keeps); n > 0 {
+			x.log.Info("export: series of SLOs or services no longer configured are no longer sent", "series", n)
+		}
 	} else {
 		sp, err := x.st.Spool(ctx, 0)
 		if err != nil {

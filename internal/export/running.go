@@ -104,6 +104,35 @@ func (c *Counter) keysOf(service string, d store.DimValue) *entryKeys {
 	return k
 }
 
+// Keeps reports whether k is a series of the counter's config: one of its
+// services', and for SLO events one of its SLOs'.
+func (c *Counter) Keeps(k Key) bool {
+	svc := k.Label("service")
+	if _, ok := c.http[svc]; !ok {
+		return false
+	}
+	if k.Name != SLOEvents {
+		return true
+	}
+	name := k.Label("slo")
+	for _, sp := range c.specs[svc] {
+		if sp.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Prune drops the series keep refuses (an SLO or service no longer
+// configured: its counter would stay flat forever).
+func (r *Running) Prune(keep func(Key) bool) (dropped int) {
+	n := len(r.Totals)
+	for _, v := range append([]Values{r.Totals, r.Step}, slices.Collect(maps.Values(r.Pending))...) {
+		maps.DeleteFunc(v, func(k Key, _ float64) bool { return !keep(k) })
+	}
+	return n - len(r.Totals)
+}
+
 // Running is the running totals of an exporter without a cell store (an
 // agent), which its owner keeps: the totals of the minutes before At, what
 // the last Advance added to them (Step: Datadog's deltas), and the counts
