@@ -173,7 +173,6 @@ type exportRig struct {
 	ddS  *httptest.Server
 	clk  *fakeClock
 	want map[string]float64 // what the test wrote, counted here
-	seq  int
 }
 
 func newExportRig(t *testing.T, queueBytes string) *exportRig {
