@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +25,7 @@ import (
 	"github.com/headroom-slo/headroom/internal/export"
 	"github.com/headroom-slo/headroom/internal/headroomtest"
 	"github.com/headroom-slo/headroom/internal/push"
+	"github.com/headroom-slo/headroom/internal/server"
 	"github.com/headroom-slo/headroom/internal/store"
 	"github.com/headroom-slo/headroom/internal/tail"
 )
@@ -506,4 +511,119 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestAgentPushesAndExports: an agent pushing to a server and exporting
+// by remote write: both get every line once, and the spool keeps each row
+// until the server and the exporter both have it.
+func TestAgentPushesAndExports(t *testing.T) {
+	t.Setenv("PUSH_TOKEN", "tok")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	srvStore := headroomtest.Store(t, filepath.Join(dir, "server"))
+	h, err := server.New(server.Options{Listen: "127.0.0.1:0", Push: &server.Push{Token: "tok", Store: srvStore, Known: func(n string) bool { return n == "shop" }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvDone := make(chan struct{})
+	go func() { defer close(srvDone); h.Serve(ctx) }()
+	defer func() { cancel(); <-srvDone }()
+	rw := &rwReceiver{}
+	rwS := httptest.NewServer(rw)
+	defer rwS.Close()
+	logPath := filepath.Join(dir, "access.log")
+	cfg := headroomtest.Config(t, fmt.Sprintf(`
+storage: {dir: %s}
+agent: {name: node-a, push: [{url: "http://%s", token_env: PUSH_TOKEN}]}
+services: [{name: shop, logs: [{path: %s}]}]
+slos: [{name: shop-availability, service: shop, objective: 99, window: 28d, sli: {type: availability}}]
+export: {remote_write: [{url: %q}]}
+`, filepath.Join(dir, "agent"), h.Addr(), logPath, rwS.URL))
+	// The exporter's clock runs a minute ahead once the lines are written,
+	// so that their minute closes at once.
+	var ahead atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	write := func(n, status int) {
+		f, err := os.OpenFile(logPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		ts := time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700")
+		for i := range n {
+			fmt.Fprintf(f, "10.0.0.1 - - [%s] \"GET /x/%d HTTP/1.1\" %d 10 \"-\" \"t\"\n", ts, i, status)
+		}
+	}
+	write(20, 200)
+	write(5, 503)
+	start := func() (halt func()) {
+		actx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			done <- Run(actx, cfg, Options{Interval: 20 * time.Millisecond, PushInterval: 20 * time.Millisecond,
+				ExportTick: 20 * time.Millisecond, ExportBackoff: time.Millisecond, ExportNow: now})
+		}()
+		return func() {
+			stop()
+			if err := <-done; err != nil {
+				t.Errorf("agent: %v", err)
+			}
+		}
+	}
+	halt := start()
+	defer func() { halt() }()
+	pushed := func() (n uint64) {
+		id, _ := srvStore.ServiceID(ctx, "shop", false)
+		if id == 0 {
+			return 0
+		}
+		srvStore.ReadCells(ctx, id, store.Minute, 0, math.MaxInt64, func(sp *store.Span) error {
+			for _, e := range sp.Cell.Entries {
+				n += e.Count
+			}
+			return nil
+		})
+		return n
+	}
+	waitUntil(t, "25 lines at the server", 10*time.Second, func() bool { return pushed() == 25 })
+	ahead.Store(int64(2 * time.Minute))
+	exported := func() map[string]float64 {
+		out := map[string]float64{}
+		for id, v := range rw.latest(t) {
+			if strings.Contains(id, "headroom_slo_events_total") {
+				out[id[strings.Index(id, "result="):]] = v
+			}
+		}
+		return out
+	}
+	want := map[string]float64{"result=good,service=shop,slo=shop-availability": 20, "result=bad,service=shop,slo=shop-availability": 5}
+	waitUntil(t, "the lines exported", 10*time.Second, func() bool {
+		got := exported()
+		return got["result=good,service=shop,slo=shop-availability"] == 20 && got["result=bad,service=shop,slo=shop-availability"] == 5
+	})
+	// Both have every row: the spool empties.
+	agentStore := func() store.SpoolState {
+		st, err := store.Open(filepath.Join(dir, "agent"), store.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		sp, _ := st.Spool(ctx, 0)
+		return sp
+	}
+	waitUntil(t, "an empty spool", 10*time.Second, func() bool { return agentStore().Rows == 0 })
+	// Stopped and started again: nothing twice.
+	halt()
+	write(4, 503)
+	halt = start()
+	waitUntil(t, "29 lines at the server", 10*time.Second, func() bool { return pushed() == 29 })
+	ahead.Store(int64(4 * time.Minute))
+	want["result=bad,service=shop,slo=shop-availability"] = 9
+	waitUntil(t, "the new lines exported", 10*time.Second, func() bool {
+		return exported()["result=bad,service=shop,slo=shop-availability"] == 9
+	})
+	if d := cmp.Diff(want, exported()); d != "" {
+		t.Errorf("exported (-want +got):\n%s", d)
+	}
 }

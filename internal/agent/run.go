@@ -39,6 +39,8 @@ type Options struct {
 	// (default 5s); ExportBackoff the least wait before retrying a failing
 	// export target (default 1s).
 	ExportTick, ExportBackoff time.Duration
+	// ExportNow is the exporter's clock (time.Now), in tests.
+	ExportNow func() time.Time
 }
 
 // DefaultPollInterval is how often an agent polls its logs by default:
@@ -115,7 +117,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	var x *exporter
 	if len(exports) > 0 {
-		x = newExporter(cfg, st, name, exports, exportOptions{Log: log, Tick: opts.ExportTick, Trim: pushers.trim,
+		x = newExporter(cfg, st, name, exports, exportOptions{Log: log, Now: opts.ExportNow, Tick: opts.ExportTick, Trim: pushers.trim,
 			Send: export.SendOptions{BackoffMin: opts.ExportBackoff}})
 		pushers.others = append(pushers.others, x.cursor)
 		g.Add("export", x.Run)
