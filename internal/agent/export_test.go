@@ -24,6 +24,7 @@ import (
 	"github.com/headroom-slo/headroom/internal/config"
 	"github.com/headroom-slo/headroom/internal/export"
 	"github.com/headroom-slo/headroom/internal/headroomtest"
+	"github.com/headroom-slo/headroom/internal/itest"
 	"github.com/headroom-slo/headroom/internal/push"
 	"github.com/headroom-slo/headroom/internal/server"
 	"github.com/headroom-slo/headroom/internal/store"
@@ -178,11 +179,12 @@ type exportRig struct {
 	ddS  *httptest.Server
 	clk  *fakeClock
 	want map[string]float64 // what the test wrote, counted here
+	logs *itest.SyncBuffer  // what the exporters logged
 }
 
 func newExportRig(t *testing.T, queueBytes string) *exportRig {
 	t.Setenv("DD_KEY", "k")
-	r := &exportRig{t: t, dir: t.TempDir(), rw: &rwReceiver{}, dd: &ddReceiver{}, clk: &fakeClock{now: t0}, want: map[string]float64{}}
+	r := &exportRig{t: t, dir: t.TempDir(), rw: &rwReceiver{}, dd: &ddReceiver{}, clk: &fakeClock{now: t0}, want: map[string]float64{}, logs: &itest.SyncBuffer{}}
 	r.rwS = httptest.NewServer(r.rw)
 	r.ddS = httptest.NewServer(r.dd)
 	t.Cleanup(r.rwS.Close)
@@ -207,11 +209,12 @@ export: {settle: 10s, remote_write: [{url: %q}], datadog: {url: %q, api_key_env:
 // exporter is a new exporter of the rig's store, as a restarted agent
 // makes: its queues opened again from disk.
 func (r *exportRig) exporter() *exporter {
-	targets, err := export.Targets(r.cfg, r.dir, slog.New(slog.DiscardHandler))
+	log := slog.New(slog.NewTextHandler(r.logs, nil))
+	targets, err := export.Targets(r.cfg, r.dir, log)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	x := newExporter(r.cfg, r.st, "node-a", targets, exportOptions{Now: r.clk.Now, Tick: 10 * time.Millisecond,
+	x := newExporter(r.cfg, r.st, "node-a", targets, exportOptions{Log: log, Now: r.clk.Now, Tick: 10 * time.Millisecond,
 		Send: export.SendOptions{BackoffMin: time.Millisecond, BackoffMax: 5 * time.Millisecond}})
 	if err := x.load(context.Background()); err != nil {
 		r.t.Fatal(err)
@@ -455,6 +458,9 @@ func TestExportFullQueueDropsOldest(t *testing.T) {
 	if rw.Queue.Dropped == 0 || rw.Queue.Bytes > 2048 {
 		t.Fatalf("queue %+v; want some dropped within 2KiB", rw.Queue)
 	}
+	if !strings.Contains(r.logs.String(), "export queue full: dropped the oldest requests") {
+		t.Errorf("the drops were not logged:\n%s", r.logs.String())
+	}
 	h := handler("node-a", r.st, tail.New(r.st, nil, tail.Options{}), &Pushers{st: r.st}, x)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -489,6 +495,9 @@ func TestExportRejectedIsNotRetried(t *testing.T) {
 	r.rw.mu.Unlock()
 	if s.Rejected != 3 || s.Sent != 0 || s.Failed != 0 || calls != 3 || !strings.Contains(s.LastError, "400") {
 		t.Errorf("%+v after %d calls; want 3 minutes rejected in 3 calls, none retried, the 400 kept", s, calls)
+	}
+	if n := strings.Count(r.logs.String(), "the target refused a minute; dropped"); n != 3 {
+		t.Errorf("%d refusals logged, want 3:\n%s", n, r.logs.String())
 	}
 }
 
