@@ -233,7 +233,11 @@ func (x *exporter) step(ctx context.Context, due time.Time) error {
 				lost += gap
 			}
 			if err := x.count(r, row.Data); err != nil {
-				return fmt.Errorf("spool row %d: %w", row.Seq, err)
+				// Unreadable: never countable. Skipped, counted and
+				// logged, rather than holding the export (and the spool)
+				// back for good. Nothing of it was counted.
+				lost++
+				x.log.Error("export: a spool row cannot be read; its lines are missing from the exported totals", "row", row.Seq, "err", err)
 			}
 			cursor = row.Seq
 			rows++

@@ -636,3 +636,30 @@ export: {remote_write: [{url: %q}]}
 		t.Errorf("exported (-want +got):\n%s", d)
 	}
 }
+
+// TestExportSkipsAnUnreadableRow: a spool row that cannot be decoded is
+// skipped, counted as lost and logged; the rows after it are exported.
+func TestExportSkipsAnUnreadableRow(t *testing.T) {
+	r := newExportRig(t, "")
+	ctx := context.Background()
+	x := r.exporter()
+	r.spool(t0, 4)
+	if _, _, err := r.st.CommitSpool(ctx, nil, []byte(`[{"name": "shop", "minutes": "garbage"}]`), 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	r.spool(t0, 3)
+	r.clk.Set(t0.Add(time.Minute + 11*time.Second))
+	if err := x.step(ctx, x.due()); err != nil {
+		t.Fatal(err)
+	}
+	r.drain(x)
+	if s := x.status(); s.Lost != 1 || s.Cursor != 3 {
+		t.Errorf("status %+v; want 1 row lost, the cursor past all 3", s)
+	}
+	if !strings.Contains(r.logs.String(), "a spool row cannot be read") {
+		t.Errorf("not logged:\n%s", r.logs.String())
+	}
+	if d := cmp.Diff(r.want, r.remoteWrite()); d != "" {
+		t.Errorf("remote write receiver (-spooled +received):\n%s", d)
+	}
+}

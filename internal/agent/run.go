@@ -232,7 +232,7 @@ var (
 	descMalformed    = prometheus.NewDesc("headroom_agent_malformed_lines_total", "Log lines that could not be parsed, by service and configured log.", []string{"service", "log"}, nil)
 	descUnmatched    = prometheus.NewDesc("headroom_agent_unmatched_lines_total", "Log lines no service's match took, by service and configured log.", []string{"service", "log"}, nil)
 	descExportMinute = prometheus.NewDesc("headroom_agent_export_minute_timestamp_seconds", "The minute boundary the exported totals are stored at (Unix seconds).", nil, nil)
-	descExportLost   = prometheus.NewDesc("headroom_agent_export_lost_commits_total", "Spool commits the spool's bound dropped before the exporter counted them (since the start): their lines are missing from the exported totals; logged.", nil, nil)
+	descExportLost   = prometheus.NewDesc("headroom_agent_export_lost_commits_total", "Spool commits the spool's bound (agent.spool.max_bytes) dropped before the exporter counted them, or that could not be read (since the start): their lines are missing from the exported totals; logged.", nil, nil)
 	descExportFail   = prometheus.NewDesc("headroom_agent_export_failing", "1 while counting the spool for export fails (retried every tick from the stored totals; logged).", nil, nil)
 )
 
