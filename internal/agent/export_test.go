@@ -663,3 +663,14 @@ func TestExportSkipsAnUnreadableRow(t *testing.T) {
 		t.Errorf("remote write receiver (-spooled +received):\n%s", d)
 	}
 }
+
+// TestAgentNeedsATarget: an agent with neither a server nor an export
+// target says so, before taking its directory.
+func TestAgentNeedsATarget(t *testing.T) {
+	dir := t.TempDir()
+	cfg := headroomtest.Config(t, fmt.Sprintf("storage: {dir: %s}\nservices: [{name: shop, logs: [{path: /var/log/nginx/access.log}]}]\n", dir))
+	err := Run(context.Background(), cfg, Options{})
+	if err == nil || !strings.Contains(err.Error(), "agent.push and export: nothing to send to") {
+		t.Errorf("Run: %v", err)
+	}
+}

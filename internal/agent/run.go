@@ -73,11 +73,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	exports, err := export.Targets(cfg, cfg.Storage.Dir, log)
-	if err != nil {
-		return err
-	}
-	if len(targets) == 0 && len(exports) == 0 {
+	if len(targets) == 0 && len(cfg.Export.RemoteWrite) == 0 && cfg.Export.Datadog == nil {
 		return errNoTargets
 	}
 	lock, err := store.Lock(cfg.Storage.Dir, "headroom agent")
@@ -85,6 +81,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return err
 	}
 	defer lock.Release()
+	// The export queues live in the locked directory: opened after the lock.
+	exports, err := export.Targets(cfg, cfg.Storage.Dir, log)
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(cfg.Storage.Dir, store.Options{})
 	if err != nil {
 		return err
