@@ -220,6 +220,7 @@ func (x *exporter) step(ctx context.Context, due time.Time) error {
 	// Work on a copy: the stored state stays what Run goes back to.
 	r := s.Running.Clone()
 	cursor, rows, lost := s.Cursor, int64(0), int64(0)
+	tally := x.counter.Tally()
 	for {
 		batch, err := x.st.ReadSpool(ctx, cursor, MaxPushBytes)
 		if err != nil {
@@ -232,7 +233,7 @@ func (x *exporter) step(ctx context.Context, due time.Time) error {
 			if gap := row.Seq - cursor - 1; gap > 0 {
 				lost += gap
 			}
-			if err := x.count(r, row.Data); err != nil {
+			if err := x.count(tally, row.Data); err != nil {
 				// Unreadable: never countable. Skipped, counted and
 				// logged, rather than holding the export (and the spool)
 				// back for good. Nothing of it was counted.
@@ -243,6 +244,7 @@ func (x *exporter) step(ctx context.Context, due time.Time) error {
 			rows++
 		}
 	}
+	tally.Flush(r.Minute)
 	r.Advance(due)
 	if x.crash != nil && x.crash("counted") {
 		return errCrash
@@ -273,8 +275,8 @@ func (x *exporter) step(ctx context.Context, due time.Time) error {
 	return nil
 }
 
-// count adds a spool row's cells to r.
-func (x *exporter) count(r *export.Running, data []byte) error {
+// count tallies a spool row's cells.
+func (x *exporter) count(t *export.Tally, data []byte) error {
 	var svcs []push.Service
 	// encoding/json's v2 (as push.Decode): about twice as fast on rows of
 	// histogram numbers.
@@ -284,14 +286,13 @@ func (x *exporter) count(r *export.Running, data []byte) error {
 	var e cells.Entry
 	for _, svc := range svcs {
 		for _, m := range svc.Minutes {
-			v := r.Minute(m.Start)
 			for _, pe := range m.Entries {
 				e.Count = pe.Count
 				e.Hist = e.Hist[:0]
 				for _, b := range pe.Hist {
 					e.Hist = append(e.Hist, cells.Bucket{Le: uint32(b[0]), N: b[1]})
 				}
-				x.counter.Add(v, svc.Name, store.DimValue{Host: pe.Host, Route: pe.Route, Method: pe.Method, Status: pe.Status}, &e)
+				t.Add(m.Start, svc.Name, store.DimValue{Host: pe.Host, Route: pe.Route, Method: pe.Method, Status: pe.Status}, &e)
 			}
 		}
 	}

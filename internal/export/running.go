@@ -32,6 +32,7 @@ type Counter struct {
 
 // entryKeys are the keys a dimension's entries add to.
 type entryKeys struct {
+	service string
 	req     Key
 	buckets []Key // the bounds', then +Inf
 	slos    []int // the specs that match, by index
@@ -53,10 +54,13 @@ func NewCounter(cfg *config.Config, node string) *Counter {
 // Add adds an entry of service with dimension d (its Node ignored: the
 // counter's) to out.
 func (c *Counter) Add(out Values, service string, d store.DimValue, e *cells.Entry) {
-	if e.Count == 0 {
-		return
-	}
-	d.Node = c.node
+	t := c.Tally()
+	t.Add(0, service, d, e)
+	t.Flush(func(int64) Values { return out })
+}
+
+// keysFor returns the keys of d's entries (d.Node set to the counter's).
+func (c *Counter) keysFor(service string, d store.DimValue) *entryKeys {
 	byDim := c.keys[service]
 	if byDim == nil {
 		byDim = map[store.DimValue]*entryKeys{}
@@ -67,29 +71,86 @@ func (c *Counter) Add(out Values, service string, d store.DimValue, e *cells.Ent
 		k = c.keysOf(service, d)
 		byDim[d] = k
 	}
+	return k
+}
+
+// Tally adds entries up by minute and dimension, and adds them to the
+// minutes' Values once per series (Flush): a spool row's entries repeat
+// the dimensions of the rows before, and a map update keyed by a series'
+// name and labels costs more than the sum.
+type Tally struct {
+	c  *Counter
+	by map[int64]map[*entryKeys][]float64 // requests, good and bad by SLO, buckets
+}
+
+// Tally returns an empty tally of c's series.
+func (c *Counter) Tally() *Tally { return &Tally{c: c, by: map[int64]map[*entryKeys][]float64{}} }
+
+// Add adds an entry of service with dimension d (its Node ignored) in the
+// minute starting at minute.
+func (t *Tally) Add(minute int64, service string, d store.DimValue, e *cells.Entry) {
+	if e.Count == 0 {
+		return
+	}
+	c := t.c
+	d.Node = c.node
+	k := c.keysFor(service, d)
+	byKey := t.by[minute]
+	if byKey == nil {
+		byKey = map[*entryKeys][]float64{}
+		t.by[minute] = byKey
+	}
+	v := byKey[k]
+	if v == nil {
+		v = make([]float64, 1+2*len(k.slos)+len(k.buckets))
+		byKey[k] = v
+	}
 	specs := c.specs[service]
 	for j, i := range k.slos {
 		n := specs[i].Count(d, e)
-		out[k.good[j]] += n.Good
-		out[k.bad[j]] += n.Total - n.Good
+		v[1+2*j] += n.Good
+		v[2+2*j] += n.Total - n.Good
 	}
 	if !c.http[service] {
 		return
 	}
-	out[k.req] += float64(e.Count)
+	v[0] += float64(e.Count)
 	timed := e.Hist.Timed()
 	if timed == 0 {
 		return
 	}
+	b := v[1+2*len(k.slos):]
 	bounds := c.buckets[service]
 	for j, le := range bounds {
-		out[k.buckets[j]] += e.Hist.CountLE(le, true)
+		b[j] += e.Hist.CountLE(le, true)
 	}
-	out[k.buckets[len(bounds)]] += float64(timed)
+	b[len(bounds)] += float64(timed)
+}
+
+// Flush adds what was tallied to into(minute)'s values, and empties the
+// tally.
+func (t *Tally) Flush(into func(minute int64) Values) {
+	for m, byKey := range t.by {
+		out := into(m)
+		for k, v := range byKey {
+			for j := range k.slos {
+				out[k.good[j]] += v[1+2*j]
+				out[k.bad[j]] += v[2+2*j]
+			}
+			if !t.c.http[k.service] {
+				continue
+			}
+			out[k.req] += v[0]
+			for j, bk := range k.buckets {
+				out[bk] += v[1+2*len(k.slos)+j]
+			}
+		}
+	}
+	clear(t.by)
 }
 
 func (c *Counter) keysOf(service string, d store.DimValue) *entryKeys {
-	k := &entryKeys{req: key(HTTPRequests, "service", service, "route", d.Route, "method", d.Method, "code", strconv.Itoa(d.Status), "node", c.node)}
+	k := &entryKeys{service: service, req: key(HTTPRequests, "service", service, "route", d.Route, "method", d.Method, "code", strconv.Itoa(d.Status), "node", c.node)}
 	for _, le := range c.buckets[service] {
 		k.buckets = append(k.buckets, key(HTTPDurationBkt, "service", service, "route", d.Route, "le", leString(le), "node", c.node))
 	}
