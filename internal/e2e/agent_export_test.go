@@ -23,7 +23,7 @@ const agentExportWrite = 150 * time.Second
 // TestAgentExportUnderKills: `headroom agent` exporting only (no push
 // server) by remote write and Datadog's series API to VictoriaMetrics,
 // tailing a log that grows for 2.5 minutes while the agent is SIGKILLed
-// and restarted (5 or 6 times), every other kill 1 to 7 s after a minute
+// and restarted (4 to 6 times), every other kill 1 to 7 s after a minute
 // boundary (where the exporter counts, stores its totals and queues the
 // minute).
 // Then what VictoriaMetrics holds equals what the test wrote, counted here:
