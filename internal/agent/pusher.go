@@ -62,6 +62,8 @@ type Pushers struct {
 	every time.Duration
 	// trimMu serialises trimming the spool to the slowest cursor.
 	trimMu sync.Mutex
+	// others are the spool's other readers' cursors (the exporter's).
+	others []func() int64
 }
 
 // pusher is one target's cursor and counters.
@@ -293,6 +295,11 @@ func (p *Pushers) trim(ctx context.Context) {
 			low = t.cursor
 		}
 		t.mu.Unlock()
+	}
+	for _, c := range p.others {
+		if v := c(); low < 0 || v < low {
+			low = v
+		}
 	}
 	if low > 0 {
 		if err := p.st.TrimSpool(ctx, low); err != nil {

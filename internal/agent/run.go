@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/headroom-slo/headroom/internal/config"
+	"github.com/headroom-slo/headroom/internal/export"
 	"github.com/headroom-slo/headroom/internal/ingest"
 	"github.com/headroom-slo/headroom/internal/push"
 	"github.com/headroom-slo/headroom/internal/rungroup"
@@ -34,6 +35,12 @@ type Options struct {
 	// Ready, when set, is called with the address agent.listen was bound
 	// to ("" without one) once the agent runs.
 	Ready func(addr string)
+	// ExportTick is how often the exporter looks for a closed minute
+	// (default 5s); ExportBackoff the least wait before retrying a failing
+	// export target (default 1s).
+	ExportTick, ExportBackoff time.Duration
+	// ExportNow is the exporter's clock (time.Now), in tests.
+	ExportNow func() time.Time
 }
 
 // DefaultPollInterval is how often an agent polls its logs by default:
@@ -54,9 +61,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if len(cfg.Agent.Push) == 0 {
-		return errors.New("agent.push: no server to push to: add at least one {url, token_env}")
-	}
 	var targets []Target
 	for i, t := range cfg.Agent.Push {
 		token := os.Getenv(t.TokenEnv)
@@ -69,11 +73,19 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	if len(targets) == 0 && len(cfg.Export.RemoteWrite) == 0 && cfg.Export.Datadog == nil {
+		return errNoTargets
+	}
 	lock, err := store.Lock(cfg.Storage.Dir, "headroom agent")
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
+	// The export queues live in the locked directory: opened after the lock.
+	exports, err := export.Targets(cfg, cfg.Storage.Dir, log)
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(cfg.Storage.Dir, store.Options{})
 	if err != nil {
 		return err
@@ -101,7 +113,16 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	g := rungroup.Group{Log: log}
 	g.Add("tail", f.Run)
-	g.Add("push", pushers.Run)
+	if len(targets) > 0 {
+		g.Add("push", pushers.Run)
+	}
+	var x *exporter
+	if len(exports) > 0 {
+		x = newExporter(cfg, st, name, exports, exportOptions{Log: log, Now: opts.ExportNow, Tick: opts.ExportTick, Trim: pushers.trim,
+			Send: export.SendOptions{BackoffMin: opts.ExportBackoff}})
+		pushers.others = append(pushers.others, x.cursor)
+		g.Add("export", x.Run)
+	}
 	addr := ""
 	if cfg.Agent.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.Agent.Listen)
@@ -109,7 +130,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			return fmt.Errorf("agent.listen: %w", err)
 		}
 		addr = ln.Addr().String()
-		srv := &http.Server{Handler: handler(name, st, f, pushers), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: handler(name, st, f, pushers, x), ReadHeaderTimeout: 5 * time.Second}
 		g.Add("http", func(ctx context.Context) error {
 			go func() {
 				<-ctx.Done()
@@ -123,7 +144,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			return nil
 		})
 	}
-	log.Info("agent running", "name", name, "servers", len(targets), "logs", len(sources), "listen", addr)
+	log.Info("agent running", "name", name, "servers", len(targets), "exports", len(exports), "logs", len(sources), "listen", addr)
 	if opts.Ready != nil {
 		opts.Ready(addr)
 	}
@@ -156,15 +177,29 @@ type Health struct {
 	Name    string        `json:"name"`
 	Servers []TargetState `json:"servers"`
 	Logs    []tail.State  `json:"logs"`
+	// Export is the live export's state, when the agent exports.
+	Export *exportStatus `json:"export,omitempty"`
 }
 
-func handler(name string, st *store.Store, f *tail.Follower, p *Pushers) http.Handler {
+func handler(name string, st *store.Store, f *tail.Follower, p *Pushers, x *exporter) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		h := Health{Status: "ok", Name: name, Servers: p.States(r.Context()), Logs: f.States()}
 		for _, t := range h.Servers {
 			if t.LastError != "" {
 				h.Status = "degraded"
+			}
+		}
+		if x != nil {
+			es := x.status()
+			h.Export = &es
+			if es.LastError != "" {
+				h.Status = "degraded"
+			}
+			for _, t := range es.Targets {
+				if t.LastError != "" {
+					h.Status = "degraded"
+				}
 			}
 		}
 		for _, l := range h.Logs {
@@ -179,7 +214,10 @@ func handler(name string, st *store.Store, f *tail.Follower, p *Pushers) http.Ha
 		json.NewEncoder(w).Encode(h)
 	})
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(&collector{st: st, f: f, p: p})
+	reg.MustRegister(&collector{st: st, f: f, p: p, x: x})
+	if x != nil {
+		reg.MustRegister(export.Collector(x.targets))
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
 }
@@ -194,22 +232,41 @@ var (
 	descLines        = prometheus.NewDesc("headroom_agent_lines_total", "Log lines read, by service and configured log.", []string{"service", "log"}, nil)
 	descMalformed    = prometheus.NewDesc("headroom_agent_malformed_lines_total", "Log lines that could not be parsed, by service and configured log.", []string{"service", "log"}, nil)
 	descUnmatched    = prometheus.NewDesc("headroom_agent_unmatched_lines_total", "Log lines no service's match took, by service and configured log.", []string{"service", "log"}, nil)
+	descExportMinute = prometheus.NewDesc("headroom_agent_export_minute_timestamp_seconds", "The minute boundary the exported totals are stored at (Unix seconds).", nil, nil)
+	descExportLost   = prometheus.NewDesc("headroom_agent_export_lost_commits_total", "Spool commits the spool's bound (agent.spool.max_bytes) dropped before the exporter counted them, or that could not be read (since the start): their lines are missing from the exported totals; logged.", nil, nil)
+	descExportFail   = prometheus.NewDesc("headroom_agent_export_failing", "1 while counting the spool for export fails (retried every tick from the stored totals; logged).", nil, nil)
 )
 
 type collector struct {
 	st *store.Store
 	f  *tail.Follower
 	p  *Pushers
+	x  *exporter // nil: the agent does not export
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSpoolBytes, descSpoolCommits, descLag, descPushes, descRejected, descDropped, descLines, descMalformed, descUnmatched} {
 		ch <- d
 	}
+	if c.x != nil {
+		ch <- descExportMinute
+		ch <- descExportLost
+		ch <- descExportFail
+	}
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ctx := context.Background()
+	if c.x != nil {
+		s := c.x.status()
+		ch <- prometheus.MustNewConstMetric(descExportMinute, prometheus.GaugeValue, float64(s.Minute.Unix()))
+		ch <- prometheus.MustNewConstMetric(descExportLost, prometheus.CounterValue, float64(s.Lost))
+		failing := 0.0
+		if s.LastError != "" {
+			failing = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descExportFail, prometheus.GaugeValue, failing)
+	}
 	for _, t := range c.p.States(ctx) {
 		ch <- prometheus.MustNewConstMetric(descSpoolBytes, prometheus.GaugeValue, float64(t.BehindB), t.URL)
 		ch <- prometheus.MustNewConstMetric(descSpoolCommits, prometheus.GaugeValue, float64(t.Behind), t.URL)

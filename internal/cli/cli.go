@@ -111,7 +111,9 @@ func commands() []command {
 				"(same parser, rotation handling and exactly-once read positions, in its own storage.dir) and push the minute cells " +
 				"to every server in agent.push, each from its own cursor. While a server is down the commits wait in an on-disk " +
 				"spool (agent.spool.max_bytes, default 1GiB; what does not fit is counted) and drain in order when it is back; a " +
-				"push retried or replayed counts once. agent.listen serves /metrics and /healthz. SIGINT or SIGTERM stops it.",
+				"push retried or replayed counts once. With an export: section it also sends its own series by Prometheus remote write " +
+				"or to Datadog, labelled node with its name, exactly once across restarts (agent.push may then be empty). " +
+				"agent.listen serves /metrics and /healthz. SIGINT or SIGTERM stops it.",
 			examples: []string{
 				"HEADROOM_PUSH_TOKEN=... headroom agent --config /etc/headroom/agent.yaml",
 			},

@@ -171,7 +171,7 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 	if pinned.IsZero() { // history has nothing to evaluate or send
 		g.Add("alerts", runner.Run)
 		g.Add("notify", disp.Run)
-		if err := addExporter(&g, cfg, p.st, log); err != nil {
+		if err := addExporter(&g, cfg, p.st, srv, log); err != nil {
 			return err
 		}
 	}
@@ -287,10 +287,14 @@ func serverAuth(c config.ServerAuth) (server.Auth, error) {
 }
 
 // addExporter adds to g the exporter of cfg's export section, when it has
-// targets: remote write and Datadog, queued under the store's directory.
-func addExporter(g *rungroup.Group, cfg *config.Config, st *store.Store, log *slog.Logger) error {
+// targets: remote write and Datadog, queued under the store's directory,
+// their counts on srv's /metrics.
+func addExporter(g *rungroup.Group, cfg *config.Config, st *store.Store, srv *server.Server, log *slog.Logger) error {
 	targets, err := export.Targets(cfg, cfg.Storage.Dir, log)
 	if err != nil || len(targets) == 0 {
+		return err
+	}
+	if err := srv.Register(export.Collector(targets)); err != nil {
 		return err
 	}
 	x := export.NewExporter(cfg, st, targets, export.ExporterOptions{Log: log})

@@ -79,8 +79,14 @@ func (v *validator) export() {
 	if s := time.Duration(e.Settle); s < 0 || s > 10*time.Minute {
 		v.add("export.settle", "%v: want 0s to 10m", s)
 	}
+	seen := map[string]int{}
 	for i, r := range e.RemoteWrite {
 		p := fmt.Sprintf("export.remote_write[%d]", i)
+		if j, dup := seen[r.URL]; dup && r.URL != "" {
+			// One queue per URL: two entries would share it.
+			v.add(p+".url", "%q: the same as export.remote_write[%d]'s", r.URL, j)
+		}
+		seen[r.URL] = i
 		if u, err := url.Parse(r.URL); r.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			v.add(p+".url", "%q: want the receiver's URL like http://victoria:8428/api/v1/write", r.URL)
 		}

@@ -17,6 +17,7 @@ export:
       bearer_token_env: T
       basic_auth: {username: u}
       headers: {authorization: x, X-Scope-OrgID: a}
+    - url: http://mimir/api/v1/push
   datadog: {site: datadoghq.eu, url: "http://x"}
 `), "h.yaml")
 	if err == nil {
@@ -28,8 +29,9 @@ export:
 		`h.yaml:6: export.remote_write[1]: set bearer_token_env or basic_auth, not both`,
 		`h.yaml:8: export.remote_write[1].basic_auth.password_env: required: the environment variable holding the password`,
 		`h.yaml:9: export.remote_write[1].headers: "authorization": set by headroom (use bearer_token_env or basic_auth for Authorization)`,
-		`h.yaml:10: export.datadog: set site or url, not both`,
-		`h.yaml:10: export.datadog.api_key_env: required: the environment variable holding the API key`,
+		`h.yaml:10: export.remote_write[2].url: "http://mimir/api/v1/push": the same as export.remote_write[1]'s`,
+		`h.yaml:11: export.datadog: set site or url, not both`,
+		`h.yaml:11: export.datadog.api_key_env: required: the environment variable holding the API key`,
 	}
 	if d := cmp.Diff(want, strings.Split(err.Error(), "\n")); d != "" {
 		t.Errorf("problems (-want +got):\n%s", d)

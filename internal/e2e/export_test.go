@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -282,7 +283,31 @@ slos:
 	if err != nil || reqs["/"] != float64(appended) {
 		t.Errorf("datadog requests: %v (err %v), want %d", reqs, err, appended)
 	}
+	// serve's /metrics counts what each target took.
+	resp, err := http.Get("http://" + srv.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, target := range []string{`kind="remote_write",target="` + vm.write + `"`, `kind="remote_write",target="` + prom.write + `"`, `kind="datadog",target="` + vm.url + `/datadog"`} {
+		if !strings.Contains(string(body), "headroom_export_sent_minutes_total{"+target+"}") ||
+			!strings.Contains(string(body), "headroom_export_dropped_minutes_total{"+target+"} 0") {
+			t.Errorf("serve's /metrics lacks the sent and dropped minutes of %s:\n%s", target, grepLines(string(body), "headroom_export_"))
+		}
+	}
 	if err := srv.stop(t); err != nil {
 		t.Errorf("serve: %v", err)
 	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -23,8 +23,14 @@ const DatadogMaxAge = time.Hour
 // cur's last minute, headroom.slo.events tagged slo, service and result,
 // and headroom.http.requests tagged service, route and code (summed over
 // method and node). Series that did not change are left out; nil when none
-// did.
-func EncodeDatadog(prev, cur Snapshot) ([]byte, error) {
+// did. tags are added to every series (an agent's node:NAME).
+func EncodeDatadog(prev, cur Snapshot, tags ...string) ([]byte, error) {
+	data, _, err := encodeDatadog(prev, cur, tags)
+	return data, err
+}
+
+// encodeDatadog is EncodeDatadog, also returning the number of series.
+func encodeDatadog(prev, cur Snapshot, extra []string) ([]byte, int, error) {
 	deltas := map[string]float64{} // metric + "\x00" + tags
 	var order []string
 	for _, k := range cur.Sorted() {
@@ -44,6 +50,7 @@ func EncodeDatadog(prev, cur Snapshot) ([]byte, error) {
 		default:
 			continue
 		}
+		tags = append(tags, extra...)
 		id := metric + "\x00" + strings.Join(tags, "\x00")
 		if _, ok := deltas[id]; !ok {
 			order = append(order, id)
@@ -51,7 +58,7 @@ func EncodeDatadog(prev, cur Snapshot) ([]byte, error) {
 		deltas[id] += d
 	}
 	if len(order) == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	ts := float64(cur.At.Add(-time.Minute).Unix())
 	p := ddPayload{Series: make([]ddSeries, 0, len(order))}
@@ -62,9 +69,9 @@ func EncodeDatadog(prev, cur Snapshot) ([]byte, error) {
 	}
 	data, err := json.Marshal(p)
 	if err != nil {
-		return nil, fmt.Errorf("datadog: %w", err)
+		return nil, 0, fmt.Errorf("datadog: %w", err)
 	}
-	return data, nil
+	return data, len(p.Series), nil
 }
 
 // ddPayload is the body of POST /api/v1/series. headroom does not link

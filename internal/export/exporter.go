@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -27,7 +28,11 @@ const (
 
 // Target is a receiver with its queue.
 type Target struct {
-	Name  string // for logs: remote_write[0], datadog
+	Name string // for logs: export.remote_write[0], export.datadog
+	// URL is where it sends, without credentials: the target label on
+	// /metrics.
+	URL   string
+	Kind  string // remote_write or datadog
 	Queue *Queue
 	Send  func(ctx context.Context, data []byte) error
 	// Deltas: the target takes per-minute changes (Datadog), not
@@ -37,20 +42,55 @@ type Target struct {
 	// refuses points older than an hour).
 	MaxAge time.Duration
 
-	sent, failed, rejected, expired atomic.Int64
+	sent, samples, failed, rejected, expired atomic.Int64
+
+	mu        sync.Mutex
+	lastOK    time.Time
+	lastErr   string // of the last failed or refused send; "" after a success
+	lastErrAt time.Time
 }
 
 // TargetState counts what a target did.
 type TargetState struct {
-	Name                            string
-	Sent, Failed, Rejected, Expired int64
-	Queue                           QueueState
+	Name, URL, Kind string
+	// Sent counts the requests (minutes, live) the receiver took, Samples
+	// their samples; Failed the sends that failed and are retried;
+	// Rejected the requests the receiver refused for good (a 4xx:
+	// dropped); Expired those older than the receiver takes (dropped).
+	Sent, Samples, Failed, Rejected, Expired int64
+	Queue                                    QueueState
+	LastSuccess, LastErrorAt                 time.Time
+	LastError                                string // "" once a send succeeds again
 }
 
 // State returns the target's counts.
 func (t *Target) State() TargetState {
-	return TargetState{Name: t.Name, Sent: t.sent.Load(), Failed: t.failed.Load(), Rejected: t.rejected.Load(),
-		Expired: t.expired.Load(), Queue: t.Queue.State()}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return TargetState{Name: t.Name, URL: t.URL, Kind: t.Kind, Sent: t.sent.Load(), Samples: t.samples.Load(), Failed: t.failed.Load(),
+		Rejected: t.rejected.Load(), Expired: t.expired.Load(), Queue: t.Queue.State(),
+		LastSuccess: t.lastOK, LastErrorAt: t.lastErrAt, LastError: t.lastErr}
+}
+
+func (t *Target) succeeded(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lastOK, t.lastErr = now, ""
+}
+
+func (t *Target) errored(now time.Time, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lastErrAt, t.lastErr = now, err.Error()
+}
+
+// redact returns u without its user information.
+func redact(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	return p.Redacted()
 }
 
 // Targets builds the targets of cfg's export section, their queues under
@@ -78,7 +118,7 @@ func Targets(cfg *config.Config, dir string, log *slog.Logger) ([]*Target, error
 			return nil, err
 		}
 		w := &RemoteWriter{URL: r.URL, Header: h}
-		out = append(out, &Target{Name: field, Queue: q, Send: w.Send})
+		out = append(out, &Target{Name: field, URL: redact(r.URL), Kind: "remote_write", Queue: q, Send: w.Send})
 	}
 	if d := e.Datadog; d != nil {
 		key, err := env("export.datadog.api_key_env", d.APIKeyEnv)
@@ -90,7 +130,7 @@ func Targets(cfg *config.Config, dir string, log *slog.Logger) ([]*Target, error
 			return nil, err
 		}
 		w := &DatadogWriter{BaseURL: d.BaseURL(), APIKey: key}
-		out = append(out, &Target{Name: "export.datadog", Queue: q, Send: w.Send, Deltas: true, MaxAge: DatadogMaxAge})
+		out = append(out, &Target{Name: "export.datadog", URL: redact(d.BaseURL()), Kind: "datadog", Queue: q, Send: w.Send, Deltas: true, MaxAge: DatadogMaxAge})
 	}
 	return out, nil
 }
@@ -196,9 +236,9 @@ func (x *Exporter) Targets() []*Target { return x.targets }
 // before it returns.
 func (x *Exporter) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, t := range x.targets {
-		wg.Go(func() { x.send(ctx, t) })
-	}
+	wg.Go(func() {
+		SendQueues(ctx, x.targets, SendOptions{Log: x.o.Log, Now: x.o.Now, BackoffMin: x.o.BackoffMin, BackoffMax: x.o.BackoffMax})
+	})
 	defer wg.Wait()
 	var prev Snapshot
 	var rebuilt time.Time
@@ -249,33 +289,82 @@ func (s *Series) keepAbove(old Values) {
 
 // enqueue queues cur (and its change from prev) for every target.
 func (x *Exporter) enqueue(cur, prev Snapshot) {
-	for _, t := range x.targets {
+	Enqueue(x.targets, prev, cur, nil, x.o.Log)
+}
+
+// Enqueue queues cur for every target: its values for remote write, its
+// change from prev (the snapshot of the minute before, or of the last
+// minute sent) for the targets taking deltas, with tags added to every
+// Datadog series. A target whose queue fails is logged and skipped.
+func Enqueue(targets []*Target, prev, cur Snapshot, tags []string, log *slog.Logger) {
+	for _, t := range targets {
 		var data []byte
+		var n int
 		var err error
 		if t.Deltas {
 			if cur.At.Equal(prev.At) {
 				continue
 			}
-			data, err = EncodeDatadog(prev, cur)
+			data, n, err = encodeDatadog(prev, cur, tags)
 		} else {
 			data, err = EncodeRemoteWrite([]Snapshot{cur})
+			n = len(cur.Values)
 		}
 		if err == nil && len(data) > 0 {
-			err = t.Queue.Put(data, cur.At)
+			err = t.Queue.Put(data, cur.At, n)
 		}
 		if err != nil {
-			x.o.Log.Error("export: queueing a minute", "target", t.Name, "minute", cur.At, "err", err)
+			log.Error("export: queueing a minute", "target", t.Name, "minute", cur.At, "err", err)
 		}
 	}
 }
 
-// send sends t's queue, oldest first, retrying with backoff and jitter.
-func (x *Exporter) send(ctx context.Context, t *Target) {
-	wait := x.o.BackoffMin
+// SendOptions configure SendQueues.
+type SendOptions struct {
+	Log *slog.Logger
+	Now func() time.Time
+	// BackoffMin and BackoffMax bound the wait between retries of a
+	// failing target (1s doubling to 1m, with jitter).
+	BackoffMin, BackoffMax time.Duration
+}
+
+func (o *SendOptions) defaults() {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.BackoffMin <= 0 {
+		o.BackoffMin = time.Second
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = time.Minute
+	}
+}
+
+// SendQueues sends every target's queue until ctx ends, one goroutine per
+// target, joined before it returns.
+func SendQueues(ctx context.Context, targets []*Target, o SendOptions) {
+	o.defaults()
+	var wg sync.WaitGroup
+	for _, t := range targets {
+		wg.Go(func() { send(ctx, t, o) })
+	}
+	wg.Wait()
+}
+
+// send sends t's queue, oldest first, retrying with backoff and jitter. A
+// request the receiver refuses for good (ErrRejected) is dropped, counted
+// and logged; so is one older than t.MaxAge. Everything else is retried
+// until it is sent or the queue's bound drops it.
+func send(ctx context.Context, t *Target, o SendOptions) {
+	wait := o.BackoffMin
+	failing := false
 	for ctx.Err() == nil {
-		name, at, data, ok, err := t.Queue.Peek()
+		r, ok, err := t.Queue.Peek()
 		if err != nil {
-			x.o.Log.Error("export: reading the queue", "target", t.Name, "err", err)
+			o.Log.Error("export: reading the queue; the request is dropped", "target", t.Name, "err", err)
 			continue
 		}
 		if !ok {
@@ -285,36 +374,46 @@ func (x *Exporter) send(ctx context.Context, t *Target) {
 			}
 			continue
 		}
-		if t.MaxAge > 0 && x.o.Now().Sub(at) > t.MaxAge {
-			t.Queue.Remove(name)
+		if t.MaxAge > 0 && o.Now().Sub(r.At) > t.MaxAge {
+			t.Queue.Remove(r.Name)
 			t.expired.Add(1)
-			x.o.Log.Warn("export: dropped a minute older than the target takes", "target", t.Name, "minute", at.UTC(), "max_age", t.MaxAge)
+			o.Log.Warn("export: dropped a minute older than the target takes", "target", t.Name, "minute", r.At, "max_age", t.MaxAge)
 			continue
 		}
-		err = t.Send(ctx, data)
+		err = t.Send(ctx, r.Data)
 		switch {
 		case err == nil:
-			t.Queue.Remove(name)
+			t.Queue.Remove(r.Name)
 			t.sent.Add(1)
-			wait = x.o.BackoffMin
+			t.samples.Add(int64(r.Samples))
+			t.succeeded(o.Now())
+			if failing {
+				o.Log.Info("export: the target takes requests again", "target", t.Name)
+			}
+			wait, failing = o.BackoffMin, false
 			continue
 		case errors.Is(err, ErrRejected):
-			t.Queue.Remove(name)
+			t.Queue.Remove(r.Name)
 			t.rejected.Add(1)
-			x.o.Log.Error("export: the target refused a minute; dropped", "target", t.Name, "minute", at.UTC(), "err", err)
+			t.errored(o.Now(), err)
+			o.Log.Error("export: the target refused a minute; dropped", "target", t.Name, "minute", r.At, "err", err)
 			continue
 		}
 		if ctx.Err() != nil {
 			return
 		}
 		t.failed.Add(1)
+		t.errored(o.Now(), err)
+		failing = true
 		d := wait/2 + rand.N(wait/2+1) // jitter: half to all of the wait
-		x.o.Log.Warn("export: sending failed; retrying", "target", t.Name, "in", d, "err", err)
+		o.Log.Warn("export: sending failed; retrying", "target", t.Name, "in", d, "queued", t.Queue.State().Requests, "err", err)
+		timer := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
-		case <-time.After(d):
+		case <-timer.C:
 		}
-		wait = min(wait*2, x.o.BackoffMax)
+		timer.Stop()
+		wait = min(wait*2, o.BackoffMax)
 	}
 }
 

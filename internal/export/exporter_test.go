@@ -29,7 +29,7 @@ func TestQueueBoundDropsOldestAndCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 5 {
-		if err := q.Put(bytes.Repeat([]byte{byte('a' + i)}, 100), start.Add(time.Duration(i)*time.Minute)); err != nil {
+		if err := q.Put(bytes.Repeat([]byte{byte('a' + i)}, 100), start.Add(time.Duration(i)*time.Minute), 1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -41,9 +41,12 @@ func TestQueueBoundDropsOldestAndCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	name, at, data, ok, err := q.Peek()
-	if err != nil || !ok || data[0] != 'd' || !at.Equal(start.Add(3*time.Minute)) {
-		t.Fatalf("peek after reopen: %q %v %q %v %v", name, at, data[:1], ok, err)
+	r, ok, err := q.Peek()
+	if err != nil || !ok || r.Data[0] != 'd' || !r.At.Equal(start.Add(3*time.Minute)) || r.Samples != 1 {
+		t.Fatalf("peek after reopen: %+v %v %v", r, ok, err)
+	}
+	if got, want := q.Last(), start.Add(4*time.Minute); !got.Equal(want) {
+		t.Errorf("last %v, want %v", got, want)
 	}
 }
 

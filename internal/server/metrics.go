@@ -409,3 +409,6 @@ func (a *allTime) counts(ctx context.Context, e Engine, name string, now time.Ti
 	}
 	return past.Add(cur), nil
 }
+
+// Register adds c's metrics to /metrics: the exporter's, for one.
+func (s *Server) Register(c prometheus.Collector) error { return s.metrics.reg.Register(c) }
