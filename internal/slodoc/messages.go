@@ -99,6 +99,15 @@ type messages interface {
 	EmptyPeriods(n int) string
 	Inexact(why string) string
 	SuggestMore() string
+	// SuggestOwn: over n complete windows of length window ending at a
+	// UTC midnight, the objective was met in met, and the default tiers
+	// would have paged pages times and opened tickets tickets (suggest
+	// counts 5xx as bad).
+	SuggestOwn(window string, n, met, pages, tickets int, objective string) rich
+	// SuggestRecommends: suggest recommends what (an objective, and a
+	// threshold for latency), met in met of n, with its pages and
+	// tickets; what is "" when it recommends none.
+	SuggestRecommends(what string, n, met, pages, tickets int) rich
 
 	// Error budget.
 	BudgetIs(budget, objective, period, allowed string) rich

@@ -225,6 +225,30 @@ func (english) EmptyPeriods(n int) string {
 func (english) Inexact(why string) string {
 	return "Some periods are counted from hour or day cells, to their whole hours or days: " + why + "."
 }
+func (english) SuggestOwn(window string, n, met, pages, tickets int, objective string) rich {
+	return rich{code("headroom suggest"), txt(" replays the same history (5xx as bad) over the " + plural(n, "complete window", "complete windows") +
+		" of " + window + " ending at a UTC midnight: " + objective + " was met in " + strconv.Itoa(met) + " of " + strconv.Itoa(n) +
+		", and the default alert tiers would have paged " + times(pages) + " and opened " + plural(tickets, "ticket", "tickets") + ".")}
+}
+func (english) SuggestRecommends(what string, n, met, pages, tickets int) rich {
+	if what == "" {
+		return rich{txt("It recommends no objective of this kind: none of its candidates meets its rule (docs/suggest.md).")}
+	}
+	return rich{txt("Its recommendation for this kind of SLO: "), bold(what), txt(" (met in " + strconv.Itoa(met) + " of " + strconv.Itoa(n) +
+		"; " + plural(pages, "page", "pages") + ", " + plural(tickets, "ticket", "tickets") + ").")}
+}
+
+// times says how many times: "once", "3 times".
+func times(n int) string {
+	switch n {
+	case 0:
+		return "0 times"
+	case 1:
+		return "once"
+	}
+	return strconv.Itoa(n) + " times"
+}
+
 func (english) SuggestMore() string {
 	return "To weigh other objectives and thresholds against the same history: "
 }

@@ -231,6 +231,17 @@ func (japanese) EmptyPeriods(n int) string {
 func (japanese) Inexact(why string) string {
 	return "一部の期間は時間・日単位のセルから、時間・日の区切りまで広げて数えています：" + why + "。"
 }
+func (japanese) SuggestOwn(window string, n, met, pages, tickets int, objective string) rich {
+	return rich{code("headroom suggest"), txt(fmt.Sprintf(" で同じ履歴（5xx を不良とする）を UTC の 0 時に終わる完全な %s のウィンドウ %d 回で再生すると、%s は %d 回中 %d 回達成され、既定のアラート段階ではページが %d 回、チケットが %d 件出ていました。",
+		window, n, objective, n, met, pages, tickets))}
+}
+func (japanese) SuggestRecommends(what string, n, met, pages, tickets int) rich {
+	if what == "" {
+		return rich{txt("この種類の目標は推奨されていません：どの候補もルールを満たしません（docs/suggest.md）。")}
+	}
+	return rich{txt("この種類の SLO への推奨："), bold(what), txt(fmt.Sprintf("（%d 回中 %d 回達成、ページ %d 回、チケット %d 件）。", n, met, pages, tickets))}
+}
+
 func (japanese) SuggestMore() string {
 	return "同じ履歴でほかの目標やしきい値を比べるには："
 }

@@ -79,6 +79,10 @@ type Document struct {
 	Sprints *Sprints // nil without a sprints block
 	// History is what the SLO achieved over the stored history.
 	History History
+	// Suggest is what `headroom suggest` says of the SLO's service over
+	// the same history; nil when it has nothing to say (no store, a
+	// composite or browser SLO, no complete window yet).
+	Suggest *SuggestFacts
 	// Revisit is when the document is due for review: the end of the
 	// current sprint, else one window after At.
 	Revisit time.Time
@@ -180,6 +184,9 @@ func Build(ctx context.Context, in Inputs, opts Options) (*Document, error) {
 	d.Status = st
 	d.InForce = review.PolicyFor(cfg.Policy, st.BudgetRemaining, st.NoData)
 	if d.History, err = d.history(ctx, in); err != nil {
+		return nil, err
+	}
+	if d.Suggest, err = d.suggest(ctx, in); err != nil {
 		return nil, err
 	}
 	return d, nil

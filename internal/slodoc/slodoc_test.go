@@ -510,3 +510,43 @@ func TestRationaleInexact(t *testing.T) {
 		t.Errorf("the document does not say its periods were widened:\n%s", md)
 	}
 }
+
+// TestSuggestFacts: the rationale's suggest figures for the availability
+// SLO (99.9%, 28d) equal a count from the fixture's traffic: every
+// complete 28d window ending at a UTC midnight, 5xx as bad.
+func TestSuggestFacts(t *testing.T) {
+	in := open(t, "")
+	f := build(t, in, "web-availability").Suggest
+	if f == nil || f.Own == nil {
+		t.Fatalf("suggest facts %+v: want the candidate of 99.9%%", f)
+	}
+	day := 24 * time.Hour
+	var windows, met int
+	for end := first.Truncate(day).Add(28 * day); !end.After(at.Truncate(day)); end = end.Add(day) {
+		if end.Add(-28 * day).Before(first) {
+			continue
+		}
+		var total, bad float64
+		for h := end.Add(-28 * day); h.Before(end); h = h.Add(time.Hour) {
+			tr := traffic(h)
+			total += float64(tr.fast + tr.slow + tr.checkout + tr.e503 + tr.e429)
+			bad += float64(tr.e503)
+		}
+		windows++
+		if (total-bad)/total >= 0.999 {
+			met++
+		}
+	}
+	if windows == 0 || f.Own.Windows != windows || f.Own.Met != met {
+		t.Errorf("suggest: %d windows, %d met; counted %d, %d", f.Own.Windows, f.Own.Met, windows, met)
+	}
+	if f.Recommended == nil || f.Best == nil || f.Recommended.Objective != f.Best.Objective {
+		t.Errorf("recommended %+v from %+v", f.Recommended, f.Best)
+	}
+	// No suggest figures for a composite or a browser SLO.
+	for _, name := range []string{"checkout", "app-lcp"} {
+		if f := build(t, in, name).Suggest; f != nil {
+			t.Errorf("%s: suggest facts %+v, want none", name, f)
+		}
+	}
+}

@@ -314,7 +314,30 @@ func (w writer) rationale() []block {
 	if h.Inexact != "" {
 		out = append(out, note(rich{txt(m.Inexact(h.Inexact))}))
 	}
+	out = append(out, w.suggested()...)
 	out = append(out, paraR(append(rich{txt(m.SuggestMore())}, command...)))
+	return out
+}
+
+// suggested says what `headroom suggest` finds over the same history.
+func (w writer) suggested() []block {
+	m, f := w.m, w.d.Suggest
+	if f == nil {
+		return nil
+	}
+	var out []block
+	if c := f.Own; c != nil {
+		out = append(out, paraR(m.SuggestOwn(fmtDur(f.Window), c.Windows, c.Met, c.Pages, c.Tickets, percent(c.Objective))))
+	}
+	if r, c := f.Recommended, f.Best; r != nil && c != nil {
+		what := percent(r.Objective)
+		if r.SLI.Threshold != "" {
+			what += " ≤ " + r.SLI.Threshold
+		}
+		out = append(out, paraR(m.SuggestRecommends(what, c.Windows, c.Met, c.Pages, c.Tickets)))
+	} else {
+		out = append(out, paraR(m.SuggestRecommends("", 0, 0, 0, 0)))
+	}
 	return out
 }
 
