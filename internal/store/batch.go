@@ -418,8 +418,16 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name, node string,
 	// only those that can no longer be rolled up from their finer cells
 	// (retention deleted some: see rollup.go).
 	direct := func(res, start int64) bool { return true }
+	var mark *sql.Stmt
 	if deferRollups && s.schema >= 6 {
-		minuteFloor, hourFloor, err := floorsIn(ctx, tx)
+		m, floors, err := s.markStatements(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		defer m.Close()
+		defer floors.Close()
+		mark = m
+		minuteFloor, hourFloor, err := floorsIn(ctx, floors)
 		if err != nil {
 			return nil, err
 		}
@@ -486,10 +494,10 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name, node string,
 			return nil, err
 		}
 	}
-	if err := markPending(ctx, tx, svc, node, Hour, staleHours); err != nil {
+	if err := markPending(ctx, mark, svc, node, Hour, staleHours); err != nil {
 		return nil, err
 	}
-	if err := markPending(ctx, tx, svc, node, Day, staleDays); err != nil {
+	if err := markPending(ctx, mark, svc, node, Day, staleDays); err != nil {
 		return nil, err
 	}
 	// What readers see of an hour or a day changed, rolled up or not.

@@ -55,12 +55,29 @@ type pendingKey struct {
 	node  string
 }
 
-// markPending records in tx that the rollups of node covering starts (at
-// res) are stale.
-func markPending(ctx context.Context, tx *sql.Tx, svc int64, node string, res int64, starts []int64) error {
+// markStatements returns the statements of markPending and floorsIn,
+// bound to tx.
+func (s *Store) markStatements(ctx context.Context, tx *sql.Tx) (mark, floors *sql.Stmt, err error) {
+	ms := &s.markStmts
+	ms.once.Do(func() {
+		if ms.mark, ms.err = s.db.PrepareContext(ctx, `INSERT OR IGNORE INTO rollup_pending (service_id, res, start, node) VALUES (?, ?, ?, ?)`); ms.err != nil {
+			return
+		}
+		ms.floors, ms.err = s.db.PrepareContext(ctx, `SELECT
+			COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0),
+			COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0)`)
+	})
+	if ms.err != nil {
+		return nil, nil, fmt.Errorf("mark rollups: %w", ms.err)
+	}
+	return tx.StmtContext(ctx, ms.mark), tx.StmtContext(ctx, ms.floors), nil
+}
+
+// markPending records with mark (markStatements) that the rollups of node
+// covering starts (at res) are stale.
+func markPending(ctx context.Context, mark *sql.Stmt, svc int64, node string, res int64, starts []int64) error {
 	for _, start := range starts {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO rollup_pending (service_id, res, start, node) VALUES (?, ?, ?, ?)`,
-			svc, res, start, node); err != nil {
+		if _, err := mark.ExecContext(ctx, svc, res, start, node); err != nil {
 			return fmt.Errorf("mark rollup: %w", err)
 		}
 	}
@@ -68,13 +85,9 @@ func markPending(ctx context.Context, tx *sql.Tx, svc int64, node string, res in
 }
 
 // floorsIn reads where retention deleted minute and hour cells (see
-// PrunedBefore), in tx.
-func floorsIn(ctx context.Context, tx *sql.Tx) (minute, hour int64, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT
-		COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0),
-		COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0)`,
-		prunedKey(Minute), prunedKey(Hour)).Scan(&minute, &hour)
-	if err != nil {
+// PrunedBefore) with floors (markStatements).
+func floorsIn(ctx context.Context, floors *sql.Stmt) (minute, hour int64, err error) {
+	if err := floors.QueryRowContext(ctx, prunedKey(Minute), prunedKey(Hour)).Scan(&minute, &hour); err != nil {
 		return 0, 0, fmt.Errorf("pruned before: %w", err)
 	}
 	return minute, hour, nil

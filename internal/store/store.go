@@ -65,6 +65,13 @@ type Store struct {
 		sel, ins *sql.Stmt
 		err      error
 	}
+	// markStmts are an agent's push's statements for its stale rollups
+	// (rollup.go), prepared once likewise.
+	markStmts struct {
+		once         sync.Once
+		mark, floors *sql.Stmt
+		err          error
+	}
 }
 
 // cellStatements returns writeService's statements, bound to tx.
@@ -397,7 +404,7 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	for _, st := range []*sql.Stmt{s.cellStmts.sel, s.cellStmts.ins} {
+	for _, st := range []*sql.Stmt{s.cellStmts.sel, s.cellStmts.ins, s.markStmts.mark, s.markStmts.floors} {
 		if st != nil {
 			st.Close()
 		}
