@@ -326,10 +326,14 @@ EOF
 		# Steady state per agent-day, from the cells' mean sizes: 1,440
 		# minute cells (kept storage.retention.minutes, 100 d by default),
 		# 24 hour cells (2 y) and a day cell (forever) per agent and day.
+		# An agent's hours and days are rolled up a minute after they end
+		# (store.Roll): a run that saw no hour end has none ("-", left
+		# out of the year's total, a few % of it).
 		tiers=$(awk -v mc="$(pl minute_cells)" -v mb="$(pl minute_bytes)" -v hc="$(pl hour_cells)" -v hb="$(pl hour_bytes)" \
 			-v dc="$(pl day_cells)" -v db="$(pl day_bytes)" 'BEGIN {
-				m = mb / mc * 1440; h = hb / hc * 24; d = db / dc
-				printf "%.1f %.2f %.3f %.1f", m / 1048576, h / 1048576, d / 1048576, (m * 100 + h * 366 + d * 366) / 1073741824 }')
+				m = mc > 0 ? mb / mc * 1440 : 0; h = hc > 0 ? hb / hc * 24 : 0; d = dc > 0 ? db / dc : 0
+				printf "%.1f %s %s %.1f", m / 1048576, hc > 0 ? sprintf("%.2f", h / 1048576) : "-",
+					dc > 0 ? sprintf("%.3f", d / 1048576) : "-", (m * 100 + h * 366 + d * 366) / 1073741824 }')
 		read -r tier_min tier_hour tier_day tier_year <<<"$tiers"
 		echo
 		echo "== fleet results (${period}s measured; $(pl pushes) pushes, $(pl pushes_s)/s, $(pl failed) failed; warm-up: $(pl warmup_pushes) pushes, $(pl failed_warmup) failed; CPU pressure $(psi)%)"

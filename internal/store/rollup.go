@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/headroom-slo/headroom/internal/cells"
@@ -44,8 +44,9 @@ import (
 
 // RollGrace is how long after its end an hour or a day is rolled up: the
 // agents' pushes of its last minute have arrived by then (every 10 s by
-// default), so that a late one rarely rolls it up twice.
-const RollGrace = 2 * time.Minute
+// default), so that a late one rarely rolls it up twice. Until then, a
+// reader of the hour sums its minutes.
+const RollGrace = time.Minute
 
 // pendingKey is a stale piece of one node.
 type pendingKey struct {
@@ -96,6 +97,7 @@ func floorsIn(ctx context.Context, floors *sql.Stmt) (minute, hour int64, err er
 // rowQuerier is a *sql.DB or a *sql.Tx.
 type rowQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // pendingIn returns the stale pieces of a service at res starting in
@@ -137,47 +139,16 @@ func finer(res int64) int64 {
 	return Minute
 }
 
-// foldBatch is how many decoded cells a rollup holds before summing them:
-// a stale day of 200 nodes is 4,800 hour cells.
-const foldBatch = 32
-
-// folder sums cells, a few at a time.
-type folder struct {
-	b   cells.Builder
-	n   int
-	sum *cells.Cell
-}
-
-func (f *folder) add(c *cells.Cell) {
-	if len(c.Entries) == 0 {
-		return
-	}
-	f.b.Add(c)
-	if f.n++; f.n >= foldBatch {
-		f.flush()
-	}
-}
-
-func (f *folder) flush() {
-	if f.n == 0 {
-		return
-	}
-	if f.sum != nil {
-		f.b.Add(f.sum)
-	}
-	f.sum, f.n = f.b.Cell(), 0
-}
-
-// cell returns the sum: nil when there was nothing.
-func (f *folder) cell() *cells.Cell {
-	f.flush()
-	return f.sum
-}
-
 // fromFiner sums the cells of nodes at the resolution finer than res over
 // [start, start+res): what their rows at res hold once rolled up. Stale
 // finer pieces of those nodes are summed from their own finer cells. It
 // returns nil when the nodes have no such cells.
+//
+// Each node is summed on its own, then the nodes' sums are put together as
+// ReadCells puts rows together: a node's dimensions are its own (the
+// dimension names the node), so a node's minutes fold into a cell of a few
+// hundred entries. Folding all nodes' minutes at once merged every cell
+// into a growing 60,000-entry one: 18 s for 200 nodes' hour.
 func fromFiner(ctx context.Context, q rowQuerier, svc, res, start int64, nodes map[string]bool) (*cells.Cell, error) {
 	fres, end := finer(res), start+res
 	var stale map[int64]map[string]bool
@@ -187,71 +158,68 @@ func fromFiner(ctx context.Context, q rowQuerier, svc, res, start int64, nodes m
 			return nil, err
 		}
 	}
-	var f folder
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range nodes {
-			if !yield(n) {
-				return
-			}
-		}
-	})
-	// The rows of the nodes asked for only (SQLite reads no other row's
-	// data): in chunks, within SQLite's limit on parameters.
-	for len(names) > 0 {
-		chunk := names[:min(len(names), 500)]
-		names = names[len(chunk):]
-		args := []any{svc, fres, start, end}
-		for _, n := range chunk {
-			args = append(args, n)
-		}
-		rows, err := q.QueryContext(ctx, `SELECT start, node, data FROM cells WHERE service_id = ? AND res = ? AND start >= ? AND start < ?
-			AND node IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+	// By node, through its index (cells_node): the primary key's order,
+	// by start, has every node's rows of the hour between one node's.
+	sel, err := q.PrepareContext(ctx, `SELECT start, data FROM cells INDEXED BY cells_node
+		WHERE service_id = ? AND res = ? AND node = ? AND start >= ? AND start < ?`)
+	if err != nil {
+		return nil, fmt.Errorf("roll up: %w", err)
+	}
+	defer sel.Close()
+	out := &cells.Cell{}
+	parts := 0
+	for _, node := range slices.Sorted(maps.Keys(nodes)) {
+		var b cells.Builder
+		rows, err := sel.QueryContext(ctx, svc, fres, node, start, end)
 		if err != nil {
 			return nil, fmt.Errorf("roll up: %w", err)
 		}
 		for rows.Next() {
 			var at int64
-			var node string
 			var data sql.RawBytes
-			if err := rows.Scan(&at, &node, &data); err != nil {
+			if err := rows.Scan(&at, &data); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("roll up: %w", err)
 			}
 			if stale[at][node] {
-				continue
+				continue // summed from its own finer cells, below
 			}
 			c := &cells.Cell{}
 			if err := c.Decode(data); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("roll up cell %d/%d@%d of %q: %w", svc, fres, at, node, err)
 			}
-			f.add(c)
+			b.Add(c)
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
 			return nil, fmt.Errorf("roll up: %w", err)
 		}
-	}
-	for _, at := range sortedStarts(stale) {
-		mine := map[string]bool{}
-		for n := range stale[at] {
-			if nodes[n] {
-				mine[n] = true
+		for _, at := range sortedStarts(stale) {
+			if !stale[at][node] {
+				continue
+			}
+			c, err := fromFiner(ctx, q, svc, fres, at, map[string]bool{node: true})
+			if err != nil {
+				return nil, err
+			}
+			if c != nil {
+				b.Add(c)
 			}
 		}
-		if len(mine) == 0 {
-			continue
-		}
-		c, err := fromFiner(ctx, q, svc, fres, at, mine)
-		if err != nil {
-			return nil, err
-		}
-		if c != nil {
-			f.add(c)
+		if c := b.Cell(); len(c.Entries) > 0 {
+			out.Entries = append(out.Entries, c.Entries...)
+			parts++
 		}
 	}
-	return f.cell(), nil
+	if parts == 0 {
+		return nil, nil
+	}
+	if parts > 1 {
+		out.Sort() // the nodes' entries, each sorted, in one sorted cell
+	}
+	return out, nil
 }
 
 // stalePieces sums, for ReadCells, the stale pieces of a service at res

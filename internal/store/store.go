@@ -304,14 +304,17 @@ DROP TABLE cells;
 ALTER TABLE cells_v5 RENAME TO cells;`,
 	// 6: the hours and days of an agent's cells are rolled up later, not
 	// at each push (see rollup.go): a mark says a node's row of an hour
-	// or a day is stale until then.
+	// or a day is stale until then. Rolling up reads one node's cells: the
+	// index finds them without scanning every node's rows of the hour (a
+	// leaf page holds four of them, with the start of their data).
 	`CREATE TABLE IF NOT EXISTS rollup_pending (
 	service_id INTEGER NOT NULL,
 	res INTEGER NOT NULL,
 	start INTEGER NOT NULL,
 	node TEXT NOT NULL,
 	PRIMARY KEY (service_id, res, start, node)
-) WITHOUT ROWID;`,
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS cells_node ON cells (service_id, res, node, start);`,
 }
 
 // schemaVersion is the version of the schema Open migrates a store to.
