@@ -331,9 +331,11 @@ EOF
 		# out of the year's total, a few % of it).
 		tiers=$(awk -v mc="$(pl minute_cells)" -v mb="$(pl minute_bytes)" -v hc="$(pl hour_cells)" -v hb="$(pl hour_bytes)" \
 			-v dc="$(pl day_cells)" -v db="$(pl day_bytes)" 'BEGIN {
-				m = mc > 0 ? mb / mc * 1440 : 0; h = hc > 0 ? hb / hc * 24 : 0; d = dc > 0 ? db / dc : 0
-				printf "%.1f %s %s %.1f", m / 1048576, hc > 0 ? sprintf("%.2f", h / 1048576) : "-",
-					dc > 0 ? sprintf("%.3f", d / 1048576) : "-", (m * 100 + h * 366 + d * 366) / 1073741824 }')
+				m = 0; h = 0; d = 0; hs = "-"; ds = "-"
+				if (mc > 0) m = mb / mc * 1440
+				if (hc > 0) { h = hb / hc * 24; hs = sprintf("%.2f", h / 1048576) }
+				if (dc > 0) { d = db / dc; ds = sprintf("%.3f", d / 1048576) }
+				printf "%.1f %s %s %.1f", m / 1048576, hs, ds, (m * 100 + h * 366 + d * 366) / 1073741824 }')
 		read -r tier_min tier_hour tier_day tier_year <<<"$tiers"
 		echo
 		echo "== fleet results (${period}s measured; $(pl pushes) pushes, $(pl pushes_s)/s, $(pl failed) failed; warm-up: $(pl warmup_pushes) pushes, $(pl failed_warmup) failed; CPU pressure $(psi)%)"
