@@ -390,10 +390,10 @@ func TestSumExactWithStaleRollups(t *testing.T) {
 	}
 	var ranges []Range
 	for _, r := range [][2]time.Duration{
-		{0, 3 * 24 * time.Hour},                   // whole days
-		{0, 25 * time.Hour},                       // a day and an hour
-		{5 * time.Hour, 24 * time.Hour},           // ending at a day
-		{23 * time.Hour, 47 * time.Hour},          // crossing a day
+		{0, 3 * 24 * time.Hour},          // whole days
+		{0, 25 * time.Hour},              // a day and an hour
+		{5 * time.Hour, 24 * time.Hour},  // ending at a day
+		{23 * time.Hour, 47 * time.Hour}, // crossing a day
 		{10*time.Hour + 7*time.Minute, 49 * time.Hour},
 		{26 * time.Hour, 26*time.Hour + 59*time.Minute},
 	} {
