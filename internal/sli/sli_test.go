@@ -396,6 +396,7 @@ func TestSumExactWithStaleRollups(t *testing.T) {
 		{23 * time.Hour, 47 * time.Hour}, // crossing a day
 		{10*time.Hour + 7*time.Minute, 49 * time.Hour},
 		{26 * time.Hour, 26*time.Hour + 59*time.Minute},
+		{47 * time.Hour, 5 * 24 * time.Hour}, // past the newest minute
 	} {
 		ranges = append(ranges, Range{start.Add(r[0]), start.Add(r[1])})
 	}
