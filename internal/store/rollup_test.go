@@ -287,3 +287,77 @@ func TestRollupNotifies(t *testing.T) {
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}
 }
+
+// TestMigrateRollupPending opens a store of schema 5, whose agents' hours
+// and days were written at each push: migrated, it reads the same, and
+// pushes from then on mark their hours and days stale until rolled up.
+func TestMigrateRollupPending(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC).Unix()
+	d := DimValue{Host: "h", Route: "/", Method: "GET", Status: 200, Node: "node-a"}
+	var b Batch
+	b.Add("web", base+5*Minute, d, 10, 3)
+	if err := s.resolveValues(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	// As schema 5 wrote a push: the minute, the hour and the day.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.writeService(ctx, tx, "web", "node-a", b.Cells["web"], false); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`DROP TABLE rollup_pending; DROP INDEX cells_node; UPDATE meta SET value = '5' WHERE key = 'schema'`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	ro, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range Resolutions {
+		if got := sum(t, ro, "web", res, base-base%Day, base+Day)[d]; got != 3 {
+			t.Errorf("read-only, schema 5, %s: %d requests, want 3", ResolutionName(res), got)
+		}
+	}
+	ro.Close()
+
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.schema != schemaVersion || schemaVersion != 6 {
+		t.Fatalf("schema %d after the migration, want %d (6)", s.schema, schemaVersion)
+	}
+	var pb Batch
+	pb.Add("web", base+6*Minute, d, 10, 2)
+	if _, err := s.CommitPush(ctx, "node-a", "i", "{}", []PushedCommit{{Seq: 1, Batch: &pb}}, time.Unix(base, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Pending(ctx); err != nil || n != 2 {
+		t.Errorf("%d stale pieces, %v after a push; want 2 (its hour and day)", n, err)
+	}
+	for _, roll := range []bool{false, true} {
+		if roll {
+			if _, err := s.Roll(ctx, time.Unix(base+2*Day, 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, res := range Resolutions {
+			if got := sum(t, s, "web", res, base-base%Day, base+Day)[d]; got != 5 {
+				t.Errorf("migrated, rolled up %v, %s: %d requests, want 5", roll, ResolutionName(res), got)
+			}
+		}
+	}
+}
