@@ -31,7 +31,9 @@ import (
 // while a read is under way cannot count anything twice.
 //
 // Retention never deletes the minutes of a stale hour, nor the hours of a
-// stale day: Prune rolls them up first, in its own transaction. A minute
+// stale day: Prune rolls them up first, in the transaction that deletes
+// (a push between the two could otherwise mark an hour stale again whose
+// minutes are then deleted). A minute
 // pushed late into an hour whose minutes retention already deleted some of
 // (the hour starts before PrunedBefore(Minute)) is merged into the hour's
 // row directly, as before, since that hour can no longer be rebuilt; a day
