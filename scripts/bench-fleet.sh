@@ -19,8 +19,10 @@
 # seconds (the agent's defaults: one), the agents' pushes spread over the
 # interval, each minute carrying FLEET_DIMS dimensions with latency
 # histograms. Each agent's first push carries FLEET_BACKLOG minutes (as
-# after an outage), so that the hour and day cells a push merges into are
-# full, as late in an hour; the measured period (FLEET_DURATION seconds)
+# after an outage; before schema 6 a push also merged into its agent's hour
+# and day cells, which the backlog filled as late in an hour: an agent's
+# hours and days are now rolled up a minute after they end, store.Roll, so
+# a run that sees no hour end has none); the measured period (FLEET_DURATION seconds)
 # starts after FLEET_WARMUP seconds, and 20 s after the server took every
 # backlog. Reports the server's CPU, push latency percentiles and
 # headroom.db's growth per agent-day (pages in use gained over the period,
