@@ -19,8 +19,10 @@
 # seconds (the agent's defaults: one), the agents' pushes spread over the
 # interval, each minute carrying FLEET_DIMS dimensions with latency
 # histograms. Each agent's first push carries FLEET_BACKLOG minutes (as
-# after an outage), so that the hour and day cells a push merges into are
-# full, as late in an hour; the measured period (FLEET_DURATION seconds)
+# after an outage; before schema 6 a push also merged into its agent's hour
+# and day cells, which the backlog filled as late in an hour: an agent's
+# hours and days are now rolled up a minute after they end, store.Roll, so
+# a run that sees no hour end has none); the measured period (FLEET_DURATION seconds)
 # starts after FLEET_WARMUP seconds, and 20 s after the server took every
 # backlog. Reports the server's CPU, push latency percentiles and
 # headroom.db's growth per agent-day (pages in use gained over the period,
@@ -326,10 +328,16 @@ EOF
 		# Steady state per agent-day, from the cells' mean sizes: 1,440
 		# minute cells (kept storage.retention.minutes, 100 d by default),
 		# 24 hour cells (2 y) and a day cell (forever) per agent and day.
+		# An agent's hours and days are rolled up a minute after they end
+		# (store.Roll): a run that saw no hour end has none ("-", left
+		# out of the year's total, a few % of it).
 		tiers=$(awk -v mc="$(pl minute_cells)" -v mb="$(pl minute_bytes)" -v hc="$(pl hour_cells)" -v hb="$(pl hour_bytes)" \
 			-v dc="$(pl day_cells)" -v db="$(pl day_bytes)" 'BEGIN {
-				m = mb / mc * 1440; h = hb / hc * 24; d = db / dc
-				printf "%.1f %.2f %.3f %.1f", m / 1048576, h / 1048576, d / 1048576, (m * 100 + h * 366 + d * 366) / 1073741824 }')
+				m = 0; h = 0; d = 0; hs = "-"; ds = "-"
+				if (mc > 0) m = mb / mc * 1440
+				if (hc > 0) { h = hb / hc * 24; hs = sprintf("%.2f", h / 1048576) }
+				if (dc > 0) { d = db / dc; ds = sprintf("%.3f", d / 1048576) }
+				printf "%.1f %s %s %.1f", m / 1048576, hs, ds, (m * 100 + h * 366 + d * 366) / 1073741824 }')
 		read -r tier_min tier_hour tier_day tier_year <<<"$tiers"
 		echo
 		echo "== fleet results (${period}s measured; $(pl pushes) pushes, $(pl pushes_s)/s, $(pl failed) failed; warm-up: $(pl warmup_pushes) pushes, $(pl failed_warmup) failed; CPU pressure $(psi)%)"

@@ -154,6 +154,7 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 	g.Add("tail", f.Run)
 	if pinned.IsZero() { // history is looked at, never pruned
 		g.Add("retention", func(ctx context.Context) error { p.pruneLoop(ctx, log); return nil })
+		g.Add("rollup", func(ctx context.Context) error { rollLoop(ctx, p.st, log); return nil })
 	}
 	g.AddTask("cache warm-up", func(ctx context.Context) error {
 		at := time.Now()
@@ -176,6 +177,23 @@ func (c *serveCmd) run(ctx context.Context, _ []string, stdio Stdio) error {
 		}
 	}
 	return g.Run(ctx)
+}
+
+// rollLoop rolls up the hours and days agents pushed to (store.Roll), now
+// and every minute until ctx is done.
+func rollLoop(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := st.Roll(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("rolling up agents' hours and days", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // sourceHealth tells the alert runner, for no-data alerts, which logs the

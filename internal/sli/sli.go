@@ -220,6 +220,7 @@ type Query struct {
 	// a dimension, for js_errors SLIs.
 	views     []int32
 	floors    Floors
+	end       int64 // see lastEnd
 	cache     map[cellKey][]slo.Counts
 	fetched   map[int64][][2]int64 // per resolution, fetched [from, to) spans
 	CellsRead int
@@ -317,6 +318,9 @@ func NewQuery(ctx context.Context, src Cells, specs []*Spec) (*Query, error) {
 	if q.svc == 0 {
 		return q, nil
 	}
+	if q.end, err = lastEnd(ctx, src, q.svc); err != nil {
+		return nil, err
+	}
 	if q.dims, err = src.Dims(ctx, q.svc); err != nil {
 		return nil, err
 	}
@@ -330,6 +334,27 @@ func NewQuery(ctx context.Context, src Cells, specs []*Spec) (*Query, error) {
 		q.views = viewDims(q.dims)
 	}
 	return q, nil
+}
+
+// lastEnd returns the end of a service's newest stored minute, when src
+// tells it (0: not known). No cell starts at or after it, so a range
+// reaching past it (a view as of a later time) is summed up to it, which
+// reads the hour and the day still under way as their minutes: an agent's
+// are stale until the store rolls them up (store.Roll), and a stale
+// piece costs its 200 nodes' minutes at every read, since each push
+// changes it.
+func lastEnd(ctx context.Context, src Cells, svc int64) (int64, error) {
+	lm, ok := src.(interface {
+		LastMinute(ctx context.Context, serviceID int64) (int64, bool, error)
+	})
+	if !ok {
+		return 0, nil
+	}
+	start, has, err := lm.LastMinute(ctx, svc)
+	if err != nil || !has {
+		return 0, err
+	}
+	return start + store.Minute, nil
 }
 
 // viewDims numbers the page view dimension (host, route, method: device,
@@ -371,6 +396,9 @@ func (q *Query) sum(r Range) ([]slo.Counts, error) {
 	}
 	c := q.floors.Covered(r)
 	from, to := c.From.Unix(), c.To.Unix()
+	if q.end > 0 && to > q.end {
+		to = max(q.end, from) // nothing is stored past q.end
+	}
 	for _, p := range Cover(from, to) {
 		if err := q.ensure(p.Res, p.From, p.To); err != nil {
 			return nil, err

@@ -337,3 +337,105 @@ slos:
 		}
 	}
 }
+
+// TestSumExactWithStaleRollups: agents' pushes leave their hours and days
+// stale until the store rolls them up (store.Roll); sums over ranges ending
+// at and crossing stale hours and days equal the raw events' before, during
+// and after the roll-ups, with late pushes into hours rolled up already.
+func TestSumExactWithStaleRollups(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var specs []*Spec
+	for _, c := range testConfig(t).SLOs {
+		specs = append(specs, Compile(c))
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	layout := cells.NewLayout(300)
+	routes := []string{"/", "/api/users/:id", "/api/deals"}
+	statuses := []int{200, 201, 404, 500}
+	nodes := []string{"", "node-a", "node-b"}
+	seq := map[string]int64{}
+	var events []event
+	// push stores n random events in [from, to) minutes after start, each
+	// from a random node: serve's own (node "") or an agent's push.
+	push := func(n int, from, to int) {
+		batches := map[string]*store.Batch{}
+		for range n {
+			m := from + rng.IntN(to-from)
+			node := nodes[rng.IntN(len(nodes))]
+			e := event{t: start.Unix() + int64(m)*60, lat: int64(rng.ExpFloat64() * 200), weight: 1 + uint64(rng.IntN(3)),
+				d: store.DimValue{Host: "a", Route: routes[rng.IntN(len(routes))], Method: "GET", Status: statuses[rng.IntN(len(statuses))], Node: node}}
+			events = append(events, e)
+			if batches[node] == nil {
+				batches[node] = &store.Batch{}
+			}
+			batches[node].Add("web", e.t, e.d, layout.Bucket(e.lat*1000), e.weight)
+		}
+		for node, b := range batches {
+			if node == "" {
+				if err := st.Commit(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			seq[node]++
+			if _, err := st.CommitPush(ctx, node, "i", "{}", []store.PushedCommit{{Seq: seq[node], Batch: b}}, start); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var ranges []Range
+	for _, r := range [][2]time.Duration{
+		{0, 3 * 24 * time.Hour},          // whole days
+		{0, 25 * time.Hour},              // a day and an hour
+		{5 * time.Hour, 24 * time.Hour},  // ending at a day
+		{23 * time.Hour, 47 * time.Hour}, // crossing a day
+		{10*time.Hour + 7*time.Minute, 49 * time.Hour},
+		{26 * time.Hour, 26*time.Hour + 59*time.Minute},
+		{47 * time.Hour, 5 * 24 * time.Hour}, // past the newest minute
+	} {
+		ranges = append(ranges, Range{start.Add(r[0]), start.Add(r[1])})
+	}
+	for range 30 {
+		a := start.Add(time.Duration(rng.IntN(3*24*60)) * time.Minute)
+		ranges = append(ranges, Range{a, a.Add(time.Duration(rng.IntN(2*24*60)) * time.Minute)})
+	}
+	check := func(when string) {
+		t.Helper()
+		q, err := NewQuery(ctx, st, specs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range ranges {
+			got, err := q.Sum(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range specs {
+				if want := brute(s, events, r.From.Unix(), r.To.Unix()); got[i] != want {
+					t.Fatalf("%s: %s over [%s, %s): got %+v, want %+v", when, s.Name,
+						r.From.Format(time.RFC3339), r.To.Format(time.RFC3339), got[i], want)
+				}
+			}
+		}
+	}
+	push(3000, 0, 3*24*60)
+	check("stale")
+	if _, err := st.Roll(ctx, start.Add(30*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	check("rolled up to day 2, 06:00")
+	push(300, 20*60, 28*60) // late, into hours and a day rolled up
+	check("late pushes")
+	if _, err := st.Roll(ctx, start.Add(5*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	check("rolled up")
+	if n, err := st.Pending(ctx); err != nil || n != 0 {
+		t.Fatalf("%d stale pieces, %v; want 0", n, err)
+	}
+}

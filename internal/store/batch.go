@@ -164,7 +164,7 @@ func (s *Store) Commit(ctx context.Context, b *Batch) (err error) {
 	}
 	var changes []Change
 	for svc, byMin := range b.Cells {
-		ch, err := s.writeService(ctx, tx, svc, "", byMin)
+		ch, err := s.writeService(ctx, tx, svc, "", byMin, false)
 		if err != nil {
 			return err
 		}
@@ -385,7 +385,9 @@ func addSamples(ctx context.Context, tx *sql.Tx, key string, samples []Malformed
 }
 
 // writeService adds a service's minute cells and their rollups to the
-// stored ones of node, and returns what it changed.
+// stored ones of node, and returns what it changed. With deferRollups (an
+// agent's push), the hours and days are not written but marked stale, for
+// Roll (see rollup.go); readers see them exactly all the same.
 //
 // Cells are kept per node: a cell of a service, resolution and start is a
 // row per node whose dimensions it counts (” for serve's own logs and
@@ -395,7 +397,7 @@ func addSamples(ctx context.Context, tx *sql.Tx, key string, samples []Malformed
 // and day cells of the whole fleet: at 200 agents with 300 dimensions each
 // (60,000 entries a cell) that was 0.6 s of CPU a push, 12 cores' worth at
 // one push per agent every 10 s (BenchmarkPushFleet, docs/performance.md).
-func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name, node string, byMin map[int64]*cells.Cell) ([]Change, error) {
+func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name, node string, byMin map[int64]*cells.Cell, deferRollups bool) ([]Change, error) {
 	if len(byMin) == 0 {
 		return nil, nil
 	}
@@ -410,6 +412,30 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name, node string,
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM services WHERE name = ?`, name).Scan(&svc); err != nil {
 			return nil, fmt.Errorf("service %q: %w", name, err)
+		}
+	}
+	// Which rollups are written now: all of them, or with deferRollups
+	// only those that can no longer be rolled up from their finer cells
+	// (retention deleted some: see rollup.go).
+	direct := func(res, start int64) bool { return true }
+	var mark *sql.Stmt
+	if deferRollups && s.schema >= 6 {
+		m, floors, err := s.markStatements(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		defer m.Close()
+		defer floors.Close()
+		mark = m
+		minuteFloor, hourFloor, err := floorsIn(ctx, floors)
+		if err != nil {
+			return nil, err
+		}
+		direct = func(res, start int64) bool {
+			if res == Hour {
+				return start < minuteFloor
+			}
+			return start < hourFloor
 		}
 	}
 	sel, ins, err := s.cellStatements(ctx, tx)
@@ -438,12 +464,28 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name, node string,
 		}
 	}
 	days := map[int64]*cells.Builder{}
+	var staleHours, staleDays []int64
 	hourStarts := sortedStarts(hours)
 	for _, start := range hourStarts {
+		day := start - start%Day
+		toHour, toDay := direct(Hour, start), direct(Day, day)
+		if !toHour {
+			staleHours = append(staleHours, start)
+		}
+		if !toDay && !slices.Contains(staleDays, day) {
+			staleDays = append(staleDays, day)
+		}
+		if !toHour && !toDay {
+			continue
+		}
 		c := hours[start].Cell()
-		builder(days, start-start%Day).Add(c)
-		if err := w.put(Hour, start, c); err != nil {
-			return nil, err
+		if toDay {
+			builder(days, day).Add(c)
+		}
+		if toHour {
+			if err := w.put(Hour, start, c); err != nil {
+				return nil, err
+			}
 		}
 	}
 	dayStarts := sortedStarts(days)
@@ -452,11 +494,30 @@ func (s *Store) writeService(ctx context.Context, tx *sql.Tx, name, node string,
 			return nil, err
 		}
 	}
+	if err := markPending(ctx, mark, svc, node, Hour, staleHours); err != nil {
+		return nil, err
+	}
+	if err := markPending(ctx, mark, svc, node, Day, staleDays); err != nil {
+		return nil, err
+	}
+	// What readers see of an hour or a day changed, rolled up or not.
 	return []Change{
 		{Service: name, Res: Minute, Starts: minutes},
 		{Service: name, Res: Hour, Starts: hourStarts},
-		{Service: name, Res: Day, Starts: dayStarts},
+		{Service: name, Res: Day, Starts: sortedUnique(hourStarts, Day)},
 	}, nil
+}
+
+// sortedUnique returns the starts of the units (Day) covering sorted starts.
+func sortedUnique(starts []int64, unit int64) []int64 {
+	var out []int64
+	for _, s := range starts {
+		u := s - s%unit
+		if n := len(out); n == 0 || out[n-1] != u {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // cellWriter adds cells to the stored ones of a service's node, in a

@@ -57,6 +57,16 @@ func (sc Scope) services() (string, []any) {
 	return "service_id IN (SELECT id FROM services WHERE name IN (?" + strings.Repeat(", ?", len(sc.Services)-1) + "))", args
 }
 
+// cellKeys is a table of the keys (service_id, res, start) of the cells
+// readers see: the rows, and the hours and days not rolled up yet, which
+// may have none (see rollup.go).
+func (s *Store) cellKeys() string {
+	if s.schema < 6 {
+		return "cells"
+	}
+	return "(SELECT service_id, res, start FROM cells UNION ALL SELECT service_id, res, start FROM rollup_pending)"
+}
+
 // Footprint counts what Reset would forget.
 func (s *Store) Footprint(ctx context.Context, sc Scope) (Footprint, error) {
 	var f Footprint
@@ -65,7 +75,7 @@ func (s *Store) Footprint(ctx context.Context, sc Scope) (Footprint, error) {
 	var args []any
 	args = append(append(append(append(args, idArgs...), idArgs...), srcArgs...), srcArgs...)
 	err := s.db.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM (SELECT DISTINCT service_id, res, start FROM cells WHERE `+ids+`)),
+		(SELECT COUNT(*) FROM (SELECT DISTINCT service_id, res, start FROM `+s.cellKeys()+` WHERE `+ids+`)),
 		(SELECT COUNT(*) FROM dims WHERE `+ids+`),
 		(SELECT COUNT(*) FROM sources WHERE `+srcs+`),
 		(SELECT COUNT(*) FROM malformed WHERE fingerprint IN (SELECT fingerprint FROM sources WHERE `+srcs+`))`,
@@ -112,7 +122,7 @@ func (s *Store) Reset(ctx context.Context, sc Scope) (Footprint, error) {
 	srcs, srcArgs := sc.where()
 	svcs, svcArgs := sc.services()
 	// A cell is a row per node (writeService): counted once.
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT service_id, res, start FROM cells WHERE `+svcs+`)`, svcArgs...).Scan(&f.Cells); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT service_id, res, start FROM `+s.cellKeys()+` WHERE `+svcs+`)`, svcArgs...).Scan(&f.Cells); err != nil {
 		return f, fmt.Errorf("reset %s: %w", name, err)
 	}
 	// Samples first: they are found through their files; cells and
@@ -125,6 +135,7 @@ func (s *Store) Reset(ctx context.Context, sc Scope) (Footprint, error) {
 		{&f.Samples, `DELETE FROM malformed WHERE fingerprint IN (SELECT fingerprint FROM sources WHERE ` + srcs + `)`, srcArgs},
 		{&f.Files, `DELETE FROM sources WHERE ` + srcs, srcArgs},
 		{new(int64), `DELETE FROM cells WHERE ` + svcs, svcArgs},
+		{new(int64), `DELETE FROM rollup_pending WHERE ` + svcs, svcArgs},
 		{&f.Dims, `DELETE FROM dims WHERE ` + svcs, svcArgs},
 	} {
 		res, err := tx.ExecContext(ctx, d.query, d.args...)

@@ -273,7 +273,7 @@ func (s *Store) CommitPush(ctx context.Context, agent, instance, state string, c
 	}
 	var changes []Change
 	for svc, byMin := range merged {
-		ch, err := s.writeService(ctx, tx, svc, agent, byMin)
+		ch, err := s.writeService(ctx, tx, svc, agent, byMin, true)
 		if err != nil {
 			return 0, err
 		}

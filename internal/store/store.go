@@ -65,6 +65,13 @@ type Store struct {
 		sel, ins *sql.Stmt
 		err      error
 	}
+	// markStmts are an agent's push's statements for its stale rollups
+	// (rollup.go), prepared once likewise.
+	markStmts struct {
+		once         sync.Once
+		mark, floors *sql.Stmt
+		err          error
+	}
 }
 
 // cellStatements returns writeService's statements, bound to tx.
@@ -295,6 +302,19 @@ ALTER TABLE malformed ADD COLUMN unmatched INTEGER NOT NULL DEFAULT 0;`,
 INSERT INTO cells_v5 (service_id, res, start, data) SELECT service_id, res, start, data FROM cells;
 DROP TABLE cells;
 ALTER TABLE cells_v5 RENAME TO cells;`,
+	// 6: the hours and days of an agent's cells are rolled up later, not
+	// at each push (see rollup.go): a mark says a node's row of an hour
+	// or a day is stale until then. Rolling up reads one node's cells: the
+	// index finds them without scanning every node's rows of the hour (a
+	// leaf page holds four of them, with the start of their data).
+	`CREATE TABLE IF NOT EXISTS rollup_pending (
+	service_id INTEGER NOT NULL,
+	res INTEGER NOT NULL,
+	start INTEGER NOT NULL,
+	node TEXT NOT NULL,
+	PRIMARY KEY (service_id, res, start, node)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS cells_node ON cells (service_id, res, node, start);`,
 }
 
 // schemaVersion is the version of the schema Open migrates a store to.
@@ -387,7 +407,7 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	for _, st := range []*sql.Stmt{s.cellStmts.sel, s.cellStmts.ins} {
+	for _, st := range []*sql.Stmt{s.cellStmts.sel, s.cellStmts.ins, s.markStmts.mark, s.markStmts.floors} {
 		if st != nil {
 			st.Close()
 		}
@@ -512,7 +532,12 @@ func (s *Store) DimsSince(ctx context.Context, serviceID int64, known []DimValue
 // seconds); ok is false when it has none.
 func (s *Store) FirstStart(ctx context.Context, serviceID int64) (start int64, ok bool, err error) {
 	var v sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT MIN(start) FROM cells WHERE service_id = ?`, serviceID).Scan(&v); err != nil {
+	q := `SELECT MIN(start) FROM cells WHERE service_id = ?1`
+	if s.schema >= 6 { // a day not rolled up yet starts before its cells
+		q = `SELECT MIN(m) FROM (SELECT MIN(start) AS m FROM cells WHERE service_id = ?1
+			UNION ALL SELECT MIN(start) FROM rollup_pending WHERE service_id = ?1)`
+	}
+	if err := s.db.QueryRowContext(ctx, q, serviceID).Scan(&v); err != nil {
 		return 0, false, fmt.Errorf("first cell: %w", err)
 	}
 	return v.Int64, v.Valid, nil
@@ -557,13 +582,21 @@ type Span struct {
 // ReadCells calls fn for every stored cell of a service at resolution res
 // whose start lies in [from, to) (Unix seconds), in time order. A cell
 // stored per node (see writeService) is read whole: its nodes' entries
-// together. The Span is reused between calls.
+// together. A node's hour or day not rolled up yet (see rollup.go) is
+// summed from its finer cells: what fn gets is exact whether or not Roll
+// ran. The Span is reused between calls.
 func (s *Store) ReadCells(ctx context.Context, serviceID, res, from, to int64, fn func(*Span) error) error {
+	stale, err := s.stalePieces(ctx, serviceID, res, from, to)
+	if err != nil {
+		return err
+	}
 	// The rows of one start (one per node) come together; a store of an
 	// older schema has one a start.
-	rows, err := s.db.QueryContext(ctx,
-		`SELECT start, data FROM cells WHERE service_id = ? AND res = ? AND start >= ? AND start < ? ORDER BY start`,
-		serviceID, res, from, to)
+	q := `SELECT start, data, '' FROM cells WHERE service_id = ? AND res = ? AND start >= ? AND start < ? ORDER BY start`
+	if stale != nil {
+		q = `SELECT start, data, node FROM cells WHERE service_id = ? AND res = ? AND start >= ? AND start < ? ORDER BY start`
+	}
+	rows, err := s.db.QueryContext(ctx, q, serviceID, res, from, to)
 	if err != nil {
 		return fmt.Errorf("read cells: %w", err)
 	}
@@ -571,27 +604,73 @@ func (s *Store) ReadCells(ctx context.Context, serviceID, res, from, to int64, f
 	var sp Span
 	sp.Res = res
 	var data []byte
+	var node string
 	var part cells.Cell
 	have, parts := false, 0
+	// add adds c's entries to the cell of start being read.
+	add := func(start int64, c *cells.Cell) {
+		if !have {
+			sp.Cell.Entries = append(sp.Cell.Entries[:0], c.Entries...)
+		} else {
+			sp.Cell.Entries = append(sp.Cell.Entries, c.Entries...)
+		}
+		sp.Start, have = start, true
+		parts++
+	}
+	// Stale pieces are added to the rows of their start, or read alone
+	// where they are all there is.
+	staleStarts := sortedStarts(stale)
 	flush := func() error {
+		if len(staleStarts) > 0 && staleStarts[0] == sp.Start {
+			if c := stale[sp.Start].cell; c != nil {
+				add(sp.Start, c)
+			}
+			staleStarts = staleStarts[1:]
+		}
 		if parts > 1 {
 			// The nodes' entries, each part sorted, in one sorted cell
 			// (a dimension in two parts, written before cells were kept
 			// per node, is merged).
 			sp.Cell.Sort()
 		}
+		n := parts
 		have, parts = false, 0
+		if n == 0 {
+			return nil
+		}
 		return fn(&sp)
 	}
-	for rows.Next() {
-		var start int64
-		if err := rows.Scan(&start, &data); err != nil {
-			return fmt.Errorf("read cells: %w", err)
-		}
-		if have && start != sp.Start {
+	// staleBefore reads the stale pieces before start without rows.
+	staleBefore := func(start int64) error {
+		for len(staleStarts) > 0 && staleStarts[0] < start {
+			sp.Start = staleStarts[0]
 			if err := flush(); err != nil {
 				return err
 			}
+		}
+		return nil
+	}
+	cur, inStart := int64(0), false // the start whose rows are being read
+	for rows.Next() {
+		var start int64
+		if err := rows.Scan(&start, &data, &node); err != nil {
+			return fmt.Errorf("read cells: %w", err)
+		}
+		if inStart && start != cur {
+			sp.Start = cur
+			if err := flush(); err != nil {
+				return err
+			}
+			inStart = false
+		}
+		if !inStart {
+			if err := staleBefore(start); err != nil {
+				return err
+			}
+			cur, inStart = start, true
+		}
+		if stale[start].nodes[node] {
+			continue // summed from its finer cells
 		}
 		dst := &sp.Cell
 		if have {
@@ -609,10 +688,13 @@ func (s *Store) ReadCells(ctx context.Context, serviceID, res, from, to int64, f
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read cells: %w", err)
 	}
-	if have {
-		return flush()
+	if inStart {
+		sp.Start = cur
+		if err := flush(); err != nil {
+			return err
+		}
 	}
-	return nil
+	return staleBefore(to)
 }
 
 // Pruned is what one Prune deleted, by resolution.
@@ -649,6 +731,13 @@ func (s *Store) Prune(ctx context.Context, now time.Time, minutes, hours, days t
 		}
 		if !newest.Valid {
 			continue
+		}
+		// The stale hours (days) the cells deleted are rolled up from,
+		// rolled up first (see rollup.go).
+		if coarser := map[int64]int64{Minute: Hour, Hour: Day}[r.res]; coarser != 0 {
+			if err := s.rollBefore(ctx, tx, coarser, cutoff); err != nil {
+				return nil, err
+			}
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM cells WHERE res = ? AND start < ?`, r.res, cutoff)
 		if err != nil {
