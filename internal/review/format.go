@@ -10,9 +10,9 @@ import (
 // Formatting of numbers and instants, the same in every language:
 // deterministic, independent of the process's locale and time zone.
 
-// pct formats a share as a percentage: no decimals from 1% on, one below
+// Pct formats a share as a percentage: no decimals from 1% on, one below
 // 1%, two below 0.1%.
-func pct(f float64) string {
+func Pct(f float64) string {
 	v := f * 100
 	a := math.Abs(v)
 	switch {
@@ -49,9 +49,9 @@ func fmtHours(h float64) string {
 	return strconv.FormatFloat(math.Round(h*10)/10, 'f', -1, 64)
 }
 
-// fmtCount formats an event count with thousands separators, one decimal
+// FmtCount formats an event count with thousands separators, one decimal
 // for fractional (weighted) counts.
-func fmtCount(f float64) string {
+func FmtCount(f float64) string {
 	f = math.Round(f*10) / 10
 	neg := f < 0
 	f = math.Abs(f)
@@ -73,12 +73,12 @@ func fmtCount(f float64) string {
 	return b.String()
 }
 
-// fmtDate formats the day of an instant in loc: 2025-03-10.
-func fmtDate(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
+// FmtDate formats the day of an instant in loc: 2025-03-10.
+func FmtDate(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
 
-// fmtTime formats an instant in loc, with the zone's abbreviation or, for
+// FmtTime formats an instant in loc, with the zone's abbreviation or, for
 // zones without one, its offset: 2025-03-10 14:05 JST.
-func fmtTime(t time.Time, loc *time.Location) string {
+func FmtTime(t time.Time, loc *time.Location) string {
 	t = t.In(loc)
 	zone, _ := t.Zone()
 	if zone == "" || zone[0] == '+' || zone[0] == '-' {

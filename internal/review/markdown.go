@@ -72,7 +72,7 @@ func mdRich(r rich, inTable bool) string {
 	for _, s := range r {
 		switch {
 		case s.Code:
-			b.WriteString(mdCode(s.Text, inTable))
+			b.WriteString(MDCode(s.Text, inTable))
 		case s.Strong:
 			b.WriteString("**" + mdText(s.Text) + "**")
 		default:
@@ -90,9 +90,9 @@ var mdEscaper = strings.NewReplacer(
 
 func mdText(s string) string { return mdEscaper.Replace(s) }
 
-// mdCode writes a code span, with a fence longer than any run of backticks
+// MDCode writes a code span, with a fence longer than any run of backticks
 // in s; in a table, | is escaped (GitHub reads \| in a code span as |).
-func mdCode(s string, inTable bool) string {
+func MDCode(s string, inTable bool) string {
 	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 	if s == "" {
 		return ""

@@ -109,13 +109,13 @@ func (english) ReasonPage() string              { return "page" }
 func (english) ReasonBudget() string            { return "budget" }
 func (english) JoinReasons(why []string) string { return strings.Join(why, ", ") }
 func (english) ChangeFailureRate(rate float64, failed, changes int) string {
-	return "Change failure rate: " + pct(rate) + " (" + strconv.Itoa(failed) + " of " + strconv.Itoa(changes) + " changes)."
+	return "Change failure rate: " + Pct(rate) + " (" + strconv.Itoa(failed) + " of " + strconv.Itoa(changes) + " changes)."
 }
 func (english) ChangeNote(w string, failedShare float64) string {
 	s := "Budget burned: the share of the SLO's window error budget burned in the " + w + " before and in the " + w +
 		" after each change. A change failed when a page fired in the " + w + " after it"
 	if failedShare > 0 {
-		s += " or it burned more than " + pct(failedShare) + " of the budget"
+		s += " or it burned more than " + Pct(failedShare) + " of the budget"
 	}
 	return s + "."
 }
@@ -130,9 +130,9 @@ func (e english) ToilSummary(t Toil) string {
 	case t.CapacityHours <= 0:
 		return s + " (no capacity configured)."
 	case t.OverCap:
-		return s + " — " + pct(t.Share) + " of the team's capacity of " + e.Hours(t.CapacityHours) + ", above the 50% cap."
+		return s + " — " + Pct(t.Share) + " of the team's capacity of " + e.Hours(t.CapacityHours) + ", above the 50% cap."
 	}
-	return s + " — " + pct(t.Share) + " of the team's capacity of " + e.Hours(t.CapacityHours) + ", within the 50% cap."
+	return s + " — " + Pct(t.Share) + " of the team's capacity of " + e.Hours(t.CapacityHours) + ", within the 50% cap."
 }
 func (e english) Spare(spare, interrupts float64, used bool) string {
 	s := "Spare capacity for interrupts: " + e.Hours(spare)
@@ -178,32 +178,32 @@ func (english) ChangeFailed(change string, paged bool, slo string, share float64
 	out := rich{code(change), txt(" failed")}
 	switch {
 	case paged && slo != "":
-		return append(out, txt(": a page fired in the "+window+" after it, and it burned "+pct(share)+" of "), code(slo), txt("'s budget"))
+		return append(out, txt(": a page fired in the "+window+" after it, and it burned "+Pct(share)+" of "), code(slo), txt("'s budget"))
 	case paged:
 		return append(out, txt(": a page fired in the "+window+" after it"))
 	case slo != "":
-		return append(out, txt(": it burned "+pct(share)+" of "), code(slo), txt("'s budget in the "+window+" after it"))
+		return append(out, txt(": it burned "+Pct(share)+" of "), code(slo), txt("'s budget in the "+window+" after it"))
 	}
 	return out
 }
 func (english) BudgetOverspent(slo string, spent, limit float64) rich {
-	out := rich{code(slo), txt(" spent " + pct(spent) + " of its error budget in the sprint, more than ")}
+	out := rich{code(slo), txt(" spent " + Pct(spent) + " of its error budget in the sprint, more than ")}
 	if limit >= 0.5 {
 		return append(out, txt("half of it"))
 	}
-	return append(out, txt("its even share ("+pct(limit)+", the sprint's length over the window's)"))
+	return append(out, txt("its even share ("+Pct(limit)+", the sprint's length over the window's)"))
 }
 func (english) BudgetAtRisk(slo string, left float64, runsOut string) rich {
 	switch {
 	case left <= 0:
-		return rich{code(slo), txt(" has spent all its error budget (" + pct(left) + " left)")}
+		return rich{code(slo), txt(" has spent all its error budget (" + Pct(left) + " left)")}
 	case runsOut != "":
-		return rich{txt("At the sprint's pace, "), code(slo), txt(" runs out of error budget around " + runsOut + " (" + pct(left) + " left)")}
+		return rich{txt("At the sprint's pace, "), code(slo), txt(" runs out of error budget around " + runsOut + " (" + Pct(left) + " left)")}
 	}
-	return rich{code(slo), txt(" has only " + pct(left) + " of its error budget left")}
+	return rich{code(slo), txt(" has only " + Pct(left) + " of its error budget left")}
 }
 func (english) ChangeBurn(slo, change, route string, share float64, window string) rich {
-	out := rich{txt(pct(share) + " of the sprint's burn of "), code(slo), txt(" was in the " + window + " after "), code(change)}
+	out := rich{txt(Pct(share) + " of the sprint's burn of "), code(slo), txt(" was in the " + window + " after "), code(change)}
 	if route != "" {
 		out = append(out, txt(" (route "), code(route), txt(")"))
 	}
@@ -216,9 +216,9 @@ func (english) OutageRoute(slo, route, status string, share float64, most bool) 
 	}
 	out := rich{txt(which + " bad events of "), code(slo)}
 	if route == "" {
-		return append(out, txt(" had status "), code(status), txt(" ("+pct(share)+")"))
+		return append(out, txt(" had status "), code(status), txt(" ("+Pct(share)+")"))
 	}
-	out = append(out, txt(" came from "), code(route), txt(" ("+pct(share)))
+	out = append(out, txt(" came from "), code(route), txt(" ("+Pct(share)))
 	if status != "" {
 		out = append(out, txt(", mostly status "), code(status))
 	}
@@ -235,7 +235,7 @@ func (e english) ToilRecurs(tag string, hours float64) rich {
 	return rich{txt("Toil tag "), code(tag), txt(" recurs: " + e.Hours(hours) + " this sprint")}
 }
 func (english) ToilOverCap(share float64) rich {
-	return rich{txt("Toil took " + pct(share) + " of capacity, above the 50% cap")}
+	return rich{txt("Toil took " + Pct(share) + " of capacity, above the 50% cap")}
 }
 func (e english) SpareUsed(hours float64) rich {
 	if hours == 0 {
@@ -285,7 +285,7 @@ func (e english) ReduceToilOf(tag string, hours float64) rich {
 	return rich{txt("Reduce the toil of "), code(tag), txt(": " + e.Hours(hours) + " this sprint")}
 }
 func (e english) ReduceToil(hours, share float64) rich {
-	return rich{txt("Reduce toil below half of the team's capacity: " + e.Hours(hours) + " this sprint (" + pct(share) + ")")}
+	return rich{txt("Reduce toil below half of the team's capacity: " + e.Hours(hours) + " this sprint (" + Pct(share) + ")")}
 }
 func (english) FixRoute(route, slo string) rich {
 	return rich{txt("Fix "), code(route), txt(", which burned "), code(slo), txt("'s budget")}
@@ -305,6 +305,6 @@ func (english) GuardChanges(service string, failed, changes int) rich {
 }
 func (english) ReliabilityWork(slo string, spent, left float64) rich {
 	return rich{txt("Put reliability work on "), code(slo), txt(" ahead of features next sprint: the sprint spent " +
-		pct(spent) + " of its error budget, " + pct(left) + " is left")}
+		Pct(spent) + " of its error budget, " + Pct(left) + " is left")}
 }
 func (english) KeepGoing() rich { return rich{txt("All SLOs met: keep the current pace")} }

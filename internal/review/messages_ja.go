@@ -101,12 +101,12 @@ func (japanese) ReasonPage() string              { return "ページ" }
 func (japanese) ReasonBudget() string            { return "バジェット消費" }
 func (japanese) JoinReasons(why []string) string { return strings.Join(why, "・") }
 func (japanese) ChangeFailureRate(rate float64, failed, changes int) string {
-	return "変更失敗率：" + pct(rate) + "（" + strconv.Itoa(changes) + "件中" + strconv.Itoa(failed) + "件）"
+	return "変更失敗率：" + Pct(rate) + "（" + strconv.Itoa(changes) + "件中" + strconv.Itoa(failed) + "件）"
 }
 func (japanese) ChangeNote(w string, failedShare float64) string {
 	s := "バジェット消費：各変更の前と後の" + w + "に消費した、SLO のウィンドウのエラーバジェットの割合。変更後" + w + "以内にページが発火"
 	if failedShare > 0 {
-		s += "したか、バジェットの" + pct(failedShare) + "超を消費"
+		s += "したか、バジェットの" + Pct(failedShare) + "超を消費"
 	}
 	return s + "した変更を失敗とする。"
 }
@@ -121,9 +121,9 @@ func (j japanese) ToilSummary(t Toil) string {
 	case t.CapacityHours <= 0:
 		return s + "（キャパシティ未設定）"
 	case t.OverCap:
-		return s + " — チームのキャパシティ" + j.Hours(t.CapacityHours) + "の" + pct(t.Share) + "、上限50%を超過"
+		return s + " — チームのキャパシティ" + j.Hours(t.CapacityHours) + "の" + Pct(t.Share) + "、上限50%を超過"
 	}
-	return s + " — チームのキャパシティ" + j.Hours(t.CapacityHours) + "の" + pct(t.Share) + "、上限50%以内"
+	return s + " — チームのキャパシティ" + j.Hours(t.CapacityHours) + "の" + Pct(t.Share) + "、上限50%以内"
 }
 func (j japanese) Spare(spare, interrupts float64, used bool) string {
 	s := "割り込み用の予備キャパシティ：" + j.Hours(spare)
@@ -169,32 +169,32 @@ func (japanese) ChangeFailed(change string, paged bool, slo string, share float6
 	out := rich{code(change), txt(" は失敗")}
 	switch {
 	case paged && slo != "":
-		return append(out, txt("：変更後"+window+"以内にページが発火し、"), code(slo), txt(" のエラーバジェットの"+pct(share)+"を消費"))
+		return append(out, txt("：変更後"+window+"以内にページが発火し、"), code(slo), txt(" のエラーバジェットの"+Pct(share)+"を消費"))
 	case paged:
 		return append(out, txt("：変更後"+window+"以内にページが発火"))
 	case slo != "":
-		return append(out, txt("：変更後"+window+"で "), code(slo), txt(" のエラーバジェットの"+pct(share)+"を消費"))
+		return append(out, txt("：変更後"+window+"で "), code(slo), txt(" のエラーバジェットの"+Pct(share)+"を消費"))
 	}
 	return out
 }
 func (japanese) BudgetOverspent(slo string, spent, limit float64) rich {
-	out := rich{code(slo), txt(" は今スプリントでエラーバジェットの" + pct(spent) + "を消費し、")}
+	out := rich{code(slo), txt(" は今スプリントでエラーバジェットの" + Pct(spent) + "を消費し、")}
 	if limit >= 0.5 {
 		return append(out, txt("半分を超過"))
 	}
-	return append(out, txt("均等配分（スプリント長÷ウィンドウ長＝"+pct(limit)+"）を超過"))
+	return append(out, txt("均等配分（スプリント長÷ウィンドウ長＝"+Pct(limit)+"）を超過"))
 }
 func (japanese) BudgetAtRisk(slo string, left float64, runsOut string) rich {
 	switch {
 	case left <= 0:
-		return rich{code(slo), txt(" はエラーバジェットを使い切り（残り" + pct(left) + "）")}
+		return rich{code(slo), txt(" はエラーバジェットを使い切り（残り" + Pct(left) + "）")}
 	case runsOut != "":
-		return rich{txt("今スプリントのペースが続くと、"), code(slo), txt(" の残りのエラーバジェット（" + pct(left) + "）は" + runsOut + "ごろに尽きる")}
+		return rich{txt("今スプリントのペースが続くと、"), code(slo), txt(" の残りのエラーバジェット（" + Pct(left) + "）は" + runsOut + "ごろに尽きる")}
 	}
-	return rich{code(slo), txt(" の残りのエラーバジェットはわずか" + pct(left))}
+	return rich{code(slo), txt(" の残りのエラーバジェットはわずか" + Pct(left))}
 }
 func (japanese) ChangeBurn(slo, change, route string, share float64, window string) rich {
-	out := rich{code(slo), txt(" のスプリント中のバジェット消費の" + pct(share) + "が "), code(change), txt(" 後の" + window + "に集中")}
+	out := rich{code(slo), txt(" のスプリント中のバジェット消費の" + Pct(share) + "が "), code(change), txt(" 後の" + window + "に集中")}
 	if route != "" {
 		out = append(out, txt("（ルート "), code(route), txt("）"))
 	}
@@ -205,7 +205,7 @@ func (japanese) OutageRoute(slo, route, status string, share float64, most bool)
 	if most {
 		which = "大半"
 	}
-	out := rich{code(slo), txt(" の不良イベントの" + which + "（" + pct(share) + "）は")}
+	out := rich{code(slo), txt(" の不良イベントの" + which + "（" + Pct(share) + "）は")}
 	switch {
 	case route != "" && status != "":
 		return append(out, txt(" "), code(route), txt(" から（主にステータス "), code(status), txt("）"))
@@ -225,7 +225,7 @@ func (j japanese) ToilRecurs(tag string, hours float64) rich {
 	return rich{txt("トイルタグ "), code(tag), txt(" が再発：今スプリント" + j.Hours(hours))}
 }
 func (japanese) ToilOverCap(share float64) rich {
-	return rich{txt("トイルがキャパシティの" + pct(share) + "を占め、上限の50%を超過")}
+	return rich{txt("トイルがキャパシティの" + Pct(share) + "を占め、上限の50%を超過")}
 }
 func (j japanese) SpareUsed(hours float64) rich {
 	if hours == 0 {
@@ -272,7 +272,7 @@ func (j japanese) ReduceToilOf(tag string, hours float64) rich {
 	return rich{code(tag), txt(" のトイルを削減：今スプリント" + j.Hours(hours))}
 }
 func (j japanese) ReduceToil(hours, share float64) rich {
-	return rich{txt("トイルをキャパシティの半分未満に削減：今スプリント" + j.Hours(hours) + "（" + pct(share) + "）")}
+	return rich{txt("トイルをキャパシティの半分未満に削減：今スプリント" + j.Hours(hours) + "（" + Pct(share) + "）")}
 }
 func (japanese) FixRoute(route, slo string) rich {
 	return rich{code(route), txt(" を修正（"), code(slo), txt(" のエラーバジェットを消費）")}
@@ -292,6 +292,6 @@ func (japanese) GuardChanges(service string, failed, changes int) rich {
 }
 func (japanese) ReliabilityWork(slo string, spent, left float64) rich {
 	return rich{txt("次のスプリントは "), code(slo), txt(" の信頼性改善を機能開発より優先：今スプリントでエラーバジェットの" +
-		pct(spent) + "を消費、残り" + pct(left))}
+		Pct(spent) + "を消費、残り" + Pct(left))}
 }
 func (japanese) KeepGoing() rich { return rich{txt("全 SLO 達成：現在のペースを維持")} }

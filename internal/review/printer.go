@@ -188,7 +188,7 @@ func (p *printer) unknown(kind string, fields map[string]string, share, hours fl
 		out = append(out, txt(" "+k+" "), code(fields[k]))
 	}
 	if share != 0 {
-		out = append(out, txt(" "+pct(share)))
+		out = append(out, txt(" "+Pct(share)))
 	}
 	if hours != 0 {
 		out = append(out, txt(" "+p.m.Hours(hours)))
@@ -248,5 +248,5 @@ func (p *printer) dur(d time.Duration) string {
 	return p.m.Minutes(mm)
 }
 
-func (p *printer) date(t time.Time) string { return fmtDate(t, p.loc) }
-func (p *printer) time(t time.Time) string { return fmtTime(t, p.loc) }
+func (p *printer) date(t time.Time) string { return FmtDate(t, p.loc) }
+func (p *printer) time(t time.Time) string { return FmtTime(t, p.loc) }

@@ -53,9 +53,9 @@ func (p *printer) slos() []block {
 			}
 		}
 		if s.SprintTotal > 0 {
-			events = plain(fmtCount(s.SprintBad) + " / " + fmtCount(s.SprintTotal))
+			events = plain(FmtCount(s.SprintBad) + " / " + FmtCount(s.SprintTotal))
 		}
-		left := plain(pct(s.BudgetRemaining))
+		left := plain(Pct(s.BudgetRemaining))
 		if s.BudgetRemaining <= 0 {
 			left.Class = "review-bad"
 		}
@@ -65,7 +65,7 @@ func (p *printer) slos() []block {
 		}
 		t.Rows = append(t.Rows, []cell{
 			codeCell(s.Name), plain(fmtFloat(s.Objective) + "%"), sli, met, events,
-			plain(pct(s.BudgetSpent)), left, plain(window),
+			plain(Pct(s.BudgetSpent)), left, plain(window),
 		})
 	}
 	bs := []block{tableBlock(t), note(m.BudgetNote())}
@@ -106,7 +106,7 @@ func (p *printer) slos() []block {
 }
 
 func (p *printer) offenders(os []Offender) rich {
-	return p.join(each(os, func(o Offender) rich { return rich{code(o.Key), txt(" " + pct(o.Share))} }))
+	return p.join(each(os, func(o Offender) rich { return rich{code(o.Key), txt(" " + Pct(o.Share))} }))
 }
 
 func (p *printer) alerts() []block {
@@ -194,7 +194,7 @@ func (p *printer) changes() []block {
 			if i > 0 {
 				burns = append(burns, txt(m.Semicolon()))
 			}
-			burns = append(burns, code(b.SLO), txt(" "+pct(b.Before)+" → "+pct(b.After)))
+			burns = append(burns, code(b.SLO), txt(" "+Pct(b.Before)+" → "+Pct(b.After)))
 		}
 		if len(burns) == 0 {
 			burns = rich{txt("—")}
@@ -263,7 +263,7 @@ func (p *printer) toil() []block {
 			if s.Number == p.r.Sprint.Number {
 				n += m.Paren(m.ThisSprint())
 			}
-			share := plain(pct(s.Share))
+			share := plain(Pct(s.Share))
 			if s.Share > 0.5 {
 				share.Class = "review-bad"
 			}

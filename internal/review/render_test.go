@@ -320,13 +320,13 @@ func TestFormats(t *testing.T) {
 		{0, "0%"}, {1, "100%"}, {0.62, "62%"}, {0.625, "63%"}, {1.0 / 3, "33%"}, {0.0095, "1%"}, {0.009, "0.9%"},
 		{0.004, "0.4%"}, {0.0004, "0.04%"}, {0.00001, "<0.01%"}, {-0.35, "-35%"}, {2.5, "250%"},
 	} {
-		if got := pct(c.f); got != c.want {
+		if got := Pct(c.f); got != c.want {
 			t.Errorf("pct(%v) = %q, want %q", c.f, got, c.want)
 		}
 	}
 	// SLIs are written by report.FormatSLI (tested there), as everywhere.
 	for f, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 1254300: "1,254,300", 12.25: "12.3", 1234567.5: "1,234,567.5"} {
-		if got := fmtCount(f); got != want {
+		if got := FmtCount(f); got != want {
 			t.Errorf("fmtCount(%v) = %q, want %q", f, got, want)
 		}
 	}

@@ -3,36 +3,21 @@ package slodoc
 import (
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/headroom-slo/headroom/internal/review"
 	"github.com/headroom-slo/headroom/internal/slo"
 )
 
 // Formatting of numbers and instants, the same in every language:
-// deterministic, independent of the process's locale and time zone.
-
-// pct formats a share as a percentage: no decimals from 1% on, one below
-// 1%, two below 0.1%.
-func pct(f float64) string {
-	v := f * 100
-	a := math.Abs(v)
-	switch {
-	case v == 0 || math.IsNaN(v):
-		return "0%"
-	case math.IsInf(v, 0):
-		return "∞%"
-	case a >= 0.95:
-		return strconv.FormatFloat(math.Round(v), 'f', 0, 64) + "%"
-	case a >= 0.095:
-		return strconv.FormatFloat(v, 'f', 1, 64) + "%"
-	case a >= 0.005:
-		return strconv.FormatFloat(v, 'f', 2, 64) + "%"
-	case v > 0:
-		return "<0.01%"
-	}
-	return "-<0.01%"
-}
+// deterministic, independent of the process's locale and time zone. Shares,
+// counts and instants are written as the sprint review writes them.
+var (
+	pct      = review.Pct
+	fmtCount = review.FmtCount
+	fmtDate  = review.FmtDate
+	fmtTime  = review.FmtTime
+)
 
 // percent formats a percentage as configured: 99.9 → 99.9%.
 func percent(p float64) string { return fmtFloat(p) + "%" }
@@ -48,30 +33,6 @@ func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 // fmtRate formats a burn rate with at most two decimals: 14.4, 0.93.
 func fmtRate(f float64) string { return fmtFloat(math.Round(f*100) / 100) }
 
-// fmtCount formats an event count with thousands separators, one decimal
-// for fractional counts.
-func fmtCount(f float64) string {
-	f = math.Round(f*10) / 10
-	neg := f < 0
-	f = math.Abs(f)
-	whole := math.Floor(f)
-	s := strconv.FormatFloat(whole, 'f', 0, 64)
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if frac := math.Round((f - whole) * 10); frac > 0 {
-		b.WriteString("." + strconv.Itoa(int(frac)))
-	}
-	return b.String()
-}
-
 // fmtDur formats a duration as configs write it (28d, 1h30m), to the
 // second.
 func fmtDur(d time.Duration) string { return slo.FormatDuration(d.Round(time.Second)) }
@@ -82,18 +43,4 @@ func fmtThreshold(d time.Duration) string {
 		return d.String()
 	}
 	return slo.FormatDuration(d)
-}
-
-// fmtDate formats the day of an instant in loc: 2025-03-10.
-func fmtDate(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
-
-// fmtTime formats an instant in loc, with the zone's abbreviation or, for
-// zones without one, its offset: 2025-03-10 14:05 JST.
-func fmtTime(t time.Time, loc *time.Location) string {
-	t = t.In(loc)
-	zone, _ := t.Zone()
-	if zone == "" || zone[0] == '+' || zone[0] == '-' {
-		zone = t.Format("-07:00")
-	}
-	return t.Format("2006-01-02 15:04") + " " + zone
 }

@@ -156,31 +156,8 @@ var mdEscaper = strings.NewReplacer(
 
 func mdText(s string) string { return mdEscaper.Replace(s) }
 
-// mdCode writes a code span, with a fence longer than any run of backticks
-// in s; in a table, | is escaped (GitHub reads \| in a code span as |).
-func mdCode(s string, inTable bool) string {
-	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
-	if s == "" {
-		return ""
-	}
-	if inTable {
-		s = strings.ReplaceAll(s, "|", `\|`)
-	}
-	longest, run := 0, 0
-	for _, c := range s {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if longest > 0 || strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
-}
+// mdCode writes a code span as the review does.
+var mdCode = review.MDCode
 
 // html writes the doc as a self-contained page, styled by the review's CSS
 // (the same classes), with no script.
