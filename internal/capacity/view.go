@@ -2,6 +2,7 @@ package capacity
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -163,6 +164,18 @@ func (t *Trend) WeekPeak(start time.Time) (rps, low, high float64) {
 		rps, low, high = max(rps, t.At(d)), max(low, t.Band(d, false)), max(high, t.Band(d, true))
 	}
 	return rps, low, high
+}
+
+// RPS writes a request rate to three significant figures or so: 1234,
+// 12.3, 0.25.
+func RPS(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
 }
 
 // Weeks says how far off d is, in English: "5 days" under two weeks,

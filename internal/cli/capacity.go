@@ -94,7 +94,7 @@ func printCapacity(w io.Writer, cfg *config.Config, r *capacity.Report) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "days\t%s … %s (%d UTC days)\n", r.From.Format(time.DateOnly), r.To.AddDate(0, 0, -1).Format(time.DateOnly), len(r.Days))
-	fmt.Fprintf(tw, "peak\t%s rps on %s (p99 of the day's per-minute rates)\n", rps(r.PeakRPS), r.PeakDate.Format(time.DateOnly))
+	fmt.Fprintf(tw, "peak\t%s rps on %s (p99 of the day's per-minute rates)\n", capacity.RPS(r.PeakRPS), r.PeakDate.Format(time.DateOnly))
 	if t := r.Trend; t != nil {
 		fmt.Fprintf(tw, "growth\t%s a week (%.0f%% interval %s … %s), fitted on %d days\n",
 			growthPct(t.WeeklyGrowth), t.Confidence*100, growthPct(t.WeeklyGrowthLow), growthPct(t.WeeklyGrowthHigh), t.Days)
@@ -108,7 +108,7 @@ func printCapacity(w io.Writer, cfg *config.Config, r *capacity.Report) {
 		fmt.Fprintf(tw, "growth\tunknown: %s\n", r.Why)
 	}
 	if r.CapacityRPS > 0 {
-		fmt.Fprintf(tw, "capacity\t%s rps (services[].capacity.rps)\n", rps(r.CapacityRPS))
+		fmt.Fprintf(tw, "capacity\t%s rps (services[].capacity.rps)\n", capacity.RPS(r.CapacityRPS))
 	} else {
 		fmt.Fprintf(tw, "capacity\tnot set: add `capacity: {rps: N}` to service %s in %s (N from a load test) for the dates the peak reaches it\n", r.Service, cfg.Path)
 	}
@@ -127,7 +127,7 @@ func printCapacity(w io.Writer, cfg *config.Config, r *capacity.Report) {
 		for _, weeks := range []int{0, 4, 8, 13, 26, 52} {
 			start := r.Today.AddDate(0, 0, 7*weeks)
 			p, lo, hi := t.WeekPeak(start)
-			line := fmt.Sprintf("%s (+%dw)\t%s rps\t%s … %s", start.Format(time.DateOnly), weeks, rps(p), rps(lo), rps(hi))
+			line := fmt.Sprintf("%s (+%dw)\t%s rps\t%s … %s", start.Format(time.DateOnly), weeks, capacity.RPS(p), capacity.RPS(lo), capacity.RPS(hi))
 			if r.CapacityRPS > 0 {
 				line += fmt.Sprintf("\t%.0f%%", p/r.CapacityRPS*100)
 			}
@@ -139,7 +139,7 @@ func printCapacity(w io.Writer, cfg *config.Config, r *capacity.Report) {
 			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "REACHES\tRPS\tDATE\tINTERVAL\tIN")
 			for _, c := range r.Crossings {
-				fmt.Fprintf(tw, "%d%%\t%s\t%s\t%s … %s\t%s\n", c.Level, rps(c.RPS), day(c.Date), day(c.Earliest), day(c.Latest), in(r.Today, c))
+				fmt.Fprintf(tw, "%d%%\t%s\t%s\t%s … %s\t%s\n", c.Level, capacity.RPS(c.RPS), day(c.Date), day(c.Earliest), day(c.Latest), in(r.Today, c))
 			}
 			tw.Flush()
 		}
@@ -150,27 +150,17 @@ func printCapacity(w io.Writer, cfg *config.Config, r *capacity.Report) {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "DECILE\tRPS\tMINUTES\tP50\tP95\tP99")
 		for _, b := range r.Load {
-			fmt.Fprintf(tw, "%d\t%s–%s\t%d\t%s\t%s\t%s\n", b.Decile, rps(b.FromRPS), rps(b.ToRPS), b.Minutes, ms(b.P50), ms(b.P95), ms(b.P99))
+			fmt.Fprintf(tw, "%d\t%s–%s\t%d\t%s\t%s\t%s\n", b.Decile, capacity.RPS(b.FromRPS), capacity.RPS(b.ToRPS), b.Minutes, ms(b.P50), ms(b.P95), ms(b.P99))
 		}
 		tw.Flush()
 		if b := r.Bend; b != nil {
 			fmt.Fprintf(w, "latency bends from %s rps (decile %d): p99 %s, %.1f× the quietest tenth's %s\n",
-				rps(b.RPS), b.Decile, ms(b.P99), b.P99/b.BaseP99, ms(b.BaseP99))
+				capacity.RPS(b.RPS), b.Decile, ms(b.P99), b.P99/b.BaseP99, ms(b.BaseP99))
 		} else {
 			fmt.Fprintf(w, "latency does not bend up to %s rps (no decile's p99 above %.1f× the quietest tenth's)\n",
-				rps(r.Load[len(r.Load)-1].ToRPS), capacity.BendRatio)
+				capacity.RPS(r.Load[len(r.Load)-1].ToRPS), capacity.BendRatio)
 		}
 	}
-}
-
-func rps(v float64) string {
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.2f", v)
 }
 
 // growthPct writes a growth rate with its sign: +10.0%.

@@ -74,16 +74,6 @@ type capacityLoad struct {
 	Bends         bool
 }
 
-func rpsText(v float64) string {
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.2f", v)
-}
-
 func dayText(t *time.Time) string {
 	if t == nil {
 		return "–"
@@ -106,7 +96,7 @@ func (s *Server) capacitySection(ctx context.Context, name string, p params) (*c
 	d := &capacityData{Src: template.URL("/api/v1/services/" + url.PathEscape(name) + "/capacity?" + v.Encode()),
 		Days: len(rep.Days), Why: rep.Why, Note: rep.Note}
 	if !rep.PeakDate.IsZero() {
-		d.Peak, d.PeakDate = rpsText(rep.PeakRPS), rep.PeakDate.Format(time.DateOnly)
+		d.Peak, d.PeakDate = capacity.RPS(rep.PeakRPS), rep.PeakDate.Format(time.DateOnly)
 	}
 	if t := rep.Trend; t != nil {
 		d.Growth = fmt.Sprintf("%+.1f%%", t.WeeklyGrowth*100)
@@ -115,10 +105,10 @@ func (s *Server) capacitySection(ctx context.Context, name string, p params) (*c
 		d.Busiest = rep.Seasonality.Worst.String()
 	}
 	if rep.CapacityRPS > 0 {
-		d.Capacity = rpsText(rep.CapacityRPS)
+		d.Capacity = capacity.RPS(rep.CapacityRPS)
 	}
 	for _, c := range rep.Crossings {
-		cc := capacityCrossing{Level: c.Level, RPS: rpsText(c.RPS), Date: dayText(c.Date), Earliest: dayText(c.Earliest),
+		cc := capacityCrossing{Level: c.Level, RPS: capacity.RPS(c.RPS), Date: dayText(c.Date), Earliest: dayText(c.Earliest),
 			Latest: dayText(c.Latest), Already: c.Already, NotWithin: c.Date == nil}
 		if c.Date != nil && !c.Already {
 			cc.In = capacity.Weeks(c.Date.Sub(rep.Today))
@@ -126,15 +116,15 @@ func (s *Server) capacitySection(ctx context.Context, name string, p params) (*c
 		d.Crossings = append(d.Crossings, cc)
 	}
 	for _, b := range rep.Load {
-		d.Load = append(d.Load, capacityLoad{Decile: b.Decile, From: rpsText(b.FromRPS), To: rpsText(b.ToRPS), Minutes: b.Minutes,
+		d.Load = append(d.Load, capacityLoad{Decile: b.Decile, From: capacity.RPS(b.FromRPS), To: capacity.RPS(b.ToRPS), Minutes: b.Minutes,
 			P50: fmtMs(finite(b.P50)), P95: fmtMs(finite(b.P95)), P99: fmtMs(finite(b.P99)), Bends: rep.Bend != nil && rep.Bend.Decile == b.Decile})
 	}
 	if b := rep.Bend; b != nil {
 		d.Bend = fmt.Sprintf("Latency bends from %s rps (decile %d): p99 %s, %.1f× the quietest tenth's %s.",
-			rpsText(b.RPS), b.Decile, fmtMs(&b.P99), b.P99/b.BaseP99, fmtMs(&b.BaseP99))
+			capacity.RPS(b.RPS), b.Decile, fmtMs(&b.P99), b.P99/b.BaseP99, fmtMs(&b.BaseP99))
 	} else if len(rep.Load) > 0 {
 		d.NoBend = fmt.Sprintf("Latency does not bend up to %s rps: no decile's p99 is above %.1f× the quietest tenth's.",
-			rpsText(rep.Load[len(rep.Load)-1].ToRPS), capacity.BendRatio)
+			capacity.RPS(rep.Load[len(rep.Load)-1].ToRPS), capacity.BendRatio)
 	}
 	return d, nil
 }

@@ -76,7 +76,7 @@ slos:
 	}
 	html := page.Body.String()
 	for _, want := range []string{`<section id="capacity">`, `data-chart="capacity"`, `data-src="/api/v1/services/web/capacity?at=`,
-		`data-field="peak-rps">` + rpsText(v.PeakRPS), `data-field="crosses-80">` + *v.Crosses["80"], `id="latency-by-load"`} {
+		`data-field="peak-rps">` + capacity.RPS(v.PeakRPS), `data-field="crosses-80">` + *v.Crosses["80"], `id="latency-by-load"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the service page lacks %q", want)
 		}
