@@ -12,6 +12,7 @@ import (
 
 	"github.com/headroom-slo/headroom/internal/report"
 	"github.com/headroom-slo/headroom/internal/rum"
+	"github.com/headroom-slo/headroom/internal/store"
 )
 
 // The handler contract: a handler returns what it answers, or an error; it
@@ -108,7 +109,7 @@ type apiError struct {
 // failure is a failed request as its client is told.
 type failure struct {
 	Status  int    `json:"status"`
-	Code    string `json:"code"` // bad_request, not_found, unauthorized, forbidden, timeout, internal, or a beacon's reason
+	Code    string `json:"code"` // bad_request, not_found, unauthorized, forbidden, timeout, storage_full, internal, or a beacon's reason
 	Message string `json:"message"`
 }
 
@@ -116,6 +117,7 @@ type failure struct {
 const (
 	msgTimeout  = "the request took too long"
 	msgInternal = "internal error"
+	msgFull     = "the server's store is full (no room left on its disk): nothing of the request was stored; send it again when there is room"
 )
 
 // timeoutBody is what http.TimeoutHandler answers: the API's shape.
@@ -143,9 +145,15 @@ func (s *Server) failureOf(r *http.Request, err error) failure {
 	}
 	id := requestID()
 	log := s.opts.Log.With("method", r.Method, "path", r.URL.Path, "status", status, "request_id", id, "err", err)
-	if status == http.StatusServiceUnavailable {
+	switch status {
+	case http.StatusServiceUnavailable:
 		log.Warn("request timed out")
 		return failure{Status: status, Code: "timeout", Message: msgTimeout}
+	case http.StatusInsufficientStorage:
+		// A push's agent keeps it and retries: it and its operator are
+		// told why, in the log too.
+		log.Error("request refused: the store is full")
+		return failure{Status: status, Code: "storage_full", Message: msgFull + " (request id " + id + ")"}
 	}
 	log.Error("request failed")
 	return failure{Status: status, Code: "internal", Message: msgInternal + " (request id " + id + ")"}
@@ -199,6 +207,8 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, errTimeout), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
+	case store.IsFull(err):
+		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
 }

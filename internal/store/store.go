@@ -21,7 +21,8 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/headroom-slo/headroom/internal/cells"
 )
@@ -149,6 +150,9 @@ func bumpCommits(ctx context.Context, tx *sql.Tx) (int64, error) {
 type Options struct {
 	// ReadOnly opens without creating or migrating anything.
 	ReadOnly bool
+	// MaxPages, when not 0, caps the database at that many pages, as a
+	// full disk would: tests use it to see SQLite's own "disk is full".
+	MaxPages int64
 }
 
 const schema = `
@@ -378,6 +382,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	// WAL lets `status` read while `serve` writes; synchronous=FULL makes a
 	// committed batch survive power loss, not only a killed process.
 	dsn := "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	if opts.MaxPages > 0 {
+		dsn += fmt.Sprintf("&_pragma=max_page_count(%d)", opts.MaxPages)
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -403,6 +410,14 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// IsFull reports whether err is SQLite saying the database or its disk is
+// full (SQLITE_FULL): nothing of the failed transaction was written, and
+// the same write passes once there is room.
+func IsFull(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
 }
 
 // Close closes the database.

@@ -39,7 +39,33 @@ type Follower struct {
 	failed  map[string]fileStamp // files that could not be read (corrupt .gz, permission): skip until they change
 	outside map[string]bool      // symbolic links out of the log's directory, already warned about
 	states  map[string]*State    // by configured log
+	stalled map[string]*stall    // files whose lines the store refused: tried again with backoff
 }
+
+// stall is a file whose last lines the store refused (a full disk, a
+// locked or broken database). The lines stay in the file, unread: it is
+// tried again after a delay that doubles from StoreRetryMin to
+// StoreRetryMax, so a full disk neither re-parses the file four times a
+// second nor fills the service's log. The error is said when it starts,
+// when it changes and every StoreErrorRepeat while it lasts; its end is
+// said once.
+type stall struct {
+	err   string
+	since time.Time
+	next  time.Time // not tried before then
+	delay time.Duration
+	said  time.Time
+	tries int
+	from  int64 // the stored offset: what follows it waits
+}
+
+// The store-error backoff's bounds, and how often a lasting store error is
+// said again.
+const (
+	StoreRetryMin    = time.Second
+	StoreRetryMax    = 30 * time.Second
+	StoreErrorRepeat = 5 * time.Minute
+)
 
 type fileStamp struct {
 	size int64
@@ -125,7 +151,7 @@ func New(st ingest.StateStore, sources []*ingest.Source, opts Options) *Follower
 		opts.Interval = DefaultInterval
 	}
 	f := &Follower{store: st, sources: sources, log: opts.Log, interval: opts.Interval, wake: opts.Wake,
-		done: map[string]fileStamp{}, refused: map[string]fileStamp{}, failed: map[string]fileStamp{}, outside: map[string]bool{}, states: map[string]*State{}}
+		done: map[string]fileStamp{}, refused: map[string]fileStamp{}, failed: map[string]fileStamp{}, outside: map[string]bool{}, states: map[string]*State{}, stalled: map[string]*stall{}}
 	for _, s := range sources {
 		f.states[s.Log] = &State{Log: s.Log, Service: s.Label(), Services: s.Names()}
 	}
@@ -189,8 +215,13 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 		seen, ok := f.done[p]
 		refused, wasRefused := f.refused[p]
 		failed, hasFailed := f.failed[p]
+		stalled := f.stalled[p]
 		f.mu.Unlock()
 		if ok && seen == stamp || wasRefused && refused == stamp || hasFailed && failed == stamp {
+			continue
+		}
+		if stalled != nil && now.Before(stalled.next) {
+			behind += max(0, fi.Size()-stalled.from)
 			continue
 		}
 		res, err := ingest.IngestFile(ctx, f.store, s, p, ingest.Options{})
@@ -210,9 +241,10 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 			f.fail(st, now, err)
 			continue
 		case err != nil && !fileFault(err):
-			if ctx.Err() == nil { // the store's: tried again at the next poll
-				f.log.Warn("read log", "path", p, "err", err)
+			if ctx.Err() == nil { // the store's: tried again after a delay
+				f.stall(p, now, res.From, err)
 				f.fail(st, now, err)
+				behind += max(0, fi.Size()-res.From)
 			}
 			continue
 		case err != nil:
@@ -228,9 +260,13 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 			}
 			continue
 		}
+		if stalled != nil {
+			f.log.Info("read log: the store takes the lines again", "path", p, "after", now.Sub(stalled.since).Round(time.Second), "tries", stalled.tries+1)
+		}
 		f.mu.Lock()
 		delete(f.refused, p)
 		delete(f.failed, p)
+		delete(f.stalled, p)
 		if res.Gzip {
 			f.done[p] = stamp
 		}
@@ -251,6 +287,34 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 	st.Behind = behind
 	st.LastPoll = now
 	f.mu.Unlock()
+}
+
+// stall records that the store refused path's lines after offset from at
+// now, and says so
+// when the error is new, changed or has lasted StoreErrorRepeat since it
+// was last said.
+func (f *Follower) stall(p string, now time.Time, from int64, err error) {
+	f.mu.Lock()
+	s := f.stalled[p]
+	if s == nil {
+		s = &stall{since: now}
+		f.stalled[p] = s
+	}
+	s.tries++
+	s.from = from
+	s.delay = min(max(2*s.delay, StoreRetryMin), StoreRetryMax)
+	s.next = now.Add(s.delay)
+	say := s.err != err.Error() || now.Sub(s.said) >= StoreErrorRepeat
+	s.err = err.Error()
+	if say {
+		s.said = now
+	}
+	tries, since, delay := s.tries, s.since, s.delay
+	f.mu.Unlock()
+	if say {
+		f.log.Warn("read log: the store refused the lines; they stay in the log and are read again when it takes them",
+			"path", p, "err", err, "failing_for", now.Sub(since).Round(time.Second), "tries", tries, "retry_in", delay)
+	}
 }
 
 // fileFault reports whether err is the file's own (corrupt compressed data,
