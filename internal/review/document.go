@@ -65,13 +65,21 @@ type cell struct {
 	Class string
 }
 
-// rich is text with code spans (names, routes, versions) and strong spans.
-type rich []seg
+// Rich is text with code spans (names, routes, versions) and strong
+// spans: what the review and the SLO document (internal/slodoc) are
+// written in, printed by MDRich and the HTML templates' "rich".
+type Rich []Seg
 
-type seg struct {
+// Seg is a run of Rich text.
+type Seg struct {
 	Text         string
 	Code, Strong bool
 }
+
+type (
+	rich = Rich
+	seg  = Seg
+)
 
 func txt(s string) seg  { return seg{Text: s} }
 func code(s string) seg { return seg{Text: s, Code: true} }

@@ -31,14 +31,21 @@ func HTML(r *Review, lang string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Page(d.Lang, d.Title, body)
+}
+
+// Page wraps body, an <article class="review"> styled by CSS's classes, in
+// a complete, self-contained HTML document with CSS inline: the review's
+// and the SLO document's (internal/slodoc) printable page.
+func Page(lang, title string, body template.HTML) ([]byte, error) {
 	var b bytes.Buffer
-	err = pageTemplate.Execute(&b, struct {
+	err := pageTemplate.Execute(&b, struct {
 		Lang, Title string
 		CSS         template.CSS
 		Body        template.HTML
-	}{d.Lang, d.Title, template.CSS(CSS), body})
+	}{lang, title, template.CSS(CSS), body})
 	if err != nil {
-		return nil, fmt.Errorf("review: %w", err)
+		return nil, fmt.Errorf("page: %w", err)
 	}
 	return b.Bytes(), nil
 }

@@ -14,15 +14,15 @@ func Markdown(r *Review, lang string) ([]byte, error) {
 
 func (d *doc) markdown() []byte {
 	var b strings.Builder
-	b.WriteString("# " + mdText(d.Title) + "\n\n")
-	b.WriteString(mdRich(d.Meta, false) + "\n")
+	b.WriteString("# " + MDText(d.Title) + "\n\n")
+	b.WriteString(MDRich(d.Meta, false) + "\n")
 	for _, s := range d.Sections {
 		b.WriteString("\n## " + s.Letter + " — " + s.Heading + "\n")
 		for _, bl := range s.Blocks {
 			b.WriteString("\n")
 			switch bl.Kind {
 			case blockH3:
-				b.WriteString("### " + mdRich(bl.Text, false) + "\n")
+				b.WriteString("### " + MDRich(bl.Text, false) + "\n")
 			case blockTable:
 				mdTable(&b, bl.Table)
 			case blockList, blockTodo:
@@ -31,10 +31,10 @@ func (d *doc) markdown() []byte {
 					mark = "- [ ] "
 				}
 				for _, it := range bl.Items {
-					b.WriteString(mark + mdRich(it, false) + "\n")
+					b.WriteString(mark + MDRich(it, false) + "\n")
 				}
 			default:
-				b.WriteString(mdRich(bl.Text, false) + "\n")
+				b.WriteString(MDRich(bl.Text, false) + "\n")
 			}
 		}
 	}
@@ -44,7 +44,7 @@ func (d *doc) markdown() []byte {
 func mdTable(b *strings.Builder, t *table) {
 	b.WriteString("|")
 	for _, c := range t.Cols {
-		b.WriteString(" " + mdText(c.Head) + " |")
+		b.WriteString(" " + MDText(c.Head) + " |")
 	}
 	b.WriteString("\n|")
 	for _, c := range t.Cols {
@@ -61,34 +61,38 @@ func mdTable(b *strings.Builder, t *table) {
 	for _, row := range t.Rows {
 		b.WriteString("|")
 		for _, c := range row {
-			b.WriteString(" " + mdRich(c.R, true) + " |")
+			b.WriteString(" " + MDRich(c.R, true) + " |")
 		}
 		b.WriteString("\n")
 	}
 }
 
-func mdRich(r rich, inTable bool) string {
+// MDRich writes r as Markdown: its code spans as MDCode does, its strong
+// spans in **, its text escaped (MDText).
+func MDRich(r Rich, inTable bool) string {
 	var b strings.Builder
 	for _, s := range r {
 		switch {
 		case s.Code:
 			b.WriteString(MDCode(s.Text, inTable))
 		case s.Strong:
-			b.WriteString("**" + mdText(s.Text) + "**")
+			b.WriteString("**" + MDText(s.Text) + "**")
 		default:
-			b.WriteString(mdText(s.Text))
+			b.WriteString(MDText(s.Text))
 		}
 	}
 	return b.String()
 }
 
-// mdEscaper escapes what Markdown would read as markup in text.
+// mdEscaper escapes what Markdown would read as markup in text, and keeps
+// text on one line.
 var mdEscaper = strings.NewReplacer(
-	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`, `<`, `\<`, `>`, `\>`, `|`, `\|`,
+	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`, `<`, `\<`, `>`, `\>`, `|`, `\|`, `#`, `\#`,
 	"\r\n", " ", "\n", " ", "\r", " ",
 )
 
-func mdText(s string) string { return mdEscaper.Replace(s) }
+// MDText escapes s as Markdown text: nothing in it reads as markup.
+func MDText(s string) string { return mdEscaper.Replace(s) }
 
 // MDCode writes a code span, with a fence longer than any run of backticks
 // in s; in a table, | is escaped (GitHub reads \| in a code span as |).

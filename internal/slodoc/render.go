@@ -53,13 +53,11 @@ type col struct {
 }
 
 // rich is text with code spans (names, routes, config keys) and strong
-// spans.
-type rich []seg
-
-type seg struct {
-	Text         string
-	Code, Strong bool
-}
+// spans, as the review writes it.
+type (
+	rich = review.Rich
+	seg  = review.Seg
+)
 
 func txt(s string) seg  { return seg{Text: s} }
 func code(s string) seg { return seg{Text: s, Code: true} }
@@ -132,48 +130,23 @@ func mdTable(b *strings.Builder, t *table) {
 	}
 }
 
-func mdRich(r rich, inTable bool) string {
-	var b strings.Builder
-	for _, s := range r {
-		switch {
-		case s.Code:
-			b.WriteString(mdCode(s.Text, inTable))
-		case s.Strong:
-			b.WriteString("**" + mdText(s.Text) + "**")
-		default:
-			b.WriteString(mdText(s.Text))
-		}
-	}
-	return b.String()
-}
-
-// mdEscaper escapes what Markdown would read as markup in text, and keeps
-// text on one line.
-var mdEscaper = strings.NewReplacer(
-	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`, `<`, `\<`, `>`, `\>`, `|`, `\|`, `#`, `\#`,
-	"\r\n", " ", "\n", " ", "\r", " ",
+// The review's Markdown writers.
+var (
+	mdRich = review.MDRich
+	mdText = review.MDText
 )
 
-func mdText(s string) string { return mdEscaper.Replace(s) }
-
-// mdCode writes a code span as the review does.
-var mdCode = review.MDCode
-
 // html writes the doc as a self-contained page, styled by the review's CSS
-// (the same classes), with no script.
+// (the same classes), with no script: its article in the review's page.
 func (d *doc) html() ([]byte, error) {
 	var b bytes.Buffer
-	err := pageTemplate.Execute(&b, struct {
-		*doc
-		CSS template.CSS
-	}{d, template.CSS(review.CSS)})
-	if err != nil {
+	if err := articleTemplate.Execute(&b, d); err != nil {
 		return nil, fmt.Errorf("slo-doc: %w", err)
 	}
-	return b.Bytes(), nil
+	return review.Page(d.Lang, d.Title, template.HTML(b.String()))
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(`{{define "rich"}}{{range .}}{{if .Code}}<code>{{.Text}}</code>{{else if .Strong}}<strong>{{.Text}}</strong>{{else}}{{.Text}}{{end}}{{end}}{{end}}
+var articleTemplate = template.Must(template.New("article").Parse(`{{define "rich"}}{{range .}}{{if .Code}}<code>{{.Text}}</code>{{else if .Strong}}<strong>{{.Text}}</strong>{{else}}{{.Text}}{{end}}{{end}}{{end}}
 {{- define "block"}}{{if eq .Kind "table"}}<div class="review-scroll"><table class="review-table">
 <thead><tr>{{range .Table.Cols}}<th{{if .Num}} class="num"{{end}}>{{.Head}}</th>{{end}}</tr></thead>
 <tbody>
@@ -185,17 +158,6 @@ var pageTemplate = template.Must(template.New("page").Parse(`{{define "rich"}}{{
 {{end}}</ul>
 {{else}}<p{{with .Class}} class="{{.}}"{{end}}>{{template "rich" .Text}}</p>
 {{end}}{{end -}}
-<!doctype html>
-<html lang="{{.Lang}}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style>
-{{.CSS}}</style>
-</head>
-<body class="review-page">
-<main>
 <article class="review" lang="{{.Lang}}">
 <header class="review-head">
 <h1>{{.Title}}</h1>
@@ -205,7 +167,4 @@ var pageTemplate = template.Must(template.New("page").Parse(`{{define "rich"}}{{
 <h2>{{.Heading}}</h2>
 {{range .Blocks}}{{template "block" .}}{{end}}</section>
 {{end}}</article>
-</main>
-</body>
-</html>
 `))
