@@ -44,6 +44,11 @@ type Target struct {
 
 	sent, samples, failed, rejected, expired atomic.Int64
 
+	// queued is the last snapshot whose change this target queued (or
+	// found unchanged): a minute whose queueing failed (a full disk) is
+	// not lost to a target taking deltas, its change goes with the next.
+	queued Snapshot
+
 	mu        sync.Mutex
 	lastOK    time.Time
 	lastErr   string // of the last failed or refused send; "" after a success
@@ -295,7 +300,10 @@ func (x *Exporter) enqueue(cur, prev Snapshot) {
 // Enqueue queues cur for every target: its values for remote write, its
 // change from prev (the snapshot of the minute before, or of the last
 // minute sent) for the targets taking deltas, with tags added to every
-// Datadog series. A target whose queue fails is logged and skipped.
+// Datadog series. A target whose queue fails is logged and skipped; a
+// target taking deltas then queues that change with the next minute's
+// (from the last snapshot it queued, when older than prev). Not one
+// process to the next: a restart starts from prev.
 func Enqueue(targets []*Target, prev, cur Snapshot, tags []string, log *slog.Logger) {
 	for _, t := range targets {
 		var data []byte
@@ -303,9 +311,14 @@ func Enqueue(targets []*Target, prev, cur Snapshot, tags []string, log *slog.Log
 		var err error
 		if t.Deltas {
 			if cur.At.Equal(prev.At) {
+				t.queued = cur // the baseline
 				continue
 			}
-			data, n, err = encodeDatadog(prev, cur, tags)
+			from := prev
+			if t.queued.Values != nil && t.queued.At.Before(prev.At) {
+				from = t.queued
+			}
+			data, n, err = encodeDatadog(from, cur, tags)
 		} else {
 			data, err = EncodeRemoteWrite([]Snapshot{cur})
 			n = len(cur.Values)
@@ -315,7 +328,9 @@ func Enqueue(targets []*Target, prev, cur Snapshot, tags []string, log *slog.Log
 		}
 		if err != nil {
 			log.Error("export: queueing a minute", "target", t.Name, "minute", cur.At, "err", err)
+			continue
 		}
+		t.queued = cur
 	}
 }
 

@@ -141,6 +141,7 @@ func (q *Queue) Put(data []byte, at time.Time, samples int) error {
 func writeFile(path string, data []byte) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		os.Remove(tmp) // what a full disk took of it
 		return fmt.Errorf("export queue: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
