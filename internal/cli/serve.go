@@ -315,6 +315,9 @@ func addExporter(g *rungroup.Group, cfg *config.Config, st *store.Store, srv *se
 	if err := srv.Register(export.Collector(targets)); err != nil {
 		return err
 	}
+	// serve counts its totals anew at each start: Datadog's deltas go on
+	// from the last run's (docs/export.md).
+	export.KeepBaselines(targets, log)
 	x := export.NewExporter(cfg, st, targets, export.ExporterOptions{Log: log})
 	g.Add("export", x.Run)
 	return nil

@@ -182,7 +182,8 @@ func exportLines(t time.Time, n, seed int) string {
 // TestRemoteWriteAndDatadog: history backfilled with `export remote-write`
 // to VictoriaMetrics and Prometheus, then live export from serve (remote
 // write to both, Datadog's series API to VictoriaMetrics' /datadog) of lines
-// appended to a tailed log: what each holds equals headroom's counts.
+// appended to a tailed log, some read just before serve is stopped and some
+// while it is stopped: what each holds equals headroom's counts.
 func TestRemoteWriteAndDatadog(t *testing.T) {
 	itest.Require(t, "victoria-metrics", "prometheus")
 	dir := t.TempDir()
@@ -255,21 +256,47 @@ slos:
 		}
 	}
 	var appended int
-	for round := range 2 {
+	appendRound := func(n int) {
+		t.Helper()
 		m := time.Now().UTC().Truncate(time.Minute).Add(-time.Minute)
-		lines := exportLines(m, 40+round, 1000*(round+1))
 		f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.WriteString(lines)
+		if _, err := f.WriteString(exportLines(m, n, 1000*n)); err != nil {
+			t.Fatal(err)
+		}
 		f.Close()
-		appended += 40 + round
+		appended += n
+	}
+	arrive := func() {
+		t.Helper()
 		want := func() map[string]float64 { return wantCounts(t, cfg, time.Now()) }
 		for _, db := range []*tsdb{vm, prom} {
 			waitEqual(t, db, q, time.Now, want, exportLiveTimeout)
 		}
 	}
+	// Live: read by serve (before headroom's count is taken), then sent.
+	appendRound(40)
+	srv.waitLines(t, 40)
+	arrive()
+	// Read and stored by serve, but not exported yet (their minute was
+	// sent; they go with the next one) when serve is stopped (SIGTERM);
+	// more written while it is stopped. After the restart, Datadog gets
+	// both with the first minute, counted from the last run's totals.
+	if time.Now().Second() > 40 { // well before the next minute is sent
+		time.Sleep(time.Until(time.Now().Truncate(time.Minute).Add(time.Minute + 2*time.Second)))
+	}
+	appendRound(41)
+	srv.waitLines(t, 40+41)
+	if err := srv.stop(t); err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	appendRound(42)
+	srv = startServeAt(t, cfg, srv.addr, logw)
+	srv.health(t, 30*time.Second)
+	srv.waitLines(t, 42)
+	arrive()
 	// Datadog: the per-minute deltas since serve started add up to the
 	// lines appended, by SLO and result.
 	all := wantCounts(t, cfg, time.Now())
@@ -311,4 +338,30 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// waitLines waits until serve has read n lines of its log since it started
+// (/healthz).
+func (p *serveProc) waitLines(t *testing.T, n int64) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var h struct {
+			Details struct {
+				Sources []struct {
+					Lines int64 `json:"lines"`
+				} `json:"sources"`
+			} `json:"details"`
+		}
+		resp, err := http.Get("http://" + p.addr + "/healthz")
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&h)
+			resp.Body.Close()
+		}
+		if err == nil && len(h.Details.Sources) == 1 && h.Details.Sources[0].Lines >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not read %d lines in 20 s: %+v %v", n, h, err)
+		}
+	}
 }

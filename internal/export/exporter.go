@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -44,10 +45,13 @@ type Target struct {
 
 	sent, samples, failed, rejected, expired atomic.Int64
 
-	// queued is the last snapshot whose change this target queued (or
-	// found unchanged): a minute whose queueing failed (a full disk) is
-	// not lost to a target taking deltas, its change goes with the next.
-	queued Snapshot
+	// queued is the last snapshot whose change a target taking deltas
+	// queued (or that changed none of its series): a minute whose
+	// queueing failed (a full disk) is not lost, its change goes with the
+	// next. baseline, when set, keeps it on disk for the next run
+	// (KeepBaselines).
+	queued   Snapshot
+	baseline string
 
 	mu        sync.Mutex
 	lastOK    time.Time
@@ -297,41 +301,67 @@ func (x *Exporter) enqueue(cur, prev Snapshot) {
 	Enqueue(x.targets, prev, cur, nil, x.o.Log)
 }
 
-// Enqueue queues cur for every target: its values for remote write, its
-// change from prev (the snapshot of the minute before, or of the last
-// minute sent) for the targets taking deltas, with tags added to every
-// Datadog series. A target whose queue fails is logged and skipped; a
-// target taking deltas then queues that change with the next minute's
-// (from the last snapshot it queued, when older than prev). Not one
-// process to the next: a restart starts from prev.
+// Enqueue queues cur for every target that has not queued a minute at or
+// after it: its values for remote write; for a target taking deltas
+// (Datadog), its change from the last snapshot the target queued, with
+// tags added to every series. prev is the snapshot before cur, taken as
+// that last snapshot when the target has none. prev at cur's minute is a
+// run's first snapshot, which has no change to send unless the target
+// keeps its last snapshot on disk (KeepBaselines) and the last run's is
+// less than MaxAge old: then the change since, the minutes while serve was
+// down or not yet counting, goes with cur. A target whose queue fails is
+// logged and skipped: a target taking deltas sends that change with the
+// next minute's, remote write's next value carries it.
 func Enqueue(targets []*Target, prev, cur Snapshot, tags []string, log *slog.Logger) {
 	for _, t := range targets {
-		var data []byte
-		var n int
-		var err error
-		if t.Deltas {
-			if cur.At.Equal(prev.At) {
-				t.queued = cur // the baseline
-				continue
-			}
-			from := prev
-			if t.queued.Values != nil && t.queued.At.Before(prev.At) {
-				from = t.queued
-			}
-			data, n, err = encodeDatadog(from, cur, tags)
-		} else {
-			data, err = EncodeRemoteWrite([]Snapshot{cur})
-			n = len(cur.Values)
+		if !cur.At.After(t.Queue.Last()) {
+			// Sent already (a restart within the minute): remote write
+			// would refuse another value at its time, and a later
+			// minute's value or change carries what is new.
+			continue
 		}
-		if err == nil && len(data) > 0 {
-			err = t.Queue.Put(data, cur.At, n)
+		if t.Deltas {
+			t.enqueueChange(prev, cur, tags, log)
+			continue
+		}
+		data, err := EncodeRemoteWrite([]Snapshot{cur})
+		if err == nil {
+			err = t.Queue.Put(data, cur.At, len(cur.Values))
 		}
 		if err != nil {
 			log.Error("export: queueing a minute", "target", t.Name, "minute", cur.At, "err", err)
-			continue
 		}
-		t.queued = cur
 	}
+}
+
+// enqueueChange queues the change from t's last snapshot (or prev) to cur.
+func (t *Target) enqueueChange(prev, cur Snapshot, tags []string, log *slog.Logger) {
+	from := t.queued
+	first := cur.At.Equal(prev.At)
+	switch {
+	case from.Values == nil && !first:
+		from = prev
+	case from.Values == nil, first && t.MaxAge > 0 && cur.At.Sub(from.At) > t.MaxAge:
+		t.setQueued(cur, log) // the baseline
+		return
+	}
+	if !cur.At.After(from.At) {
+		return // nothing new (a restart within the minute)
+	}
+	data, n, err := encodeDatadog(from, cur, tags)
+	if err == nil && len(data) > 0 {
+		// Saved before it is queued: a kill between the two loses this
+		// minute's change rather than send it twice.
+		t.saveBaseline(cur, log)
+		if err = t.Queue.Put(data, cur.At, n); err != nil {
+			t.saveBaseline(t.queued, log)
+		}
+	}
+	if err != nil {
+		log.Error("export: queueing a minute", "target", t.Name, "minute", cur.At, "err", err)
+		return
+	}
+	t.setQueued(cur, log) // queued, or nothing of its series changed
 }
 
 // SendOptions configure SendQueues.
@@ -473,4 +503,62 @@ func Backfill(ctx context.Context, cfg *config.Config, src sli.Cells, from, to t
 		start = end
 	}
 	return minutes, nil
+}
+
+// baselineFile keeps, in a delta target's queue directory, the totals of
+// the last snapshot whose change it queued (its own series only).
+const baselineFile = "baseline"
+
+// KeepBaselines makes the targets taking deltas keep their last snapshot
+// on disk, and restores the one an earlier run kept: serve's, whose
+// totals are counted anew at each start. An agent stores its totals
+// itself, exactly once with its spool, and does not call it.
+func KeepBaselines(targets []*Target, log *slog.Logger) {
+	for _, t := range targets {
+		if !t.Deltas {
+			continue
+		}
+		t.baseline = filepath.Join(t.Queue.dir, baselineFile)
+		b, err := os.ReadFile(t.baseline)
+		if err != nil {
+			continue
+		}
+		var r Running
+		if err := json.Unmarshal(b, &r); err != nil {
+			log.Warn("export: the last run's totals are unreadable; counting from this run's start", "target", t.Name, "file", t.baseline, "err", err)
+			continue
+		}
+		t.queued = Snapshot{At: r.At, Values: r.Totals}
+	}
+}
+
+// setQueued makes cur t's last snapshot, on disk too when t keeps it and
+// its minute moved.
+func (t *Target) setQueued(cur Snapshot, log *slog.Logger) {
+	moved := !cur.At.Equal(t.queued.At)
+	t.queued = cur
+	if moved {
+		t.saveBaseline(cur, log)
+	}
+}
+
+// saveBaseline writes s's series of t's kind to t.baseline, when t keeps
+// one; a failure is logged (the next run then counts from its start).
+func (t *Target) saveBaseline(s Snapshot, log *slog.Logger) {
+	if t.baseline == "" {
+		return
+	}
+	v := Values{}
+	for k, x := range s.Values {
+		if k.Name == SLOEvents || k.Name == HTTPRequests {
+			v[k] = x
+		}
+	}
+	b, err := json.Marshal(&Running{At: s.At, Totals: v})
+	if err == nil {
+		err = writeFile(t.baseline, b)
+	}
+	if err != nil {
+		log.Warn("export: keeping the last minute's totals for the next run", "target", t.Name, "err", err)
+	}
 }
