@@ -349,7 +349,11 @@ func (t *Target) enqueueChange(prev, cur Snapshot, tags []string, log *slog.Logg
 		return // nothing new (a restart within the minute)
 	}
 	data, n, err := encodeDatadog(from, cur, tags)
-	if err == nil && len(data) > 0 {
+	if err == nil && len(data) == 0 {
+		t.setQueued(cur, log) // nothing of its series changed
+		return
+	}
+	if err == nil {
 		// Saved before it is queued: a kill between the two loses this
 		// minute's change rather than send it twice.
 		t.saveBaseline(cur, log)
@@ -361,7 +365,7 @@ func (t *Target) enqueueChange(prev, cur Snapshot, tags []string, log *slog.Logg
 		log.Error("export: queueing a minute", "target", t.Name, "minute", cur.At, "err", err)
 		return
 	}
-	t.setQueued(cur, log) // queued, or nothing of its series changed
+	t.queued = cur // on disk already
 }
 
 // SendOptions configure SendQueues.

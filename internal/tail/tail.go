@@ -290,9 +290,8 @@ func (f *Follower) pollSource(ctx context.Context, s *ingest.Source, now time.Ti
 }
 
 // stall records that the store refused path's lines after offset from at
-// now, and says so
-// when the error is new, changed or has lasted StoreErrorRepeat since it
-// was last said.
+// now, and says so when the error is new, changed or has lasted
+// StoreErrorRepeat since it was last said.
 func (f *Follower) stall(p string, now time.Time, from int64, err error) {
 	f.mu.Lock()
 	s := f.stalled[p]
