@@ -68,11 +68,16 @@ func (d *doc) body() (template.HTML, error) {
 	return template.HTML(b.String()), nil
 }
 
+// RichTemplate defines the template "rich", which writes a Rich as HTML:
+// the review's and the SLO document's (internal/slodoc) templates start
+// with it.
+const RichTemplate = `{{define "rich"}}{{range .}}{{if .Code}}<code>{{.Text}}</code>{{else if .Strong}}<strong>{{.Text}}</strong>{{else}}{{.Text}}{{end}}{{end}}{{end}}`
+
 var bodyTemplate = template.Must(template.New("review").Funcs(template.FuncMap{
 	"cellClass": func(c col, cl cell) string { return strings.TrimSpace(string(c.Align) + " " + cl.Class) },
 	"colClass":  func(c col) string { return string(c.Align) },
 	"at":        func(cols []col, i int) col { return cols[i] },
-}).Parse(`{{define "rich"}}{{range .}}{{if .Code}}<code>{{.Text}}</code>{{else if .Strong}}<strong>{{.Text}}</strong>{{else}}{{.Text}}{{end}}{{end}}{{end}}
+}).Parse(RichTemplate + `
 {{- define "block"}}{{if eq .Kind "h3"}}<h3>{{template "rich" .Text}}</h3>
 {{else if eq .Kind "table"}}{{$cols := .Table.Cols}}<div class="review-scroll"><table class="review-table {{.Table.Class}}">
 <thead><tr>{{range .Table.Cols}}<th{{with colClass .}} class="{{.}}"{{end}}>{{.Head}}</th>{{end}}</tr></thead>

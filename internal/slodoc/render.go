@@ -146,7 +146,7 @@ func (d *doc) html() ([]byte, error) {
 	return review.Page(d.Lang, d.Title, template.HTML(b.String()))
 }
 
-var articleTemplate = template.Must(template.New("article").Parse(`{{define "rich"}}{{range .}}{{if .Code}}<code>{{.Text}}</code>{{else if .Strong}}<strong>{{.Text}}</strong>{{else}}{{.Text}}{{end}}{{end}}{{end}}
+var articleTemplate = template.Must(template.New("article").Parse(review.RichTemplate + `
 {{- define "block"}}{{if eq .Kind "table"}}<div class="review-scroll"><table class="review-table">
 <thead><tr>{{range .Table.Cols}}<th{{if .Num}} class="num"{{end}}>{{.Head}}</th>{{end}}</tr></thead>
 <tbody>
