@@ -88,7 +88,10 @@ type exportOptions struct {
 	Trim func(ctx context.Context)
 }
 
-func newExporter(cfg *config.Config, st *store.Store, node string, targets []*export.Target, o exportOptions) *exporter {
+// newExporter makes the exporter and loads its stored cursor and totals:
+// before the tailer starts, so that a first start's cursor is the spool's
+// newest row before this run read a line (it raced the tailer in Run).
+func newExporter(ctx context.Context, cfg *config.Config, st *store.Store, node string, targets []*export.Target, o exportOptions) (*exporter, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -108,8 +111,12 @@ func newExporter(cfg *config.Config, st *store.Store, node string, targets []*ex
 	if o.Send.Now == nil {
 		o.Send.Now = o.Now
 	}
-	return &exporter{st: st, counter: export.NewCounter(cfg, node), targets: targets, node: node, log: o.Log,
+	x := &exporter{st: st, counter: export.NewCounter(cfg, node), targets: targets, node: node, log: o.Log,
 		settle: o.Settle, tick: o.Tick, now: o.Now, trim: o.Trim, send: o.Send}
+	if err := x.load(ctx); err != nil {
+		return nil, err
+	}
+	return x, nil
 }
 
 // due is the newest minute boundary whose sample is due.
@@ -167,9 +174,6 @@ func (x *exporter) cursor() int64 {
 
 // Run exports until ctx ends; its senders are joined before it returns.
 func (x *exporter) Run(ctx context.Context) error {
-	if err := x.load(ctx); err != nil {
-		return err
-	}
 	x.enqueue() // a minute stored but not queued before a crash
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -343,9 +347,7 @@ type exportTargetState struct {
 func (x *exporter) status() exportStatus {
 	x.mu.Lock()
 	s := exportStatus{Cursor: x.state.Cursor, Lost: x.lost, LastError: x.failed}
-	if x.state.Running != nil { // nil until Run has loaded it
-		s.Minute = x.state.Running.At
-	}
+	s.Minute = x.state.Running.At
 	x.mu.Unlock()
 	for _, t := range x.targets {
 		ts := t.State()

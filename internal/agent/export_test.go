@@ -214,9 +214,9 @@ func (r *exportRig) exporter() *exporter {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	x := newExporter(r.cfg, r.st, "node-a", targets, exportOptions{Log: log, Now: r.clk.Now, Tick: 10 * time.Millisecond,
+	x, err := newExporter(context.Background(), r.cfg, r.st, "node-a", targets, exportOptions{Log: log, Now: r.clk.Now, Tick: 10 * time.Millisecond,
 		Send: export.SendOptions{BackoffMin: time.Millisecond, BackoffMax: 5 * time.Millisecond}})
-	if err := x.load(context.Background()); err != nil {
+	if err != nil {
 		r.t.Fatal(err)
 	}
 	return x

@@ -45,8 +45,8 @@ export: {remote_write: [{url: "http://127.0.0.1:9/api/v1/write"}], datadog: {url
 		b.Fatal(err)
 	}
 	clk := &fakeClock{now: t0}
-	x := newExporter(cfg, st, "node-a", targets, exportOptions{Now: clk.Now})
-	if err := x.load(ctx); err != nil {
+	x, err := newExporter(ctx, cfg, st, "node-a", targets, exportOptions{Now: clk.Now})
+	if err != nil {
 		b.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 1))

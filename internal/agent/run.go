@@ -118,8 +118,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	var x *exporter
 	if len(exports) > 0 {
-		x = newExporter(cfg, st, name, exports, exportOptions{Log: log, Now: opts.ExportNow, Tick: opts.ExportTick, Trim: pushers.trim,
+		x, err = newExporter(ctx, cfg, st, name, exports, exportOptions{Log: log, Now: opts.ExportNow, Tick: opts.ExportTick, Trim: pushers.trim,
 			Send: export.SendOptions{BackoffMin: opts.ExportBackoff}})
+		if err != nil {
+			return err
+		}
 		pushers.others = append(pushers.others, x.cursor)
 		g.Add("export", x.Run)
 	}
